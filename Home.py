@@ -1,0 +1,58 @@
+"""KAM War Room: the router. Page config, first-run setup, sign-in, the sidebar, navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kamcore import store
+from kamui import context, shell
+from kamui.context import tr
+from kamui.editing import show_flash
+
+st.set_page_config(page_title="KAM War Room · 大客户作战室", page_icon=":material/target:", layout="wide")
+
+PAGES = {
+    "nav.group.war_room": [
+        ("pages/home.py", "nav.home", ":material/home:", "home"),
+        ("pages/account.py", "nav.account", ":material/domain:", "account"),
+        ("pages/history.py", "nav.history", ":material/history:", "history"),
+    ],
+    "nav.group.admin": [
+        ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin"),
+    ],
+}
+
+
+def _navigation() -> st.navigation:
+    return st.navigation(
+        {
+            tr(group): [
+                st.Page(path, title=tr(title), icon=icon, url_path=url, default=(url == "home"))
+                for path, title, icon, url in pages
+            ]
+            for group, pages in PAGES.items()
+        }
+    )
+
+
+def main() -> None:
+    """Route the request: setup on an empty database, sign-in, then the chosen page."""
+    shell.language_switch()
+    db = context.db()
+    user = context.current_user()
+    if user is None:
+        gate = shell.setup_page if store.is_empty(db) else shell.sign_in_page
+        st.navigation([st.Page(gate, title=tr("nav.sign_in"), icon=":material/lock:")]).run()
+        return
+    shell.sidebar(user)
+    show_flash()
+    _navigation().run()
+
+
+try:
+    main()
+except Exception:  # never a traceback on screen; tests set KAM_DEBUG=1 to see it
+    if context.debug():
+        raise
+    context.log.exception("Unexpected error while rendering a page")
+    st.error(tr("shell.unexpected"))

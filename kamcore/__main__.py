@@ -1,0 +1,79 @@
+"""Command line: `python -m kamcore <command>` for operators.
+
+  migrate                         apply pending migrations
+  create-user USER NAME [--role admin|executive|member]   (password read from prompt or $KAM_PASSWORD)
+  reset-password USER             (password read from prompt or $KAM_PASSWORD)
+  backup [DEST]                   online backup (default: db/backups/warroom-<time>.db)
+  load-demo [--force]             fill the database with the demo war room
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from kamcore import clock, demo, store, users
+from kamcore.errors import KamError
+
+
+def _password() -> str:
+    return os.environ.get("KAM_PASSWORD") or getpass.getpass("Password: ")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, run one command, and return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m kamcore", description="KAM War Room operations")
+    parser.add_argument("--db", help=f"database file (default: ${store.ENV_VAR} or {store.DEFAULT_PATH})")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply pending migrations")
+    create = sub.add_parser("create-user", help="add a user")
+    create.add_argument("username")
+    create.add_argument("display_name")
+    create.add_argument("--role", default="member", choices=users.GLOBAL_ROLES)
+    reset = sub.add_parser("reset-password", help="set a new password for a user")
+    reset.add_argument("username")
+    backup = sub.add_parser("backup", help="online backup of the live database")
+    backup.add_argument("destination", nargs="?")
+    load = sub.add_parser("load-demo", help="fill the database with the demo war room")
+    load.add_argument("--force", action="store_true", help="even if the database already has users")
+    args = parser.parse_args(argv)
+
+    path = Path(args.db) if args.db else store.database_path()
+    db = store.connect(path)
+    try:
+        return _run(args, db, path)
+    except KamError as exc:
+        print(f"error: {exc.message('en')}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+
+
+def _run(args: argparse.Namespace, db, path: Path) -> int:
+    if args.command == "migrate":
+        print("applied:", ", ".join(store.applied_migrations(db)))
+    elif args.command == "create-user":
+        user = users.create_user(db, users.SYSTEM, args.username, args.display_name, _password(), args.role)
+        print(f"created user {user.username} ({user.global_role})")
+    elif args.command == "reset-password":
+        user = users.find_by_username(db, args.username)
+        users.set_password(db, users.SYSTEM, user.id, _password())
+        print(f"password reset for {user.username}")
+    elif args.command == "backup":
+        stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+        dest = Path(args.destination) if args.destination else path.parent / "backups" / f"warroom-{stamp}.db"
+        print(f"backup written to {store.backup(db, dest)}")
+    elif args.command == "load-demo":
+        if not store.is_empty(db) and not args.force:
+            print("error: the database already has users; use --force to add the demo anyway", file=sys.stderr)
+            return 2
+        demo.build(db, progress=lambda share, step: print(f"[{share:4.0%}] {step}", flush=True))
+        print(f"demo loaded into {path}; sign in as li.wei / {demo.DEMO_PASSWORD}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Recent activity across the accounts a user can see (the home page's feed)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from kamcore import clock, records, store
+from kamcore.users import User
+
+
+def recent_changes(db: Database, actor: User, days: int = 7, limit: int = 12) -> list[dict[str, Any]]:
+    """The newest audit rows on the actor's accounts within `days`, with account names."""
+    since = (clock.now() - timedelta(days=days)).isoformat(timespec="seconds")
+    scope, params = _scope(db, actor)
+    found = store.rows(
+        db,
+        f"""SELECT a.id, a.at, coalesce(u.display_name, 'System') AS actor, acc.name AS account,
+                   a.account_id, a.entity, a.entity_id, a.action, a.field, a.old_value, a.new_value
+            FROM audit_log a
+            JOIN accounts acc ON acc.id = a.account_id
+            LEFT JOIN users u ON u.id = a.actor_id
+            WHERE a.at >= ? {scope}
+            ORDER BY a.id DESC LIMIT ?""",
+        [since, *params, limit],
+    )
+    for row in found:
+        row["old_value"] = records.decode(row["old_value"])
+        row["new_value"] = records.decode(row["new_value"])
+    return found
+
+
+def change_count(db: Database, actor: User, days: int = 7) -> int:
+    """How many field changes were made on the actor's accounts within `days`."""
+    since = (clock.now() - timedelta(days=days)).isoformat(timespec="seconds")
+    scope, params = _scope(db, actor)
+    return db.execute(
+        f"SELECT count(*) FROM audit_log a WHERE a.account_id IS NOT NULL AND a.at >= ? {scope}",
+        [since, *params],
+    ).fetchone()[0]
+
+
+def _scope(db: Database, actor: User) -> tuple[str, list[Any]]:
+    if actor.is_admin or actor.is_executive:
+        return "", []
+    return ("AND a.account_id IN (SELECT account_id FROM account_team WHERE user_id = ?)", [actor.id])

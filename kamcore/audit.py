@@ -1,0 +1,147 @@
+"""The audit log read back: an account's history, restoring an earlier value, and
+"what changed since" (the huddle builds on it).
+
+Rows are written only by `records.write_audit`, inside the change's transaction.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
+
+from sqlite_utils import Database
+
+from kamcore import permissions, records, store
+from kamcore.errors import NotFoundError, ValidationError
+from kamcore.records import Entity
+from kamcore.users import User
+
+PAGE_SIZE = 100
+
+
+def history(
+    db: Database,
+    actor: User,
+    account_id: int,
+    *,
+    actor_id: int | None = None,
+    entity: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """An account's audit rows, newest first, filtered and paged in SQL."""
+    permissions.require_read(db, actor, account_id)
+    where, params = _filters(account_id, actor_id, entity, since, until)
+    found = store.rows(
+        db,
+        f"""SELECT a.id, a.at, a.actor_id, coalesce(u.display_name, 'System') AS actor, a.entity,
+                   a.entity_id, a.action, a.field, a.old_value, a.new_value, a.version
+            FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+            WHERE {where} ORDER BY a.id DESC LIMIT ? OFFSET ?""",
+        [*params, limit, offset],
+    )
+    for row in found:
+        row["old_value"] = records.decode(row["old_value"])
+        row["new_value"] = records.decode(row["new_value"])
+    return found
+
+
+def count_history(db: Database, actor: User, account_id: int, *, actor_id: int | None = None,
+                  entity: str | None = None, since: str | None = None, until: str | None = None) -> int:
+    """How many audit rows match the same filters as `history`."""
+    permissions.require_read(db, actor, account_id)
+    where, params = _filters(account_id, actor_id, entity, since, until)
+    return db.execute(f"SELECT count(*) FROM audit_log a WHERE {where}", params).fetchone()[0]
+
+
+def _filters(account_id: int, actor_id: int | None, entity: str | None, since: str | None,
+             until: str | None) -> tuple[str, list[Any]]:
+    clauses, params = ["a.account_id = ?"], [account_id]
+    for clause, value in (("a.actor_id = ?", actor_id), ("a.entity = ?", entity),
+                          ("a.at >= ?", since), ("a.at < ?", until)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+def history_facets(db: Database, actor: User, account_id: int) -> dict[str, list[Any]]:
+    """The people and entity kinds that appear in an account's history (for filter pickers)."""
+    permissions.require_read(db, actor, account_id)
+    people = store.rows(
+        db,
+        "SELECT DISTINCT a.actor_id AS id, coalesce(u.display_name, 'System') AS name FROM audit_log a "
+        "LEFT JOIN users u ON u.id = a.actor_id WHERE a.account_id = ? ORDER BY name",
+        [account_id],
+    )
+    kinds = [r[0] for r in db.execute(
+        "SELECT DISTINCT entity FROM audit_log WHERE account_id = ? ORDER BY entity", [account_id]
+    ).fetchall()]
+    return {"people": people, "entities": kinds}
+
+
+def restore(db: Database, actor: User, audit_id: int, base_version: int) -> dict[str, Any]:
+    """Put a field back to the value it had before audit row `audit_id`.
+
+    The restore is an ordinary versioned write: refused if the row has moved past
+    `base_version`, and audited with action 'restore'.
+    """
+    entry = store.row(db, "SELECT * FROM audit_log WHERE id = ?", [audit_id])
+    if entry is None:
+        raise NotFoundError("err.not_found_entity", entity="audit", id=audit_id)
+    if entry["account_id"] is not None:
+        permissions.require_read(db, actor, entry["account_id"])
+    if entry["action"] not in ("update", "restore") or entry["field"] is None:
+        raise ValidationError.single("record", "reason.not_restorable")
+    if entry["old_value"] == records.HIDDEN:
+        raise ValidationError.single(entry["field"], "reason.not_restorable")
+    entity = entity_named(entry["entity"])
+    return records.update(
+        db, actor, entity, entry["entity_id"], base_version,
+        {entry["field"]: records.decode(entry["old_value"])}, action="restore",
+    )
+
+
+def current_version(db: Database, entity_name: str, entity_id: int) -> int | None:
+    """The row's version now, or None if it no longer exists."""
+    entity = entity_named(entity_name)
+    found = db.execute(f"SELECT version FROM [{entity.table}] WHERE id = ?", [entity_id]).fetchone()
+    return found[0] if found else None
+
+
+def changes_since(db: Database, actor: User, account_ids: list[int], since: str,
+                  limit: int = 500) -> list[dict[str, Any]]:
+    """Audit rows for the given accounts after `since`, oldest first (what changed since the last huddle)."""
+    for account_id in account_ids:
+        permissions.require_read(db, actor, account_id)
+    if not account_ids:
+        return []
+    marks = ",".join("?" for _ in account_ids)
+    found = store.rows(
+        db,
+        f"""SELECT a.*, coalesce(u.display_name, 'System') AS actor FROM audit_log a
+            LEFT JOIN users u ON u.id = a.actor_id
+            WHERE a.account_id IN ({marks}) AND a.at > ? ORDER BY a.id LIMIT ?""",
+        [*account_ids, since, limit],
+    )
+    for row in found:
+        row["old_value"] = records.decode(row["old_value"])
+        row["new_value"] = records.decode(row["new_value"])
+    return found
+
+
+def entity_named(name: str) -> Entity:
+    """The Entity registered under `name`; imports every kamcore module once to find it."""
+    if name not in records.REGISTRY:
+        import kamcore
+
+        for module in pkgutil.iter_modules(kamcore.__path__):
+            if not module.ispkg and module.name != "__main__":
+                importlib.import_module(f"kamcore.{module.name}")
+    try:
+        return records.REGISTRY[name]
+    except KeyError:
+        raise NotFoundError("err.not_found_entity", entity=name, id="?") from None

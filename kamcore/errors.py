@@ -1,0 +1,144 @@
+"""Domain errors: every refusal a user can meet, each with a message they can act on.
+
+Pages catch `KamError` and show `error.message(lang)`; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class KamError(Exception):
+    """Base class: a refusal that changed nothing and can be explained to the user."""
+
+    key = "err.generic"
+
+    def __init__(self, key: str | None = None, **params: Any) -> None:
+        self.key = key or self.key
+        self.params = params
+        super().__init__(f"{self.key} {params}")
+
+    def message(self, lang: str = "en") -> str:
+        """The user-facing sentence in the given language."""
+        from kamcore.i18n import t
+
+        return t(self.key, lang, **{k: _display(v, lang) for k, v in self.params.items()})
+
+
+def _display(value: Any, lang: str) -> Any:
+    from kamcore.i18n import t
+
+    return t(str(value), lang) if isinstance(value, Label) else value
+
+
+class Label(str):
+    """A message parameter that is itself an i18n key, translated when shown."""
+
+
+@dataclass
+class FieldProblem:
+    """One invalid field: which one, and why (an i18n key plus its parameters)."""
+
+    field: str
+    reason_key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    row: int | None = None
+
+    def message(self, lang: str = "en") -> str:
+        from kamcore.i18n import t
+
+        reason = t(self.reason_key, lang, **self.params)
+        name = t(f"field.{self.field}", lang)
+        text = t("err.field_reason", lang, field=name, reason=reason)
+        if self.row is not None:
+            text = t("err.row_prefix", lang, row=self.row) + text
+        return text
+
+
+class ValidationError(KamError):
+    """Input that breaks a rule; names every bad field and why."""
+
+    key = "err.validation"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__(self.key, count=len(problems))
+
+    @classmethod
+    def single(cls, field_name: str, reason_key: str, **params: Any) -> ValidationError:
+        """A validation error about one field."""
+        return cls([FieldProblem(field_name, reason_key, params)])
+
+    def message(self, lang: str = "en") -> str:
+        return "; ".join(p.message(lang) for p in self.problems)
+
+
+class NotFoundError(KamError):
+    """The thing asked for does not exist (or is not visible to this user)."""
+
+    key = "err.not_found"
+
+
+class PermissionDenied(KamError):
+    """The acting user may not do this."""
+
+    key = "err.permission"
+
+
+@dataclass
+class ChangeByOther:
+    """One field someone else changed after the version our write was based on."""
+
+    actor: str
+    at: str
+    field: str
+    old: Any
+    new: Any
+
+
+class ConflictError(KamError):
+    """A write based on a stale version: names who changed what since then."""
+
+    key = "err.conflict"
+
+    def __init__(
+        self,
+        entity: str,
+        entity_id: int,
+        base_version: int,
+        current_version: int,
+        changes: list[ChangeByOther],
+        current: dict[str, Any] | None = None,
+    ) -> None:
+        self.entity = entity
+        self.entity_id = entity_id
+        self.base_version = base_version
+        self.current_version = current_version
+        self.changes = changes
+        self.current = current or {}
+        super().__init__(self.key, entity=entity, entity_id=entity_id)
+
+    def message(self, lang: str = "en") -> str:
+        from kamcore.i18n import t
+
+        if not self.changes:
+            return t("err.conflict_deleted", lang, entity=t(f"entity.{self.entity}", lang))
+        parts = [
+            t(
+                "err.conflict_change",
+                lang,
+                actor=c.actor,
+                field=t(f"field.{c.field}", lang),
+                old=_short(c.old),
+                new=_short(c.new),
+                at=c.at.replace("T", " ")[:16],
+            )
+            for c in self.changes
+        ]
+        return t("err.conflict", lang, entity=t(f"entity.{self.entity}", lang)) + " " + "; ".join(parts)
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = "—" if value is None or value == "" else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,53 @@
+"""One translation table for every piece of UI text, English and Chinese (D12 vocabulary).
+
+Each module in this package contributes a `TEXTS` dict of key -> (English, 中文);
+they are merged into `TABLE` and a key defined twice is an error at import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
+
+LANGS = ("en", "zh")
+LANG_NAMES = {"en": "English", "zh": "中文"}
+
+
+def _load() -> dict[str, tuple[str, str]]:
+    table: dict[str, tuple[str, str]] = {}
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        texts = importlib.import_module(f"{__name__}.{module.name}").TEXTS
+        clash = set(table) & set(texts)
+        if clash:
+            raise RuntimeError(f"i18n keys defined twice ({module.name}): {sorted(clash)[:5]}")
+        table.update(texts)
+    return table
+
+
+TABLE: dict[str, tuple[str, str]] = _load()
+
+
+def t(key: str, lang: str = "en", **params: Any) -> str:
+    """The text for `key` in `lang`, with `{name}` placeholders filled; the key itself if unknown."""
+    pair = TABLE.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang == "zh" else pair[0]
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+
+
+def has(key: str) -> bool:
+    """Is there a translation for `key`?"""
+    return key in TABLE
+
+
+def choice_label(kind: str, value: Any, lang: str = "en") -> str:
+    """The label of an enumerated value, e.g. choice_label('role', 'account_manager', 'zh') -> 客户经理."""
+    key = f"{kind}.{value}"
+    return t(key, lang) if key in TABLE else str(value)

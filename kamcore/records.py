@@ -1,0 +1,292 @@
+"""The one way to change a row: validated, permission-checked, versioned and audited.
+
+Every editable table has `id`, `version`, `created_at`, `updated_at`,
+`updated_by`. A write names the version it was based on; if the row has moved
+on, `ConflictError` lists who changed which fields since. The change and its
+audit rows commit in one transaction, or not at all.
+
+Entity modules (accounts, team, goals, …) describe themselves with an `Entity`
+and call `create` / `update` / `delete`; pages never write SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+from sqlite_utils import Database
+
+from kamcore import clock, permissions, store
+from kamcore.errors import ChangeByOther, ConflictError, FieldProblem, Label, NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from kamcore.users import User
+
+Action = Literal["create", "update", "delete"]
+Authorizer = Callable[[Database, "User", "int | None", Action], None]
+BOOKKEEPING = ("id", "version", "created_at", "updated_at", "updated_by")
+HIDDEN = "[hidden]"
+REGISTRY: dict[str, Entity] = {}
+
+
+class Record(BaseModel):
+    """Base for entity input models: trims text, refuses unknown fields."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", validate_default=True)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """How one table takes part in versioned, audited editing."""
+
+    name: str
+    table: str
+    model: type[Record]
+    account_field: str | None = "account_id"
+    hidden_fields: frozenset[str] = frozenset()
+    authorize: Authorizer | None = None
+    extra_checks: tuple[Callable[[Database, dict[str, Any], int | None], None], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        REGISTRY[self.name] = self
+
+    def account_of(self, row: dict[str, Any]) -> int | None:
+        """The account a row belongs to (None for company-wide rows)."""
+        return None if self.account_field is None else row.get(self.account_field)
+
+
+def validate(entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate a full set of editable values; return them normalised or raise ValidationError."""
+    try:
+        model = entity.model.model_validate(values)
+    except PydanticValidationError as exc:
+        raise ValidationError([_problem(err) for err in exc.errors()]) from None
+    return model.model_dump(mode="json")
+
+
+def _problem(err: Any) -> FieldProblem:
+    loc = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
+    field_name = loc[0] if loc else str((err.get("ctx") or {}).get("field", "record"))
+    kind = err["type"]
+    params = {k: v for k, v in (err.get("ctx") or {}).items() if k != "field"}
+    if "error" in params:  # a plain ValueError from a validator
+        params = {"detail": str(params["error"])}
+    key = kind if kind.startswith("reason.") else f"reason.{kind}"
+    return FieldProblem(field_name, key, params)
+
+
+def get(db: Database, entity: Entity, row_id: int) -> dict[str, Any]:
+    """One row by id, or NotFoundError."""
+    found = store.row(db, f"SELECT * FROM [{entity.table}] WHERE id = ?", [row_id])
+    if found is None:
+        raise NotFoundError("err.not_found_entity", entity=Label(f"entity.{entity.name}"), id=row_id)
+    return found
+
+
+def create(db: Database, actor: User, entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
+    """Insert a validated row at version 1 and audit every field it sets."""
+    clean = validate(entity, values)
+    account_id = entity.account_of(clean)
+    _authorize(db, actor, entity, account_id, "create")
+    now = clock.now_iso()
+    with store.transaction(db):
+        for check in entity.extra_checks:
+            check(db, clean, None)
+        row = {**clean, "version": 1, "created_at": now, "updated_at": now, "updated_by": actor.id}
+        cols = ", ".join(f"[{c}]" for c in row)
+        marks = ", ".join("?" for _ in row)
+        try:
+            cur = db.conn.execute(f"INSERT INTO [{entity.table}] ({cols}) VALUES ({marks})", list(row.values()))
+        except sqlite3.IntegrityError as exc:
+            raise _integrity_problem(exc) from None
+        row_id = cur.lastrowid
+        account_id = account_id if entity.account_field != "id" else row_id
+        write_audit(
+            db, actor, entity, row_id, account_id, "create", ((f, None, v) for f, v in clean.items()), 1
+        )
+    return get(db, entity, row_id)
+
+
+def update(
+    db: Database,
+    actor: User,
+    entity: Entity,
+    row_id: int,
+    base_version: int,
+    changes: dict[str, Any],
+    action: Literal["update", "restore"] = "update",
+) -> dict[str, Any]:
+    """Apply `changes` to a row last seen at `base_version`; refuse if someone wrote since."""
+    unknown = [f for f in changes if f in BOOKKEEPING]
+    if unknown:
+        raise ValidationError.single(unknown[0], "reason.read_only")
+    with store.transaction(db):
+        current = _current_or_conflict(db, entity, row_id, base_version)
+        account_id = entity.account_of(current)
+        _authorize(db, actor, entity, account_id, "update")
+        editable = {f: current[f] for f in entity.model.model_fields if f in current}
+        clean = validate(entity, {**editable, **changes})
+        if entity.account_field and entity.account_field != "id" and clean.get(entity.account_field) != account_id:
+            raise ValidationError.single(entity.account_field, "reason.read_only")
+        diff = [(f, current.get(f), v) for f, v in clean.items() if current.get(f) != v]
+        if not diff:
+            return current
+        for check in entity.extra_checks:
+            check(db, clean, row_id)
+        sets = ", ".join(f"[{f}] = ?" for f, _, _ in diff)
+        params = [v for _, _, v in diff] + [clock.now_iso(), actor.id, row_id, base_version]
+        try:
+            cur = db.conn.execute(
+                f"UPDATE [{entity.table}] SET {sets}, version = version + 1, updated_at = ?, updated_by = ? "
+                "WHERE id = ? AND version = ?",
+                params,
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _integrity_problem(exc) from None
+        if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; kept as the last line of defence
+            raise ConflictError(entity.name, row_id, base_version, current["version"], [])
+        write_audit(db, actor, entity, row_id, account_id, action, diff, base_version + 1)
+    return get(db, entity, row_id)
+
+
+def delete(db: Database, actor: User, entity: Entity, row_id: int, base_version: int) -> None:
+    """Delete a row last seen at `base_version`, auditing every value it held."""
+    with store.transaction(db):
+        current = _current_or_conflict(db, entity, row_id, base_version)
+        account_id = entity.account_of(current)
+        _authorize(db, actor, entity, account_id, "delete")
+        try:
+            db.conn.execute(f"DELETE FROM [{entity.table}] WHERE id = ?", [row_id])
+        except sqlite3.IntegrityError as exc:
+            raise _integrity_problem(exc) from None
+        values = ((f, current[f], None) for f in entity.model.model_fields if f in current)
+        write_audit(db, actor, entity, row_id, account_id, "delete", values, base_version + 1)
+
+
+def write_audit(
+    db: Database,
+    actor: User,
+    entity: Entity,
+    row_id: int,
+    account_id: int | None,
+    action: str,
+    changes: Iterable[tuple[str, Any, Any]],
+    version: int,
+) -> None:
+    """Append one audit row per changed field (call inside the change's transaction)."""
+    now = clock.now_iso()
+    rows = [
+        (
+            now,
+            actor.id,
+            account_id,
+            entity.name,
+            row_id,
+            action,
+            f,
+            HIDDEN if f in entity.hidden_fields and old is not None else encode(old),
+            HIDDEN if f in entity.hidden_fields and new is not None else encode(new),
+            version,
+        )
+        for f, old, new in changes
+        if not (action in ("create", "delete") and old is None and new is None)
+    ]
+    db.conn.executemany(
+        "INSERT INTO audit_log (at, actor_id, account_id, entity, entity_id, action, field, old_value, "
+        "new_value, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def encode(value: Any) -> str | None:
+    """Audit values are JSON text so that replay restores their types."""
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def decode(text: str | None) -> Any:
+    """Inverse of `encode`; the hidden marker stays as it is."""
+    if text is None or text == HIDDEN:
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _current_or_conflict(db: Database, entity: Entity, row_id: int, base_version: int) -> dict[str, Any]:
+    try:
+        current = get(db, entity, row_id)
+    except NotFoundError:
+        if _was_deleted(db, entity, row_id):
+            raise ConflictError(
+                entity.name, row_id, base_version, -1, changes_since(db, entity, row_id, base_version)
+            ) from None
+        raise
+    if current["version"] != base_version:
+        raise ConflictError(
+            entity.name,
+            row_id,
+            base_version,
+            current["version"],
+            changes_since(db, entity, row_id, base_version),
+            current,
+        )
+    return current
+
+
+def _was_deleted(db: Database, entity: Entity, row_id: int) -> bool:
+    return bool(
+        db.execute(
+            "SELECT 1 FROM audit_log WHERE entity = ? AND entity_id = ? AND action = 'delete' LIMIT 1",
+            [entity.name, row_id],
+        ).fetchone()
+    )
+
+
+def changes_since(db: Database, entity: Entity, row_id: int, base_version: int) -> list[ChangeByOther]:
+    """Field changes made to a row after `base_version`, oldest first, with who made them."""
+    rows = db.execute(
+        """SELECT coalesce(u.display_name, 'system'), a.at, a.field, a.old_value, a.new_value, a.action
+           FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+           WHERE a.entity = ? AND a.entity_id = ? AND a.version > ?
+           ORDER BY a.id""",
+        [entity.name, row_id, base_version],
+    ).fetchall()
+    out: list[ChangeByOther] = []
+    deleted = False
+    for actor, at, fld, old, new, action in rows:
+        if action == "delete":
+            if not deleted:
+                out.append(ChangeByOther(actor, at, "__deleted__", None, None))
+                deleted = True
+            continue
+        out.append(ChangeByOther(actor, at, fld, decode(old), decode(new)))
+    return out
+
+
+def _authorize(db: Database, actor: User, entity: Entity, account_id: int | None, action: Action) -> None:
+    if entity.authorize is not None:
+        entity.authorize(db, actor, account_id, action)
+    elif account_id is None:
+        permissions.require_admin(actor)
+    else:
+        permissions.require_edit(db, actor, account_id)
+
+
+_UNIQUE = re.compile(r"UNIQUE constraint failed: \w+\.(\w+)")
+
+
+def _integrity_problem(exc: sqlite3.IntegrityError) -> ValidationError:
+    text = str(exc)
+    match = _UNIQUE.search(text)
+    if match:
+        return ValidationError.single(match.group(1), "reason.duplicate")
+    if "FOREIGN KEY" in text:
+        return ValidationError.single("record", "reason.still_referenced")
+    return ValidationError.single("record", "reason.constraint", detail=text)

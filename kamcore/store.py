@@ -1,0 +1,116 @@
+"""The one door to SQLite: opening a connection, migrating, and write transactions.
+
+Streamlit runs every browser session in its own thread, so callers open one
+connection per script run (see `connect`); nothing here is a shared global.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+ENV_VAR = "KAM_DB"
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "db" / "warroom.db"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def database_path() -> Path:
+    """The database file: `$KAM_DB` if set, else the demo file under `db/`."""
+    configured = os.environ.get(ENV_VAR, "").strip()
+    return Path(configured).expanduser() if configured else DEFAULT_PATH
+
+
+def connect(path: str | Path | None = None) -> Database:
+    """Open a connection with WAL, foreign keys and a busy timeout; apply pending migrations.
+
+    `path=":memory:"` gives a private in-memory database (tests).
+    """
+    target = str(path if path is not None else database_path())
+    if target != ":memory:":
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000)
+    db = Database(conn)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if target != ":memory:":
+        db.enable_wal()  # must run outside any transaction
+        conn.execute("PRAGMA synchronous = NORMAL")
+    migrate(db)
+    return db
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending numbered migrations from `db/`; return the names applied."""
+    from db import MIGRATIONS
+
+    pending = [m.name for m in MIGRATIONS.pending(db)]
+    if pending:
+        MIGRATIONS.apply(db)
+    return pending
+
+
+def applied_migrations(db: Database) -> list[str]:
+    """Names of the migrations this database has recorded, in order."""
+    from db import MIGRATIONS
+
+    return [m.name for m in MIGRATIONS.applied(db)]
+
+
+@contextlib.contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """One unit of work: all of it commits, or none of it.
+
+    Opens with BEGIN IMMEDIATE so a read-check-write (the version check) cannot be
+    overtaken by another writer between the read and the write; nested blocks use
+    savepoints.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+def rows(db: Database, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Run a query and return its rows as dicts."""
+    cur = db.execute(sql, list(params))
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def row(db: Database, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> dict[str, Any] | None:
+    """Run a query and return its first row as a dict, or None."""
+    cur = db.execute(sql, list(params))
+    first = cur.fetchone()
+    return None if first is None else dict(zip([d[0] for d in cur.description], first, strict=True))
+
+
+def is_empty(db: Database) -> bool:
+    """True when the database holds no users yet (a brand-new install)."""
+    return db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+
+
+def backup(db: Database, destination: str | Path) -> Path:
+    """Copy the live database to `destination` with SQLite's online backup API."""
+    dest = Path(destination)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    target = sqlite3.connect(str(dest))
+    try:
+        db.conn.backup(target)
+    finally:
+        target.close()
+    return dest

@@ -1,0 +1,166 @@
+"""People who sign in: accounts of users, password hashing (argon2) and sign-in.
+
+Argon2 (argon2-cffi) is the current OWASP recommendation for password storage;
+hashes never reach the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import Field
+from sqlite_utils import Database
+
+from kamcore import records, store
+from kamcore.errors import NotFoundError, PermissionDenied, ValidationError
+from kamcore.records import Entity, Record
+
+GLOBAL_ROLES = ("admin", "executive", "member")
+LANGS = ("en", "zh")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    """The acting person; `id=None` is the system (command line, migrations)."""
+
+    id: int | None
+    username: str
+    display_name: str
+    global_role: str = "member"
+    lang: str = "en"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.global_role == "admin"
+
+    @property
+    def is_executive(self) -> bool:
+        return self.global_role == "executive"
+
+
+SYSTEM = User(id=None, username="system", display_name="System", global_role="admin")
+
+
+class UserIn(Record):
+    """A user's stored fields as an admin may set them."""
+
+    username: str = Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    display_name: str = Field(min_length=1, max_length=80)
+    password_hash: str = Field(min_length=1)
+    global_role: Literal["admin", "executive", "member"] = "member"
+    lang: Literal["en", "zh"] = "en"
+    active: bool = True
+
+
+ENTITY = Entity("user", "users", UserIn, account_field=None, hidden_fields=frozenset({"password_hash"}))
+
+
+def hash_password(password: str) -> str:
+    """Hash a new password after checking its length."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise ValidationError.single("password", "reason.password_short", min=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:
+        raise ValidationError.single("password", "reason.string_too_long", max_length=MAX_PASSWORD)
+    return _hasher.hash(password)
+
+
+def create_user(
+    db: Database,
+    actor: User,
+    username: str,
+    display_name: str,
+    password: str,
+    global_role: str = "member",
+    lang: str = "en",
+) -> User:
+    """Add a user (admins only; the very first user may be created by anyone)."""
+    if not _no_users_yet(db) and not actor.is_admin:
+        raise PermissionDenied("err.admin_only")
+    row = records.create(
+        db,
+        actor,
+        ENTITY,
+        {
+            "username": username,
+            "display_name": display_name,
+            "password_hash": hash_password(password),
+            "global_role": global_role,
+            "lang": lang,
+        },
+    )
+    return _to_user(row)
+
+
+def update_user(db: Database, actor: User, user_id: int, base_version: int, changes: dict[str, Any]) -> User:
+    """Change a user's name, role, language or active flag (admins; anyone their own language)."""
+    own_language_only = actor.id == user_id and set(changes) <= {"lang", "display_name"}
+    if not actor.is_admin and not own_language_only:
+        raise PermissionDenied("err.admin_only")
+    if "password_hash" in changes:
+        raise ValidationError.single("password_hash", "reason.read_only")
+    acting = SYSTEM if own_language_only and not actor.is_admin else actor
+    return _to_user(records.update(db, acting, ENTITY, user_id, base_version, changes))
+
+
+def set_password(db: Database, actor: User, user_id: int, new_password: str) -> None:
+    """Reset a password (admins, or the user themself). The audit notes it, hiding the hash."""
+    if not actor.is_admin and actor.id != user_id:
+        raise PermissionDenied("err.admin_only")
+    row = get_user_row(db, user_id)
+    acting = actor if actor.is_admin else SYSTEM
+    records.update(db, acting, ENTITY, user_id, row["version"], {"password_hash": hash_password(new_password)})
+
+
+def authenticate(db: Database, username: str, password: str) -> User | None:
+    """The user if the password matches an active account, else None (no hint which part was wrong)."""
+    record = store.row(db, "SELECT * FROM users WHERE username = ? AND active = 1", [(username or "").strip()])
+    if record is None:
+        _hasher.hash("timing-equaliser")  # same cost whether or not the user exists
+        return None
+    try:
+        _hasher.verify(record["password_hash"], password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    return _to_user(record)
+
+
+def get_user_row(db: Database, user_id: int) -> dict[str, Any]:
+    """The stored user row (with its version), or NotFoundError."""
+    return records.get(db, ENTITY, user_id)
+
+
+def get_user(db: Database, user_id: int) -> User:
+    """The user with this id, or NotFoundError."""
+    return _to_user(get_user_row(db, user_id))
+
+
+def find_by_username(db: Database, username: str) -> User:
+    """The user with this username, or NotFoundError."""
+    row = db.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()
+    if row is None:
+        raise NotFoundError("err.unknown_user", username=username)
+    return get_user(db, row[0])
+
+
+def list_users(db: Database, include_inactive: bool = True) -> list[dict[str, Any]]:
+    """All users without their password hashes, for admin screens and pickers."""
+    where = "" if include_inactive else "WHERE active = 1"
+    return store.rows(
+        db,
+        f"SELECT id, username, display_name, global_role, lang, active, version FROM users {where} "
+        "ORDER BY display_name",
+    )
+
+
+def _no_users_yet(db: Database) -> bool:
+    return db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+
+
+def _to_user(row: dict[str, Any]) -> User:
+    return User(row["id"], row["username"], row["display_name"], row["global_role"], row["lang"])

@@ -1,0 +1,41 @@
+"""Audit rows shown as a readable table in the current language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from kamcore.i18n import choice_label
+from kamui.context import lang, tr
+
+
+def value_text(value: Any, field: str | None = None) -> str:
+    """An audit value as short display text; enumerated values (status, role…) are translated."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return tr("common.yes") if value else tr("common.no")
+    text = choice_label(field, value, lang()) if field else str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def audit_frame(rows: list[dict[str, Any]], with_account: bool = False) -> pd.DataFrame:
+    """One line per changed field: when, who, what, before, after."""
+    records = []
+    for row in rows:
+        record = {
+            tr("col.at"): row["at"].replace("T", " ")[:16],
+            tr("col.actor"): row["actor"],
+        }
+        if with_account:
+            record[tr("shell.account")] = row.get("account", "")
+        record |= {
+            tr("col.entity"): f"{tr('entity.' + row['entity'])} #{row['entity_id']}",
+            tr("col.action"): choice_label("action", row["action"], lang()),
+            tr("col.field"): tr(f"field.{row['field']}") if row["field"] else "",
+            tr("col.old"): value_text(row["old_value"], row["field"]),
+            tr("col.new"): value_text(row["new_value"], row["field"]),
+        }
+        records.append(record)
+    return pd.DataFrame(records)

@@ -1,0 +1,95 @@
+"""Per-run state: the database connection, the signed-in user, the language, the account."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from sqlite_utils import Database
+
+from kamcore import demo, store, users
+from kamcore.i18n import t
+from kamcore.users import User
+
+log = logging.getLogger("kamwarroom")
+_local = threading.local()
+
+
+@st.cache_resource(show_spinner=False)
+def _prepared(path: str) -> bool:
+    """Once per process and database: migrate, and fill the default database with the demo."""
+    db = store.connect(path)
+    try:
+        if Path(path) == store.DEFAULT_PATH and store.is_empty(db):
+            demo.build(db)
+    finally:
+        db.close()
+    return True
+
+
+def db() -> Database:
+    """This thread's connection (Streamlit runs each session's script in its own thread)."""
+    path = str(store.database_path())
+    _prepared(path)
+    conns: dict[str, Database] = _local.__dict__.setdefault("conns", {})
+    if path not in conns:
+        conns[path] = store.connect(path)
+    return conns[path]
+
+
+def lang() -> str:
+    """The UI language chosen in the sidebar (default: the user's preference, else English)."""
+    return st.session_state.get("lang", "en")
+
+
+def tr(key: str, **params: Any) -> str:
+    """Translate `key` into the current UI language."""
+    return t(key, lang(), **params)
+
+
+def current_user() -> User | None:
+    """The signed-in user, re-read from the database each run (a deactivated user is signed out)."""
+    user_id = st.session_state.get("user_id")
+    if user_id is None:
+        return None
+    try:
+        row = users.get_user_row(db(), user_id)
+    except Exception:  # noqa: BLE001 - a stale session id simply means "signed out"
+        st.session_state.pop("user_id", None)
+        return None
+    if not row["active"]:
+        st.session_state.pop("user_id", None)
+        return None
+    return users.get_user(db(), user_id)
+
+
+def debug() -> bool:
+    """Tests set KAM_DEBUG=1 so unexpected errors surface instead of a friendly message."""
+    return os.environ.get("KAM_DEBUG") == "1"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page needs: the connection, who is acting, the language, and the account in view."""
+
+    db: Database
+    user: User
+    lang: str
+    account_id: int | None
+
+    def t(self, key: str, **params: Any) -> str:
+        """Translate into this page's language."""
+        return t(key, self.lang, **params)
+
+
+def page() -> PageContext:
+    """The context set up by Home.py for the page being run."""
+    user = current_user()
+    if user is None:  # Home.py routes pages only when signed in; this guards a direct run
+        st.stop()
+    return PageContext(db(), user, lang(), st.session_state.get("account_id"))

@@ -1,0 +1,233 @@
+"""Editing widgets that follow the shared-editing rules.
+
+- `VersionedForm`: a form over one row. It remembers the version it was loaded
+  at; a save states that version, and a conflict keeps the user's input on
+  screen with "re-apply" and "discard".
+- `EditableTable`: `st.data_editor` over many rows; each edited row is saved on
+  its own version, so edits to different rows all land and only the rows that
+  lost a race are held back for re-apply.
+- `show_error`, `flash`: domain errors and one-shot messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from kamcore.errors import ConflictError, KamError
+from kamui.context import lang, tr
+
+Write = Callable[[int, dict[str, Any]], dict[str, Any]]
+
+
+def show_error(exc: KamError) -> None:
+    """Show a refused write as a clear message (a conflict names who changed what)."""
+    message = exc.message(lang())
+    if isinstance(exc, ConflictError):
+        st.error(f"**{tr('conflict.title')}** — {message}")
+    else:
+        st.error(message)
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """Queue a message to show after the next rerun."""
+    st.session_state["_flash"] = (kind, message)
+
+
+def show_flash() -> None:
+    """Show (once) the message queued by `flash`."""
+    queued = st.session_state.pop("_flash", None)
+    if queued:
+        kind, message = queued
+        getattr(st, kind)(message)
+
+
+def attempt(write: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run a kamcore write; show a refusal instead of raising. Returns (ok, result)."""
+    try:
+        return True, write()
+    except KamError as exc:
+        show_error(exc)
+        return False, None
+
+
+class VersionedForm:
+    """Form state for one row: widget values live in session_state under `key.field`."""
+
+    def __init__(self, key: str, row: dict[str, Any], fields: Sequence[str]) -> None:
+        self.key = key
+        self.row = row
+        self.fields = list(fields)
+        state = st.session_state
+        if state.pop(f"{key}._reload", False) or state.get(f"{key}._id") != row["id"]:
+            self._load(row)
+
+    def _load(self, row: dict[str, Any]) -> None:
+        state = st.session_state
+        for name in self.fields:
+            state[self.widget(name)] = row[name]
+        state[f"{self.key}._id"] = row["id"]
+        state[f"{self.key}._base"] = {name: row[name] for name in self.fields} | {"version": row["version"]}
+        state.pop(f"{self.key}._conflict", None)
+
+    def widget(self, name: str) -> str:
+        """The session-state key of a field's widget."""
+        return f"{self.key}.{name}"
+
+    @property
+    def base_version(self) -> int:
+        return st.session_state[f"{self.key}._base"]["version"]
+
+    def changes(self) -> dict[str, Any]:
+        """Fields whose widget value differs from the loaded row."""
+        base = st.session_state[f"{self.key}._base"]
+        return {
+            name: st.session_state[self.widget(name)]
+            for name in self.fields
+            if st.session_state.get(self.widget(name)) != base[name]
+        }
+
+    def stale_notice(self) -> None:
+        """Tell the user when the row moved on since the form was loaded (before they save)."""
+        if self.row["version"] != self.base_version and not st.session_state.get(f"{self.key}._conflict"):
+            st.info(tr("form.stale", version=self.row["version"]))
+
+    def save(self, write: Write, success: str) -> None:
+        """Save the changed fields on the loaded version; on conflict keep them for re-apply."""
+        changes = self.changes()
+        if not changes:
+            st.info(tr("account.unchanged"))
+            return
+        try:
+            write(self.base_version, changes)
+        except ConflictError as exc:
+            st.session_state[f"{self.key}._conflict"] = {"message": exc.message(lang()), "changes": changes}
+        except KamError as exc:
+            show_error(exc)
+        else:
+            st.session_state[f"{self.key}._reload"] = True
+            flash(success)
+            st.rerun()
+
+    def conflict_panel(self, write: Write, success: str) -> None:
+        """While a conflict is pending: the message, the user's values, re-apply and discard."""
+        pending = st.session_state.get(f"{self.key}._conflict")
+        if not pending:
+            return
+        st.error(f"**{tr('conflict.title')}** — {pending['message']}")
+        st.caption(tr("conflict.yours"))
+        st.dataframe(
+            pd.DataFrame(
+                [{tr("col.field"): tr(f"field.{k}"), tr("conflict.your_values"): str(v)}
+                 for k, v in pending["changes"].items()]
+            ),
+            hide_index=True,
+        )
+        left, right = st.columns(2)
+        if left.button(tr("conflict.reapply"), key=f"{self.key}._reapply", type="primary"):
+            ok, _ = attempt(lambda: write(self.row["version"], pending["changes"]))
+            if ok:
+                st.session_state[f"{self.key}._reload"] = True
+                flash(success)
+                st.rerun()
+        if right.button(tr("conflict.discard"), key=f"{self.key}._discard"):
+            st.session_state[f"{self.key}._reload"] = True
+            st.rerun()
+
+
+class EditableTable:
+    """A data editor whose rows are saved one by one, each on the version it was shown at."""
+
+    def __init__(self, key: str, frame: pd.DataFrame, label: Callable[[pd.Series], str]) -> None:
+        self.key = key
+        self.frame = frame.reset_index(drop=True)
+        self.label = label
+        self.nonce_key = f"{key}._nonce"
+        st.session_state.setdefault(self.nonce_key, 0)
+
+    @property
+    def editor_key(self) -> str:
+        return f"{self.key}.editor.{st.session_state[self.nonce_key]}"
+
+    def render(self, **editor_kwargs: Any) -> pd.DataFrame:
+        """Draw the editor (hide `id` and `version` by passing column_order)."""
+        return st.data_editor(self.frame, key=self.editor_key, **editor_kwargs)
+
+    def save(
+        self,
+        update: Callable[[int, int, dict[str, Any]], Any],
+        create: Callable[[dict[str, Any]], Any] | None = None,
+        delete: Callable[[int, int], Any] | None = None,
+    ) -> None:
+        """Apply every edited, added and deleted row; hold back the ones that were refused."""
+        edits = st.session_state.get(self.editor_key) or {}
+        refused: list[dict[str, Any]] = []
+        saved = 0
+        for index, changes in (edits.get("edited_rows") or {}).items():
+            row = self.frame.iloc[int(index)]
+            saved += self._one(refused, self.label(row), changes,
+                               lambda r=row, c=changes: update(int(r["id"]), int(r["version"]), _plain(c)),
+                               row_id=int(row["id"]))
+        for values in edits.get("added_rows") or []:
+            if create is not None and any(v not in (None, "") for v in values.values()):
+                saved += self._one(refused, tr("table.new_row"), values, lambda v=values: create(_plain(v)))
+        for index in edits.get("deleted_rows") or []:
+            if delete is not None:
+                row = self.frame.iloc[int(index)]
+                saved += self._one(refused, self.label(row), {}, lambda r=row: delete(int(r["id"]), int(r["version"])))
+        st.session_state[f"{self.key}._refused"] = refused
+        st.session_state[self.nonce_key] += 1  # fresh editor over the fresh data
+        if saved:
+            flash(tr("table.saved", count=saved))
+        st.rerun()
+
+    @staticmethod
+    def _one(refused: list[dict[str, Any]], label: str, values: dict[str, Any], write: Callable[[], Any],
+             row_id: int | None = None) -> int:
+        try:
+            write()
+        except KamError as exc:
+            refused.append({"label": label, "message": exc.message(lang()), "values": _plain(values),
+                            "conflict": isinstance(exc, ConflictError), "row_id": row_id})
+            return 0
+        return 1
+
+    def refused_panel(self, reapply: Callable[[int, dict[str, Any]], Any] | None = None) -> None:
+        """Rows that were not saved, with the reason and the user's values to re-apply or discard.
+
+        `reapply(row_id, changes)` writes the user's values on top of the row's latest version.
+        """
+        state_key = f"{self.key}._refused"
+        refused = st.session_state.get(state_key) or []
+        if not refused:
+            return
+        st.error(tr("table.refused", count=len(refused)))
+        for number, item in enumerate(refused):
+            st.markdown(f"**{item['label']}** — {item['message']}")
+            if item["values"]:
+                st.caption(tr("conflict.your_values") + ": " +
+                           ", ".join(f"{tr('field.' + k)} = {v}" for k, v in item["values"].items()))
+            if reapply and item["conflict"] and item["row_id"] is not None and st.button(
+                tr("conflict.reapply"), key=f"{self.key}._reapply.{number}"
+            ):
+                ok, _ = attempt(lambda i=item: reapply(i["row_id"], i["values"]))
+                if ok:
+                    st.session_state[state_key] = [r for r in refused if r is not item]
+                    flash(tr("table.saved", count=1))
+                    st.rerun()
+        if st.button(tr("conflict.discard"), key=f"{self.key}._discard_refused"):
+            st.session_state[f"{self.key}._refused"] = []
+            st.rerun()
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Data-editor values as plain Python (NaN/NaT become None)."""
+    out = {}
+    for name, value in values.items():
+        if value is not None and not isinstance(value, (list, dict)) and pd.isna(value):
+            value = None
+        out[name] = value
+    return out

@@ -1,0 +1,107 @@
+"""The frame around every page: first-run setup, sign-in, and the sidebar with the account picker."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kamcore import accounts, demo, store, users
+from kamcore.errors import KamError
+from kamcore.i18n import LANG_NAMES, LANGS, choice_label
+from kamui import context
+from kamui.context import tr
+from kamui.editing import show_error
+
+
+def setup_page() -> None:
+    """Brand-new empty database: create the first administrator (or load the demo)."""
+    st.title(tr("setup.title"))
+    st.info(tr("setup.intro"))
+    with st.form("setup"):
+        username = st.text_input(tr("signin.username"), key="setup.username")
+        name = st.text_input(tr("setup.display_name"), key="setup.name")
+        password = st.text_input(tr("signin.password"), type="password", key="setup.password")
+        if st.form_submit_button(tr("setup.submit"), type="primary"):
+            try:
+                user = users.create_user(context.db(), users.SYSTEM, username, name, password, "admin")
+            except KamError as exc:
+                show_error(exc)
+            else:
+                st.session_state["user_id"] = user.id
+                st.rerun()
+    if st.button(tr("setup.load_demo"), key="setup.demo"):
+        bar = st.progress(0.0, text=tr("setup.loading_demo"))
+        demo.build(context.db(), progress=lambda share, step: bar.progress(share, text=f"{tr('setup.loading_demo')} {step}"))
+        st.rerun()
+
+
+def sign_in_page() -> None:
+    """Username and password; on success the session remembers the user id."""
+    st.title(tr("signin.title"))
+    with st.form("sign_in"):
+        username = st.text_input(tr("signin.username"), key="signin.username")
+        password = st.text_input(tr("signin.password"), type="password", key="signin.password")
+        if st.form_submit_button(tr("signin.submit"), type="primary"):
+            user = users.authenticate(context.db(), username, password)
+            if user is None:
+                st.error(tr("signin.failed"))
+            else:
+                st.session_state["user_id"] = user.id
+                st.session_state["_pending_lang"] = user.lang  # applied before the switch is drawn
+                st.rerun()
+    if store.database_path() == store.DEFAULT_PATH:
+        st.caption(tr("signin.demo_hint"))
+
+
+def language_switch() -> None:
+    """English / 中文 toggle, kept for the session."""
+    pending = st.session_state.pop("_pending_lang", None)
+    if pending in LANGS:
+        st.session_state["lang"] = pending
+    if st.session_state.get("lang") not in LANGS:  # first run, or the pill was deselected
+        st.session_state["lang"] = "en"
+    st.sidebar.segmented_control(
+        tr("shell.language"), LANGS, format_func=LANG_NAMES.get, key="lang", selection_mode="single"
+    )
+
+
+def sidebar(user: users.User) -> None:
+    """Who is signed in, the account picker (bound to ?account= in the URL), and sign-out."""
+    db = context.db()
+    side = st.sidebar
+    side.markdown(tr("shell.signed_in_as", name=user.display_name,
+                     role=choice_label("global_role", user.global_role, context.lang())))
+    visible = accounts.list_accounts(db, user)
+    st.session_state["account_id"] = _pick_account(visible)
+    if side.button(tr("shell.sign_out"), key="shell.sign_out"):
+        for key in ("user_id", "account_id", "account_picker"):
+            st.session_state.pop(key, None)
+        st.rerun()
+
+
+def _pick_account(visible: list[dict]) -> int | None:
+    """Resolve the account from the URL, show the picker, and keep the URL in step with it."""
+    if not visible:
+        st.sidebar.caption(tr("shell.no_accounts"))
+        return None
+    ids = [a["id"] for a in visible]
+    names = {a["id"]: a["name"] for a in visible}
+    raw = st.query_params.get("account")
+    wanted = accounts.parse_account_id(raw) if raw is not None else None
+    if raw is not None and wanted not in names:
+        fallback = st.session_state.get("account_picker")
+        fallback = fallback if fallback in names else ids[0]
+        st.warning(tr("shell.bad_account_param", raw=str(raw)[:40], name=names[fallback]))
+        wanted = fallback
+    if wanted is None:
+        wanted = st.session_state.get("account_picker")
+        wanted = wanted if wanted in names else ids[0]
+    st.session_state["account_picker"] = wanted  # the URL is the source of truth
+    st.query_params["account"] = str(wanted)
+    st.sidebar.selectbox(tr("shell.account"), ids, format_func=names.get, key="account_picker",
+                         on_change=_follow_picker)
+    return wanted
+
+
+def _follow_picker() -> None:
+    """A new pick goes into the URL before the rerun, so links always name the account on screen."""
+    st.query_params["account"] = str(st.session_state["account_picker"])

@@ -1,0 +1,118 @@
+"""Administration: users and their global roles, passwords, and the product-line catalogue."""
+
+import pandas as pd
+import streamlit as st
+
+from kamcore import product_lines, users
+from kamcore.i18n import choice_label
+from kamcore.users import GLOBAL_ROLES, LANGS
+from kamui import context
+from kamui.editing import EditableTable, attempt, flash
+
+page = context.page()
+st.title(page.t("admin.title"))
+
+with st.expander(page.t("admin.my_password")), st.form("admin.my_password"):
+    mine = st.text_input(page.t("admin.new_password"), type="password", key="admin.my_password.value")
+    if st.form_submit_button(page.t("admin.reset_password")):
+        ok, _ = attempt(lambda: users.set_password(page.db, page.user, page.user.id, mine))
+        if ok:
+            flash(page.t("admin.password_reset", name=page.user.display_name))
+            st.rerun()
+
+if not page.user.is_admin:
+    st.info(page.t("admin.only"))
+    st.stop()
+
+users_tab, lines_tab = st.tabs([page.t("admin.users"), page.t("admin.product_lines")])
+
+with users_tab:
+    everyone = users.list_users(page.db)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                page.t("field.username"): [u["username"] for u in everyone],
+                page.t("field.display_name"): [u["display_name"] for u in everyone],
+                page.t("field.global_role"): [choice_label("global_role", u["global_role"], page.lang)
+                                              for u in everyone],
+                page.t("field.active"): [bool(u["active"]) for u in everyone],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    new_col, edit_col = st.columns(2)
+    with new_col.form("admin.new_user"):
+        st.markdown(f"**{page.t('admin.new_user')}**")
+        username = st.text_input(page.t("field.username"), key="admin.new.username")
+        name = st.text_input(page.t("field.display_name"), key="admin.new.name")
+        password = st.text_input(page.t("field.password"), type="password", key="admin.new.password")
+        role = st.selectbox(page.t("field.global_role"), GLOBAL_ROLES, index=2, key="admin.new.role",
+                            format_func=lambda r: choice_label("global_role", r, page.lang))
+        if st.form_submit_button(page.t("admin.create_user"), type="primary"):
+            ok, user = attempt(lambda: users.create_user(page.db, page.user, username, name, password, role))
+            if ok:
+                flash(page.t("admin.user_created", name=user.display_name))
+                st.rerun()
+    with edit_col:
+        st.markdown(f"**{page.t('admin.edit_user')}**")
+        by_id = {u["id"]: u for u in everyone}
+        chosen = st.selectbox(page.t("team.person"), list(by_id), key="admin.edit.user",
+                              format_func=lambda i: f"{by_id[i]['display_name']} ({by_id[i]['username']})")
+        target = by_id[chosen]
+        with st.form(f"admin.edit_user.{chosen}"):  # keyed per user so the fields show that user's values
+            role = st.selectbox(page.t("field.global_role"), GLOBAL_ROLES,
+                                index=GLOBAL_ROLES.index(target["global_role"]),
+                                format_func=lambda r: choice_label("global_role", r, page.lang))
+            lang = st.selectbox(page.t("field.lang"), LANGS, index=LANGS.index(target["lang"]))
+            active = st.checkbox(page.t("field.active"), value=bool(target["active"]))
+            new_password = st.text_input(page.t("admin.new_password"), type="password")
+            save, reset = st.columns(2)
+            if save.form_submit_button(page.t("admin.save_user")):
+                ok, _ = attempt(lambda: users.update_user(page.db, page.user, chosen, target["version"],
+                                                          {"global_role": role, "lang": lang, "active": active}))
+                if ok:
+                    flash(page.t("table.saved", count=1))
+                    st.rerun()
+            if reset.form_submit_button(page.t("admin.reset_password")):
+                ok, _ = attempt(lambda: users.set_password(page.db, page.user, chosen, new_password))
+                if ok:
+                    flash(page.t("admin.password_reset", name=target["display_name"]))
+                    st.rerun()
+
+with lines_tab:
+    lines = product_lines.list_product_lines(page.db)
+    if not lines:
+        st.info(page.t("admin.no_lines"))
+    else:
+        table = EditableTable("lines", pd.DataFrame(lines), label=lambda r: str(r["code"]))
+        table.refused_panel(
+            reapply=lambda line_id, changes: product_lines.update_product_line(
+                page.db, page.user, line_id, product_lines.get_product_line(page.db, line_id)["version"], changes
+            )
+        )
+        table.render(
+            column_order=("code", "name", "description", "active"),
+            column_config={
+                "code": st.column_config.TextColumn(page.t("field.code"), required=True),
+                "name": st.column_config.TextColumn(page.t("field.name"), required=True),
+                "description": st.column_config.TextColumn(page.t("field.description")),
+                "active": st.column_config.CheckboxColumn(page.t("field.active")),
+            },
+            hide_index=True,
+            width="stretch",
+        )
+        if st.button(page.t("table.save"), key="lines.save", type="primary"):
+            table.save(lambda line_id, version, changes: product_lines.update_product_line(
+                page.db, page.user, line_id, version, changes))
+    with st.form("admin.new_line"):
+        st.markdown(f"**{page.t('admin.new_line')}**")
+        code = st.text_input(page.t("field.code"), key="admin.line.code")
+        name = st.text_input(page.t("field.name"), key="admin.line.name")
+        description = st.text_input(page.t("field.description"), key="admin.line.description")
+        if st.form_submit_button(page.t("admin.create_line")):
+            ok, line = attempt(lambda: product_lines.create_product_line(
+                page.db, page.user, {"code": code, "name": name, "description": description}))
+            if ok:
+                flash(page.t("admin.line_created", code=line["code"]))
+                st.rerun()

@@ -1,0 +1,73 @@
+"""History: every change to the account, filterable, with restore of an earlier value."""
+
+from datetime import date, datetime, timedelta
+
+import streamlit as st
+
+from kamcore import audit
+from kamui import context
+from kamui.audit_view import audit_frame, value_text
+from kamui.editing import attempt, flash
+
+page = context.page()
+st.title(page.t("history.title"))
+st.caption(page.t("history.caption"))
+if page.account_id is None:
+    st.info(page.t("account.none_selected"))
+    st.stop()
+
+facets = audit.history_facets(page.db, page.user, page.account_id)
+people = {p["id"]: p["name"] for p in facets["people"]}
+cols = st.columns(4)
+person = cols[0].selectbox(page.t("history.person"), [None, *people], key="history.person",
+                           format_func=lambda i: page.t("history.all") if i is None else people[i])
+entity = cols[1].selectbox(page.t("history.entity"), [None, *facets["entities"]], key="history.entity",
+                           format_func=lambda e: page.t("history.all") if e is None else page.t(f"entity.{e}"))
+start = cols[2].date_input(page.t("history.from"), value=None, key="history.from")
+end = cols[3].date_input(page.t("history.to"), value=None, key="history.to")
+if start and end and start > end:
+    st.error(page.t("history.bad_range"))
+    st.stop()
+
+
+def iso(day: date | None, shift: int = 0) -> str | None:
+    """A date filter as the audit log's ISO text (the 'to' day is inclusive)."""
+    return None if day is None else datetime.combine(day + timedelta(days=shift), datetime.min.time()).isoformat()
+
+
+filters = {"actor_id": person, "entity": entity, "since": iso(start), "until": iso(end, 1)}
+total = audit.count_history(page.db, page.user, page.account_id, **filters)
+if not total:
+    st.info(page.t("history.empty"))
+    st.stop()
+pages_total = max(1, -(-total // audit.PAGE_SIZE))
+st.caption(page.t("history.count", count=total))
+number = st.pagination(pages_total, key="history.page") if pages_total > 1 else 1
+rows = audit.history(page.db, page.user, page.account_id, **filters,
+                     offset=(number - 1) * audit.PAGE_SIZE)
+st.dataframe(audit_frame(rows), hide_index=True, width="stretch")
+
+restorable = [r for r in rows if r["action"] in ("update", "restore") and r["old_value"] != "[hidden]"]
+if restorable:
+    with st.form("history.restore"):
+        by_id = {r["id"]: r for r in restorable}
+        chosen = st.selectbox(
+            page.t("history.restore_pick"), list(by_id), key="history.restore.pick",
+            format_func=lambda i: f"{by_id[i]['at'][:16].replace('T', ' ')} · {by_id[i]['actor']} · "
+            f"{page.t('entity.' + by_id[i]['entity'])} #{by_id[i]['entity_id']} · "
+            f"{page.t('field.' + by_id[i]['field'])}: {value_text(by_id[i]['old_value'])} → "
+            f"{value_text(by_id[i]['new_value'])}",
+        )
+        # restore on the version that was on screen when the user chose: a newer write is a conflict
+        seen = st.session_state.get("history.seen_versions", {})
+        if st.form_submit_button(page.t("history.restore")):
+            entry = by_id[chosen]
+            base = seen.get(chosen) or audit.current_version(page.db, entry["entity"], entry["entity_id"]) or 0
+            ok, _ = attempt(lambda: audit.restore(page.db, page.user, chosen, base))
+            if ok:
+                flash(page.t("history.restored", field=page.t("field." + entry["field"]),
+                             value=value_text(entry["old_value"])))
+                st.rerun()
+    st.session_state["history.seen_versions"] = {
+        i: audit.current_version(page.db, r["entity"], r["entity_id"]) for i, r in by_id.items()
+    }

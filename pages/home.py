@@ -1,0 +1,48 @@
+"""Home: the accounts this person can see, headline counts, and the latest changes."""
+
+import pandas as pd
+import streamlit as st
+
+from kamcore import accounts, activity
+from kamcore.i18n import choice_label
+from kamui import context
+from kamui.audit_view import audit_frame
+
+page = context.page()
+st.title(page.t("home.title"))
+st.caption(page.t("home.caption"))
+
+rows = accounts.list_accounts(page.db, page.user)
+if not rows:
+    st.info(page.t("home.empty"))
+    st.stop()
+
+at_risk = sum(1 for r in rows if r["status"] == "at_risk")
+cols = st.columns(3)
+cols[0].metric(page.t("home.metric.accounts"), len(rows))
+cols[1].metric(page.t("home.metric.at_risk"), at_risk)
+cols[2].metric(page.t("home.metric.changes_7d"), activity.change_count(page.db, page.user))
+
+table = pd.DataFrame(
+    {
+        page.t("field.name"): [r["name"] for r in rows],
+        page.t("field.industry"): [r["industry"] for r in rows],
+        page.t("field.region"): [r["region"] for r in rows],
+        page.t("field.status"): [choice_label("status", r["status"], page.lang) for r in rows],
+        page.t("field.first_responsible"): [r["first_responsible_name"] or "—" for r in rows],
+        page.t("home.open"): [f"account?account={r['id']}" for r in rows],
+    }
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={page.t("home.open"): st.column_config.LinkColumn(display_text="→")},
+)
+
+st.subheader(page.t("home.recent"))
+recent = activity.recent_changes(page.db, page.user)
+if recent:
+    st.dataframe(audit_frame(recent, with_account=True), hide_index=True, width="stretch")
+else:
+    st.caption(page.t("home.no_recent"))

@@ -1,0 +1,96 @@
+"""Shared fixtures: fresh databases (empty or demo) and signed-in AppTests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kamcore import demo, store, users
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DAY = date(2026, 11, 23)
+os.environ["KAM_DEBUG"] = "1"  # unexpected errors raise in AppTest instead of a friendly box
+
+
+@pytest.fixture
+def fresh_db():
+    """An empty, migrated in-memory database."""
+    db = store.connect(":memory:")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def admin(fresh_db):
+    """The first administrator of a fresh database."""
+    return users.create_user(fresh_db, users.SYSTEM, "admin", "Admin", "admin-pass-1", "admin")
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo database built once per test run, copied for each test that needs it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    db = store.connect(path)
+    demo.build(db, today=DEMO_DAY)
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return path
+
+
+@pytest.fixture
+def demo_path(demo_template, tmp_path, monkeypatch) -> Path:
+    """A private copy of the demo database, selected through $KAM_DB."""
+    path = tmp_path / "warroom.db"
+    shutil.copy(demo_template, path)
+    monkeypatch.setenv(store.ENV_VAR, str(path))
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_path):
+    """A connection to a private copy of the demo database."""
+    db = store.connect(demo_path)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def empty_path(tmp_path, monkeypatch) -> Path:
+    """A migrated database with only an administrator (what a new install looks like after setup)."""
+    path = tmp_path / "empty.db"
+    db = store.connect(path)
+    users.create_user(db, users.SYSTEM, "admin", "Admin", "admin-pass-1", "admin")
+    db.close()
+    monkeypatch.setenv(store.ENV_VAR, str(path))
+    return path
+
+
+def signed_in_app(db_path: Path, username: str, page: str | None = None, account_id: int | None = None,
+                  lang: str = "en") -> AppTest:
+    """An AppTest of Home.py signed in as `username`, optionally switched to a page."""
+    db = store.connect(db_path)
+    user = users.find_by_username(db, username)
+    db.close()
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=30)
+    at.session_state["user_id"] = user.id
+    at.session_state["lang"] = lang
+    if account_id is not None:
+        at.query_params["account"] = str(account_id)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def account_id(db_path: Path, name: str) -> int:
+    """The id of a demo account by name."""
+    db = store.connect(db_path)
+    try:
+        return db.execute("SELECT id FROM accounts WHERE name = ?", [name]).fetchone()[0]
+    finally:
+        db.close()
