@@ -1,7 +1,9 @@
 """One translation table for every piece of UI text, English and Chinese (D12 vocabulary).
 
 Each module in this package contributes a `TEXTS` dict of key -> (English, 中文);
-they are merged into `TABLE` and a key defined twice is an error at import.
+they are merged into `TABLE`. Feature modules may repeat a shared key such as
+`field.amount`; `CONFLICTS` lists keys repeated with different text, and a test
+keeps it empty.
 """
 
 from __future__ import annotations
@@ -14,18 +16,19 @@ LANGS = ("en", "zh")
 LANG_NAMES = {"en": "English", "zh": "中文"}
 
 
-def _load() -> dict[str, tuple[str, str]]:
+def _load() -> tuple[dict[str, tuple[str, str]], list[str]]:
     table: dict[str, tuple[str, str]] = {}
+    conflicts: list[str] = []
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         texts = importlib.import_module(f"{__name__}.{module.name}").TEXTS
-        clash = set(table) & set(texts)
-        if clash:
-            raise RuntimeError(f"i18n keys defined twice ({module.name}): {sorted(clash)[:5]}")
-        table.update(texts)
-    return table
+        for key, pair in texts.items():
+            if key in table and table[key] != pair:
+                conflicts.append(f"{module.name}: {key}")
+            table.setdefault(key, pair)
+    return table, conflicts
 
 
-TABLE: dict[str, tuple[str, str]] = _load()
+TABLE, CONFLICTS = _load()
 
 
 def t(key: str, lang: str = "en", **params: Any) -> str:
