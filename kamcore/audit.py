@@ -96,7 +96,7 @@ def restore(db: Database, actor: User, audit_id: int, base_version: int) -> dict
         permissions.require_read(db, actor, entry["account_id"])
     if entry["action"] not in ("update", "restore") or entry["field"] is None:
         raise ValidationError.single("record", "reason.not_restorable")
-    if entry["old_value"] == records.HIDDEN:
+    if entry["old_value"] in (records.HIDDEN, records.REDACTED) or entry["action"] == "redact":
         raise ValidationError.single(entry["field"], "reason.not_restorable")
     entity = entity_named(entry["entity"])
     return records.update(

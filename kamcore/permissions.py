@@ -40,6 +40,11 @@ def can_edit(db: Database, user: User, account_id: int) -> bool:
     return user.is_admin or team_role(db, user, account_id) in EDITING_ROLES
 
 
+def can_see_private(db: Database, user: User, account_id: int) -> bool:
+    """Personal profile data (D4) is for the account's own team only, not executives or admins."""
+    return team_role(db, user, account_id) is not None
+
+
 def is_first_responsible(db: Database, user: User, account_id: int) -> bool:
     """Is the user the account's single first-responsible person?"""
     row = db.execute(

@@ -32,6 +32,7 @@ Action = Literal["create", "update", "delete"]
 Authorizer = Callable[[Database, "User", "int | None", Action], None]
 BOOKKEEPING = ("id", "version", "created_at", "updated_at", "updated_by")
 HIDDEN = "[hidden]"
+REDACTED = "[redacted]"
 REGISTRY: dict[str, Entity] = {}
 
 
@@ -50,6 +51,7 @@ class Entity:
     model: type[Record]
     account_field: str | None = "account_id"
     hidden_fields: frozenset[str] = frozenset()
+    private_fields: frozenset[str] = frozenset()
     authorize: Authorizer | None = None
     extra_checks: tuple[Callable[[Database, dict[str, Any], int | None], None], ...] = field(default=())
 
@@ -167,6 +169,44 @@ def delete(db: Database, actor: User, entity: Entity, row_id: int, base_version:
             raise _integrity_problem(exc) from None
         values = ((f, current[f], None) for f in entity.model.model_fields if f in current)
         write_audit(db, actor, entity, row_id, account_id, "delete", values, base_version + 1)
+        if entity.private_fields:
+            _scrub_audit(db, entity, row_id, entity.private_fields)
+
+
+def redact(
+    db: Database, actor: User, entity: Entity, row_id: int, base_version: int, fields: Iterable[str]
+) -> dict[str, Any]:
+    """Erase personal fields on request: the row's values become empty and no copy stays in the audit log."""
+    names = sorted(set(fields))
+    not_private = [f for f in names if f not in entity.private_fields]
+    if not_private:
+        raise ValidationError.single(not_private[0], "reason.not_private")
+    with store.transaction(db):
+        current = _current_or_conflict(db, entity, row_id, base_version)
+        account_id = entity.account_of(current)
+        _authorize(db, actor, entity, account_id, "update")
+        sets = ", ".join(f"[{f}] = NULL" for f in names)
+        db.conn.execute(
+            f"UPDATE [{entity.table}] SET {sets}, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?",
+            [clock.now_iso(), actor.id, row_id],
+        )
+        _scrub_audit(db, entity, row_id, names)
+        write_audit(db, actor, entity, row_id, account_id, "redact",
+                    ((f, REDACTED, None) for f in names), base_version + 1)
+    return get(db, entity, row_id)
+
+
+def _scrub_audit(db: Database, entity: Entity, row_id: int, fields: Iterable[str]) -> None:
+    """Replace every audited value of these fields with a marker (who and when stay; the data goes)."""
+    names = list(fields)
+    marks = ",".join("?" for _ in names)
+    db.conn.execute(
+        f"""UPDATE audit_log SET
+               old_value = CASE WHEN old_value IS NULL THEN NULL ELSE ? END,
+               new_value = CASE WHEN new_value IS NULL THEN NULL ELSE ? END
+            WHERE entity = ? AND entity_id = ? AND field IN ({marks})""",
+        [REDACTED, REDACTED, entity.name, row_id, *names],
+    )
 
 
 def write_audit(
@@ -211,7 +251,7 @@ def encode(value: Any) -> str | None:
 
 def decode(text: str | None) -> Any:
     """Inverse of `encode`; the hidden marker stays as it is."""
-    if text is None or text == HIDDEN:
+    if text is None or text in (HIDDEN, REDACTED):
         return text
     try:
         return json.loads(text)

@@ -253,6 +253,7 @@ TEXTS = {
     ),
     "reason.hand_over_first": ("hand first responsibility to someone else before removing this person",
                                "移出此人前请先移交第一责任人"),
+    "reason.not_private": ("is not a personal field that can be erased", "不是可抹除的个人信息字段"),
     "reason.not_restorable": ("this change cannot be restored", "此变更无法恢复"),
     # editing widgets
     "form.stale": ("Someone saved a newer version ({version}) since you opened this form; "
