@@ -7,7 +7,6 @@ import streamlit as st
 from kamcore import store
 from kamui import context, shell
 from kamui.context import tr
-from kamui.editing import show_flash
 
 st.set_page_config(page_title="KAM War Room · 大客户作战室", page_icon=":material/target:", layout="wide")
 
@@ -45,7 +44,6 @@ def main() -> None:
         st.navigation([st.Page(gate, title=tr("nav.sign_in"), icon=":material/lock:")]).run()
         return
     shell.sidebar(user)
-    show_flash()
     _navigation().run()
 
 

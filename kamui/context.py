@@ -12,7 +12,8 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 
-from kamcore import demo, store, users
+from kamcore import accounts, demo, permissions, store, users
+from kamcore.errors import KamError
 from kamcore.i18n import t
 from kamcore.users import User
 
@@ -89,7 +90,24 @@ class PageContext:
 
 def page() -> PageContext:
     """The context set up by Home.py for the page being run."""
+    from kamui.editing import show_flash
+
     user = current_user()
     if user is None:  # Home.py routes pages only when signed in; this guards a direct run
         st.stop()
-    return PageContext(db(), user, lang(), st.session_state.get("account_id"))
+    show_flash()
+    return PageContext(db(), user, lang(), _account_in_view(user))
+
+
+def _account_in_view(user: User) -> int | None:
+    """The account chosen in the sidebar; a newer valid ?account= (set by this page) wins."""
+    chosen = st.session_state.get("account_id")
+    linked = accounts.parse_account_id(st.query_params.get("account"))
+    if linked is None or linked == chosen:
+        return chosen
+    try:
+        permissions.require_read(db(), user, linked)
+    except KamError:
+        return chosen
+    st.session_state["account_id"] = linked
+    return linked

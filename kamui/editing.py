@@ -105,6 +105,7 @@ class VersionedForm:
             write(self.base_version, changes)
         except ConflictError as exc:
             st.session_state[f"{self.key}._conflict"] = {"message": exc.message(lang()), "changes": changes}
+            st.rerun()  # the conflict panel sits above the form
         except KamError as exc:
             show_error(exc)
         else:

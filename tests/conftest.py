@@ -70,7 +70,7 @@ def empty_path(tmp_path, monkeypatch) -> Path:
     return path
 
 
-def signed_in_app(db_path: Path, username: str, page: str | None = None, account_id: int | None = None,
+def signed_in_app(db_path: Path, username: str, page: str | None = None, account_id: int | str | None = None,
                   lang: str = "en") -> AppTest:
     """An AppTest of Home.py signed in as `username`, optionally switched to a page."""
     db = store.connect(db_path)
