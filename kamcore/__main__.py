@@ -5,6 +5,7 @@
   reset-password USER             (password read from prompt or $KAM_PASSWORD)
   backup [DEST]                   online backup (default: db/backups/warroom-<time>.db)
   load-demo [--force]             fill the database with the demo war room
+  generate --size S|M|L           the demo grown to benchmark size (empty database; see kamcore/demo/scale.py)
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     backup.add_argument("destination", nargs="?")
     load = sub.add_parser("load-demo", help="fill the database with the demo war room")
     load.add_argument("--force", action="store_true", help="even if the database already has users")
+    grow = sub.add_parser("generate", help="build the demo grown to size S, M or L (empty database only)")
+    grow.add_argument("--size", default="M", choices=("S", "M", "L"))
     args = parser.parse_args(argv)
 
     path = Path(args.db) if args.db else store.database_path()
@@ -72,6 +75,25 @@ def _run(args: argparse.Namespace, db, path: Path) -> int:
             return 2
         demo.build(db, progress=lambda share, step: print(f"[{share:4.0%}] {step}", flush=True))
         print(f"demo loaded into {path}; sign in as li.wei / {demo.DEMO_PASSWORD}")
+    elif args.command == "generate":
+        return _generate(db, path, args.size)
+    return 0
+
+
+def _generate(db, path: Path, size: str) -> int:
+    from kamcore.demo import scale
+
+    if not store.is_empty(db):
+        print("error: generate needs an empty database (a new --db path)", file=sys.stderr)
+        return 2
+
+    def bar(share: float, step: str) -> None:
+        filled = int(share * 30)
+        end = "\n" if share >= 1 or not sys.stdout.isatty() else ""
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} {step:<32}", end=end, flush=True)
+
+    counts = scale.generate(db, size, progress=bar)
+    print(f"size {size} written to {path}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
     return 0
 
 
