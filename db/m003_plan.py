@@ -2,7 +2,8 @@
 purchase factors, barrier plans and approved baselines.
 
 Plan-level settings live in `account_plans` (one row per account) so the foundation
-`accounts` table stays as it is.
+`accounts` table stays as it is. Ids are AUTOINCREMENT: a deleted goal's id is never
+reused, so the audit log and baseline comparisons cannot mistake a new row for an old one.
 """
 
 from sqlite_utils import Database
@@ -11,7 +12,7 @@ from db.sql import run_script
 
 SCHEMA = """
 CREATE TABLE account_plans (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id INTEGER NOT NULL UNIQUE REFERENCES accounts(id) ON DELETE CASCADE,
     lifecycle_stage TEXT NOT NULL DEFAULT 'growth'
         CHECK (lifecycle_stage IN ('breakthrough', 'growth', 'mature')),
@@ -29,7 +30,7 @@ CREATE TABLE account_plans (
 );
 
 CREATE TABLE goals (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     year INTEGER NOT NULL,
     quarter INTEGER CHECK (quarter IS NULL OR quarter BETWEEN 1 AND 4),
@@ -52,7 +53,7 @@ CREATE INDEX goals_by_account_period ON goals(account_id, year, quarter);
 CREATE INDEX goals_by_owner ON goals(owner_id);
 
 CREATE TABLE share_plans (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     product_line_id INTEGER NOT NULL REFERENCES product_lines(id),
     wallet REAL NOT NULL,
@@ -72,7 +73,7 @@ CREATE TABLE share_plans (
 CREATE INDEX share_plans_by_line ON share_plans(product_line_id);
 
 CREATE TABLE purchase_factors (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     factor TEXT NOT NULL CHECK (factor IN ('risk', 'benefit', 'switching_cost')),
     score INTEGER NOT NULL,
@@ -85,7 +86,7 @@ CREATE TABLE purchase_factors (
 );
 
 CREATE TABLE barrier_actions (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     kind TEXT NOT NULL CHECK (kind IN ('technical', 'commercial', 'process')),
     product_line_id INTEGER REFERENCES product_lines(id),
@@ -102,7 +103,7 @@ CREATE TABLE barrier_actions (
 CREATE INDEX barrier_actions_by_account ON barrier_actions(account_id, kind);
 
 CREATE TABLE plan_baselines (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     approved_on TEXT NOT NULL,
