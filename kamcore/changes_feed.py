@@ -1,0 +1,260 @@
+"""What changed since the last huddle: the audit log turned into readable sentences.
+
+Generic over audit rows: every entity kind is described by its field labels
+(`field.<name>`) and choice labels (`<field>.<value>`), so entities added later
+appear without code here. A few fields get special phrasing because the huddle
+cares about them: stage moves, amounts, close dates, won/lost, relationship
+scores and stances, shares and goals, new flags.
+
+Rows are grouped into events (one save = one actor, one moment, one record) and
+events into items (one record), each with a link to the page that shows it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from kamcore import audit, store
+from kamcore.errors import NotFoundError
+from kamcore.i18n import has, t
+from kamcore.users import User
+
+# Records that are the meeting's own bookkeeping, not news.
+SKIPPED_ENTITIES = frozenset({"huddle"})
+# Where each kind of record is shown (url_path of its page); unknown kinds link to History.
+ENTITY_PAGES: dict[str, str] = {
+    "account": "account",
+    "team_member": "account",
+    "huddle_item": "huddle",
+    "comment": "my-work",
+    "goal": "plan",
+    "share_target": "plan",
+    "opportunity": "pipeline",
+    "stakeholder": "stakeholders",
+    "relationship": "stakeholders",
+    "retrospective": "retrospectives",
+    "flag": "retrospectives",
+}
+# The order groups are shown in: deals and people first, bookkeeping last.
+ENTITY_ORDER = ("opportunity", "stakeholder", "relationship", "goal", "share_target", "flag", "retrospective",
+                "huddle_item", "comment", "account", "team_member")
+TITLE_COLUMNS = ("name", "title", "text", "statement", "summary", "body", "label", "code")
+WON_LOST = {"won", "lost", "closed_won", "closed_lost", "dropped", "abandoned"}
+FLAG_ENTITIES = ("flag", "rule_flag", "health_flag", "alert")
+WEEKDAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+            "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日")}
+
+
+@dataclass
+class Line:
+    """One readable sentence about one save."""
+
+    at: str
+    actor: str
+    text: str
+    highlight: bool = False
+
+
+@dataclass
+class FeedItem:
+    """Everything that happened to one record since the given moment."""
+
+    entity: str
+    entity_id: int
+    account_id: int | None
+    account_name: str
+    title: str
+    link: str
+    lines: list[Line] = field(default_factory=list)
+    created: bool = False
+    deleted: bool = False
+
+    @property
+    def highlight(self) -> bool:
+        return self.created or self.deleted or any(line.highlight for line in self.lines)
+
+
+def day_label(at: str, lang: str, today: date | None = None) -> str:
+    """A short day for a timestamp: weekday within a week, else the date ("Tue", "Nov 12" / "周二", "11月12日")."""
+    moment = datetime.fromisoformat(at)
+    day = moment.date()
+    if today is not None and 0 <= (today - day).days < 7:
+        return WEEKDAYS.get(lang, WEEKDAYS["en"])[day.weekday()]
+    return f"{day.month}月{day.day}日" if lang == "zh" else day.strftime("%b ") + str(day.day)
+
+
+def value_text(field_name: str, value: Any, lang: str) -> str:
+    """A stored value as a person reads it: choice labels translated, numbers grouped, blanks as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
+    key = f"{field_name}.{value}"
+    if isinstance(value, str) and has(key):
+        return t(key, lang)
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, int) and abs(value) >= 10000:
+        return f"{value:,}"
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def describe_change(entity: str, field_name: str, old: Any, new: Any, lang: str) -> tuple[str, bool]:
+    """One field change as a sentence and whether it deserves attention ("Stage: Proposal → Negotiation")."""
+    label = t(f"field.{field_name}", lang)
+    before, after = value_text(field_name, old, lang), value_text(field_name, new, lang)
+    base = t("feed.change", lang, field=label, old=before, new=after)
+    lowered = field_name.lower()
+    if lowered in ("stage", "status") and isinstance(new, str) and new.lower() in WON_LOST and entity != "huddle_item":
+        return t("feed.closed", lang, field=label, old=before, new=after), True
+    if lowered == "stage":
+        return base, True
+    if "score" in lowered or lowered in ("stance", "relationship_level", "level"):
+        old_n, new_n = _number(old), _number(new)
+        if old_n is not None and new_n is not None and old_n != new_n:
+            return base + (" ▲" if new_n > old_n else " ▼"), True
+        return base, True
+    if "date" in lowered or lowered.endswith("_on"):
+        old_d, new_d = _date(old), _date(new)
+        if old_d and new_d and old_d != new_d:
+            days = (new_d - old_d).days
+            key = "feed.date_later" if days > 0 else "feed.date_earlier"
+            return base + " " + t(key, lang, days=abs(days)), "close" in lowered or "due" in lowered
+        return base, False
+    if any(word in lowered for word in ("amount", "value", "revenue", "share", "target", "margin", "budget")):
+        old_n, new_n = _number(old), _number(new)
+        if old_n and new_n is not None and old_n != new_n:
+            pct = (new_n - old_n) / abs(old_n) * 100
+            return base + f" ({pct:+.0f}%)", abs(pct) >= 10
+        return base, True
+    return base, False
+
+
+def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: str = "en",
+         today: date | None = None, limit: int = 2000) -> list[FeedItem]:
+    """What changed on these accounts after `since`, one item per record, most important kinds first."""
+    rows = audit.changes_since(db, actor, account_ids, since, limit=limit)
+    account_names = _account_names(db, account_ids)
+    items: OrderedDict[tuple[str, int], FeedItem] = OrderedDict()
+    events: OrderedDict[tuple[str, int, str, str, str], list[dict[str, Any]]] = OrderedDict()
+    for row in rows:
+        if row["entity"] in SKIPPED_ENTITIES:
+            continue
+        events.setdefault((row["entity"], row["entity_id"], row["at"], row["actor"], row["action"]), []).append(row)
+    titles = _titles(db, {(e, i) for e, i, *_ in events}, rows)
+    for (entity, entity_id, at, who, action), group in events.items():
+        account_id = group[0]["account_id"]
+        item = items.get((entity, entity_id))
+        if item is None:
+            item = FeedItem(entity, entity_id, account_id, account_names.get(account_id, ""),
+                            titles.get((entity, entity_id), f"#{entity_id}"), link_for(entity, account_id))
+            items[(entity, entity_id)] = item
+        when = day_label(at, lang, today)
+        if action == "create":
+            item.created = True
+            key = "feed.new_flag" if entity in FLAG_ENTITIES else "feed.created"
+            text = t(key, lang, entity=_kind_label(entity, group, lang), title=item.title)
+            item.lines.append(Line(at, who, t("feed.by", lang, text=text, actor=who, day=when), True))
+        elif action == "delete":
+            item.deleted = True
+            text = t("feed.deleted", lang, entity=t(f"entity.{entity}", lang), title=item.title)
+            item.lines.append(Line(at, who, t("feed.by", lang, text=text, actor=who, day=when), True))
+        else:
+            for row in group:
+                if row["field"] is None:
+                    continue
+                text, important = describe_change(entity, row["field"], row["old_value"], row["new_value"], lang)
+                if action == "redact":
+                    text, important = t("feed.redacted", lang, field=t(f"field.{row['field']}", lang)), False
+                item.lines.append(Line(at, who, t("feed.by", lang, text=text, actor=who, day=when), important))
+    order = {name: number for number, name in enumerate(ENTITY_ORDER)}
+    return sorted(items.values(), key=lambda i: (order.get(i.entity, len(order)), not i.highlight, i.account_name))
+
+
+def _kind_label(entity: str, group: list[dict[str, Any]], lang: str) -> str:
+    """What a new record is: its entity label, or its kind's label when there is one ("New decision: …")."""
+    kind = next((r["new_value"] for r in group if r["field"] == "kind"), None)
+    key = f"{entity.split('_')[-1]}_kind.{kind}"
+    return t(key, lang).lower() if lang == "en" and has(key) else t(key, lang) if has(key) else t(f"entity.{entity}", lang)
+
+
+def link_for(entity: str, account_id: int | None) -> str:
+    """The page (url_path with ?account=) that shows a record of this kind."""
+    page = ENTITY_PAGES.get(entity, "history")
+    return f"/{page}?account={account_id}" if account_id is not None else f"/{page}"
+
+
+def _account_names(db: Database, account_ids: list[int]) -> dict[int, str]:
+    if not account_ids:
+        return {}
+    marks = ",".join("?" for _ in account_ids)
+    return dict(db.execute(f"SELECT id, name FROM accounts WHERE id IN ({marks})", list(account_ids)).fetchall())
+
+
+def _titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str, Any]]) -> dict[tuple[str, int], str]:
+    """A name for each record: its current title column, else the one it had when created or deleted."""
+    out: dict[tuple[str, int], str] = {}
+    for row in rows:  # values seen in the log cover deleted records
+        value = row["new_value"] if row["new_value"] not in (None, "") else row["old_value"]
+        if row["field"] in TITLE_COLUMNS and isinstance(value, str) and value:
+            out.setdefault((row["entity"], row["entity_id"]), _short(value))
+    by_entity: dict[str, list[int]] = {}
+    for entity, entity_id in keys:
+        by_entity.setdefault(entity, []).append(entity_id)
+    for entity, ids in by_entity.items():
+        try:
+            table = audit.entity_named(entity).table
+        except NotFoundError:
+            continue
+        columns = {c.name for c in db[table].columns}
+        title = next((c for c in TITLE_COLUMNS if c in columns), None)
+        if entity == "team_member":
+            found = db.execute(
+                f"SELECT t.id, u.display_name FROM account_team t JOIN users u ON u.id = t.user_id "
+                f"WHERE t.id IN ({','.join('?' for _ in ids)})", ids).fetchall()
+        elif title is None:
+            continue
+        else:
+            found = db.execute(
+                f"SELECT id, [{title}] FROM [{table}] WHERE id IN ({','.join('?' for _ in ids)})", ids
+            ).fetchall()
+        for row_id, text in found:
+            if text:
+                out[(entity, row_id)] = _short(str(text))
+    return out
+
+
+def _short(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def count_changes(db: Database, actor: User, account_ids: list[int], since: str) -> int:
+    """How many audit rows changed these accounts after `since` (for a badge)."""
+    if not account_ids:
+        return 0
+    for account_id in account_ids:
+        audit.permissions.require_read(db, actor, account_id)
+    marks = ",".join("?" for _ in account_ids)
+    return store.row(db, f"SELECT count(*) AS n FROM audit_log WHERE account_id IN ({marks}) AND at > ?",
+                     [*account_ids, since])["n"]
