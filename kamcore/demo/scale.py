@@ -36,7 +36,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -88,7 +88,7 @@ class Spec:
     rows: Callable[[Generator], Iterator[dict[str, Any]]]
     change: Callable[[random.Random, dict[str, Any]], tuple[str, Any]] | None = None
     share: float = 1.0  # weight of this entity in the pool of later changes (per row)
-    after: str | None = None  # entity whose ids this one needs
+    after_write: Callable[[Generator, list[Planned]], None] | None = None  # e.g. non-audited side tables
 
 
 class Generator:
@@ -107,6 +107,10 @@ class Generator:
         self.editors: dict[int, list[int]] = {}  # account id -> editing users
         self.account_ids: list[int] = []
         self.user_ids: list[int] = []
+        self.account_created: dict[int, int] = {}
+        self.currency: dict[int, str] = {}
+        self.team_members: dict[int, list[int]] = {}
+        self.after_write: dict[str, Callable[[Generator, list[Planned]], None]] = {}
         self.password_hash = ""
         self.iso_cache: dict[int, str] = {}
 
@@ -177,6 +181,8 @@ class Generator:
         if batch:
             self.db.conn.executemany(sql, batch)
         self._stage_audit(audit_rows)
+        if self.after_write.get(entity_name):
+            self.after_write[entity_name](self, items)
         return len(items)
 
     def _audit(self, entity: records.Entity, item: Planned) -> Iterator[tuple[Any, ...]]:
@@ -201,7 +207,8 @@ class Generator:
 
     # ---- the run --------------------------------------------------------------------------
     def run(self) -> dict[str, int]:
-        specs = [s for s in _specs() if _table_exists(self.db, audit.entity_named(s.entity).table)]
+        specs = [s for s in _specs() if _known(self.db, s.entity)]
+        self.after_write = {s.entity: s.after_write for s in specs if s.after_write}
         self.db.conn.execute("DROP TABLE IF EXISTS temp._scale_audit")
         self.db.conn.execute(
             "CREATE TEMP TABLE _scale_audit (seq INTEGER PRIMARY KEY, t INTEGER, at TEXT, actor_id INTEGER, "
@@ -222,6 +229,9 @@ class Generator:
                 if spec.entity == "account":
                     self.account_ids = [r[0] for r in self.db.execute("SELECT id FROM accounts ORDER BY id")]
                     self.account_ids += [p.row_id for p in self.planned.get("account", [])]
+                    self.account_created = {p.row_id: p.created for p in self.planned.get("account", [])}
+                    self.currency = dict(self.db.execute("SELECT id, currency FROM accounts").fetchall())
+                    self.currency |= {p.row_id: p.values["currency"] for p in self.planned.get("account", [])}
                 if spec.entity == "team_member":
                     self._learn_editors()
             self.progress(len(specs) / steps, "planning changes")
@@ -243,13 +253,14 @@ class Generator:
     def _learn_editors(self) -> None:
         from kamcore.permissions import EDITING_ROLES
 
-        self.editors = {}
-        for account_id, user_id, role in self.db.execute("SELECT account_id, user_id, role FROM account_team"):
+        self.editors, self.team_members = {}, {}
+        found = self.db.execute("SELECT account_id, user_id, role FROM account_team ORDER BY id").fetchall()
+        found += [(p.values["account_id"], p.values["user_id"], p.values["role"])
+                  for p in self.planned.get("team_member", [])]
+        for account_id, user_id, role in found:
+            self.team_members.setdefault(account_id, []).append(user_id)
             if role in EDITING_ROLES:
                 self.editors.setdefault(account_id, []).append(user_id)
-        for item in self.planned.get("team_member", []):
-            if item.values["role"] in EDITING_ROLES:
-                self.editors.setdefault(item.values["account_id"], []).append(item.values["user_id"])
 
     def _plan_changes(self, specs: list[Spec]) -> None:
         """Spread later changes over the generated rows until the audit log reaches its target size."""
@@ -264,7 +275,9 @@ class Generator:
             pool.extend(items)
             weights.extend([spec.share] * len(items))
         existing = self.db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-        budget = self.size.audit_rows - existing - creates
+        # later changes fill the log up to its target; when creating the rows already passes it
+        # (every non-empty field of a new row is one audit row), a fifth of the target still goes to changes
+        budget = max(self.size.audit_rows - existing - creates, self.size.audit_rows // 5)
         if budget <= 0 or not pool:
             return
         change_of = {s.entity: s.change for s in specs}
@@ -293,7 +306,14 @@ class Generator:
             records.validate(item.entity, current)
 
 
-def _table_exists(db: Database, table: str) -> bool:
+def _known(db: Database, entity_name: str) -> bool:
+    """Is the entity registered in kamcore and its table present in this database?"""
+    from kamcore.errors import NotFoundError
+
+    try:
+        table = audit.entity_named(entity_name).table
+    except NotFoundError:
+        return False
     return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone() is not None
 
 
@@ -383,15 +403,174 @@ def _specs() -> list[Spec]:
     """Every entity the generator knows, in dependency order; features add theirs here."""
     return [
         Spec("user", _users),
-        Spec("account", _accounts, _account_change, share=1.0),
+        Spec("account", _accounts, _account_change, share=5.0),
         Spec("team_member", _team),
         *_feature_specs(),
     ]
 
 
 def _feature_specs() -> list[Spec]:
-    """Specs for feature entities (goals, opportunities, stakeholders) — used when their tables exist."""
-    return []
+    """Specs for feature entities — each used only when its table exists in the database."""
+    return [
+        Spec("goal", _goals, _goal_change, share=1.0),
+        Spec("opportunity", _opportunities, _opportunity_change, share=1.0, after_write=_stage_history),
+        Spec("stakeholder", _stakeholders, _stakeholder_change, share=1.0),
+    ]
+
+
+def _spread(gen: Generator, total: int) -> list[int]:
+    """`total` items spread at random over every account (demo ones included), grouped by account."""
+    return sorted(gen.rng.choices(gen.account_ids, k=total))
+
+
+def _account_created(gen: Generator, account_id: int) -> int:
+    planned = gen.account_created.get(account_id)
+    return planned if planned is not None else gen.start
+
+
+def _goals(gen: Generator) -> Iterator[dict[str, Any]]:
+    lines = [r[0] for r in gen.db.execute("SELECT id FROM product_lines ORDER BY id")]
+    year = gen.ctx.today.year
+    for account_id in gen.account_ids:
+        owners = gen.editors.get(account_id)
+        if not owners:
+            continue
+        for number in range(gen.size.goals_per_account):
+            quadrant, metric = (("financial", "revenue"), ("financial", "orders"), ("customer", "satisfaction"),
+                                ("customer", "share_of_wallet"), ("process", "custom"),
+                                ("learning", "custom"))[number % 6]
+            money = metric in ("revenue", "orders")
+            target = round(gen.rng.uniform(5, 300), 1) * 1_000_000 if money else float(gen.rng.randint(30, 90))
+            am = gen.rng.choice((100, 60, 50))
+            yield {"account_id": account_id, "year": year, "quarter": None, "quadrant": quadrant,
+                   "metric": metric, "title": "" if metric != "custom" else gen.rng.choice(GOAL_TITLES),
+                   "product_line_id": gen.rng.choice(lines) if money and lines else None,
+                   "target": target, "actual": None, "owner_id": gen.rng.choice(owners),
+                   "split_am": am, "split_sm": (100 - am) // 2, "split_dm": 100 - am - (100 - am) // 2,
+                   "__created": gen.moment(_account_created(gen, account_id) + 7200),
+                   "__creator": gen.rng.choice(owners)}
+
+
+GOAL_TITLES = ("Quarterly business review with the CIO", "Two certified solution architects on site",
+               "Joint innovation lab running", "Win-loss review after every tender")
+
+
+def _goal_change(rng: random.Random, values: dict[str, Any]) -> tuple[str, Any]:
+    if values["metric"] in ("satisfaction", "share_of_wallet"):
+        return "actual", float(rng.randint(20, 100))
+    if values["metric"] == "custom":
+        return "actual", float(rng.randint(0, 100))
+    return "actual", round(values["target"] * rng.uniform(0.1, 1.3), -3)
+
+
+DEAL_WORDS = ("backbone upgrade", "campus network", "site power retrofit", "private cloud phase",
+              "edge gateways", "O&M outsourcing", "data-centre refresh", "5G private network",
+              "fleet telematics", "plant IoT pilot", "disaster-recovery site", "capacity expansion")
+NEXT_STEPS = ("Technical exchange with the design institute", "Send the revised quote",
+              "Reference visit to a live site", "Workshop with the user department",
+              "Clarify the tender timetable", "Executive dinner with the CIO")
+REASONS = ("Price", "Better solution fit", "Relationship with the decision maker", "Budget frozen",
+           "Delivery track record")
+
+
+def _opportunities(gen: Generator) -> Iterator[dict[str, Any]]:
+    stages = gen.db.execute("SELECT key, is_lead FROM stages WHERE active = 1 ORDER BY position").fetchall()
+    leads = [k for k, lead in stages if lead]
+    deals = [k for k, lead in stages if not lead]
+    lines = gen.db.execute("SELECT id, code FROM product_lines ORDER BY id").fetchall()
+    if not lines or not deals:
+        return
+    sequence: dict[str, int] = {}
+    for (number,) in gen.db.execute("SELECT number FROM opportunities"):
+        prefix, _, tail = number.rpartition("-")
+        if tail.isdigit():
+            sequence[prefix] = max(sequence.get(prefix, 0), int(tail))
+    for account_id in _spread(gen, gen.size.opportunities):
+        created = gen.moment(_account_created(gen, account_id) + 86400)
+        opened = datetime.fromtimestamp(created, UTC).date()
+        line_id, code = gen.rng.choice(lines)
+        prefix = f"{code.upper()}-{opened.year}"
+        sequence[prefix] = sequence.get(prefix, 0) + 1
+        lead = bool(leads) and gen.rng.random() < 0.25
+        status = "open" if gen.rng.random() < 0.7 else gen.rng.choice(("won", "won", "lost", "no_decision"))
+        closed_on = (opened + timedelta(days=gen.rng.randint(20, 200))) if status != "open" else None
+        if closed_on is not None and closed_on > gen.ctx.today:
+            closed_on = gen.ctx.today
+        owners = gen.editors.get(account_id) or [None]
+        yield {"account_id": account_id, "product_line_id": line_id, "number": f"{prefix}-{sequence[prefix]:03d}",
+               "name": f"{gen.rng.choice(DEAL_WORDS).capitalize()} {opened.year}",
+               "kind": "lead" if lead and status == "open" else "opportunity",
+               "amount": float(gen.rng.randint(2, 400) * 100_000), "currency": gen.currency.get(account_id, "CNY"),
+               "opened_on": opened.isoformat(),
+               "expected_close": (opened + timedelta(days=gen.rng.randint(30, 300))).isoformat(),
+               "stage": gen.rng.choice(leads if lead and status == "open" else deals),
+               "owner_id": gen.rng.choice(owners), "next_step": gen.rng.choice(NEXT_STEPS),
+               "status": status, "close_reason": gen.rng.choice(REASONS) if status != "open" else "",
+               "closed_on": closed_on.isoformat() if closed_on else None,
+               "__created": created, "__creator": owners[0] or gen.ctx.admin.id}
+
+
+def _opportunity_change(rng: random.Random, values: dict[str, Any]) -> tuple[str, Any]:
+    pick = rng.random()
+    if pick < 0.35:
+        return "next_step", rng.choice(NEXT_STEPS)
+    if pick < 0.6:
+        return "amount", float(rng.randint(2, 400) * 100_000)
+    if pick < 0.8:
+        opened = date.fromisoformat(values["opened_on"])
+        return "expected_close", (opened + timedelta(days=rng.randint(30, 400))).isoformat()
+    if pick < 0.9:
+        return "probability", rng.choice((None, 10, 30, 50, 70, 90))
+    return "notes", rng.choice(NOTE_BITS)
+
+
+def _stage_history(gen: Generator, items: list[Planned]) -> None:
+    """The append-only stage history the opportunity module keeps next to each deal."""
+    rows = []
+    for item in items:
+        values = item.values
+        rows.append((item.row_id, item.account_id, None, values["stage"], gen.iso(item.created), item.creator))
+        if values["status"] != "open":
+            closed = max(item.created + 60, int(datetime.fromisoformat(values["closed_on"]).replace(
+                tzinfo=UTC).timestamp()) + 9 * 3600)
+            rows.append((item.row_id, item.account_id, values["stage"], values["status"], gen.iso(closed),
+                         item.creator))
+    gen.db.conn.executemany(
+        "INSERT INTO stage_history (opportunity_id, account_id, from_stage, to_stage, moved_at, moved_by) "
+        "VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+DEPARTMENTS = ("IT", "Procurement", "Operations", "Finance", "Engineering", "Executive office", "Design institute")
+TITLES = {"decision": ("CEO", "CIO", "General Manager", "Vice President"),
+          "management": ("IT Director", "Procurement Manager", "Plant Manager", "Chief Engineer"),
+          "execution": ("Network Engineer", "Buyer", "Project Engineer", "Operations Lead")}
+STANCES = ("coach", "supporter", "neutral", "neutral", "opponent", "blocker")
+
+
+def _stakeholders(gen: Generator) -> Iterator[dict[str, Any]]:
+    try:
+        from kamcore.stakeholders import BUYING_ROLES
+    except ImportError:
+        BUYING_ROLES = ("decision_maker", "technical_evaluator", "purchaser", "user")  # noqa: N806
+    for account_id in _spread(gen, gen.size.stakeholders):
+        level = gen.rng.choice(("decision", "management", "management", "execution", "execution"))
+        team = gen.team_members.get(account_id) or [None]
+        yield {"account_id": account_id, "name": f"{gen.rng.choice(SURNAMES)} {gen.rng.choice(GIVEN)}",
+               "job_title": gen.rng.choice(TITLES[level]), "department": gen.rng.choice(DEPARTMENTS),
+               "level": level, "roles": ",".join(gen.rng.sample(BUYING_ROLES, gen.rng.randint(0, 2))),
+               "stance": gen.rng.choice(STANCES), "score": gen.rng.randint(-1, 3),
+               "owner_id": gen.rng.choice(team), "notes": gen.rng.choice(NOTE_BITS),
+               "__created": gen.moment(_account_created(gen, account_id) + 86400),
+               "__creator": gen.editor_of(account_id)}
+
+
+def _stakeholder_change(rng: random.Random, values: dict[str, Any]) -> tuple[str, Any]:
+    pick = rng.random()
+    if pick < 0.4:
+        return "score", rng.randint(-1, 3)
+    if pick < 0.7:
+        return "stance", rng.choice(STANCES)
+    return "notes", rng.choice(NOTE_BITS)
 
 
 def generate(db: Database, size: str | Size = "M", today: date | None = None,
