@@ -93,8 +93,10 @@ def page() -> PageContext:
     from kamui.editing import show_flash
 
     user = current_user()
-    if user is None:  # Home.py routes pages only when signed in; this guards a direct run
-        st.stop()
+    if user is None:
+        # Streamlit runs a pages/ file directly (legacy mode) on the very first request a server
+        # process gets, before Home.py has registered st.navigation: send it through the router.
+        st.switch_page("Home.py", query_params=st.query_params.to_dict())
     show_flash()
     return PageContext(db(), user, lang(), _account_in_view(user))
 

@@ -10,7 +10,6 @@ TEXTS = {
     "nav.account": ("Account & team", "客户与团队"),
     "nav.history": ("History", "变更历史"),
     "nav.admin": ("Users & product lines", "用户与产品线"),
-    "nav.sign_in": ("Sign in", "登录"),
     "shell.signed_in_as": ("Signed in as **{name}** ({role})", "当前用户 **{name}**（{role}）"),
     "shell.sign_out": ("Sign out", "退出登录"),
     "shell.language": ("Language", "语言"),
