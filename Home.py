@@ -16,6 +16,12 @@ PAGES = {
         ("pages/account.py", "nav.account", ":material/domain:", "account"),
         ("pages/history.py", "nav.history", ":material/history:", "history"),
     ],
+    "nav.group.portfolio": [
+        ("pages/portfolio.py", "nav.portfolio", ":material/leaderboard:", "portfolio"),
+        ("pages/walkthrough.py", "nav.walkthrough", ":material/slideshow:", "walkthrough"),
+        ("pages/tiering.py", "nav.tiering", ":material/rule:", "tiering"),
+        ("pages/financials.py", "nav.financials", ":material/payments:", "financials"),
+    ],
     "nav.group.admin": [
         ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin"),
     ],

@@ -74,6 +74,11 @@ def delete_financials(db: Database, actor: User, row_id: int, base_version: int)
     records.delete(db, actor, ENTITY, row_id, base_version)
 
 
+def get_row(db: Database, row_id: int) -> dict[str, Any]:
+    """One year's figures by id, or NotFoundError."""
+    return records.get(db, ENTITY, row_id)
+
+
 def list_financials(db: Database, actor: User, account_id: int) -> list[dict[str, Any]]:
     """An account's yearly figures, newest year first, with margin and average deal size."""
     permissions.require_read(db, actor, account_id)
@@ -195,7 +200,7 @@ def check_import(db: Database, actor: User, frame: pd.DataFrame, mapping: dict[s
             continue
         key = (clean["account_id"], clean["year"])
         if key in seen:
-            report.problems.append(FieldProblem("year", "reason.duplicate_in_file", {"other": seen[key]}, line))
+            report.problems.append(FieldProblem("year", "reason.duplicate_account_year", {"other": seen[key]}, line))
             continue
         seen[key] = line
         report.rows.append(clean)
@@ -216,7 +221,7 @@ def _row_values(cells: dict[str, Any], mapping: dict[str, str | None], accounts:
             if not text:
                 bad.append(FieldProblem("account", "reason.missing", {}, line))
             elif text.lower() not in accounts:
-                bad.append(FieldProblem("account", "reason.unknown_account", {"name": text[:60]}, line))
+                bad.append(FieldProblem("account", "reason.unknown_import_account", {"name": text[:60]}, line))
             else:
                 values["account_id"] = accounts[text.lower()]
             continue

@@ -66,3 +66,55 @@ def overview(db: Database, actor: User, year: int | None = None) -> list[dict[st
 def _extensions() -> list[Any]:
     """Figures from capabilities that may or may not be installed (goals, pipeline, relationships, rules)."""
     return []
+
+
+def account_card(db: Database, actor: User, account_id: int) -> dict[str, Any]:
+    """Everything the walk-through shows for one account: who it is, why it is (or is not) a key
+    account, how it is doing, where it is at risk, and the chosen strategy."""
+    permissions.require_read(db, actor, account_id)
+    account = store.row(db, "SELECT id, name, industry, region, status, notes FROM accounts WHERE id = ?",
+                        [account_id])
+    definition = fake_accounts.definition_in_force(db)
+    facts = tiering.account_facts(db, [account_id], definition.years)[account_id]
+    card = {
+        **account,
+        "tier": tiering.get_assignment(db, actor, account_id),
+        "financials": financials.list_financials(db, actor, account_id),
+        "flags": fake_accounts.flags_for(facts, definition.flags),
+        "position": positioning.get_position(db, actor, account_id),
+        "facts": facts,
+    }
+    for extend in _card_extensions():
+        extend(db, actor, card)
+    return card
+
+
+def _card_extensions() -> list[Any]:
+    """Per-account figures from other capabilities, when installed."""
+    return []
+
+
+def walk_order(db: Database, actor: User) -> list[int]:
+    """A sensible default order for the walk-through: key accounts by score, then the rest by score."""
+    ids = permissions.readable_account_ids(db, actor)
+    tiers = tiering.assignments(db, ids)
+    rank = {"key": 0, "general": 1, "small": 2}
+    return sorted(ids, key=lambda a: (rank.get((tiers.get(a) or {}).get("tier"), 3),
+                                      -((tiers.get(a) or {}).get("score") or 0)))
+
+
+def parse_order(raw: str | None, allowed: list[int]) -> list[int]:
+    """Account ids from a URL's `order=3,7,12`, keeping only readable ones, in the given order."""
+    out: list[int] = []
+    for part in (raw or "").split(","):
+        part = part.strip()
+        if part.isdigit() and int(part) in allowed and int(part) not in out:
+            out.append(int(part))
+    return out
+
+
+def key_accounts_first(db: Database, ordered: list[int], minimum: int = 3, most: int = 10) -> list[int]:
+    """The default walk: the key accounts (at least `minimum`, at most `most` accounts) in the given order."""
+    tiers = tiering.assignments(db, ordered)
+    keys = [a for a in ordered if (tiers.get(a) or {}).get("tier") == "key"]
+    return (keys if len(keys) >= minimum else ordered)[:most]

@@ -131,7 +131,7 @@ class Definition(_Strict):
             raise PydanticCustomError("reason.indicator_twice", "twice", {"field": "key", "key": twice[0]})
         total = sum(i.weight for i in value)
         if abs(total - WEIGHT_TOTAL) > WEIGHT_TOLERANCE:
-            raise PydanticCustomError("reason.weights_sum", "weights must sum to 100",
+            raise PydanticCustomError("reason.criteria_weights_sum", "weights must sum to 100",
                                       {"field": "weight", "total": round(total, 2)})
         return value
 

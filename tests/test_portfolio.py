@@ -75,8 +75,8 @@ def test_import_reports_every_bad_row_and_field_and_writes_nothing(fresh_db, adm
         (2, "revenue", "reason.greater_than_equal"),
         (3, "revenue", "reason.not_a_number"),
         (3, "price_cuts", "reason.int_from_float"),
-        (4, "account", "reason.unknown_account"),
-        (6, "year", "reason.duplicate_in_file"),
+        (4, "account", "reason.unknown_import_account"),
+        (6, "year", "reason.duplicate_account_year"),
     }
     messages = [p.message("en") for p in report.problems]
     assert "Row 4: Account: “Gamma Mining” is not an account in the war room" in messages

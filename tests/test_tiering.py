@@ -59,7 +59,7 @@ def test_weights_that_do_not_sum_to_100_are_refused():
     bad = {**TWO, "indicators": [{**TWO["indicators"][0], "weight": 50}, TWO["indicators"][1]]}
     with pytest.raises(ValidationError) as exc:
         parse_definition(bad)
-    assert ("weight", "reason.weights_sum", None) in _reasons(exc)
+    assert ("weight", "reason.criteria_weights_sum", None) in _reasons(exc)
     assert "90" in exc.value.message("en")
 
 

@@ -47,10 +47,11 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from kamcore.demo import core
+    from kamcore.demo import core, portfolio
 
     return [
         ("core", core.seed),
+        ("portfolio", portfolio.seed),
     ]
 
 

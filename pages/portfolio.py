@@ -1,0 +1,207 @@
+"""Portfolio: every account with tier, type, figures and flags; Pareto / ABC; the potential grid;
+and the selected account's tier explanation and assessment (position, posture)."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kamcore import fake_accounts, financials, pareto, permissions, portfolio, positioning, tiering
+from kamcore.i18n import choice_label
+from kamui import context
+from kamui.editing import VersionedForm
+from kamui.portfolio_view import contributions_frame, flag_text
+
+page = context.page()
+st.title(page.t("portfolio.title"))
+st.caption(page.t("portfolio.caption", unit=financials.UNIT))
+
+years = financials.years(page.db)
+rows = portfolio.overview(page.db, page.user)
+if not rows:
+    st.info(page.t("portfolio.empty_accounts"))
+    st.stop()
+if not years:
+    st.info(page.t("portfolio.empty_financials"))
+year = st.selectbox(page.t("field.year"), years, key="portfolio.year") if years else None
+if year is not None and year != years[0]:
+    rows = portfolio.overview(page.db, page.user, year)
+active = tiering.active_criteria(page.db)
+if active is None:
+    st.info(page.t("portfolio.no_criteria"))
+
+tab_table, tab_pareto, tab_grid, tab_flags, tab_account = st.tabs([
+    page.t("portfolio.tab.accounts"), page.t("portfolio.tab.pareto"), page.t("portfolio.tab.grid"),
+    page.t("portfolio.tab.flags"), page.t("portfolio.tab.account"),
+])
+
+
+def label(kind: str, value: object) -> str:
+    """A choice's label, or an empty cell."""
+    return choice_label(kind, value, page.lang) if value is not None else ""
+
+
+with tab_table:
+    filters = st.columns(3)
+    tiers = filters[0].multiselect(page.t("field.tier"), tiering.TIERS, key="portfolio.filter.tier",
+                                   format_func=lambda v: label("tier", v))
+    types = filters[1].multiselect(page.t("field.account_type"), tiering.TYPES, key="portfolio.filter.type",
+                                   format_func=lambda v: label("account_type", v))
+    flagged = filters[2].toggle(page.t("portfolio.only_flagged"), key="portfolio.filter.flagged")
+    shown = [r for r in rows if (not tiers or r["tier"] in tiers) and (not types or r["account_type"] in types)
+             and (not flagged or r["flags"])]
+    frame = pd.DataFrame([{
+        page.t("field.name"): r["name"],
+        page.t("field.tier"): label("tier", r["tier"]),
+        page.t("field.account_type"): label("account_type", r["account_type"]),
+        page.t("field.score"): r["score"],
+        page.t("field.criteria_number"): f"v{r['criteria_number']}" if r["criteria_number"] else "",
+        page.t("field.revenue"): r["revenue"],
+        page.t("field.margin_pct"): r["margin_pct"],
+        page.t("field.dso_days"): r["dso_days"],
+        page.t("field.obtainable_share"): r["obtainable_share"],
+        page.t("field.priority"): r["priority"],
+        page.t("field.chosen_posture"): label("posture", r["chosen_posture"]),
+        page.t("portfolio.flags"): ", ".join(label("flag", f) for f in r["flags"]),
+        **{page.t(f"portfolio.col.{k}"): r[k] for k in r if k.startswith("ext_")},
+    } for r in shown])
+    # columns nobody has data for are dropped rather than shown empty
+    frame = frame.dropna(axis="columns", how="all") if not frame.empty else frame
+    st.dataframe(frame, hide_index=True, width="stretch", key="portfolio.table",
+                 column_config={page.t("field.revenue"): st.column_config.NumberColumn(format="%,.0f"),
+                                page.t("field.score"): st.column_config.NumberColumn(format="%.1f")})
+    st.caption(page.t("portfolio.count", shown=len(shown), total=len(rows)))
+
+with tab_pareto:
+    if year is None:
+        st.info(page.t("portfolio.empty_financials"))
+    else:
+        curves = []
+        for measure in ("revenue", "gross_profit"):
+            table = pareto.portfolio_pareto(page.db, page.user, year, measure)
+            for r in pareto.as_records(table):
+                curves.append({**r, "measure": page.t(f"field.{measure}")})
+            if measure == "revenue":
+                revenue_table = table
+        top = pareto.top_share(revenue_table)
+        cols = st.columns(3)
+        cols[0].metric(page.t("pareto.top20"), "—" if top is None else f"{top:.0f}%")
+        cols[1].metric(page.t("pareto.class_a"), sum(1 for r in revenue_table if r.abc == "A"))
+        cols[2].metric(page.t("pareto.accounts"), len(revenue_table))
+        if curves:
+            data = pd.DataFrame(curves)
+            chart = alt.Chart(data).mark_line(point=True).encode(
+                x=alt.X("rank_pct:Q", title=page.t("pareto.x"), scale=alt.Scale(domain=[0, 100])),
+                y=alt.Y("cumulative_pct:Q", title=page.t("pareto.y")),
+                color=alt.Color("measure:N", title=None),
+                tooltip=[alt.Tooltip("name:N", title=page.t("field.name")),
+                         alt.Tooltip("cumulative_pct:Q", title=page.t("pareto.y")),
+                         alt.Tooltip("abc:N", title="ABC")],
+            )
+            rule = alt.Chart(pd.DataFrame({"y": [80]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
+            st.altair_chart(chart + rule, width="stretch")
+            st.dataframe(pd.DataFrame([{
+                page.t("field.name"): r.name, page.t("field.revenue"): r.value,
+                page.t("pareto.share"): r.share_pct, page.t("pareto.y"): r.cumulative_pct, "ABC": r.abc,
+            } for r in revenue_table]), hide_index=True, width="stretch")
+        else:
+            st.info(page.t("pareto.no_year", year=year))
+
+with tab_grid:
+    grid_rows = positioning.grid(page.db, page.user)
+    placed = [r for r in grid_rows if r["priority"] is not None]
+    if not placed:
+        st.info(page.t("grid.empty"))
+    else:
+        data = pd.DataFrame([{
+            "name": r["name"], "potential_sales": r["potential_sales"], "obtainable_share": r["obtainable_share"],
+            "horizon_years": r["horizon_years"], "priority": f"P{r['priority']}",
+        } for r in placed])
+        points = alt.Chart(data).mark_circle(opacity=0.8).encode(
+            x=alt.X("potential_sales:Q", title=page.t("field.potential_sales"), scale=alt.Scale(type="symlog")),
+            y=alt.Y("obtainable_share:Q", title=page.t("field.obtainable_share"), scale=alt.Scale(domain=[0, 100])),
+            size=alt.Size("horizon_years:Q", title=page.t("field.horizon_years"), scale=alt.Scale(range=[80, 600])),
+            color=alt.Color("priority:N", title=page.t("field.priority"), sort=["P1", "P2", "P3"]),
+            tooltip=["name:N", "potential_sales:Q", "obtainable_share:Q", "horizon_years:Q", "priority:N"],
+        )
+        names = alt.Chart(data).mark_text(dy=-12, fontSize=11).encode(
+            x="potential_sales:Q", y="obtainable_share:Q", text="name:N")
+        st.altair_chart(points + names, width="stretch")
+    if grid_rows:
+        st.dataframe(pd.DataFrame([{
+            page.t("field.name"): r["name"],
+            page.t("field.priority"): r["priority"],
+            page.t("field.potential_sales"): r["potential_sales"],
+            page.t("field.obtainable_share"): r["obtainable_share"],
+            page.t("field.horizon_years"): r["horizon_years"],
+            page.t("field.account_type"): label("account_type", r["account_type"]),
+            page.t("field.our_position"): label("our_position", r["our_position"]),
+            page.t("field.recommended_posture"): label("posture", r["recommended_posture"]),
+            page.t("field.chosen_posture"): label("posture", r["chosen_posture"]),
+            page.t("field.rationale"): r["rationale"],
+        } for r in grid_rows]), hide_index=True, width="stretch")
+
+with tab_flags:
+    flags = fake_accounts.flags_by_account(page.db, page.user)
+    names = {r["account_id"]: r["name"] for r in rows}
+    raised = {a: f for a, f in flags.items() if f}
+    if not raised:
+        st.success(page.t("flags.none"))
+    for account_id, account_flags in raised.items():
+        st.markdown(f"**{names[account_id]}**")
+        for flag in account_flags:
+            st.markdown(f"- :red[{flag_text(flag, page.lang)}]")
+    st.caption(page.t("flags.thresholds_from", version=f"v{active['number']}" if active else "—"))
+
+
+def assessment_form(account_id: int, editable: bool) -> None:
+    """The team's assessment of the account: fit, potential, our position, the chosen posture."""
+    current = positioning.get_position(page.db, page.user, account_id)
+    row = current or {"id": 0, "version": 0, **{f: None for f in positioning.FIELDS}, "rationale": ""}
+    form = VersionedForm("position", row, positioning.FIELDS)
+
+    def write(version: int, changes: dict) -> dict:
+        return positioning.save_position(page.db, page.user, account_id, version or None, changes)
+
+    form.conflict_panel(write, page.t("position.saved"))
+    form.stale_notice()
+    if current and current["recommended_posture"]:
+        st.markdown(page.t("position.recommended", posture=label("posture", current["recommended_posture"]),
+                           priority=current["priority"] or "—"))
+    with st.form("position.form"):
+        a, b, c = st.columns(3)
+        a.number_input(page.t("field.scale"), 1, 5, key=form.widget("scale"), disabled=not editable)
+        a.number_input(page.t("field.industry_rank"), 1, 10_000, key=form.widget("industry_rank"),
+                       disabled=not editable)
+        a.number_input(page.t("field.value_fit"), 1, 5, key=form.widget("value_fit"), disabled=not editable)
+        a.number_input(page.t("field.purchase_fit"), 1, 5, key=form.widget("purchase_fit"), disabled=not editable)
+        b.number_input(page.t("field.potential_sales"), 0.0, step=1000.0, key=form.widget("potential_sales"),
+                       disabled=not editable)
+        b.number_input(page.t("field.obtainable_share"), 0.0, 100.0, key=form.widget("obtainable_share"),
+                       disabled=not editable)
+        b.selectbox(page.t("field.horizon_years"), positioning.HORIZONS, key=form.widget("horizon_years"),
+                    index=None, disabled=not editable)
+        c.selectbox(page.t("field.our_position"), positioning.POSITIONS, key=form.widget("our_position"),
+                    index=None, format_func=lambda v: label("our_position", v), disabled=not editable)
+        c.selectbox(page.t("field.chosen_posture"), positioning.POSTURES, key=form.widget("chosen_posture"),
+                    index=None, format_func=lambda v: label("posture", v), disabled=not editable)
+        st.text_area(page.t("field.rationale"), key=form.widget("rationale"), height=90, disabled=not editable)
+        if st.form_submit_button(page.t("common.save"), type="primary", disabled=not editable):
+            form.save(write, page.t("position.saved"))
+
+
+with tab_account:
+    if page.account_id is None:
+        st.info(page.t("portfolio.pick_account"))
+    else:
+        account_row = next((r for r in rows if r["account_id"] == page.account_id), None)
+        st.subheader(account_row["name"] if account_row else "")
+        tier = tiering.get_assignment(page.db, page.user, page.account_id)
+        if tier is None:
+            st.info(page.t("portfolio.no_tier"))
+        else:
+            st.markdown(page.t("portfolio.tier_line", tier=label("tier", tier["tier"]),
+                               type=label("account_type", tier["account_type"]) or "—",
+                               number=tier["criteria_number"], score=tier["score"]))
+            st.dataframe(contributions_frame(tier["contributions"], page.lang), hide_index=True, width="stretch")
+        st.markdown(f"#### {page.t('position.title')}")
+        assessment_form(page.account_id, permissions.can_edit(page.db, page.user, page.account_id))

@@ -1,0 +1,125 @@
+"""Executive walk-through: one account per screen in large type — why it is a key account, how it is
+doing, where it is at risk, the chosen strategy — with next / previous in the order the executive picks.
+
+Deep link: `walkthrough?account=<id>&order=<id>,<id>,…`.
+"""
+
+from html import escape as esc
+
+import streamlit as st
+
+from kamcore import accounts, permissions, portfolio
+from kamcore.i18n import choice_label
+from kamui import context
+from kamui.portfolio_view import flag_text, money, one_pager_html
+
+page = context.page()
+st.html("""<style>
+.walk h1 {font-size: 3.2rem; margin: 0 0 .2rem 0; line-height: 1.1}
+.walk .badge {font-size: 1.6rem; font-weight: 600}
+.walk .big {font-size: 1.45rem; line-height: 1.45}
+.walk .risk {font-size: 1.45rem; color: #b3261e}
+div[data-testid="stMetricValue"] {font-size: 2.6rem}
+div[data-testid="stMetricLabel"] p {font-size: 1.15rem}
+</style>""")
+
+readable = permissions.readable_account_ids(page.db, page.user)
+if not readable:
+    st.title(page.t("walk.title"))
+    st.info(page.t("walk.empty"))
+    st.stop()
+names = {a["id"]: a["name"] for a in accounts.list_accounts(page.db, page.user)}
+default_order = portfolio.walk_order(page.db, page.user)
+order = portfolio.parse_order(st.query_params.get("order"), readable)
+if not order:
+    order = portfolio.key_accounts_first(page.db, default_order)
+
+
+def go(account_id: int) -> None:
+    """Move to another account (callbacks run before the sidebar picker is drawn)."""
+    st.query_params["account"] = str(account_id)
+    st.session_state["account_picker"] = account_id
+
+
+def reorder() -> None:
+    """The executive's chosen order goes into the URL so the walk can be shared."""
+    chosen = st.session_state.get("walk.order") or []
+    if chosen:
+        st.query_params["order"] = ",".join(str(a) for a in chosen)
+        if st.session_state.get("account_picker") not in chosen:
+            go(chosen[0])
+
+
+with st.expander(page.t("walk.pick_order"), expanded=False):
+    if "walk.order" not in st.session_state:
+        st.session_state["walk.order"] = order
+    st.multiselect(page.t("walk.order"), readable, key="walk.order", format_func=names.get, on_change=reorder)
+st.query_params["order"] = ",".join(str(a) for a in order)
+current = page.account_id if page.account_id in order else order[0]
+position = order.index(current)
+
+nav = st.columns([1, 6, 1])
+nav[0].button(page.t("walk.previous"), key="walk.previous", disabled=position == 0, width="stretch",
+              on_click=go, args=(order[max(0, position - 1)],))
+nav[1].markdown(f"<div style='text-align:center;font-size:1.2rem'>{page.t('walk.position', n=position + 1, total=len(order))}"
+                "</div>", unsafe_allow_html=True)
+nav[2].button(page.t("walk.next"), key="walk.next", disabled=position == len(order) - 1, width="stretch",
+              on_click=go, args=(order[min(len(order) - 1, position + 1)],))
+
+card = portfolio.account_card(page.db, page.user, current)
+tier = card["tier"]
+pos = card["position"] or {}
+badge = (f"{choice_label('tier', tier['tier'], page.lang)} · "
+         f"{choice_label('account_type', tier['account_type'], page.lang) if tier['account_type'] else '—'}"
+         if tier else page.t("walk.no_tier"))
+st.title(card["name"])
+st.markdown(f"<div class='walk'><span class='badge'>{badge}</span> &nbsp; "
+            f"<span class='big'>{esc(card['industry'])} · {esc(card['region'])}</span></div>",
+            unsafe_allow_html=True)
+
+figures = card["financials"]
+latest = figures[0] if figures else None
+previous = figures[1] if len(figures) > 1 else None
+metrics = st.columns(4)
+if latest:
+    delta = None
+    if previous and previous["revenue"]:
+        delta = f"{100 * (latest['revenue'] - previous['revenue']) / previous['revenue']:+.0f}%"
+    metrics[0].metric(page.t("walk.revenue", year=latest["year"]), money(latest["revenue"]), delta)
+    metrics[1].metric(page.t("field.margin_pct"), "—" if latest["margin_pct"] is None else f"{latest['margin_pct']:.1f}%")
+    metrics[2].metric(page.t("field.dso_days"), "—" if latest["dso_days"] is None else f"{latest['dso_days']:.0f}")
+else:
+    metrics[0].metric(page.t("field.revenue"), "—")
+metrics[3].metric(page.t("field.priority"), f"P{pos['priority']}" if pos.get("priority") else "—")
+
+why, risk, strategy = st.columns(3)
+with why:
+    st.markdown(f"### {page.t('walk.why_key')}")
+    if tier:
+        st.markdown(f"<div class='walk big'>{page.t('walk.by_criteria', number=tier['criteria_number'], score=tier['score'])}"
+                    "</div>", unsafe_allow_html=True)
+        top = sorted(tier["contributions"], key=lambda c: -c["points"])[:4]
+        lines = [f"{page.t('indicator.' + c['key'])}: <b>{c['points']:.0f}</b> / {c['weight']:g}" for c in top]
+        st.markdown("<div class='walk big'>" + "<br>".join(lines) + "</div>", unsafe_allow_html=True)
+    else:
+        st.markdown(f"<div class='walk big'>{page.t('walk.no_tier')}</div>", unsafe_allow_html=True)
+with risk:
+    st.markdown(f"### {page.t('walk.at_risk')}")
+    if card["flags"]:
+        st.markdown("<div class='walk risk'>" + "<br>".join(esc(flag_text(f, page.lang)) for f in card["flags"])
+                    + "</div>", unsafe_allow_html=True)
+    else:
+        st.markdown(f"<div class='walk big'>{page.t('walk.no_flags')}</div>", unsafe_allow_html=True)
+with strategy:
+    st.markdown(f"### {page.t('walk.strategy')}")
+    if pos:
+        chosen = choice_label("posture", pos["chosen_posture"], page.lang) if pos.get("chosen_posture") else "—"
+        recommended = (choice_label("posture", pos["recommended_posture"], page.lang)
+                       if pos.get("recommended_posture") else "—")
+        st.markdown(f"<div class='walk big'><b>{chosen}</b> ({page.t('walk.recommended')}: {recommended})<br>"
+                    f"{esc(pos.get('rationale') or '')}</div>", unsafe_allow_html=True)
+    else:
+        st.markdown(f"<div class='walk big'>{page.t('walk.no_position')}</div>", unsafe_allow_html=True)
+
+st.download_button(page.t("walk.download"), one_pager_html(card, page.lang).encode("utf-8"),
+                   file_name=f"account-{current}.html", mime="text/html", key="walk.download")
