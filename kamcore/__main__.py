@@ -6,6 +6,8 @@
   backup [DEST]                   online backup (default: db/backups/warroom-<time>.db)
   load-demo [--force]             fill the database with the demo war room
   generate --size S|M|L           the demo grown to benchmark size (empty database; see kamcore/demo/scale.py)
+  list-backups [--dir DIR]        backups next to the database (default: db/backups), newest first
+  restore-backup FILE [--yes]     replace the database with a backup (shows what would be lost; --yes to go ahead)
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from kamcore import clock, demo, store, users
+from kamcore import backups, clock, demo, store, users
 from kamcore.errors import KamError
 
 
@@ -42,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--force", action="store_true", help="even if the database already has users")
     grow = sub.add_parser("generate", help="build the demo grown to size S, M or L (empty database only)")
     grow.add_argument("--size", default="M", choices=("S", "M", "L"))
+    listing = sub.add_parser("list-backups", help="list backups, newest first")
+    listing.add_argument("--dir", help="backup folder (default: backups/ next to the database)")
+    restore = sub.add_parser("restore-backup", help="replace the database with a backup")
+    restore.add_argument("file")
+    restore.add_argument("--yes", action="store_true", help="go ahead even if newer data would be lost")
     args = parser.parse_args(argv)
 
     path = Path(args.db) if args.db else store.database_path()
@@ -77,6 +84,8 @@ def _run(args: argparse.Namespace, db, path: Path) -> int:
         print(f"demo loaded into {path}; sign in as li.wei / {demo.DEMO_PASSWORD}")
     elif args.command == "generate":
         return _generate(db, path, args.size)
+    elif args.command in ("list-backups", "restore-backup"):
+        return backups.command(db, args, path)
     return 0
 
 

@@ -10,14 +10,17 @@ safety backup of the current database is taken, so a restore can be undone.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from kamcore import clock, permissions, store
 from kamcore.errors import ValidationError
+from kamcore.i18n import t
 from kamcore.portability import ImportPlan, NeedsConfirmation, diff_table, tables
 from kamcore.users import User
 
@@ -153,3 +156,29 @@ def restore_backup(db: Database, actor: User, path: str | Path, confirm: bool = 
     finally:
         source.close()
     return plan, safety
+
+
+def command(db: Database, args: Any, db_path: Path) -> int:
+    """`list-backups` and `restore-backup` for the command line (run as the system administrator)."""
+    from kamcore.users import SYSTEM
+
+    if args.command == "list-backups":
+        folder = Path(args.dir) if args.dir else backup_dir(db_path)
+        found = list_backups(folder)
+        if not found:
+            print(f"no backups in {folder}")
+        for info in found:
+            state = t(info.problem, "en", name=info.name, detail="") if info.problem else f"schema {info.level}"
+            print(f"{info.modified}  {info.size / 1024:9.0f} KB  {info.name}  ({state})")
+        return 0
+    try:
+        plan, safety = restore_backup(db, SYSTEM, args.file, confirm=args.yes, safety_dir=backup_dir(db_path))
+    except NeedsConfirmation as exc:
+        plan = plan_restore(db, SYSTEM, args.file)
+        for table in plan.tables:
+            if table.only_in_db or table.changed or table.kept:
+                print(f"  {table.table}: {table.only_in_db} added since the backup, {table.changed + table.kept} changed")
+        print(f"error: {exc.message('en')} Run again with --yes to restore.", file=sys.stderr)
+        return 3
+    print(f"restored {db_path} from {args.file}" + (f"; previous data saved in {safety}" if safety else ""))
+    return 0

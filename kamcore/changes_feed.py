@@ -26,6 +26,8 @@ from kamcore.users import User
 
 # Records that are the meeting's own bookkeeping, not news.
 SKIPPED_ENTITIES = frozenset({"huddle"})
+# Recording a decision or action is the minutes of the last huddle, not news; closing one is.
+SKIPPED_CREATES = frozenset({"huddle_item"})
 # Where each kind of record is shown (url_path of its page); unknown kinds link to History.
 ENTITY_PAGES: dict[str, str] = {
     "account": "account",
@@ -158,7 +160,7 @@ def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: st
     items: OrderedDict[tuple[str, int], FeedItem] = OrderedDict()
     events: OrderedDict[tuple[str, int, str, str, str], list[dict[str, Any]]] = OrderedDict()
     for row in rows:
-        if row["entity"] in SKIPPED_ENTITIES:
+        if row["entity"] in SKIPPED_ENTITIES or (row["action"] == "create" and row["entity"] in SKIPPED_CREATES):
             continue
         events.setdefault((row["entity"], row["entity_id"], row["at"], row["actor"], row["action"]), []).append(row)
     titles = _titles(db, {(e, i) for e, i, *_ in events}, rows)

@@ -244,6 +244,13 @@ def add_item(
     return records.create(db, actor, ITEM, values)
 
 
+def get_item(db: Database, actor: User, item_id: int) -> dict[str, Any]:
+    """One decision or action the actor may read."""
+    item = records.get(db, ITEM, item_id)
+    permissions.require_read(db, actor, item["account_id"])
+    return item
+
+
 def update_item(db: Database, actor: User, item_id: int, base_version: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Change an item (text, owner, due date, status), refusing a stale version."""
     for fixed in ("huddle_id", "kind"):

@@ -9,7 +9,7 @@ TEXTS = {
     "nav.data": ("Export, import & backups", "导出、导入与备份"),
     # entities
     "entity.huddle": ("huddle", "例会"),
-    "entity.huddle_item": ("huddle action", "例会事项"),
+    "entity.huddle_item": ("decision or action", "决定或行动项"),
     "entity.comment": ("comment", "评论"),
     # fields
     "field.scope": ("Accounts", "客户范围"),

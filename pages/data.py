@@ -1,0 +1,141 @@
+"""Take your data with you: export to JSON / Excel, import with a dry-run preview, backups and restore."""
+
+import pandas as pd
+import streamlit as st
+
+from kamcore import accounts, backups, portability, store
+from kamcore.errors import KamError
+from kamcore.portability import ImportPlan
+from kamui import context
+from kamui.editing import attempt, flash, show_error
+
+page = context.page()
+st.title(page.t("data.title"))
+st.caption(page.t("data.caption"))
+
+
+def plan_frame(plan: ImportPlan, restore: bool = False) -> pd.DataFrame:
+    """One line per table that the import or restore touches."""
+    rows = [
+        {
+            page.t("data.col.table"): t.table,
+            page.t("data.col.new"): t.new,
+            page.t("data.col.changed"): t.changed,
+            page.t("data.col.newer"): len(t.newer_in_db),
+            page.t("data.col.unchanged"): t.unchanged,
+            page.t("data.col.only_in_db"): t.only_in_db,
+            page.t("data.col.kept"): t.kept,
+        }
+        for t in plan.tables
+        if t.new or t.changed or t.kept or (restore and t.only_in_db)
+    ]
+    return pd.DataFrame(rows)
+
+
+def export_tab() -> None:
+    """One account (anyone who can read it) or everything (administrators)."""
+    scopes = ([page.account_id] if page.account_id is not None else []) + ([None] if page.user.is_admin else [])
+    if not scopes:
+        st.info(page.t("account.none_selected"))
+        return
+    name = accounts.get_account(page.db, page.user, page.account_id)["name"] if page.account_id else ""
+    scope = st.radio(page.t("data.scope"), scopes, key="data.export.scope", horizontal=True,
+                     format_func=lambda s: page.t("data.scope_all") if s is None else page.t("data.scope_account",
+                                                                                               name=name))
+    st.caption(page.t("data.export_note"))
+    if st.button(page.t("data.prepare"), key="data.export.prepare", type="primary"):
+        ok, data = attempt(lambda: portability.export_data(page.db, page.user, scope))
+        if ok:
+            st.session_state["data.export.files"] = (scope, portability.to_json(data), portability.to_xlsx(data),
+                                                     data["exported_at"][:10])
+    files = st.session_state.get("data.export.files")
+    if files and files[0] == scope:
+        stem = f"warroom-{'all' if scope is None else f'account-{scope}'}-{files[3]}"
+        left, right = st.columns(2)
+        left.download_button(page.t("data.json"), files[1], file_name=f"{stem}.json", mime="application/json",
+                             key="data.export.json")
+        right.download_button(page.t("data.xlsx"), files[2], file_name=f"{stem}.xlsx", key="data.export.xlsx",
+                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def import_tab() -> None:
+    """Upload, dry run, confirm newer-data overwrites, import."""
+    upload = st.file_uploader(page.t("data.upload"), type=["json", "xlsx"], key="data.import.file")
+    if upload is None:
+        return
+    raw = upload.getvalue()
+    try:
+        data = (portability.from_xlsx(raw, page.db) if upload.name.lower().endswith(".xlsx")
+                else portability.from_json(raw))
+        plan = portability.plan_import(page.db, page.user, data)
+    except KamError as exc:
+        show_error(exc)
+        return
+    st.markdown(f"**{page.t('data.preview')}**")
+    if not plan.writes:
+        st.info(page.t("data.nothing_to_do"))
+        return
+    st.dataframe(plan_frame(plan), hide_index=True, width="stretch")
+    confirm = False
+    if plan.newer_in_db:
+        confirm = st.checkbox(page.t("data.confirm_newer", count=plan.newer_in_db), key="data.import.confirm")
+    if st.button(page.t("data.do_import"), key="data.import.apply", type="primary"):
+        ok, done = attempt(lambda: portability.apply_import(page.db, page.user, data, confirm_newer=confirm))
+        if ok:
+            flash(page.t("data.imported", count=done.writes))
+            st.rerun()
+
+
+def backups_tab() -> None:
+    """Back up now; the list of backups; restore one after a preview of what would be lost."""
+    folder = backups.backup_dir(store.database_path())
+    if st.button(page.t("data.backup_now"), key="data.backup.now", type="primary"):
+        ok, path = attempt(lambda: backups.create_backup(page.db, page.user, folder))
+        if ok:
+            flash(page.t("data.backed_up", name=path.name))
+            st.rerun()
+    found = backups.list_backups(folder)
+    if not found:
+        st.info(page.t("data.no_backups"))
+        return
+    st.dataframe(pd.DataFrame([{
+        page.t("data.col.name"): b.name, page.t("data.col.time"): b.modified.replace("T", " ")[:19],
+        page.t("data.col.size"): round(b.size / 1024), page.t("data.col.level"): b.level,
+        page.t("data.col.problem"): page.t(b.problem, name=b.name, detail="") if b.problem else "",
+    } for b in found]), hide_index=True, width="stretch")
+    usable = {b.name: b for b in found if not b.problem}
+    if not usable:
+        return
+    chosen = st.selectbox(page.t("data.restore_pick"), list(usable), key="data.restore.pick")
+    try:
+        plan = backups.plan_restore(page.db, page.user, usable[chosen].path)
+    except KamError as exc:
+        show_error(exc)
+        return
+    lost = backups.losses(plan)
+    st.markdown(f"**{page.t('data.restore_preview')}**")
+    st.dataframe(plan_frame(plan, restore=True), hide_index=True, width="stretch")
+    confirm = st.checkbox(page.t("data.restore_confirm", count=lost), key="data.restore.confirm") if lost else False
+    if st.button(page.t("data.do_restore"), key="data.restore.apply", disabled=bool(lost) and not confirm):
+        ok, result = attempt(lambda: backups.restore_backup(page.db, page.user, usable[chosen].path, confirm=confirm,
+                                                            safety_dir=folder))
+        if ok:
+            _plan, safety = result
+            flash(page.t("data.restored_safety", name=chosen, safety=safety.name) if safety
+                  else page.t("data.restored", name=chosen))
+            st.rerun()
+
+
+export, imports, saved = st.tabs([page.t("data.export"), page.t("data.import"), page.t("data.backups")])
+with export:
+    export_tab()
+with imports:
+    if page.user.is_admin:
+        import_tab()
+    else:
+        st.info(page.t("data.admin_only"))
+with saved:
+    if page.user.is_admin:
+        backups_tab()
+    else:
+        st.info(page.t("data.admin_only"))

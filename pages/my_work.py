@@ -1,0 +1,70 @@
+"""My work: my open actions across every account, mentions of me, and comments with @mentions."""
+
+import streamlit as st
+
+from kamcore import agenda, clock, comments, huddles
+from kamui import context
+from kamui.editing import attempt, flash
+
+page = context.page()
+st.title(page.t("mywork.title"))
+st.caption(page.t("mywork.caption"))
+COMMENT_KINDS = ("goal", "opportunity", "stakeholder", "retrospective")
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(page.t("mywork.actions"))
+    mine = agenda.for_owner(page.db, page.user, page.user.id, clock.today()) if page.user.id else []
+    if not mine:
+        st.info(page.t("mywork.no_actions"))
+    for item in mine:
+        text, done = st.columns([5, 1])
+        late = "🔴 " if item.section == "overdue" else ""
+        text.markdown(f"{late}[{item.title}]({item.link}) — {item.account_name} · {page.t(item.kind)} · "
+                      f"{page.t('agenda.due_label', due=item.due)}")
+        entity, _, raw_id = item.source.partition(":")
+        if entity == "huddle_item" and done.button(page.t("huddle.mark_done"), key=f"mywork.done.{raw_id}"):
+            row = huddles.get_item(page.db, page.user, int(raw_id))
+            ok, _ = attempt(lambda r=row: huddles.set_item_status(page.db, page.user, r["id"], r["version"], "done"))
+            if ok:
+                flash(page.t("huddle.marked_done"))
+                st.rerun()
+with right:
+    st.subheader(page.t("mywork.mentions"))
+    mentions = comments.my_mentions(page.db, page.user)
+    if not mentions:
+        st.info(page.t("mywork.no_mentions"))
+    for comment in mentions:
+        st.markdown(f"**{comment['author']}** · {comment['account_name']} · {page.t('entity.' + comment['entity'])}"
+                    f" · {comment['created_at'][:10]}")
+        st.caption(comment["body"])
+
+st.divider()
+st.subheader(page.t("mywork.comment"))
+if page.account_id is None:
+    st.info(page.t("account.none_selected"))
+    st.stop()
+kind = st.segmented_control(page.t("field.entity"), COMMENT_KINDS, default=COMMENT_KINDS[0], key="comment.entity",
+                            format_func=lambda k: page.t(f"entity.{k}")) or COMMENT_KINDS[0]
+choices = comments.commentable_records(page.db, page.user, page.account_id, kind)
+if not choices:
+    st.info(page.t("mywork.no_records", entity=page.t(f"entity.{kind}")))
+else:
+    with st.form("comment.form"):
+        record_id = st.selectbox(page.t("mywork.comment_on"), list(choices), format_func=choices.get,
+                                 key="comment.record")
+        body = st.text_area(page.t("field.body"), help=page.t("mywork.body_help"), key="comment.body", height=90)
+        if st.form_submit_button(page.t("mywork.post"), type="primary", key="comment.submit"):
+            ok, _ = attempt(lambda: comments.add_comment(page.db, page.user, kind, record_id, body))
+            if ok:
+                st.session_state.pop("comment.body", None)  # a fresh box after a post; a refused one keeps the text
+                flash(page.t("mywork.posted"))
+                st.rerun()
+st.markdown(f"#### {page.t('mywork.recent_comments')}")
+recent = comments.account_comments(page.db, page.user, page.account_id, limit=20)
+if not recent:
+    st.caption(page.t("mywork.no_comments"))
+for comment in recent:
+    st.markdown(f"**{comment['author']}** · {page.t('entity.' + comment['entity'])} #{comment['entity_id']} · "
+                f"{comment['created_at'][:16].replace('T', ' ')}")
+    st.caption(comment["body"])
