@@ -22,6 +22,10 @@ PAGES = {
         ("pages/tiering.py", "nav.tiering", ":material/rule:", "tiering"),
         ("pages/financials.py", "nav.financials", ":material/payments:", "financials"),
     ],
+    "nav.group.plan": [
+        ("pages/plan.py", "nav.plan", ":material/flag:", "plan"),
+        ("pages/whitespace.py", "nav.whitespace", ":material/grid_view:", "whitespace"),
+    ],
     "nav.group.admin": [
         ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin"),
     ],

@@ -48,10 +48,12 @@ class DemoContext:
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
     from kamcore.demo import core, portfolio
+    from kamcore.demo import plan
 
     return [
         ("core", core.seed),
         ("portfolio", portfolio.seed),
+        ("plan", plan.seed),
     ]
 
 

@@ -149,14 +149,17 @@ TEXTS = {
     "plan.save_goals": ("Save goals", "保存目标"),
     "plan.split_total": ("Split total %", "分解合计 %"),
     "plan.coverage": ("Pipeline coverage", "管线覆盖"),
-    "plan.coverage_hint": ("Goal versus open pipeline closing in the period, per product line.",
-                           "按产品线对比目标与本期预计成交的未结商机。"),
+    "plan.coverage_hint": ("Order goal per product line versus what was won in the period and the open opportunities "
+                           "expected to close in it (weighted by probability). Coverage = (won + weighted) / goal.",
+                           "按产品线对比订货目标与本期已赢单及预计本期成交的未结机会点（按概率加权）。"
+                           "覆盖率 =（已赢单 + 加权管线）/ 目标。"),
     "plan.coverage_goal": ("Goal", "目标"),
+    "plan.coverage_won": ("Won in the period", "本期已赢单"),
     "plan.coverage_open": ("Open pipeline", "未结管线"),
     "plan.coverage_weighted": ("Weighted pipeline", "加权管线"),
     "plan.coverage_ratio": ("Coverage (weighted) %", "覆盖率（加权）%"),
-    "plan.coverage_empty": ("No revenue or order goals by product line for this period.",
-                            "本期没有按产品线的收入或订货目标。"),
+    "plan.coverage_empty": ("No order goals by product line for this period: add an Orders goal with a product line.",
+                            "本期没有按产品线的订货目标：请添加带产品线的订货目标。"),
     "plan.share": ("Share-growth plans", "份额提升规划"),
     "plan.share_hint": ("Per product line: the customer's wallet, our share now and the targets for the next "
                         "three years. A line at 0% gets a breakthrough plan.",
