@@ -224,7 +224,7 @@ def _known_references(db: Database, values: dict[str, Any], row_id: int | None) 
     if values.get("owner_id") is not None and not db.execute(
         "SELECT 1 FROM users WHERE id = ?", [values["owner_id"]]
     ).fetchone():
-        problems.append(FieldProblem("owner_id", "reason.unknown_user_id", {"value": values["owner_id"]}))
+        problems.append(FieldProblem("owner_id", "reason.opp_unknown_owner", {"value": values["owner_id"]}))
     if problems:
         raise ValidationError(problems)
 
@@ -367,6 +367,7 @@ def move_stage(db: Database, actor: User, opportunity_id: int, base_version: int
     """
     with store.transaction(db):
         current = get_opportunity(db, actor, opportunity_id)
+        permissions.require_edit(db, actor, current["account_id"])
         if current["version"] != base_version:
             return records.update(db, actor, OPPORTUNITY, opportunity_id, base_version, {})  # raises ConflictError
         if current["status"] != "open":
@@ -417,6 +418,7 @@ def reopen_opportunity(db: Database, actor: User, opportunity_id: int, base_vers
     """Reopen a closed deal in the stage it was closed from."""
     with store.transaction(db):
         current = get_opportunity(db, actor, opportunity_id)
+        permissions.require_edit(db, actor, current["account_id"])
         if current["status"] == "open" and current["version"] == base_version:
             return current
         row = records.update(db, actor, OPPORTUNITY, opportunity_id, base_version,

@@ -238,7 +238,7 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         if not account_name:
             bad("account", "reason.missing")
         elif account is None and not mapping.create_accounts:
-            bad("account", "reason.unknown_account", value=account_name)
+            bad("account", "reason.import_unknown_account", value=account_name)
         elif account is None:
             if account_name not in plan.new_accounts:
                 plan.new_accounts.append(account_name)
