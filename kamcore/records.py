@@ -112,7 +112,7 @@ def create(db: Database, actor: User, entity: Entity, values: dict[str, Any]) ->
         write_audit(
             db, actor, entity, row_id, account_id, "create", ((f, None, v) for f, v in clean.items()), 1
         )
-    return get(db, entity, row_id)
+        return get(db, entity, row_id)  # read before COMMIT: after it, another writer may already have changed it
 
 
 def update(
@@ -154,7 +154,7 @@ def update(
         if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; kept as the last line of defence
             raise ConflictError(entity.name, row_id, base_version, current["version"], [])
         write_audit(db, actor, entity, row_id, account_id, action, diff, base_version + 1)
-    return get(db, entity, row_id)
+        return get(db, entity, row_id)  # the row as this write left it, not as a later writer did
 
 
 def delete(db: Database, actor: User, entity: Entity, row_id: int, base_version: int) -> None:
@@ -193,7 +193,7 @@ def redact(
         _scrub_audit(db, entity, row_id, names)
         write_audit(db, actor, entity, row_id, account_id, "redact",
                     ((f, REDACTED, None) for f in names), base_version + 1)
-    return get(db, entity, row_id)
+        return get(db, entity, row_id)
 
 
 def _scrub_audit(db: Database, entity: Entity, row_id: int, fields: Iterable[str]) -> None:
