@@ -9,6 +9,7 @@ otherwise the column is absent, never filled with placeholders.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from sqlite_utils import Database
@@ -65,7 +66,70 @@ def overview(db: Database, actor: User, year: int | None = None) -> list[dict[st
 
 def _extensions() -> list[Any]:
     """Figures from capabilities that may or may not be installed (goals, pipeline, relationships, rules)."""
-    return []
+    return [_goal_columns, _pipeline_columns, _relationship_columns, _risk_columns]
+
+
+def _optional(name: str) -> Any:
+    """A kamcore module owned by another capability, or None while it is not there."""
+    try:
+        return importlib.import_module(f"kamcore.{name}")
+    except ImportError:
+        return None
+
+
+def _goal_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
+    """Full-year revenue goal (account-wide, else the sum over product lines) and how much of it is reached."""
+    goals = _optional("goals")
+    if goals is None or year is None or not hasattr(goals, "list_goals"):
+        return
+    for row in rows:
+        found = [g for g in goals.list_goals(db, actor, row["account_id"], year, None) if g["metric"] == "revenue"]
+        whole = [g for g in found if g["product_line_id"] is None] or found
+        if not whole:
+            continue
+        target = sum(g["target"] for g in whole)
+        actuals = [g["actual"] for g in whole if g["actual"] is not None]
+        row["ext_revenue_goal"] = target
+        if actuals and target:
+            row["ext_goal_reached_pct"] = round(100 * sum(actuals) / target, 1)
+
+
+def _pipeline_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
+    """Open deals and their probability-weighted value (per currency when an account mixes currencies)."""
+    opportunities = _optional("opportunities")
+    if opportunities is None or not hasattr(opportunities, "open_pipeline"):
+        return
+    for row in rows:
+        pipe = opportunities.open_pipeline(db, [row["account_id"]])
+        if not pipe["count"]:
+            continue
+        row["ext_open_deals"] = pipe["count"]
+        row["ext_pipeline_weighted"] = ", ".join(
+            f"{currency} {bucket['weighted']:,.0f}" for currency, bucket in sorted(pipe["by_currency"].items()))
+
+
+def _relationship_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
+    """Relationship level: the average D4 score (-1..3) of the account's scored stakeholders."""
+    stakeholders = _optional("stakeholders")
+    if stakeholders is None or not hasattr(stakeholders, "list_stakeholders"):
+        return
+    for row in rows:
+        scores = [s["score"] for s in stakeholders.list_stakeholders(db, actor, row["account_id"])
+                  if s.get("score") is not None]
+        if scores:
+            row["ext_relationship_level"] = round(sum(scores) / len(scores), 2)
+
+
+def _risk_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
+    """Deal-health flags raised by the rules and not yet acknowledged."""
+    rules = _optional("rules")
+    if rules is None or not hasattr(rules, "flag_counts"):
+        return
+    counts = rules.flag_counts(db, actor, [r["account_id"] for r in rows])
+    for row in rows:
+        found = counts.get(row["account_id"])
+        if found and found["total"]:
+            row["ext_risk_flags"] = found["open"]
 
 
 def account_card(db: Database, actor: User, account_id: int) -> dict[str, Any]:

@@ -231,3 +231,21 @@ def test_overview_has_one_row_per_account_with_tier_figures_and_flags(fresh_db, 
     assert rows["Alpha Steel"]["criteria_number"] == 1
     assert set(rows["Alpha Steel"]["flags"]) == {"one_off", "thin_margin"}
     assert rows["Beta Bank"]["revenue"] is None and rows["Beta Bank"]["tier"] == "small"
+
+
+def test_overview_adds_no_placeholder_columns_when_other_capabilities_have_no_data(fresh_db, admin, two_accounts):
+    rows = portfolio.overview(fresh_db, admin)
+    assert len(rows) == 2
+    assert not [k for r in rows for k in r if k.startswith("ext_")]
+
+
+def test_walk_order_puts_key_accounts_first_and_parses_deep_links(fresh_db, admin, two_accounts):
+    a, b = two_accounts
+    financials.create_financials(fresh_db, admin, {"account_id": b, "year": 2025, "revenue": 200_000,
+                                                   "gross_profit": 40_000})
+    draft = tiering.create_draft(fresh_db, admin, "v1")
+    tiering.activate(fresh_db, admin, draft["id"], draft["version"], ["A", "B"])
+    assert portfolio.walk_order(fresh_db, admin) == [b, a]
+    assert portfolio.parse_order(f"{a}, x,{b},{a},999", [a, b]) == [a, b]
+    card = portfolio.account_card(fresh_db, admin, b)
+    assert card["tier"]["criteria_number"] == 1 and card["financials"][0]["revenue"] == 200_000

@@ -134,3 +134,18 @@ def test_walkthrough_moves_to_the_next_account_in_the_chosen_order(demo_path):
     assert at.query_params["account"] == [str(qilu)] or at.query_params["account"] == str(qilu)
     at.button(key="walk.previous").click().run()
     assert at.title[0].value == "Jiangnan Power Grid"
+
+
+def test_one_pager_is_a_complete_html_page_with_user_text_escaped(demo_path):
+    from kamcore import portfolio
+    from kamui.portfolio_view import one_pager_html
+
+    db = store.connect(demo_path)
+    chen = users.find_by_username(db, "chen.jie")
+    sunrise = account_id(demo_path, "Sunrise Logistics")
+    card = portfolio.account_card(db, chen, sunrise)
+    card["position"]["rationale"] = "<script>alert(1)</script>"
+    page = one_pager_html(card, "zh")
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert "Sunrise Logistics" in page and "扒皮大户" in page and "分级标准 v1" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page

@@ -268,4 +268,10 @@ TEXTS = {
     "walk.download": ("Download the account on a page (print-ready HTML)", "下载客户一页纸（可打印 HTML）"),
     "walk.unit": ("money in k CNY", "金额单位：千元人民币"),
     "field.value": ("Value", "数值"),
+    "portfolio.col.ext_revenue_goal": ("Revenue goal", "收入目标"),
+    "portfolio.col.ext_goal_reached_pct": ("Goal reached %", "目标完成率 %"),
+    "portfolio.col.ext_open_deals": ("Open deals", "在途机会点"),
+    "portfolio.col.ext_pipeline_weighted": ("Weighted pipeline", "加权销售管线"),
+    "portfolio.col.ext_relationship_level": ("Relationship level (−1…3)", "关系等级（−1…3）"),
+    "portfolio.col.ext_risk_flags": ("Open risk flags", "未处理风险标记"),
 }
