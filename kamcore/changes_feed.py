@@ -115,8 +115,11 @@ def _number(value: Any) -> float | None:
 
 
 def _date(value: Any) -> date | None:
+    """A YYYY-MM-DD value as a date (None for anything else)."""
+    if not isinstance(value, str) or len(value) != 10:
+        return None
     try:
-        return date.fromisoformat(str(value)[:10])
+        return date.fromisoformat(value)
     except ValueError:
         return None
 
@@ -136,8 +139,8 @@ def describe_change(entity: str, field_name: str, old: Any, new: Any, lang: str)
         if old_n is not None and new_n is not None and old_n != new_n:
             return base + (" ▲" if new_n > old_n else " ▼"), True
         return base, True
-    if "date" in lowered or lowered.endswith("_on"):
-        old_d, new_d = _date(old), _date(new)
+    old_d, new_d = _date(old), _date(new)
+    if "date" in lowered or lowered.endswith("_on") or (old_d and new_d):
         if old_d and new_d and old_d != new_d:
             days = (new_d - old_d).days
             key = "feed.date_later" if days > 0 else "feed.date_earlier"

@@ -35,7 +35,7 @@ def start_form(has_past: bool) -> None:
         since = right.date_input(page.t("field.since"), value=default_day, key="huddle.new.since")
         st.caption(page.t("huddle.since_default", since=since_default[:16].replace("T", " ")) if previous
                    else page.t("huddle.since_first"))
-        if st.form_submit_button(page.t("huddle.start_submit"), type="primary"):
+        if st.form_submit_button(page.t("huddle.start_submit"), type="primary", key="huddle.new.submit"):
             moment = None if since == default_day and chosen == [page.account_id] else (
                 datetime.combine(since, datetime.min.time(), tzinfo=UTC) if since else None)
             ok, row = attempt(lambda: huddles.start_huddle(page.db, page.user, chosen, held_on=held_on,

@@ -1,0 +1,142 @@
+"""AppTest of the huddle, presentation, my-work and data pages on the demo and an empty database."""
+
+import pytest
+
+from kamcore import store
+from tests.conftest import account_id, signed_in_app
+
+PAGES = ["pages/huddle.py", "pages/present.py", "pages/my_work.py", "pages/data.py"]
+HUAXIN = "Huaxin Semiconductor"
+
+
+def query(path, sql, params=()):
+    db = store.connect(path)
+    try:
+        return db.execute(sql, list(params)).fetchall()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_renders_on_demo_data(demo_path, page, lang):
+    at = signed_in_app(demo_path, "li.wei", page, account_id(demo_path, HUAXIN), lang=lang)
+    assert not at.exception, at.exception
+    assert at.title
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_empty_database_and_says_what_to_do(empty_path, page):
+    at = signed_in_app(empty_path, "admin", page)
+    assert not at.exception, at.exception
+    assert at.info or at.caption
+
+
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_demo_huddle_shows_what_changed_agenda_and_minutes(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/huddle.py", account_id(demo_path, HUAXIN))
+    text = markdown(at)
+    assert ", by " in text, "what changed has readable sentences"
+    assert "Overdue" in text and "Health flags" in text
+    downloads = at.get("download_button")
+    assert len(downloads) == 2
+
+
+def test_starting_a_huddle_from_the_page_defaults_since_to_the_last_one(demo_path):
+    huaxin = account_id(demo_path, HUAXIN)
+    before = query(demo_path, "SELECT max(created_at) FROM huddles WHERE scope = ?", [str(huaxin)])[0][0]
+    at = signed_in_app(demo_path, "li.wei", "pages/huddle.py", huaxin)
+    at.text_input(key="huddle.new.title").input("Monday huddle")
+    at.button(key="huddle.new.submit").click().run()
+    assert not at.exception
+    rows = query(demo_path, "SELECT title, since FROM huddles ORDER BY id DESC LIMIT 1")
+    assert rows == [("Monday huddle", before)]
+    assert at.query_params["huddle"]
+
+
+def test_an_action_without_owner_shows_the_reason_and_writes_nothing(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/huddle.py", account_id(demo_path, HUAXIN))
+    count = query(demo_path, "SELECT count(*) FROM huddle_items")[0][0]
+    at.radio(key="huddle.item.kind").set_value("action")
+    at.text_area(key="huddle.item.text").input("Call the CTO")
+    at.button(key="huddle.item.submit").click().run()
+    assert any("owner" in e.value for e in at.error)
+    assert query(demo_path, "SELECT count(*) FROM huddle_items")[0][0] == count
+
+
+def test_recording_an_action_and_marking_it_done(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/huddle.py", account_id(demo_path, HUAXIN))
+    at.radio(key="huddle.item.kind").set_value("action")
+    at.text_area(key="huddle.item.text").input("Send the reference list")
+    owners = [o for o in query(demo_path, "SELECT id FROM users WHERE username = 'zhang.min'")]
+    at.selectbox(key="huddle.item.owner").set_value(owners[0][0])
+    at.date_input(key="huddle.item.due").set_value("2026-12-01")
+    at.button(key="huddle.item.submit").click().run()
+    assert not at.error, [e.value for e in at.error]
+    item = query(demo_path, "SELECT id, owner_id, due_on, status FROM huddle_items ORDER BY id DESC LIMIT 1")[0]
+    assert item[1:] == (owners[0][0], "2026-12-01", "open")
+    at.button(key=f"huddle.done.{item[0]}").click().run()
+    assert query(demo_path, "SELECT status FROM huddle_items WHERE id = ?", [item[0]])[0][0] == "done"
+
+
+def test_an_agenda_item_becomes_an_action(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/huddle.py", account_id(demo_path, HUAXIN))
+    source = at.selectbox(key="huddle.agenda.item").value
+    li = query(demo_path, "SELECT id FROM users WHERE username = 'li.wei'")[0][0]
+    at.radio(key="huddle.agenda.kind").set_value("action")
+    at.selectbox(key="huddle.agenda.owner").set_value(li)
+    at.date_input(key="huddle.agenda.due").set_value("2026-11-30")
+    at.button(key="huddle.agenda.submit").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert query(demo_path, "SELECT source FROM huddle_items ORDER BY id DESC LIMIT 1")[0][0] == source
+
+
+def test_presentation_next_moves_every_follower(demo_path):
+    huaxin = account_id(demo_path, HUAXIN)
+    presenter = signed_in_app(demo_path, "li.wei", "pages/present.py", huaxin)
+    assert "What changed" in markdown(presenter)
+    presenter.button(key="present.next").click().run()
+    assert not presenter.exception
+    assert "Late and due this week" in markdown(presenter)
+    follower = signed_in_app(demo_path, "zhang.min", "pages/present.py", huaxin)
+    assert "Late and due this week" in markdown(follower), "a second laptop opens on the shared screen"
+
+
+def test_my_work_lists_my_actions_and_mentions(demo_path):
+    at = signed_in_app(demo_path, "zhang.min", "pages/my_work.py", account_id(demo_path, HUAXIN))
+    text = markdown(at)
+    assert "due" in text
+    assert "Li Wei" in text, "the demo has a comment by Li Wei mentioning Zhang Min"
+
+
+def test_a_comment_mentioning_an_unknown_user_is_refused(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/my_work.py", account_id(demo_path, HUAXIN))
+    count = query(demo_path, "SELECT count(*) FROM comments")[0][0]
+    if "comment.record" not in [s.key for s in at.selectbox]:
+        pytest.skip("no goals in this demo build to comment on")
+    at.text_area(key="comment.body").input("@no.such.person please look")
+    at.button(key="comment.submit").click().run()
+    assert any("no.such.person" in e.value for e in at.error)
+    assert query(demo_path, "SELECT count(*) FROM comments")[0][0] == count
+    at.text_area(key="comment.body").input("@zhang.min please look")
+    at.button(key="comment.submit").click().run()
+    assert query(demo_path, "SELECT count(*) FROM comments")[0][0] == count + 1
+
+
+def test_admin_backs_up_from_the_data_page(demo_path):
+    at = signed_in_app(demo_path, "admin", "pages/data.py", account_id(demo_path, HUAXIN))
+    at.button(key="data.backup.now").click().run()
+    assert not at.exception
+    assert list((demo_path.parent / "backups").glob("warroom-*.db"))
+    assert at.selectbox(key="data.restore.pick").value.startswith("warroom-")
+
+
+def test_members_export_their_account_but_do_not_import(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/data.py", account_id(demo_path, HUAXIN))
+    at.button(key="data.export.prepare").click().run()
+    assert len(at.get("download_button")) == 2
+    assert any("administrators" in i.value for i in at.info)
