@@ -22,7 +22,7 @@ if not rows:
     st.stop()
 if not years:
     st.info(page.t("portfolio.empty_financials"))
-year = st.selectbox(page.t("field.year"), years, key="portfolio.year") if years else None
+year = st.columns(4)[0].selectbox(page.t("field.year"), years, key="portfolio.year") if years else None
 if year is not None and year != years[0]:
     rows = portfolio.overview(page.db, page.user, year)
 active = tiering.active_criteria(page.db)

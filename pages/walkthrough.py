@@ -8,7 +8,7 @@ from html import escape as esc
 
 import streamlit as st
 
-from kamcore import accounts, permissions, portfolio
+from kamcore import accounts, financials, permissions, portfolio
 from kamcore.i18n import choice_label
 from kamui import context
 from kamui.portfolio_view import flag_text, money, one_pager_html
@@ -16,9 +16,9 @@ from kamui.portfolio_view import flag_text, money, one_pager_html
 page = context.page()
 st.html("""<style>
 .walk h1 {font-size: 3.2rem; margin: 0 0 .2rem 0; line-height: 1.1}
-.walk .badge {font-size: 1.6rem; font-weight: 600}
-.walk .big {font-size: 1.45rem; line-height: 1.45}
-.walk .risk {font-size: 1.45rem; color: #b3261e}
+.walk .badge {font-size: 1.7rem; font-weight: 600}
+.walk .big, .walk.big {font-size: 1.5rem; line-height: 1.5}
+.walk.risk {font-size: 1.5rem; line-height: 1.5; color: #b3261e}
 div[data-testid="stMetricValue"] {font-size: 2.6rem}
 div[data-testid="stMetricLabel"] p {font-size: 1.15rem}
 </style>""")
@@ -85,7 +85,7 @@ if latest:
     delta = None
     if previous and previous["revenue"]:
         delta = f"{100 * (latest['revenue'] - previous['revenue']) / previous['revenue']:+.0f}%"
-    metrics[0].metric(page.t("walk.revenue", year=latest["year"]), money(latest["revenue"]), delta)
+    metrics[0].metric(page.t("walk.revenue", year=latest["year"], unit=financials.UNIT), money(latest["revenue"]), delta)
     metrics[1].metric(page.t("field.margin_pct"), "—" if latest["margin_pct"] is None else f"{latest['margin_pct']:.1f}%")
     metrics[2].metric(page.t("field.dso_days"), "—" if latest["dso_days"] is None else f"{latest['dso_days']:.0f}")
 else:

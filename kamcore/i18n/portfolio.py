@@ -255,7 +255,7 @@ TEXTS = {
     "walk.previous": ("◀ Previous", "◀ 上一个"),
     "walk.next": ("Next ▶", "下一个 ▶"),
     "walk.position": ("Account {n} of {total}", "第 {n} / {total} 个客户"),
-    "walk.revenue": ("Revenue {year}", "{year} 年收入"),
+    "walk.revenue": ("Revenue {year} ({unit})", "{year} 年收入（{unit}）"),
     "walk.why_key": ("Why this tier", "为何是此级别"),
     "walk.how_doing": ("How it is doing", "经营情况"),
     "walk.at_risk": ("Where it is at risk", "风险所在"),
