@@ -15,6 +15,9 @@ PAGES = {
         ("pages/home.py", "nav.home", ":material/home:", "home"),
         ("pages/account.py", "nav.account", ":material/domain:", "account"),
         ("pages/history.py", "nav.history", ":material/history:", "history"),
+        ("pages/huddle.py", "nav.huddle", ":material/groups:", "huddle"),
+        ("pages/present.py", "nav.present", ":material/present_to_all:", "present"),
+        ("pages/my_work.py", "nav.my_work", ":material/task_alt:", "my-work"),
     ],
     "nav.group.portfolio": [
         ("pages/portfolio.py", "nav.portfolio", ":material/leaderboard:", "portfolio"),
@@ -28,6 +31,7 @@ PAGES = {
     ],
     "nav.group.admin": [
         ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin"),
+        ("pages/data.py", "nav.data", ":material/backup:", "data"),
     ],
 }
 

@@ -47,13 +47,13 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from kamcore.demo import core, portfolio
-    from kamcore.demo import plan
+    from kamcore.demo import core, huddles, plan, portfolio
 
     return [
         ("core", core.seed),
         ("portfolio", portfolio.seed),
         ("plan", plan.seed),
+        ("huddles", huddles.seed),
     ]
 
 
