@@ -388,7 +388,7 @@ def timeline(db: Database, actor: User, retro_id: int, limit: int = 300) -> list
                       "subject": names.get((row["entity"], row["entity_id"]), ""),
                       "old": records.decode(row["old_value"]), "new": records.decode(row["new_value"]),
                       "actor": row["actor"]})
-    facts.sort(key=lambda f: f["at"])
+    facts.sort(key=lambda f: (f["at"], f["kind"] == "stage"))  # a close follows what happened that moment
     return facts[:limit]
 
 
