@@ -157,12 +157,12 @@ def build_network(data: dict[str, Any], lang: str, options: MapOptions) -> Netwo
             [t("field.name", lang), person["name"]],
             [t("field.job_title", lang), person["job_title"]],
             [t("field.department", lang), person["department"]],
-            [t("field.level", lang), t(f"level.{person['level']}", lang)],
+            [t("field.stakeholder_level", lang), t(f"level.{person['level']}", lang)],
             [t("field.roles", lang), ", ".join(t(f"buying_role.{r}", lang) for r in roles) or "—"],
             [t("field.stance", lang), t(f"stance.{person['stance']}", lang)],
             [t("field.score", lang), str(person["score"])],
             [t("field.favoured_rival", lang), person["favoured_rival"] or "—"],
-            [t("field.owner_id", lang), owner],
+            [t("sh.our_owner", lang), owner],
         ]
         net.add_node(
             person["id"],

@@ -80,6 +80,7 @@ def plan_warnings(values: dict[str, Any], today: date | None = None) -> list[str
 
 def create_action(db: Database, actor: User, account_id: int, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Plan a relationship action; returns the row and warnings (a past due date is a warning, not an error)."""
+    stakeholders.precheck_choices(values, {"kind": ("action_kind", ACTION_KINDS)})
     row = records.create(db, actor, ACTION_ENTITY, {**values, "account_id": account_id})
     return row, plan_warnings(row)
 
@@ -87,6 +88,7 @@ def create_action(db: Database, actor: User, account_id: int, values: dict[str, 
 def update_action(db: Database, actor: User, action_id: int, base_version: int,
                   changes: dict[str, Any]) -> dict[str, Any]:
     """Change an action last seen at `base_version`."""
+    stakeholders.precheck_choices(changes, {"kind": ("action_kind", ACTION_KINDS)})
     return records.update(db, actor, ACTION_ENTITY, action_id, base_version, changes)
 
 

@@ -131,6 +131,18 @@ ENTITY = Entity(
 )
 
 
+def precheck_choices(values: dict[str, Any], checks: dict[str, tuple[str, tuple[Any, ...]]]) -> None:
+    """Refuse an unknown choice under its own label before validation.
+
+    `field.level` and `field.kind` are shared i18n keys that other features label differently
+    ("Technical level", "Barrier"), so a bad stakeholder level or link kind is reported as
+    `stakeholder_level` / `link_kind` / `action_kind` instead.
+    """
+    for name, (label, allowed) in checks.items():
+        if name in values and values[name] not in allowed:
+            raise ValidationError.single(label, "reason.literal_error", expected=", ".join(map(str, allowed)))
+
+
 def _require_private(db: Database, actor: User, account_id: int, values: dict[str, Any]) -> None:
     touched = [f for f in PROFILE_FIELDS if f in values and values[f] not in (None, "")]
     if touched and not permissions.can_see_private(db, actor, account_id):
@@ -140,6 +152,7 @@ def _require_private(db: Database, actor: User, account_id: int, values: dict[st
 def create_stakeholder(db: Database, actor: User, account_id: int, values: dict[str, Any]) -> dict[str, Any]:
     """Add a person to an account's decision chain."""
     permissions.require_edit(db, actor, account_id)
+    precheck_choices(values, {"level": ("stakeholder_level", LEVELS)})
     _require_private(db, actor, account_id, values)
     row = records.create(db, actor, ENTITY, {**values, "account_id": account_id})
     return _visible(db, actor, row)
@@ -150,6 +163,7 @@ def update_stakeholder(db: Database, actor: User, stakeholder_id: int, base_vers
     """Change a stakeholder last seen at `base_version`; profile fields only by the account's team."""
     current = records.get(db, ENTITY, stakeholder_id)
     permissions.require_read(db, actor, current["account_id"])
+    precheck_choices(changes, {"level": ("stakeholder_level", LEVELS)})
     if any(f in changes for f in PROFILE_FIELDS) and not permissions.can_see_private(
         db, actor, current["account_id"]
     ):
@@ -429,6 +443,7 @@ LINK_ENTITY = Entity("stakeholder_link", "stakeholder_links", LinkIn, extra_chec
 def add_link(db: Database, actor: User, account_id: int, from_id: int, to_id: int, kind: str,
              strength: int = 2, note: str = "") -> dict[str, Any]:
     """Link two people of one account: `from_id` reports to / influences / is in conflict with `to_id`."""
+    precheck_choices({"kind": kind}, {"kind": ("link_kind", LINK_KINDS)})
     return records.create(db, actor, LINK_ENTITY, {
         "account_id": account_id, "from_id": from_id, "to_id": to_id, "kind": kind,
         "strength": strength, "note": note,
@@ -437,6 +452,7 @@ def add_link(db: Database, actor: User, account_id: int, from_id: int, to_id: in
 
 def update_link(db: Database, actor: User, link_id: int, base_version: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Change a link's ends, kind, strength or note (same checks as adding)."""
+    precheck_choices(changes, {"kind": ("link_kind", LINK_KINDS)})
     return records.update(db, actor, LINK_ENTITY, link_id, base_version, changes)
 
 

@@ -36,7 +36,7 @@ def test_a_past_due_date_on_a_new_action_is_a_warning_and_the_action_is_saved(w)
 @pytest.mark.parametrize(
     ("values", "field", "reason"),
     [
-        ({"kind": "karaoke"}, "kind", "reason.literal_error"),
+        ({"kind": "karaoke"}, "action_kind", "reason.literal_error"),
         ({"due_date": "soon"}, "due_date", "reason.date_from_datetime_parsing"),
         ({"score_change": 7}, "score_change", "reason.less_than_equal"),
         ({"plan": "p" * 1001}, "plan", "reason.string_too_long"),

@@ -37,7 +37,7 @@ def test_buying_roles_are_a_validated_set_stored_in_canonical_order(w):
         ({"score": -2}, "score", "reason.greater_than_equal"),
         ({"stance": "friend"}, "stance", "reason.literal_error"),
         ({"roles": ["decision_maker", "golfer"]}, "roles", "reason.unknown_role"),
-        ({"level": "board"}, "level", "reason.literal_error"),
+        ({"level": "board"}, "stakeholder_level", "reason.literal_error"),
         ({"notes": "x" * 4001}, "notes", "reason.string_too_long"),
         ({"name": ""}, "name", "reason.string_too_short"),
     ],
