@@ -29,6 +29,11 @@ PAGES = {
         ("pages/plan.py", "nav.plan", ":material/flag:", "plan"),
         ("pages/whitespace.py", "nav.whitespace", ":material/grid_view:", "whitespace"),
     ],
+    "nav.group.pipeline": [
+        ("pages/opportunities.py", "nav.opportunities", ":material/handshake:", "opportunities"),
+        ("pages/pipeline.py", "nav.pipeline", ":material/filter_alt:", "pipeline"),
+        ("pages/opportunity_import.py", "nav.opportunity_import", ":material/upload_file:", "opportunity-import"),
+    ],
     "nav.group.admin": [
         ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin"),
         ("pages/data.py", "nav.data", ":material/backup:", "data"),

@@ -421,3 +421,10 @@ def won_by_product_line(db: Database, account_ids: list[int]) -> list[dict[str, 
             GROUP BY p.code ORDER BY p.code""",
         params,
     )
+
+
+def currencies(db: Database, account_ids: list[int]) -> list[str]:
+    """The currencies the deals in scope are recorded in (sums across several are only indicative)."""
+    where, params = _scope(account_ids, None)
+    return [r[0] for r in db.execute(f"SELECT DISTINCT o.currency FROM opportunities o WHERE {where} ORDER BY 1",
+                                     params).fetchall()]

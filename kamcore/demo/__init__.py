@@ -47,12 +47,13 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from kamcore.demo import core, huddles, plan, portfolio
+    from kamcore.demo import core, huddles, opportunities, plan, portfolio
 
     return [
         ("core", core.seed),
         ("portfolio", portfolio.seed),
         ("plan", plan.seed),
+        ("opportunities", opportunities.seed),
         ("huddles", huddles.seed),
     ]
 

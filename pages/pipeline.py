@@ -1,0 +1,157 @@
+"""Pipeline analytics: funnel, conversion, days in stage, aging, both forecasts and their backtest, goal coverage."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kamcore import opportunities as opp
+from kamcore import permissions, pipeline, plan_coverage, product_lines
+from kamui import context
+
+page = context.page()
+t = page.t
+st.title(t("pipe.title"))
+st.caption(t("pipe.caption"))
+readable = permissions.readable_account_ids(page.db, page.user)
+if not readable:
+    st.info(t("pipe.no_accounts"))
+    st.stop()
+LINES = {line["id"]: line["code"] for line in product_lines.list_product_lines(page.db)}
+left, mid, right = st.columns([2, 1, 1])
+scopes = ["account", "all"] if page.account_id is not None else ["all"]
+scope = left.radio(t("pipe.scope"), scopes, horizontal=True, key="pipe.scope",
+                   format_func=lambda s: t(f"pipe.scope.{s}"))
+line = mid.selectbox(t("field.product_line_id"), [None, *LINES], key="pipe.line",
+                     format_func=lambda i: t("history.all") if i is None else LINES[i])
+horizon = right.number_input(t("pipe.horizon"), 0, 365, pipeline.DEFAULT_HORIZON_DAYS, step=15, key="pipe.horizon")
+ids = [page.account_id] if scope == "account" else readable
+STAGE_NAMES = {s["key"]: opp.stage_name(s, page.lang) for s in opp.list_stages(page.db, active_only=False)}
+
+figures = pipeline.summary(page.db, ids, line)
+if not any(figures.get(k) for k in ("open", "won", "lost", "no_decision")):
+    st.info(t("pipe.empty"))
+    st.stop()
+c = st.columns(5)
+c[0].metric(t("pipe.open"), figures["open"])
+c[1].metric(t("pipe.open_amount"), f"{figures['open_amount']:,.0f}")
+c[2].metric(t("pipe.won"), figures["won"])
+c[3].metric(t("pipe.won_value"), f"{figures['won_value']:,.0f}")
+c[4].metric(t("pipe.win_rate"), "—" if figures["win_rate"] is None else f"{figures['win_rate']:.0%}")
+currencies = pipeline.currencies(page.db, ids)
+if len(currencies) > 1:
+    st.caption(t("pipe.mixed_currencies", currencies=", ".join(sorted(currencies))))
+
+# funnel
+st.subheader(t("pipe.funnel"))
+funnel = pd.DataFrame(pipeline.funnel(page.db, ids, line))
+funnel["stage_name"] = funnel["stage"].map(STAGE_NAMES)
+order = list(funnel["stage_name"])
+bars = alt.Chart(funnel).mark_bar().encode(
+    y=alt.Y("stage_name:N", sort=order, title=None),
+    x=alt.X("amount:Q", title=t("field.amount")),
+    tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("count:Q", title=t("pipe.deals")),
+             alt.Tooltip("amount:Q", title=t("field.amount"), format=",.0f"),
+             alt.Tooltip("weighted:Q", title=t("opp.weighted"), format=",.0f")])
+weighted = alt.Chart(funnel).mark_tick(color="#d62728", thickness=3, size=24).encode(
+    y=alt.Y("stage_name:N", sort=order), x="weighted:Q")
+labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q"))
+st.altair_chart(bars + weighted + labels, width="stretch")
+st.caption(t("pipe.funnel_hint"))
+
+# conversion and days in stage
+conv_col, days_col = st.columns(2)
+deals = pipeline.load_deals(page.db, ids, line)
+conversion = pd.DataFrame(pipeline.conversion_rates(deals, opp.list_stages(page.db)))
+conversion["stage_name"] = conversion["stage"].map(STAGE_NAMES)
+with conv_col:
+    st.subheader(t("pipe.conversion"))
+    st.altair_chart(alt.Chart(conversion.dropna(subset=["rate"])).mark_bar().encode(
+        x=alt.X("stage_name:N", sort=order, title=None),
+        y=alt.Y("rate:Q", title=t("pipe.rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("rate:Q", format=".0%"),
+                 alt.Tooltip("reached:Q", title=t("pipe.reached")),
+                 alt.Tooltip("advanced:Q", title=t("pipe.advanced"))]), width="stretch")
+    st.caption(t("pipe.conversion_hint"))
+days = pd.DataFrame(pipeline.days_in_stage(page.db, ids, line))
+days["stage_name"] = days["stage"].map(STAGE_NAMES)
+with days_col:
+    st.subheader(t("pipe.days"))
+    st.altair_chart(alt.Chart(days.dropna(subset=["avg_days"])).mark_bar(color="#ff7f0e").encode(
+        x=alt.X("stage_name:N", sort=order, title=None),
+        y=alt.Y("avg_days:Q", title=t("pipe.avg_days")),
+        tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")),
+                 alt.Tooltip("avg_days:Q", title=t("pipe.avg_days"), format=".0f"),
+                 alt.Tooltip("stays:Q", title=t("pipe.stays"))]), width="stretch")
+    st.caption(t("pipe.days_hint"))
+
+# aging and stale deals
+st.subheader(t("pipe.aging"))
+aging = pipeline.aging(page.db, ids, line, today=date.today())
+flagged = [r for r in aging if r["stale"] or r["overdue"]]
+if not aging:
+    st.info(t("pipe.no_open"))
+else:
+    st.caption(t("pipe.aging_count", stale=sum(r["stale"] for r in aging), overdue=sum(r["overdue"] for r in aging),
+                 total=len(aging)))
+    st.dataframe(pd.DataFrame([{
+        t("opp.number"): r["number"], t("field.account_id"): r["account_name"], t("field.name"): r["name"],
+        t("field.stage"): STAGE_NAMES.get(r["stage"], r["stage"]), t("pipe.age"): r["age_days"],
+        t("pipe.in_stage"): r["days_in_stage"], t("pipe.stale_after"): r["stale_after"],
+        t("pipe.stale"): "⚠" if r["stale"] else "", t("pipe.overdue"): "⏰" if r["overdue"] else "",
+        t("field.expected_close"): r["expected_close"], t("field.next_step"): r["next_step"],
+    } for r in (flagged or aging)[:200]]), hide_index=True, width="stretch")
+
+# forecasts
+st.subheader(t("pipe.forecasts"))
+period = st.columns(2)
+start = period[0].date_input(t("pipe.close_from"), value=None, key="pipe.from")
+end = period[1].date_input(t("pipe.close_to"), value=None, key="pipe.to")
+both = pipeline.forecasts(page.db, ids, line, start, end)
+f1, f2, f3 = st.columns(3)
+f1.metric(t("pipe.unweighted"), f"{both['weighted'].amount:,.0f}", help=t("pipe.deals_n", n=both["weighted"].count))
+f2.metric(t("pipe.fc_weighted"), f"{both['weighted'].expected:,.0f}", help=t("pipe.fc_weighted_help"))
+f3.metric(t("pipe.fc_historical"), f"{both['historical'].expected:,.0f}", help=t("pipe.fc_historical_help"))
+bases = pd.Series([r["basis"] for r in both["historical"].by_deal]).value_counts().to_dict()
+if bases:
+    st.caption(t("pipe.basis", parts=", ".join(f"{t('pipe.basis.' + k)}: {v}" for k, v in bases.items())))
+
+# backtest
+st.subheader(t("pipe.backtest"))
+tested = pipeline.run_backtest(page.db, ids, line, horizon_days=int(horizon))
+if tested["weighted"].deals == 0:
+    st.info(t("pipe.backtest_empty"))
+else:
+    st.caption(t("pipe.backtest_hint", days=int(horizon), deals=tested["weighted"].deals))
+    table = pd.DataFrame([{
+        t("pipe.method"): t(f"pipe.fc_{m}"), t("pipe.brier"): round(r.brier, 3), t("pipe.mae"): round(r.mae),
+        t("pipe.bias"): round(r.bias), t("pipe.predicted"): round(r.predicted_total), t("pipe.actual"): round(r.actual_total),
+    } for m, r in tested.items()])
+    st.dataframe(table, hide_index=True, width="stretch")
+    lines = pd.DataFrame(
+        [{"period": p["period"], "series": t("pipe.actual"), "value": p["actual"]} for p in tested["weighted"].periods]
+        + [{"period": p["period"], "series": t(f"pipe.fc_{m}"), "value": p["predicted"]}
+           for m, r in tested.items() for p in r.periods])
+    st.altair_chart(alt.Chart(lines).mark_line(point=True).encode(
+        x=alt.X("period:N", title=t("pipe.month")), y=alt.Y("value:Q", title=t("pipe.won_value")),
+        color=alt.Color("series:N", title=None), tooltip=["period", "series", alt.Tooltip("value:Q", format=",.0f")]),
+        width="stretch")
+
+# goal coverage (issue 4's order goals per product line)
+if scope == "account":
+    st.subheader(t("pipe.coverage"))
+    year = st.selectbox(t("pipe.year"), [date.today().year, date.today().year + 1], key="pipe.year")
+    coverage = plan_coverage.pipeline_coverage(page.db, page.user, page.account_id, year)
+    if not coverage:
+        st.info(t("pipe.coverage_empty"))
+    else:
+        st.dataframe(pd.DataFrame([{
+            t("field.product_line_id"): r["product_line_code"], t("pipe.goal"): r["goal"],
+            t("pipe.won"): r["won_amount"], t("pipe.open_amount"): r["open_amount"],
+            t("opp.weighted"): round(r["weighted_amount"]),
+            t("pipe.coverage_pct"): None if r["coverage"] is None else round(100 * r["coverage"]),
+        } for r in coverage]), hide_index=True, width="stretch")
+        st.caption(t("pipe.coverage_hint"))

@@ -1,0 +1,145 @@
+"""AppTest of the opportunities, pipeline and import pages on the demo and on an empty war room."""
+
+from __future__ import annotations
+
+from kamcore import store
+from tests.conftest import account_id, signed_in_app
+
+OPP = "pages/opportunities.py"
+PIPE = "pages/pipeline.py"
+IMPORT = "pages/opportunity_import.py"
+
+
+def _texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "subheader", "title")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def _count(path, sql, params=()):
+    db = store.connect(path)
+    try:
+        return db.execute(sql, list(params)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_opportunities_page_shows_the_jiangnan_pipeline(demo_path):
+    at = signed_in_app(demo_path, "li.wei", OPP, account_id(demo_path, "Jiangnan Power Grid"))
+    assert not at.exception
+    deal = _count(demo_path, "SELECT id FROM opportunities WHERE name LIKE 'Project No. 1 — phase two%'")
+    at.selectbox(key="opp.pick").set_value(deal).run()
+    assert not at.exception
+    text = _texts(at)
+    assert "Project No. 1 — phase two" in text
+    assert "M+A+N" in text  # phase two's MAN tactic
+    assert "One operable system" in text  # its five-why chain
+
+
+def test_opportunities_page_in_chinese(demo_path):
+    at = signed_in_app(demo_path, "li.wei", OPP, account_id(demo_path, "Jiangnan Power Grid"), lang="zh")
+    assert not at.exception
+    assert "线索与机会点" in _texts(at)
+
+
+def test_price_quoted_before_needs_is_flagged_on_the_deal(demo_path):
+    at = signed_in_app(demo_path, "omar.hassan", OPP, account_id(demo_path, "Lingang Steel"))
+    deal = _count(demo_path, "SELECT id FROM opportunities WHERE name = 'Blast-furnace sensor retrofit'")
+    at.selectbox(key="opp.pick").set_value(deal).run()
+    assert not at.exception
+    assert any("before any explicit need" in w.value for w in at.warning)
+
+
+def test_creating_a_lead_from_the_form_writes_it(demo_path):
+    account = account_id(demo_path, "Pearl River Bank")
+    before = _count(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account])
+    at = signed_in_app(demo_path, "li.wei", OPP, account)
+    at.text_input(key="opp.new.name").input("Core banking DC refresh")
+    at.number_input(key="opp.new.amount").set_value(3200.0)
+    next(b for b in at.button if b.label == "Create").click().run()
+    assert not at.exception
+    assert _count(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account]) == before + 1
+    assert _count(demo_path, "SELECT stage FROM opportunities WHERE name = 'Core banking DC refresh'") == "lead"
+
+
+def test_an_empty_name_shows_the_error_and_writes_nothing(demo_path):
+    account = account_id(demo_path, "Pearl River Bank")
+    before = _count(demo_path, "SELECT count(*) FROM opportunities")
+    at = signed_in_app(demo_path, "li.wei", OPP, account)
+    next(b for b in at.button if b.label == "Create").click().run()
+    assert any("Name" in e.value for e in at.error)
+    assert _count(demo_path, "SELECT count(*) FROM opportunities") == before
+
+
+def test_a_stage_move_with_unmet_criteria_is_refused_on_screen(demo_path):
+    account = account_id(demo_path, "Pearl River Bank")
+    at = signed_in_app(demo_path, "li.wei", OPP, account)
+    at.text_input(key="opp.new.name").input("Fresh lead")
+    next(b for b in at.button if b.label == "Create").click().run()
+    deal = _count(demo_path, "SELECT id FROM opportunities WHERE name = 'Fresh lead'")
+    at.selectbox(key="opp.pick").set_value(deal).run()
+    at.selectbox(key="opp.move.to").set_value("needs")
+    next(b for b in at.button if b.label == "Move").click().run()
+    assert not at.exception
+    assert any("entry criteria not met" in e.value for e in at.error)
+    assert _count(demo_path, "SELECT stage FROM opportunities WHERE id = ?", [deal]) == "lead"
+
+
+def test_closing_a_deal_with_a_reason_from_the_page(demo_path):
+    account = account_id(demo_path, "Pearl River Bank")
+    at = signed_in_app(demo_path, "li.wei", OPP, account)
+    at.text_input(key="opp.new.name").input("To be lost")
+    next(b for b in at.button if b.label == "Create").click().run()
+    deal = _count(demo_path, "SELECT id FROM opportunities WHERE name = 'To be lost'")
+    at.selectbox(key="opp.pick").set_value(deal).run()
+    at.selectbox(key="opp.close.status").set_value("lost")
+    at.text_input(key="opp.close.reason").input("Budget moved to next year")
+    next(b for b in at.button if b.label == "Close deal").click().run()
+    assert not at.exception
+    assert _count(demo_path, "SELECT status FROM opportunities WHERE id = ?", [deal]) == "lost"
+
+
+def test_a_viewer_sees_the_deals_read_only(demo_path):
+    at = signed_in_app(demo_path, "guest", OPP, account_id(demo_path, "Jiangnan Power Grid"))
+    assert not at.exception
+    assert not [b for b in at.button if b.label == "Create"]
+
+
+def test_opportunities_page_on_an_empty_war_room(empty_path):
+    at = signed_in_app(empty_path, "admin", OPP)
+    assert not at.exception
+    assert any("Pick an account" in i.value for i in at.info)
+
+
+def test_pipeline_page_shows_forecasts_and_backtest_errors(demo_path):
+    at = signed_in_app(demo_path, "li.wei", PIPE, account_id(demo_path, "Jiangnan Power Grid"))
+    assert not at.exception
+    at.radio(key="pipe.scope").set_value("all").run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert {"Stage-probability forecast", "Historical-conversion forecast", "Win rate"} <= set(labels)
+    backtest = at.dataframe[-1].value if at.dataframe else None
+    assert backtest is not None and "Brier score" in backtest.columns and len(backtest) == 2
+
+
+def test_pipeline_page_in_chinese_and_for_one_account(demo_path):
+    at = signed_in_app(demo_path, "li.wei", PIPE, account_id(demo_path, "Jiangnan Power Grid"), lang="zh")
+    assert not at.exception
+    assert "管线分析" in _texts(at)
+
+
+def test_pipeline_page_on_an_empty_war_room(empty_path):
+    at = signed_in_app(empty_path, "admin", PIPE)
+    assert not at.exception
+    assert at.info
+
+
+def test_import_page_offers_export_and_upload(demo_path):
+    at = signed_in_app(demo_path, "li.wei", IMPORT, account_id(demo_path, "Jiangnan Power Grid"))
+    assert not at.exception
+    assert any("Upload a file" in i.value for i in at.info)
+
+
+def test_import_page_on_an_empty_war_room(empty_path):
+    at = signed_in_app(empty_path, "admin", IMPORT)
+    assert not at.exception
