@@ -8,7 +8,7 @@ from kamcore import store
 from kamui import context, shell
 from kamui.context import tr
 
-st.set_page_config(page_title="KAM War Room · 大客户作战室", page_icon=":material/target:", layout="wide")
+st.set_page_config(page_title="KAM War Room · 大客户作战室", page_icon="🎯", layout="wide")
 
 PAGES = {
     "nav.group.war_room": [
@@ -34,6 +34,15 @@ PAGES = {
         ("pages/pipeline.py", "nav.pipeline", ":material/filter_alt:", "pipeline"),
         ("pages/opportunity_import.py", "nav.opportunity_import", ":material/upload_file:", "opportunity-import"),
     ],
+    "nav.group.relationships": [
+        ("pages/decision_chain.py", "nav.decision_chain", ":material/account_tree:", "decision-chain"),
+        ("pages/relationships.py", "nav.relationships", ":material/diversity_3:", "relationships"),
+    ],
+    "nav.group.learning": [
+        ("pages/retrospectives.py", "nav.retrospectives", ":material/history_edu:", "retrospectives"),
+        ("pages/playbook.py", "nav.playbook", ":material/menu_book:", "playbook"),
+        ("pages/health.py", "nav.health", ":material/health_and_safety:", "health"),
+    ],
     "nav.group.admin": [
         ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin"),
         ("pages/data.py", "nav.data", ":material/backup:", "data"),
@@ -41,7 +50,7 @@ PAGES = {
 }
 
 
-def _navigation() -> st.navigation:
+def _navigation(position: str) -> st.navigation:
     return st.navigation(
         {
             tr(group): [
@@ -49,21 +58,23 @@ def _navigation() -> st.navigation:
                 for path, title, icon, url in pages
             ]
             for group, pages in PAGES.items()
-        }
+        },
+        position=position,
     )
 
 
 def main() -> None:
     """Route the request: setup on an empty database, sign-in, then the chosen page."""
-    shell.language_switch()
-    db = context.db()
     user = context.current_user()
+    # navigation first: a deep link (/history?account=3) resolves before any widget is drawn,
+    # and stays routable through sign-in
+    page = _navigation("sidebar" if user else "hidden")
+    shell.language_switch()
     if user is None:
-        gate = shell.setup_page if store.is_empty(db) else shell.sign_in_page
-        st.navigation([st.Page(gate, title=tr("nav.sign_in"), icon=":material/lock:")]).run()
+        (shell.setup_page if store.is_empty(context.db()) else shell.sign_in_page)()
         return
     shell.sidebar(user)
-    _navigation().run()
+    page.run()
 
 
 try:

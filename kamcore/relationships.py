@@ -299,3 +299,18 @@ def revisit_due(db: Database, actor: User, account_ids: list[int], today: date |
         row["days_left"] = (date.fromisoformat(row["due_on"]) - day).days
         row["overdue"] = row["days_left"] < 0
     return found
+
+
+def spin_plan_choices(db: Database, actor: User, account_id: int) -> list[dict[str, Any]]:
+    """The account's SPIN plans (issue 5) to attach to a visit: {id, label}; empty if that feature is absent."""
+    permissions.require_read(db, actor, account_id)
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spin_plans'").fetchone():
+        return []
+    return store.rows(
+        db,
+        """SELECT p.id, o.number || ' · ' || coalesce(s.name, '—') || ' · ' || substr(p.situation, 1, 40) AS label
+           FROM spin_plans p JOIN opportunities o ON o.id = p.opportunity_id
+           LEFT JOIN stakeholders s ON s.id = p.stakeholder_id
+           WHERE p.account_id = ? ORDER BY p.id DESC LIMIT 200""",
+        [account_id],
+    )

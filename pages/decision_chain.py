@@ -1,0 +1,301 @@
+"""Decision chain (D4): the relationship map, the people and their links, coverage and risk flags, trends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kamcore import accounts, coverage, permissions
+from kamcore import relationship_map as rm
+from kamcore import stakeholders as sh
+from kamcore.i18n import choice_label
+from kamui import context
+from kamui.editing import VersionedForm, attempt, flash
+
+page = context.page()
+t = page.t
+st.title(t("nav.decision_chain"))
+EDIT_FIELDS = ("name", "job_title", "department", "level", "roles", "stance", "score", "favoured_rival", "owner_id",
+               "org_interests", "personal_interests", "needs", "notes")
+
+
+def label(kind: str):
+    """A format_func for enumerated values."""
+    return lambda value: "—" if value is None else choice_label(kind, value, page.lang)
+
+
+class PersonForm(VersionedForm):
+    """The stakeholder form; buying roles are a multiselect over the stored comma-separated set."""
+
+    def _load(self, row: dict[str, Any]) -> None:
+        super()._load(row)
+        st.session_state[self.widget("roles")] = sh.role_list(row["roles"])
+        st.session_state[f"{self.key}._base"]["roles"] = sh.role_list(row["roles"])
+
+
+def person_fields(form_key: str, owners: dict[int | None, str], editable: bool, private: bool) -> None:
+    """The widgets of a stakeholder form (keys `<form_key>.<field>`)."""
+    left, mid, right = st.columns(3)
+    left.text_input(t("field.name"), key=f"{form_key}.name", disabled=not editable)
+    left.text_input(t("field.job_title"), key=f"{form_key}.job_title", disabled=not editable)
+    left.text_input(t("field.department"), key=f"{form_key}.department", disabled=not editable)
+    mid.selectbox(t("field.stakeholder_level"), sh.LEVELS, key=f"{form_key}.level", format_func=label("level"),
+                  disabled=not editable)
+    mid.multiselect(t("field.roles"), sh.BUYING_ROLES, key=f"{form_key}.roles", format_func=label("buying_role"),
+                    disabled=not editable)
+    mid.selectbox(t("field.stance"), sh.STANCES, key=f"{form_key}.stance", format_func=label("stance"),
+                  disabled=not editable)
+    right.select_slider(t("sh.score_label"), sh.SCORES, key=f"{form_key}.score", disabled=not editable,
+                        format_func=lambda s: str(s))
+    right.caption(t(f"score.{st.session_state.get(f'{form_key}.score', 0)}"))
+    right.selectbox(t("sh.our_owner"), list(owners), key=f"{form_key}.owner_id", format_func=owners.get,
+                    disabled=not editable)
+    right.text_input(t("field.favoured_rival"), key=f"{form_key}.favoured_rival", disabled=not editable)
+    a, b = st.columns(2)
+    a.text_area(t("field.org_interests"), key=f"{form_key}.org_interests", height=80, disabled=not editable)
+    b.text_area(t("field.personal_interests"), key=f"{form_key}.personal_interests", height=80, disabled=not editable)
+    a.text_area(t("field.needs"), key=f"{form_key}.needs", height=80, disabled=not editable)
+    b.text_area(t("field.notes"), key=f"{form_key}.notes", height=80, disabled=not editable)
+    if private:
+        with st.expander(t("sh.profile_sheet")):
+            st.caption(t("sh.profile_note"))
+            cols = st.columns(2)
+            for index, name in enumerate(sh.PROFILE_FIELDS):
+                cols[index % 2].text_area(t(f"field.{name}"), key=f"{form_key}.{name}", height=70,
+                                          disabled=not editable)
+
+
+def map_tab(account_id: int, deals: list[dict]) -> None:
+    """Filters, layouts and the map itself."""
+    a, b, c, d, e = st.columns([1.1, 1.1, 1.4, 1.2, 1.2])
+    layout = a.radio(t("sh.layout"), ("network", "org"), key="dc.layout", format_func=lambda v: t(f"sh.layout.{v}"))
+    size_by = b.radio(t("sh.size_by"), ("level", "influence"), key="dc.size_by",
+                      format_func=lambda v: t(f"sh.size_by.{v}"))
+    deal_names = {None: t("sh.all")} | {o["id"]: f"{o['number']} {o['name']}" for o in deals}
+    deal = c.selectbox(t("field.opportunity_id"), list(deal_names), key="dc.map.deal", format_func=deal_names.get)
+    departments = [None, *sh.departments(page.db, page.user, account_id)]
+    department = d.selectbox(t("field.department"), departments, key="dc.map.department",
+                             format_func=lambda v: t("sh.all") if v is None else v)
+    stance = e.selectbox(t("field.stance"), [None, *sh.STANCES], key="dc.map.stance",
+                         format_func=lambda v: t("sh.all") if v is None else choice_label("stance", v, page.lang))
+    options = rm.MapOptions(layout=layout, size_by=size_by, opportunity_id=deal, department=department, stance=stance)
+    st.iframe(rm.render_map(page.db, page.user, account_id, page.lang, options), height=options.height_px + 120)
+
+
+def people_tab(account_id: int, editable: bool, private: bool, owners: dict[int | None, str],
+               deals: list[dict]) -> None:
+    """The list, one person's form, their part in opportunities, and a new-person form."""
+    search = st.text_input(t("sh.search"), key="dc.search", placeholder=t("sh.search_hint"))
+    people = sh.list_stakeholders(page.db, page.user, account_id, search=search or None)
+    if people:
+        st.dataframe(
+            pd.DataFrame([{
+                t("field.name"): p["name"], t("field.job_title"): p["job_title"], t("field.department"): p["department"],
+                t("field.stakeholder_level"): choice_label("level", p["level"], page.lang),
+                t("field.roles"): ", ".join(choice_label("buying_role", r, page.lang) for r in p["role_list"]),
+                t("field.stance"): choice_label("stance", p["stance"], page.lang), t("sh.score_label"): p["score"],
+                t("sh.our_owner"): p["owner_name"] or "—", t("field.favoured_rival"): p["favoured_rival"],
+            } for p in people]),
+            hide_index=True, width="stretch",
+        )
+        by_id = {p["id"]: p for p in people}
+        chosen = st.selectbox(t("sh.edit_person"), list(by_id), key="dc.person", format_func=lambda i: by_id[i]["name"])
+        edit_person(chosen, editable, private, owners, deals)
+    else:
+        st.info(t("sh.no_people"))
+    if editable:
+        new_person(account_id, owners, private)
+
+
+def edit_person(person_id: int, editable: bool, private: bool, owners: dict[int | None, str],
+                deals: list[dict]) -> None:
+    """One stakeholder under version rules, with profile erasure, removal and opportunity roles."""
+    row = sh.get_stakeholder(page.db, page.user, person_id)
+    fields = EDIT_FIELDS + (sh.PROFILE_FIELDS if private else ())
+    form = PersonForm("person", row, fields)
+
+    def write(version: int, changes: dict) -> dict:
+        return sh.update_stakeholder(page.db, page.user, person_id, version, changes)
+
+    form.conflict_panel(write, t("sh.saved", name=row["name"]))
+    form.stale_notice()
+    with st.form("person.form"):
+        person_fields("person", owners, editable, private)
+        if st.form_submit_button(t("common.save"), type="primary", disabled=not editable):
+            form.save(write, t("sh.saved", name=row["name"]))
+    if not editable:
+        return
+    left, right = st.columns(2)
+    if private and any(row[f] for f in sh.PROFILE_FIELDS) and left.button(t("sh.erase_profile"), key="person.erase"):
+        ok, _ = attempt(lambda: sh.erase_profile(page.db, page.user, person_id, row["version"]))
+        if ok:
+            st.session_state["person._reload"] = True
+            flash(t("sh.profile_erased", name=row["name"]))
+            st.rerun()
+    if right.button(t("sh.delete_person"), key="person.delete"):
+        ok, _ = attempt(lambda: sh.delete_stakeholder(page.db, page.user, person_id, row["version"]))
+        if ok:
+            flash(t("sh.deleted", name=row["name"]))
+            st.rerun()
+    participation(row, deals)
+
+
+def participation(row: dict, deals: list[dict]) -> None:
+    """Which opportunities the person takes part in, and adding one."""
+    st.markdown(f"**{t('sh.opportunities_of', name=row['name'])}**")
+    parts = [p for p in sh.list_participation(page.db, page.user, row["account_id"]) if p["stakeholder_id"] == row["id"]]
+    for part in parts:
+        st.markdown(f"- {part['opportunity_number']} {part['opportunity_name']} — "
+                    f"{choice_label('buying_role', part['role'], page.lang)}")
+    if not deals:
+        st.caption(t("sh.no_deals"))
+        return
+    names = {o["id"]: f"{o['number']} {o['name']}" for o in deals}
+    with st.form("part.form"):
+        a, b, c = st.columns([2, 1, 2])
+        deal = a.selectbox(t("field.opportunity_id"), list(names), key="part.deal", format_func=names.get)
+        role = b.selectbox(t("field.role"), sh.PARTICIPATION_ROLES, key="part.role", format_func=label("buying_role"))
+        note = c.text_input(t("field.note"), key="part.note")
+        if st.form_submit_button(t("sh.add_to_deal")):
+            ok, _ = attempt(lambda: sh.add_participation(page.db, page.user, row["account_id"], row["id"], deal,
+                                                         role, note))
+            if ok:
+                flash(t("sh.added_to_deal"))
+                st.rerun()
+
+
+def new_person(account_id: int, owners: dict[int | None, str], private: bool) -> None:
+    """Add a stakeholder."""
+    with st.expander(t("sh.new_person")), st.form("new_person.form", clear_on_submit=False):
+        st.session_state.setdefault("new_person.level", "execution")
+        st.session_state.setdefault("new_person.stance", "neutral")
+        st.session_state.setdefault("new_person.score", 0)
+        person_fields("new_person", owners, True, private)
+        if st.form_submit_button(t("sh.add_person"), type="primary"):
+            names = EDIT_FIELDS + (sh.PROFILE_FIELDS if private else ())
+            values = {n: st.session_state.get(f"new_person.{n}") for n in names}
+            values = {k: ("" if v is None and k not in ("owner_id", *sh.PROFILE_FIELDS) else v) for k, v in values.items()}
+            ok, created = attempt(lambda: sh.create_stakeholder(page.db, page.user, account_id, values))
+            if ok:
+                for n in names:
+                    st.session_state.pop(f"new_person.{n}", None)
+                flash(t("sh.added", name=created["name"]))
+                st.rerun()
+
+
+def links_tab(account_id: int, editable: bool) -> None:
+    """The links table, adding and removing links."""
+    links = sh.list_links(page.db, page.user, account_id)
+    if links:
+        st.dataframe(pd.DataFrame([{
+            t("field.from_id"): link["from_name"], t("field.link_kind"): choice_label("link_kind", link["kind"], page.lang),
+            t("field.to_id"): link["to_name"], t("field.strength"): choice_label("strength", link["strength"], page.lang),
+            t("field.note"): link["note"]} for link in links]), hide_index=True, width="stretch")
+    else:
+        st.info(t("sh.no_links"))
+    if not editable:
+        return
+    people = {p["id"]: p["name"] for p in sh.list_stakeholders(page.db, page.user, account_id, limit=1000)}
+    if len(people) < 2:
+        return
+    with st.form("link.form"):
+        a, b, c, d = st.columns([2, 1.3, 2, 1])
+        source = a.selectbox(t("field.from_id"), list(people), key="link.from", format_func=people.get)
+        kind = b.selectbox(t("field.link_kind"), sh.LINK_KINDS, key="link.kind", format_func=label("link_kind"))
+        target = c.selectbox(t("field.to_id"), list(people), key="link.to", format_func=people.get, index=1)
+        strength = d.selectbox(t("field.strength"), (1, 2, 3), key="link.strength", index=1,
+                               format_func=label("strength"))
+        note = st.text_input(t("field.note"), key="link.note")
+        if st.form_submit_button(t("sh.add_link"), type="primary"):
+            ok, _ = attempt(lambda: sh.add_link(page.db, page.user, account_id, source, target, kind, strength, note))
+            if ok:
+                flash(t("sh.link_added"))
+                st.rerun()
+    if links:
+        by_id = {link["id"]: link for link in links}
+        gone = st.selectbox(t("sh.remove_link"), list(by_id), key="link.remove",
+                            format_func=lambda i: f"{by_id[i]['from_name']} — "
+                            f"{choice_label('link_kind', by_id[i]['kind'], page.lang)} — {by_id[i]['to_name']}")
+        if st.button(t("sh.remove_link"), key="link.remove.go"):
+            ok, _ = attempt(lambda: sh.delete_link(page.db, page.user, gone, by_id[gone]["version"]))
+            if ok:
+                flash(t("sh.link_removed"))
+                st.rerun()
+
+
+def coverage_tab(account_id: int, deals: list[dict]) -> None:
+    """Roles × owners, and the flags (account-wide or one opportunity)."""
+    names = {None: t("sh.whole_account")} | {o["id"]: f"{o['number']} {o['name']}" for o in deals}
+    deal = st.selectbox(t("sh.scope"), list(names), key="dc.cov.deal", format_func=names.get)
+    matrix = coverage.coverage_matrix(page.db, page.user, account_id, deal)
+    columns = {o["id"]: o["name"] or t("sh.nobody") for o in matrix["owners"]}
+    st.dataframe(pd.DataFrame([
+        {t("field.roles"): choice_label("buying_role", row["role"], page.lang)}
+        | {columns[k]: ", ".join(f"{p['name']} ({p['score']})" for p in v) for k, v in row["cells"].items()}
+        for row in matrix["rows"]
+    ]), hide_index=True, width="stretch")
+    st.caption(t("sh.matrix_note"))
+    found = coverage.flags(page.db, page.user, account_id, deal)
+    if not found:
+        st.success(t("sh.no_flags"))
+    for flag in found:
+        (st.error if flag.severity == "high" else st.warning)(flag.message(page.lang), icon=":material/flag:")
+
+
+def trends_tab(account_id: int) -> None:
+    """Account heat per month and department, and one person's score over time."""
+    by = st.radio(t("field.by"), ("department", "level"), key="dc.heat.by", horizontal=True,
+                  format_func=lambda v: t(f"sh.by.{v}"))
+    heat = pd.DataFrame(sh.account_heat(page.db, page.user, account_id, by=by))
+    if heat.empty:
+        st.info(t("sh.no_history"))
+        return
+    if by == "level":
+        heat["group"] = heat["group"].map(lambda g: choice_label("level", g, page.lang))
+    st.altair_chart(alt.Chart(heat).mark_rect().encode(
+        x=alt.X("period:O", title=t("sh.month")), y=alt.Y("group:N", title=None),
+        color=alt.Color("avg_score:Q", title=t("sh.avg_score"),
+                        scale=alt.Scale(domain=[-1, 3], scheme="redyellowgreen")),
+        tooltip=["period", "group", "avg_score", "people"],
+    ).properties(height=max(120, 28 * heat["group"].nunique())), width="stretch")
+    people = {p["id"]: p["name"] for p in sh.list_stakeholders(page.db, page.user, account_id, limit=1000)}
+    chosen = st.selectbox(t("sh.trend_of"), list(people), key="dc.trend.person", format_func=people.get)
+    history = pd.DataFrame(sh.score_history(page.db, page.user, chosen))
+    if len(history):
+        history["stance"] = history["stance"].map(lambda s: choice_label("stance", s, page.lang))
+        st.altair_chart(alt.Chart(history).mark_line(interpolate="step-after", point=True).encode(
+            x=alt.X("at:T", title=None), y=alt.Y("score:Q", title=t("sh.score_label"), scale=alt.Scale(domain=[-1, 3])),
+            tooltip=["day", "score", "stance"],
+        ).properties(height=220), width="stretch")
+
+
+if page.account_id is None:
+    st.info(t("account.none_selected"))
+    st.stop()
+account_id = page.account_id
+account = accounts.get_account(page.db, page.user, account_id)
+editable = permissions.can_edit(page.db, page.user, account_id)
+private = permissions.can_see_private(page.db, page.user, account_id)
+st.header(account["name"])
+if not editable:
+    st.caption(t("shell.read_only"))
+owners: dict[int | None, str] = {None: t("sh.nobody")} | {
+    o["id"]: o["name"] for o in sh.owner_choices(page.db, page.user, account_id)}
+deals = sh.opportunity_choices(page.db, page.user, account_id)
+high = [f for f in coverage.flags(page.db, page.user, account_id) if f.severity == "high"]
+if high:
+    st.warning(t("sh.high_flags", count=len(high)), icon=":material/warning:")
+tabs = st.tabs([t("sh.tab.map"), t("sh.tab.people"), t("sh.tab.links"), t("sh.tab.coverage"), t("sh.tab.trends")])
+with tabs[0]:
+    map_tab(account_id, deals)
+with tabs[1]:
+    people_tab(account_id, editable, private, owners, deals)
+with tabs[2]:
+    links_tab(account_id, editable)
+with tabs[3]:
+    coverage_tab(account_id, deals)
+with tabs[4]:
+    trends_tab(account_id)

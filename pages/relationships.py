@@ -1,0 +1,192 @@
+"""Relationship plan (D8, PDCA) and visits (D9): plan, do, check, review; 6W2H visits and the revisit due list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from kamcore import accounts, clock, permissions
+from kamcore import relationships as rel
+from kamcore import stakeholders as sh
+from kamcore.i18n import choice_label
+from kamui import context
+from kamui.editing import attempt, flash
+
+page = context.page()
+t = page.t
+st.title(t("nav.relationships"))
+
+
+def label(kind: str):
+    """A format_func for enumerated values."""
+    return lambda value: "—" if value is None else choice_label(kind, value, page.lang)
+
+
+def review_section(account_id: int) -> None:
+    """The routine review: plan vs done, overdue, the score it moved."""
+    summary = rel.review(page.db, page.user, account_id)
+    cols = st.columns(5)
+    cols[0].metric(t("rel.planned"), summary["planned"])
+    cols[1].metric(t("rel.done"), summary["done"], help=t("rel.on_time", count=summary["done_on_time"]))
+    cols[2].metric(t("rel.open"), summary["open"])
+    cols[3].metric(t("rel.overdue"), summary["overdue"])
+    cols[4].metric(t("rel.score_moved"), f"{summary['score_moved']:+d}")
+    if summary["by_owner"]:
+        st.dataframe(pd.DataFrame([{t("sh.our_owner"): o["owner"], t("rel.planned"): o["planned"],
+                                    t("rel.done"): o["done"], t("rel.overdue"): o["overdue"]}
+                                   for o in summary["by_owner"]]), hide_index=True)
+
+
+def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: dict[int | None, str]) -> None:
+    """Actions list, a new action, and the check of an open one."""
+    review_section(account_id)
+    actions = rel.list_actions(page.db, page.user, account_id)
+    if actions:
+        st.dataframe(pd.DataFrame([{
+            t("field.due_date"): a["due_date"], t("field.stakeholder_id"): a["stakeholder_name"],
+            t("field.action_kind"): choice_label("action_kind", a["kind"], page.lang), t("field.plan"): a["plan"],
+            t("sh.our_owner"): a["owner_name"] or "—", t("field.status"): choice_label("action_status", a["status"], page.lang),
+            t("rel.overdue"): "⚠" if a["overdue"] else "", t("field.check_result"): a["check_result"],
+            t("field.score_change"): a["score_change"]} for a in actions]), hide_index=True, width="stretch")
+    else:
+        st.info(t("rel.no_actions"))
+    if not editable or not people:
+        return
+    left, right = st.columns(2)
+    with left.form("action.new"):
+        st.markdown(f"**{t('rel.new_action')}**")
+        who = st.selectbox(t("field.stakeholder_id"), list(people), key="action.who", format_func=people.get)
+        kind = st.selectbox(t("field.action_kind"), rel.ACTION_KINDS, key="action.kind", format_func=label("action_kind"))
+        plan = st.text_area(t("field.plan"), key="action.plan", height=70)
+        owner = st.selectbox(t("sh.our_owner"), list(owners), key="action.owner", format_func=owners.get)
+        due = st.date_input(t("field.due_date"), key="action.due", value=clock.today() + timedelta(days=14))
+        if st.form_submit_button(t("rel.add_action"), type="primary"):
+            ok, result = attempt(lambda: rel.create_action(page.db, page.user, account_id, {
+                "stakeholder_id": who, "kind": kind, "plan": plan, "owner_id": owner, "due_date": due}))
+            if ok:
+                flash(" ".join([t("rel.action_added"), *(t(w) for w in result[1])]),
+                      "warning" if result[1] else "success")
+                st.rerun()
+    open_actions = {a["id"]: a for a in actions if a["status"] in rel.OPEN_STATUSES}
+    with right.form("action.check"):
+        st.markdown(f"**{t('rel.check_action')}**")
+        if not open_actions:
+            st.caption(t("rel.nothing_to_check"))
+        chosen = st.selectbox(t("entity.relationship_action"), list(open_actions), key="check.action",
+                              format_func=lambda i: f"{open_actions[i]['due_date']} · {open_actions[i]['stakeholder_name']}"
+                              f" · {choice_label('action_kind', open_actions[i]['kind'], page.lang)}")
+        result = st.text_area(t("field.check_result"), key="check.result", height=70)
+        change = st.select_slider(t("field.score_change"), (-2, -1, 0, 1, 2), value=0, key="check.change")
+        apply = st.checkbox(t("rel.apply_score"), value=True, key="check.apply")
+        cancel = st.checkbox(t("rel.cancel_instead"), key="check.cancel")
+        if st.form_submit_button(t("rel.record_check"), disabled=not open_actions) and chosen is not None:
+            row = open_actions[chosen]
+            if cancel:
+                write = lambda: rel.update_action(page.db, page.user, chosen, row["version"],  # noqa: E731
+                                                  {"status": "cancelled", "check_result": result})
+            else:
+                write = lambda: rel.check_action(page.db, page.user, chosen, row["version"], result,  # noqa: E731
+                                                 change or None, apply)
+            ok, _ = attempt(write)
+            if ok:
+                flash(t("rel.checked"))
+                st.rerun()
+
+
+def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: dict[int | None, str]) -> None:
+    """Visit list, a 6W2H plan, and recording an outcome."""
+    visits = rel.list_visits(page.db, page.user, account_id)
+    if visits:
+        st.dataframe(pd.DataFrame([{
+            t("field.planned_on"): v["planned_on"], t("field.stakeholder_id"): v["stakeholder_name"] or "—",
+            t("field.purpose"): choice_label("purpose", v["purpose"], page.lang), t("field.goal"): v["goal"],
+            t("field.status"): choice_label("visit_status", v["status"], page.lang), t("field.outcome"): v["outcome"],
+            t("field.next_step"): v["next_step"],
+            t("field.revisit_days"): choice_label("revisit", v["revisit_days"], page.lang) if v["revisit_days"] else "",
+        } for v in visits]), hide_index=True, width="stretch")
+    else:
+        st.info(t("rel.no_visits"))
+    if not editable:
+        return
+    spins = rel.spin_plan_choices(page.db, page.user, account_id)
+    spin_names = {None: "—"} | {s["id"]: s["label"] for s in spins}
+    choices = {None: "—"} | people
+    with st.expander(t("rel.plan_visit"), expanded=not visits), st.form("visit.new"):
+        a, b, c = st.columns(3)
+        values = {
+            "stakeholder_id": a.selectbox(t("field.stakeholder_id"), list(choices), key="visit.who",
+                                          format_func=choices.get),
+            "purpose": b.selectbox(t("field.purpose"), rel.PURPOSES, key="visit.purpose", format_func=label("purpose")),
+            "planned_on": c.date_input(t("field.planned_on"), key="visit.when", value=clock.today() + timedelta(days=7)),
+            "owner_id": a.selectbox(t("sh.our_owner"), list(owners), key="visit.owner", format_func=owners.get),
+            "place": b.text_input(t("field.place"), key="visit.place"),
+            "spin_plan_id": c.selectbox(t("field.spin_plan_id"), list(spin_names), key="visit.spin",
+                                        format_func=spin_names.get),
+        }
+        left, right = st.columns(2)
+        for index, name in enumerate(("goal", "stage_goal", "attendees", "why", "alternatives", "approach",
+                                      "budget", "resources")):
+            values[name] = (left if index % 2 == 0 else right).text_input(t(f"field.{name}"), key=f"visit.{name}")
+        if st.form_submit_button(t("rel.add_visit"), type="primary"):
+            ok, _ = attempt(lambda: rel.plan_visit(page.db, page.user, account_id, values))
+            if ok:
+                flash(t("rel.visit_added"))
+                st.rerun()
+    planned = {v["id"]: v for v in visits if v["status"] == "planned"}
+    if planned:
+        with st.form("visit.outcome"):
+            st.markdown(f"**{t('rel.record_outcome')}**")
+            chosen = st.selectbox(t("entity.visit"), list(planned), key="outcome.visit",
+                                  format_func=lambda i: f"{planned[i]['planned_on']} · "
+                                  f"{planned[i]['stakeholder_name'] or '—'} · {planned[i]['goal']}")
+            outcome = st.text_area(t("field.outcome"), key="outcome.text", height=70)
+            next_step = st.text_input(t("field.next_step"), key="outcome.next")
+            revisit = st.selectbox(t("field.revisit_days"), [None, *rel.REVISIT_CLASSES], key="outcome.revisit",
+                                   format_func=label("revisit"))
+            if st.form_submit_button(t("rel.save_outcome"), type="primary"):
+                ok, _ = attempt(lambda: rel.record_outcome(page.db, page.user, chosen, planned[chosen]["version"],
+                                                           outcome=outcome, next_step=next_step, revisit_days=revisit))
+                if ok:
+                    flash(t("rel.outcome_saved"))
+                    st.rerun()
+
+
+def due_tab(account_id: int) -> None:
+    """Who is due a revisit (this account, or every account I can see)."""
+    everywhere = st.toggle(t("rel.all_accounts"), key="due.all")
+    ids = permissions.readable_account_ids(page.db, page.user) if everywhere else [account_id]
+    due = rel.revisit_due(page.db, page.user, ids)
+    if not due:
+        st.info(t("rel.nothing_due"))
+        return
+    st.dataframe(pd.DataFrame([{
+        t("shell.account"): d["account_name"], t("field.stakeholder_id"): d["stakeholder_name"] or "—",
+        t("field.visited_on"): d["visited_on"], t("field.revisit_days"): choice_label("revisit", d["revisit_days"], page.lang),
+        t("rel.due_on"): d["due_on"], t("rel.days_left"): d["days_left"], t("field.next_step"): d["next_step"],
+        t("rel.next_planned"): d["next_planned"] or "—", t("sh.our_owner"): d["owner_name"] or "—",
+    } for d in due]), hide_index=True, width="stretch")
+
+
+if page.account_id is None:
+    st.info(t("account.none_selected"))
+    st.stop()
+account_id = page.account_id
+account = accounts.get_account(page.db, page.user, account_id)
+editable = permissions.can_edit(page.db, page.user, account_id)
+st.header(account["name"])
+if not editable:
+    st.caption(t("shell.read_only"))
+people = {p["id"]: p["name"] for p in sh.list_stakeholders(page.db, page.user, account_id, limit=1000)}
+if not people:
+    st.info(t("rel.map_first"))
+owners: dict[int | None, str] = {None: t("sh.nobody")} | {
+    o["id"]: o["name"] for o in sh.owner_choices(page.db, page.user, account_id)}
+plan, visits_, due = st.tabs([t("rel.tab.plan"), t("rel.tab.visits"), t("rel.tab.due")])
+with plan:
+    plan_tab(account_id, editable, people, owners)
+with visits_:
+    visits_tab(account_id, editable, people, owners)
+with due:
+    due_tab(account_id)
