@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from kamcore import clock, permissions, store
 from kamcore.changes_feed import link_for
+from kamcore.i18n import has, t
 from kamcore.users import User
 
 DUE_SOON_DAYS = 7
@@ -42,6 +43,11 @@ class AgendaItem:
     detail: str = ""
     severity: str = "warning"
     link: str = ""
+    title_key: str = ""  # an i18n key naming the item when it has no title of its own (a goal's metric)
+
+    def display_title(self, lang: str = "en") -> str:
+        """The title in the reader's language."""
+        return t(self.title_key, lang) if self.title_key and has(self.title_key) else self.title
 
 
 Provider = Callable[[Database, list[int], date], list[AgendaItem]]
@@ -224,7 +230,7 @@ def goals_behind(db: Database, account_ids: list[int], today: date) -> list[Agen
     found = store.rows(
         db,
         f"""SELECT g.id, g.account_id, acc.name AS account_name,
-                   CASE WHEN g.title <> '' THEN g.title ELSE g.metric END AS title, g.metric, g.year, g.quarter,
+                   g.title, g.metric, g.year, g.quarter,
                    g.target, g.actual, g.owner_id, coalesce(u.display_name, '') AS owner_name
             FROM goals g JOIN accounts acc ON acc.id = g.account_id LEFT JOIN users u ON u.id = g.owner_id
             WHERE g.account_id IN ({_marks(account_ids)}) AND g.year = ? AND g.target > 0
@@ -237,7 +243,8 @@ def goals_behind(db: Database, account_ids: list[int], today: date) -> list[Agen
         attained = (row["actual"] or 0) / row["target"]
         if expected - attained >= BEHIND_MARGIN:
             items.append(AgendaItem(
-                "behind", f"goal:{row['id']}", row["account_id"], row["account_name"], "entity.goal", row["title"],
+                "behind", f"goal:{row['id']}", row["account_id"], row["account_name"], "entity.goal",
+                row["title"] or row["metric"], title_key="" if row["title"] else f"metric.{row['metric']}",
                 owner_id=row["owner_id"], owner_name=row["owner_name"],
                 detail=f"{attained:.0%} / {expected:.0%}", severity="critical" if attained < expected / 2 else "warning",
                 link=link_for("goal", row["account_id"])))

@@ -45,7 +45,8 @@ ENTITY_PAGES: dict[str, str] = {
 # The order groups are shown in: deals and people first, bookkeeping last.
 ENTITY_ORDER = ("opportunity", "stakeholder", "relationship", "goal", "share_target", "flag", "retrospective",
                 "huddle_item", "comment", "account", "team_member")
-TITLE_COLUMNS = ("name", "title", "text", "statement", "summary", "body", "label", "code")
+TITLE_COLUMNS = ("name", "title", "metric", "action", "text", "plan", "goal", "statement", "summary", "body", "label",
+                 "code", "number")
 WON_LOST = {"won", "lost", "closed_won", "closed_lost", "dropped", "abandoned"}
 FLAG_ENTITIES = ("flag", "rule_flag", "health_flag", "alert")
 WEEKDAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -166,7 +167,7 @@ def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: st
         if row["entity"] in SKIPPED_ENTITIES or (row["action"] == "create" and row["entity"] in SKIPPED_CREATES):
             continue
         events.setdefault((row["entity"], row["entity_id"], row["at"], row["actor"], row["action"]), []).append(row)
-    titles = _titles(db, {(e, i) for e, i, *_ in events}, rows)
+    titles = _titles(db, {(e, i) for e, i, *_ in events}, rows, lang)
     for (entity, entity_id, at, who, action), group in events.items():
         account_id = group[0]["account_id"]
         item = items.get((entity, entity_id))
@@ -216,13 +217,15 @@ def _account_names(db: Database, account_ids: list[int]) -> dict[int, str]:
     return dict(db.execute(f"SELECT id, name FROM accounts WHERE id IN ({marks})", list(account_ids)).fetchall())
 
 
-def _titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str, Any]]) -> dict[tuple[str, int], str]:
+def _titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str, Any]],
+            lang: str = "en") -> dict[tuple[str, int], str]:
     """A name for each record: its current title column, else the one it had when created or deleted."""
     out: dict[tuple[str, int], str] = {}
     for row in rows:  # values seen in the log cover deleted records
         value = row["new_value"] if row["new_value"] not in (None, "") else row["old_value"]
         if row["field"] in TITLE_COLUMNS and isinstance(value, str) and value:
-            out.setdefault((row["entity"], row["entity_id"]), _short(value))
+            key = f"{row['field']}.{value}"
+            out.setdefault((row["entity"], row["entity_id"]), _short(t(key, lang) if has(key) else value))
     by_entity: dict[str, list[int]] = {}
     for entity, entity_id in keys:
         by_entity.setdefault(entity, []).append(entity_id)
@@ -232,17 +235,23 @@ def _titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str, Any]]
         except NotFoundError:
             continue
         columns = {c.name for c in db[table].columns}
-        title = next((c for c in TITLE_COLUMNS if c in columns), None)
+        present = [c for c in TITLE_COLUMNS if c in columns]
+        marks = ",".join("?" for _ in ids)
         if entity == "team_member":
             found = db.execute(
                 f"SELECT t.id, u.display_name FROM account_team t JOIN users u ON u.id = t.user_id "
-                f"WHERE t.id IN ({','.join('?' for _ in ids)})", ids).fetchall()
-        elif title is None:
+                f"WHERE t.id IN ({marks})", ids).fetchall()
+        elif not present:
             continue
-        else:
-            found = db.execute(
-                f"SELECT id, [{title}] FROM [{table}] WHERE id IN ({','.join('?' for _ in ids)})", ids
-            ).fetchall()
+        else:  # the first non-empty title-like column; a goal without a title is named by its (translated) metric
+            cols = ", ".join(f"[{c}]" for c in present)
+            for row_id, *values in db.execute(f"SELECT id, {cols} FROM [{table}] WHERE id IN ({marks})", ids):
+                name, value = next(((c, v) for c, v in zip(present, values, strict=True) if v not in (None, "")),
+                                   (None, None))
+                if value is not None:
+                    key = f"{name}.{value}"
+                    out[(entity, row_id)] = _short(t(key, lang) if has(key) else str(value))
+            continue
         for row_id, text in found:
             if text:
                 out[(entity, row_id)] = _short(str(text))

@@ -17,7 +17,7 @@ if page.account_id is None:
     st.info(page.t("account.none_selected"))
     st.stop()
 
-ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
+ICON = {"critical": ":red[●]", "warning": ":orange[●]", "info": ":blue[●]"}
 
 
 def start_form(has_past: bool) -> None:
@@ -69,7 +69,7 @@ def what_changed(huddle: dict, scope: list[int]) -> None:
             current = item.entity
             st.markdown(f"#### {page.t('entity.' + item.entity).capitalize()}")
         where = f" · {item.account_name}" if len(scope) > 1 else ""
-        mark = "❗ " if item.highlight else ""
+        mark = ":orange[▲] " if item.highlight else ""
         lines = "\n".join(f"  - {'**' + line.text + '**' if line.highlight else line.text}" for line in item.lines)
         st.markdown(f"- {mark}[{item.title}]({item.link}){where}\n{lines}")
 
@@ -94,14 +94,14 @@ def agenda_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int,
                 bits.append(page.t("agenda.owner_label", name=item.owner_name))
             if item.detail:
                 bits.append(item.detail)
-            st.markdown(f"- {ICON.get(item.severity, '')} [{item.title}]({item.link}) — {' · '.join(bits)}")
+            st.markdown(f"- {ICON.get(item.severity, '')} [{item.display_title(page.lang)}]({item.link}) — {' · '.join(bits)}")
     if not every or not editable:
         return
     by_source = {item.source: item for item in every}
     with st.form("huddle.agenda"):
         st.markdown(f"**{page.t('agenda.turn_into')}**")
         source = st.selectbox(page.t("agenda.item"), list(by_source), key="huddle.agenda.item",
-                              format_func=lambda s: f"{by_source[s].title} ({page.t('agenda.' + by_source[s].section)})")
+                              format_func=lambda s: f"{by_source[s].display_title(page.lang)} ({page.t('agenda.' + by_source[s].section)})")
         kind = st.radio(page.t("field.kind"), huddles.KINDS, horizontal=True, key="huddle.agenda.kind",
                         format_func=lambda k: page.t(f"item_kind.{k}"))
         text = st.text_input(page.t("field.text"), key="huddle.agenda.text")
@@ -112,7 +112,7 @@ def agenda_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int,
         if st.form_submit_button(page.t("huddle.add"), key="huddle.agenda.submit"):
             item = by_source[source]
             ok, _ = attempt(lambda: huddles.add_item(
-                page.db, page.user, huddle["id"], kind, text or item.title, account_id=item.account_id,
+                page.db, page.user, huddle["id"], kind, text or item.display_title(page.lang), account_id=item.account_id,
                 owner_id=owner, due_on=due, source=source))
             if ok:
                 flash(page.t("huddle.item_added"))
@@ -135,7 +135,7 @@ def items_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int, 
     for item in actions:
         late = item["status"] == "open" and (item["due_on"] or "") < clock.today().isoformat()
         text, done = st.columns([5, 1])
-        text.markdown(f"{'🔴 ' if late else ''}{'~~' if item['status'] != 'open' else ''}{item['text']}"
+        text.markdown(f"{':red[●] ' if late else ''}{'~~' if item['status'] != 'open' else ''}{item['text']}"
                       f"{'~~' if item['status'] != 'open' else ''} — {item['owner_name']} · {item['due_on']} · "
                       f"{choice_label('item_status', item['status'], page.lang)}")
         if editable and item["status"] == "open" and done.button(page.t("huddle.mark_done"),

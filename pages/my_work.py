@@ -19,8 +19,8 @@ with left:
         st.info(page.t("mywork.no_actions"))
     for item in mine:
         text, done = st.columns([5, 1])
-        late = "🔴 " if item.section == "overdue" else ""
-        text.markdown(f"{late}[{item.title}]({item.link}) — {item.account_name} · {page.t(item.kind)} · "
+        late = ":red[●] " if item.section == "overdue" else ""
+        text.markdown(f"{late}[{item.display_title(page.lang)}]({item.link}) — {item.account_name} · {page.t(item.kind)} · "
                       f"{page.t('agenda.due_label', due=item.due)}")
         entity, _, raw_id = item.source.partition(":")
         if entity == "huddle_item" and done.button(page.t("huddle.mark_done"), key=f"mywork.done.{raw_id}"):

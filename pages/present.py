@@ -30,9 +30,11 @@ STYLE = """
 .stButton button {font-size: 1.6rem; padding: 0.4rem 2rem; background: #ffd166; color: #0b0f19; border: none;}
 .stButton button p {color: #0b0f19; font-size: 1.6rem; font-weight: 700;}
 [data-testid="stCaptionContainer"] p {font-size: 1.3rem; color: #cfd8e3;}
+[data-testid="stWidgetLabel"] p, .stCheckbox p {font-size: 1.3rem;}
+.stButton button:disabled {opacity: 0.35;}
 </style>
 """
-ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
+ICON = {"critical": ":red[●]", "warning": ":orange[●]", "info": ":blue[●]"}  # glyphs every font has
 
 st.title(page.t("present.title"))
 if page.account_id is None:
@@ -75,17 +77,17 @@ def lines_for(account: int, name: str) -> list[str]:
     """The bullet lines of one screen."""
     if name == "changes":
         items = changes_feed.feed(page.db, page.user, [account], huddle["since"], page.lang, clock.today())
-        return [f"{'❗ ' if item.highlight else ''}**{short(item.title, 40)}** — {short(item.lines[-1].text, 70)}"
-                for item in items if item.lines]
+        return [f"{':orange[▲] ' if item.highlight else ''}" + (short(item.lines[-1].text) if item.created else
+                f"**{short(item.title, 40)}** — {short(item.lines[-1].text, 60)}") for item in items if item.lines]
     if name in ("late", "risks"):
         built = agenda.build(page.db, page.user, [account], clock.today())
         keys = ("overdue", "due") if name == "late" else ("flags", "closing", "behind")
-        return [f"{ICON.get(i.severity, '')} **{short(i.title, 50)}** — "
-                f"{short(' · '.join(b for b in (i.due or '', i.owner_name, i.detail) if b), 50)}"
+        return [f"{ICON.get(i.severity, '')} **{short(i.display_title(page.lang), 50)}** — "
+                f"{short(' · '.join(b for b in (i.due or '', i.owner_name, i.detail) if b) or page.t(i.kind), 50)}"
                 for key in keys for i in built[key]]
     items = [i for i in huddles.list_items(page.db, page.user, hid) if i["account_id"] == account]
-    return [f"✅ {short(i['text'])}" if i["kind"] == "decision" else
-            f"➡️ {short(i['text'], 60)} — **{i['owner_name']}**, {i['due_on']} "
+    return [f":green[✔] {short(i['text'])}" if i["kind"] == "decision" else
+            f":orange[→] {short(i['text'], 60)} — **{i['owner_name']}**, {i['due_on']} "
             f"({choice_label('item_status', i['status'], page.lang)})" for i in items]
 
 

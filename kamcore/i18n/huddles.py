@@ -165,7 +165,7 @@ TEXTS = {
     "present.section.late": ("Late and due this week", "逾期与本周到期"),
     "present.section.risks": ("Flags, closing deals, goals behind", "预警、即将成交、落后目标"),
     "present.section.decisions": ("Decisions and actions", "决定与行动项"),
-    "present.more": ("+ {count} more on the Huddle page", "另有 {count} 项，见“例会”页面"),
+    "present.more": ("…and {count} more on the Huddle page", "……另有 {count} 项，见“例会”页面"),
     "present.nothing": ("Nothing here this week.", "本周此项为空。"),
     # my work
     "mywork.title": ("My work", "我的工作"),
