@@ -47,13 +47,14 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from kamcore.demo import core, huddles, opportunities, plan, portfolio
+    from kamcore.demo import core, huddles, opportunities, plan, portfolio, stakeholders
 
     return [
         ("core", core.seed),
         ("portfolio", portfolio.seed),
         ("plan", plan.seed),
         ("opportunities", opportunities.seed),
+        ("stakeholders", stakeholders.seed),
         ("huddles", huddles.seed),
     ]
 
