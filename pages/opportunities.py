@@ -332,12 +332,12 @@ def spin_section(deal: dict[str, Any]) -> None:
             st.markdown(f"**{t('field.visit_on')}: {plan['visit_on'] or '—'}**")
             cols = st.columns(4)
             for col, part in zip(cols, parts, strict=True):
-                col.markdown(f"*{t('opp.spin.' + part)}*")
+                col.markdown(f"*{t(f'opp.spin.{part}')}*")
                 for q in opp.spin_questions(plan[part]):
                     col.markdown(f"- {q}")
             gaps = opp.spin_gaps(plan)
             if gaps:
-                st.caption(t("opp.spin_gaps", parts=", ".join(f"{t('opp.spin.' + p)} +{n}" for p, n in gaps.items())))
+                st.caption(t("opp.spin_gaps", parts=", ".join(f"{t(f'opp.spin.{p}')} +{n}" for p, n in gaps.items())))
     if not CAN_EDIT:
         return
     with st.form(f"opp.spin.new.{deal['id']}"):

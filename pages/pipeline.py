@@ -59,7 +59,7 @@ bars = alt.Chart(funnel).mark_bar().encode(
 weighted = alt.Chart(funnel).mark_tick(color="#d62728", thickness=3, size=24).encode(
     y=alt.Y("stage_name:N", sort=order), x="weighted:Q")
 labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q"))
-st.altair_chart(bars + weighted + labels, width="stretch")
+st.altair_chart((bars + weighted + labels).properties(height=40 * len(funnel) + 40), width="stretch")
 st.caption(t("pipe.funnel_hint"))
 
 # conversion and days in stage
@@ -70,7 +70,7 @@ conversion["stage_name"] = conversion["stage"].map(STAGE_NAMES)
 with conv_col:
     st.subheader(t("pipe.conversion"))
     st.altair_chart(alt.Chart(conversion.dropna(subset=["rate"])).mark_bar().encode(
-        x=alt.X("stage_name:N", sort=order, title=None),
+        x=alt.X("stage_name:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("rate:Q", title=t("pipe.rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("rate:Q", format=".0%"),
                  alt.Tooltip("reached:Q", title=t("pipe.reached")),
@@ -81,7 +81,7 @@ days["stage_name"] = days["stage"].map(STAGE_NAMES)
 with days_col:
     st.subheader(t("pipe.days"))
     st.altair_chart(alt.Chart(days.dropna(subset=["avg_days"])).mark_bar(color="#ff7f0e").encode(
-        x=alt.X("stage_name:N", sort=order, title=None),
+        x=alt.X("stage_name:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("avg_days:Q", title=t("pipe.avg_days")),
         tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")),
                  alt.Tooltip("avg_days:Q", title=t("pipe.avg_days"), format=".0f"),
@@ -117,7 +117,7 @@ f2.metric(t("pipe.fc_weighted"), f"{both['weighted'].expected:,.0f}", help=t("pi
 f3.metric(t("pipe.fc_historical"), f"{both['historical'].expected:,.0f}", help=t("pipe.fc_historical_help"))
 bases = pd.Series([r["basis"] for r in both["historical"].by_deal]).value_counts().to_dict()
 if bases:
-    st.caption(t("pipe.basis", parts=", ".join(f"{t('pipe.basis.' + k)}: {v}" for k, v in bases.items())))
+    st.caption(t("pipe.basis", parts=", ".join(f"{t(f'pipe.basis.{k}')}: {v}" for k, v in bases.items())))
 
 # backtest
 st.subheader(t("pipe.backtest"))
@@ -136,7 +136,7 @@ else:
         + [{"period": p["period"], "series": t(f"pipe.fc_{m}"), "value": p["predicted"]}
            for m, r in tested.items() for p in r.periods])
     st.altair_chart(alt.Chart(lines).mark_line(point=True).encode(
-        x=alt.X("period:N", title=t("pipe.month")), y=alt.Y("value:Q", title=t("pipe.won_value")),
+        x=alt.X("period:N", title=t("pipe.month"), axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=t("pipe.won_value")),
         color=alt.Color("series:N", title=None), tooltip=["period", "series", alt.Tooltip("value:Q", format=",.0f")]),
         width="stretch")
 

@@ -62,7 +62,7 @@ TEXTS = {
     "field.parent_id": ("Comes from", "来源需求"),
     "field.confirmed": ("Confirmed", "已确认"),
     "field.confirmed_on": ("Confirmed on", "确认日期"),
-    "field.problem": ("Stated problem", "客户陈述的问题"),
+    "field.problem": ("Stated problem", "表面问题"),
     "field.why_1": ("Why 1", "为什么 1"),
     "field.why_2": ("Why 2", "为什么 2"),
     "field.why_3": ("Why 3", "为什么 3"),
