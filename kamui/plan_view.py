@@ -62,13 +62,13 @@ def scorecard_chart(card: Scorecard) -> alt.Chart:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("quadrant:N", title=None, sort=None),
+            x=alt.X("quadrant:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("measure:N"),
             y=alt.Y("value:Q", title="%", scale=alt.Scale(domain=[0, 100])),
             color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
             tooltip=["quadrant", "measure", "value"],
         )
-        .properties(height=260)
+        .properties(height=240)
     )
 
 
@@ -79,8 +79,9 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_tit
     data["label"] = data[value].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:N", title=x_title, sort=None),
-        y=alt.Y(f"{y}:N", title=y_title, sort=None),
+        y=alt.Y(f"{y}:N", title=y_title, sort=None, axis=alt.Axis(labelLimit=260)),
     )
+    base = base.encode(x=alt.X(f"{x}:N", title=x_title, sort="ascending", axis=alt.Axis(labelAngle=0, orient="top")))
     cells = base.mark_rect(stroke="white").encode(
         color=alt.condition(
             f"isValid(datum['{value}'])",

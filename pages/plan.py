@@ -146,9 +146,9 @@ def goals_section() -> None:
                                                           max_value=100, format="%.0f%%"),
             "owner_id": st.column_config.SelectboxColumn(page.t("field.owner_id"), options=list(owners),
                                                          format_func=mapper(owners), required=True),
-            "split_am": st.column_config.NumberColumn(page.t("field.split_am"), default=100, **pct),
-            "split_sm": st.column_config.NumberColumn(page.t("field.split_sm"), default=0, **pct),
-            "split_dm": st.column_config.NumberColumn(page.t("field.split_dm"), default=0, **pct),
+            "split_am": st.column_config.NumberColumn(page.t("plan.col.split_am"), help=page.t("field.split_am"), default=100, **pct),
+            "split_sm": st.column_config.NumberColumn(page.t("plan.col.split_sm"), help=page.t("field.split_sm"), default=0, **pct),
+            "split_dm": st.column_config.NumberColumn(page.t("plan.col.split_dm"), help=page.t("field.split_dm"), default=0, **pct),
         },
     )
     if editable:
@@ -213,12 +213,12 @@ def share_section() -> None:
             "product_line_id": st.column_config.SelectboxColumn(page.t("field.product_line_id"), options=list(lines),
                                                                 format_func=mapper(lines), required=True),
             "plan_kind": st.column_config.TextColumn(page.t("plan.plan_kind")),
-            "wallet": st.column_config.NumberColumn(page.t("field.wallet"), format="localized"),
+            "wallet": st.column_config.NumberColumn(page.t("plan.col.wallet"), help=page.t("field.wallet"), format="localized"),
             "current_share": st.column_config.NumberColumn(page.t("field.current_share"), default=0, **pct),
             "base_year": st.column_config.NumberColumn(page.t("field.base_year"), default=this_year, format="%d"),
-            "target_share_1": st.column_config.NumberColumn(page.t("field.target_share_1"), **pct),
-            "target_share_2": st.column_config.NumberColumn(page.t("field.target_share_2"), **pct),
-            "target_share_3": st.column_config.NumberColumn(page.t("field.target_share_3"), **pct),
+            "target_share_1": st.column_config.NumberColumn(page.t("plan.col.target_1"), help=page.t("field.target_share_1"), **pct),
+            "target_share_2": st.column_config.NumberColumn(page.t("plan.col.target_2"), help=page.t("field.target_share_2"), **pct),
+            "target_share_3": st.column_config.NumberColumn(page.t("plan.col.target_3"), help=page.t("field.target_share_3"), **pct),
             "final_target": st.column_config.NumberColumn(page.t("plan.final_target"), format="%.1f"),
             "potential": st.column_config.NumberColumn(page.t("plan.potential"), format="localized"),
             "actions": st.column_config.TextColumn(page.t("field.actions"), width="large"),
@@ -257,7 +257,7 @@ def whitespace_section() -> None:
                                ("whitespace.measure.gap", c["gap"])):
             rows.append({"line": c["product_line_code"], "measure": page.t(measure), "value": value})
     st.altair_chart(heatmap(pd.DataFrame(rows), "line", "measure", "value", page.t("field.product_line_id"),
-                            "", "%", height=160), width="stretch")
+                            "", "%", height=130), width="stretch")
 
 
 def strategy_section() -> None:
@@ -347,7 +347,7 @@ def barriers_section() -> None:
                                                          format_func=mapper(owners), required=True),
             "due_date": st.column_config.DateColumn(page.t("field.due_date"), required=True),
             "status": st.column_config.SelectboxColumn(page.t("field.status"), options=strategy.ACTION_STATUSES,
-                                                       format_func=labeller("action_status"), default="open"),
+                                                       format_func=labeller("barrier_status"), default="open"),
         },
     )
     if editable:
@@ -391,7 +391,7 @@ def baselines_section() -> None:
         return
     st.caption(page.t("plan.moves", count=len(moves)))
     st.dataframe(pd.DataFrame([{
-        page.t("plan.col.item_type"): page.t(f"entity.{m.entity}"),
+        page.t("plan.col.item_type"): page.t(f"entity.{m.entity}").capitalize(),
         page.t("plan.col.item"): baselines.describe(m.entity, m.row, lines, page.lang),
         page.t("plan.col.change"): page.t(f"move.{m.change}"),
         page.t("col.field"): page.t(f"field.{m.field}") if m.field else "",

@@ -29,7 +29,7 @@ frame = pd.DataFrame(cells)
 accounts = frame["account_name"].nunique()
 st.altair_chart(
     heatmap(frame, "product_line_code", "account_name", measure, page.t("field.product_line_id"),
-            page.t("whitespace.account"), page.t(f"whitespace.measure.{measure}"), height=max(160, 32 * accounts)),
+            page.t("whitespace.account"), page.t(f"whitespace.measure.{measure}"), height=60 + 36 * accounts),
     width="stretch",
 )
 st.dataframe(
