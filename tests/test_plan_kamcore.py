@@ -191,3 +191,37 @@ def test_two_people_editing_the_same_goal_give_one_conflict_naming_the_winner(wo
         goals.update_goal(world.db, world.dm, one["id"], one["version"], {"actual": 55})
     assert "Sol Manager" in caught.value.message("en")
     assert goals.list_goals(world.db, world.am, world.account_id)[0]["actual"] == 40.0
+
+
+# --- pipeline coverage ----------------------------------------------------------------------
+
+def test_pipeline_coverage_compares_the_order_goal_with_won_and_weighted_open_deals(world):
+    from kamcore import opportunities, plan_coverage
+
+    db, core = world.db, world.core["id"]
+    goals.create_goal(db, world.am, world.goal(metric="orders", product_line_id=core, target=1000))
+
+    def deal(amount, stage, **over):
+        return opportunities.create_opportunity(db, world.am, {
+            "account_id": world.account_id, "product_line_id": core, "name": f"deal {amount}",
+            "kind": "opportunity", "amount": amount, "stage": stage, "opened_on": "2026-01-05",
+            "expected_close": "2026-09-30", **over})
+
+    deal(500, "solution")                            # open, stage default 60% -> 300 weighted
+    deal(200, "qualify", probability=50)             # open, own 50% -> 100 weighted
+    deal(900, "solution", expected_close="2027-03-01")  # closes next year: not in 2026
+    won = deal(250, "negotiation")
+    opportunities.close_opportunity(db, world.am, won["id"], won["version"], "won", "Signed", "2026-06-01")
+    deal(300, "lead", kind="lead")                   # a lead is not pipeline
+    [row] = plan_coverage.pipeline_coverage(db, world.am, world.account_id, 2026)
+    assert (row["goal"], row["won_amount"], row["open_amount"], row["weighted_amount"]) == (1000, 250, 700, 400)
+    assert row["coverage"] == pytest.approx(0.65)   # (250 + 400) / 1000
+    assert plan_coverage.pipeline_coverage(db, world.am, world.account_id, 2026, 1) == []
+
+
+def test_period_bounds_cover_quarters_and_years():
+    from kamcore.plan_coverage import period_bounds
+
+    assert period_bounds(2026) == ("2026-01-01", "2026-12-31")
+    assert period_bounds(2026, 1) == ("2026-01-01", "2026-03-31")
+    assert period_bounds(2026, 4) == ("2026-10-01", "2026-12-31")
