@@ -262,6 +262,8 @@ def trends_tab(account_id: int) -> None:
         tooltip=["period", "group", "avg_score", "people"],
     ).properties(height=max(120, 28 * heat["group"].nunique())), width="stretch")
     people = {p["id"]: p["name"] for p in sh.list_stakeholders(page.db, page.user, account_id, limit=1000)}
+    if not people:
+        return
     chosen = st.selectbox(t("sh.trend_of"), list(people), key="dc.trend.person", format_func=people.get)
     history = pd.DataFrame(sh.score_history(page.db, page.user, chosen))
     if len(history):
