@@ -101,6 +101,14 @@ def _amount(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
     return float(opp["amount"]) if opp else None
 
 
+def _man(letter: str) -> Callable[[Facts, int, dict[str, Any] | None], Any]:
+    """MAN qualification (D6): money / authority / need present, absent, or not assessed (None)."""
+    def read_it(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
+        value = opp.get(f"man_{letter}") if opp else None
+        return None if value is None else bool(value)
+    return read_it
+
+
 def _days_in_stage(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
     if opp is None:
         return None
@@ -272,6 +280,9 @@ _SPECS = [
     FieldSpec("days_in_stage", "integer", "opportunity", _days_in_stage, 0, 3650),
     FieldSpec("days_since_activity", "integer", "opportunity", _days_since_activity, 0, 3650),
     FieldSpec("days_to_expected_close", "integer", "opportunity", _days_to_close, -3650, 3650),
+    FieldSpec("man_money", "bool", "opportunity", _man("money")),
+    FieldSpec("man_authority", "bool", "opportunity", _man("authority")),
+    FieldSpec("man_need", "bool", "opportunity", _man("need")),
     FieldSpec("price_quoted_before_needs_confirmed", "bool", "opportunity", _price_before_needs),
     FieldSpec("confirmed_needs", "integer", "opportunity", _confirmed_needs, 0, 1000),
     FieldSpec("competitor_count", "integer", "opportunity", _competitor_count, 0, 100),

@@ -82,25 +82,24 @@ def _check_one(number: int, item: Any) -> dict[str, Any]:
 
 def _check_value(number: int, kind: str, name: str, op: str, value: Any, low: float | None,
                  high: float | None) -> Any:
-    expected = f"type.{kind}"
     if kind in ("integer", "number"):
         ok_type = isinstance(value, int) if kind == "integer" else isinstance(value, (int, float))
         if isinstance(value, bool) or not ok_type or (isinstance(value, float) and not math.isfinite(value)):
-            raise _bad("value_type", number, name=name, expected=expected)
+            raise _bad(f"value_{kind}", number, name=name)
         if (low is not None and value < low) or (high is not None and value > high):
             raise _bad("value_range", number, name=name, low=_num(low), high=_num(high))
         return value
     if kind == "bool":
         if not isinstance(value, bool):
-            raise _bad("value_type", number, name=name, expected=expected)
+            raise _bad(f"value_{kind}", number, name=name)
         return value
     if kind == "text" and op in ("in", "not_in"):
         if (not isinstance(value, list) or not 1 <= len(value) <= MAX_CHOICES
                 or not all(isinstance(v, str) and 0 < len(v.strip()) <= 120 for v in value)):
-            raise _bad("value_type", number, name=name, expected="type.text_list")
+            raise _bad("value_text_list", number, name=name)
         return [v.strip() for v in value]
     if not isinstance(value, str) or not 0 < len(value.strip()) <= 120:
-        raise _bad("value_type", number, name=name, expected=expected)
+        raise _bad(f"value_{kind}", number, name=name)
     return value.strip()
 
 
@@ -550,6 +549,27 @@ def backtest(db: Database, actor: User, rule_ids: list[int] | None = None) -> li
                     "not_won_rate": round(100.0 * not_won / len(hits), 1) if hits else None,
                     "baseline_not_won_rate": round(100.0 * base_lost / len(closed), 1) if closed else None})
     return out
+
+
+_TRUE = {"true", "yes", "y", "1", "是", "真"}
+_FALSE = {"false", "no", "n", "0", "否", "假"}
+
+
+def condition_from_text(field_name: str, op: str, text: str) -> dict[str, Any]:
+    """A condition from a form's typed-in threshold, converted by the field's kind (checked on save)."""
+    spec = FIELDS.get(field_name)
+    raw = str(text or "").strip()
+    value: Any = raw
+    if spec is not None:
+        if spec.kind == "integer" and re.fullmatch(r"-?\d+", raw):
+            value = int(raw)
+        elif spec.kind == "number" and re.fullmatch(r"-?\d+(\.\d+)?", raw):
+            value = float(raw) if "." in raw else int(raw)
+        elif spec.kind == "bool" and raw.casefold() in _TRUE | _FALSE:
+            value = raw.casefold() in _TRUE
+        elif spec.kind == "text" and op in ("in", "not_in"):
+            value = [v.strip() for v in re.split(r"[,，;；]", raw) if v.strip()]
+    return {"field": field_name, "op": op, "value": value}
 
 
 def field_catalog() -> list[dict[str, Any]]:

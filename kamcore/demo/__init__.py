@@ -47,7 +47,7 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from kamcore.demo import core, huddles, opportunities, plan, portfolio, stakeholders
+    from kamcore.demo import core, huddles, opportunities, plan, portfolio, retrospectives, stakeholders
 
     return [
         ("core", core.seed),
@@ -55,6 +55,7 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("plan", plan.seed),
         ("opportunities", opportunities.seed),
         ("stakeholders", stakeholders.seed),
+        ("retrospectives", retrospectives.seed),
         ("huddles", huddles.seed),
     ]
 
