@@ -137,7 +137,7 @@ def list_criteria(db: Database, stage_id: int | None = None) -> list[dict[str, A
     where, params = ("WHERE c.stage_id = ?", [stage_id]) if stage_id is not None else ("", [])
     return store.rows(
         db,
-        f"""SELECT c.*, s.key AS stage_key FROM stage_criteria c JOIN stages s ON s.id = c.stage_id
+        f"""SELECT c.*, s.key AS stage_key, s.name_en, s.name_zh FROM stage_criteria c JOIN stages s ON s.id = c.stage_id
             {where} ORDER BY s.position, c.position, c.id""",
         params,
     )

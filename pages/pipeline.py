@@ -11,14 +11,54 @@ import streamlit as st
 from kamcore import opportunities as opp
 from kamcore import permissions, pipeline, plan_coverage, product_lines
 from kamui import context
+from kamui.editing import EditableTable, attempt, flash
 
 page = context.page()
 t = page.t
 st.title(t("pipe.title"))
 st.caption(t("pipe.caption"))
+
+
+def stage_model() -> None:
+    """The stage model: administrators edit stages and add entry criteria; everyone sees them."""
+    with st.expander(t("pipe.stage_model")):
+        stages_frame = pd.DataFrame(opp.list_stages(page.db, active_only=False))
+        stages_frame[["is_lead", "active"]] = stages_frame[["is_lead", "active"]].astype(bool)
+        model = EditableTable("pipe.stages", stages_frame, label=lambda r: r["key"])
+        model.render(hide_index=True, width="stretch", disabled=not page.user.is_admin, num_rows="fixed",
+                     column_order=["key", "position", "name_en", "name_zh", "probability", "is_lead", "active"],
+                     column_config={"key": st.column_config.TextColumn(t("pipe.stage_key"), disabled=True),
+                                    "position": st.column_config.NumberColumn(t("field.position"), min_value=0),
+                                    "name_en": st.column_config.TextColumn(t("field.name_en")),
+                                    "name_zh": st.column_config.TextColumn(t("field.name_zh")),
+                                    "probability": st.column_config.NumberColumn(t("field.probability"), min_value=0,
+                                                                                 max_value=100),
+                                    "is_lead": st.column_config.CheckboxColumn(t("field.is_lead"), disabled=True),
+                                    "active": st.column_config.CheckboxColumn(t("field.active"))})
+        if page.user.is_admin and st.button(t("table.save"), key="pipe.stages.save"):
+            model.save(lambda i, v, c: opp.update_stage(page.db, page.user, i, v, c))
+        model.refused_panel()
+        label = "label_zh" if page.lang == "zh" else "label_en"
+        for item in opp.list_criteria(page.db):
+            st.markdown(f"- **{opp.stage_name(item, page.lang)}** · {item[label]}")
+        if page.user.is_admin:
+            with st.form("pipe.criterion.new"):
+                keys = {s["id"]: opp.stage_name(s, page.lang) for s in opp.list_stages(page.db, active_only=False)}
+                stage_id = st.selectbox(t("field.stage_id"), list(keys), format_func=keys.get, key="pipe.criterion.stage")
+                label_en = st.text_input(t("field.label_en"), key="pipe.criterion.en")
+                label_zh = st.text_input(t("field.label_zh"), key="pipe.criterion.zh")
+                if st.form_submit_button(t("pipe.criterion_add")):
+                    ok, _ = attempt(lambda: opp.create_criterion(page.db, page.user, {
+                        "stage_id": stage_id, "position": 99, "label_en": label_en, "label_zh": label_zh}))
+                    if ok:
+                        flash(t("opp.saved"))
+                        st.rerun()
+
+
 readable = permissions.readable_account_ids(page.db, page.user)
 if not readable:
     st.info(t("pipe.no_accounts"))
+    stage_model()
     st.stop()
 LINES = {line["id"]: line["code"] for line in product_lines.list_product_lines(page.db)}
 left, mid, right = st.columns([2, 1, 1])
@@ -31,9 +71,11 @@ horizon = right.number_input(t("pipe.horizon"), 0, 365, pipeline.DEFAULT_HORIZON
 ids = [page.account_id] if scope == "account" else readable
 STAGE_NAMES = {s["key"]: opp.stage_name(s, page.lang) for s in opp.list_stages(page.db, active_only=False)}
 
+
 figures = pipeline.summary(page.db, ids, line)
 if not any(figures.get(k) for k in ("open", "won", "lost", "no_decision")):
     st.info(t("pipe.empty"))
+    stage_model()
     st.stop()
 c = st.columns(5)
 c[0].metric(t("pipe.open"), figures["open"])
@@ -155,3 +197,4 @@ if scope == "account":
             t("pipe.coverage_pct"): None if r["coverage"] is None else round(100 * r["coverage"]),
         } for r in coverage]), hide_index=True, width="stretch")
         st.caption(t("pipe.coverage_hint"))
+stage_model()

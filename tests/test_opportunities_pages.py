@@ -118,8 +118,8 @@ def test_pipeline_page_shows_forecasts_and_backtest_errors(demo_path):
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert {"Stage-probability forecast", "Historical-conversion forecast", "Win rate"} <= set(labels)
-    backtest = at.dataframe[-1].value if at.dataframe else None
-    assert backtest is not None and "Brier score" in backtest.columns and len(backtest) == 2
+    backtest = next(d.value for d in at.dataframe if "Brier score" in d.value.columns)
+    assert len(backtest) == 2 and backtest["Brier score"].notna().all()
 
 
 def test_pipeline_page_in_chinese_and_for_one_account(demo_path):
@@ -143,3 +143,14 @@ def test_import_page_offers_export_and_upload(demo_path):
 def test_import_page_on_an_empty_war_room(empty_path):
     at = signed_in_app(empty_path, "admin", IMPORT)
     assert not at.exception
+
+
+def test_an_admin_changes_a_stage_probability_on_the_pipeline_page(empty_path):
+    at = signed_in_app(empty_path, "admin", PIPE)
+    at.session_state["pipe.stages.editor.0"] = {"edited_rows": {2: {"probability": 45}}, "added_rows": [],
+                                                 "deleted_rows": []}
+    at.run()
+    at.button(key="pipe.stages.save").click().run()
+    assert not at.exception
+    assert _count(empty_path, "SELECT probability FROM stages WHERE key = 'needs'") == 45
+    assert _count(empty_path, "SELECT count(*) FROM audit_log WHERE entity = 'stage'") == 1

@@ -313,6 +313,10 @@ TEXTS = {
                             "本年度没有按产品线的订货目标：请在计划页面添加。"),
     "pipe.coverage_hint": ("Coverage = (won in the year + weighted open opportunities expected to close in it) / goal.",
                            "覆盖率 =（本年已赢单 + 预计本年成交的加权未结机会点）/ 目标。"),
+    "pipe.stage_model": ("Stage model: stages, default probabilities, entry criteria",
+                         "阶段模型：阶段、默认概率、准入条件"),
+    "pipe.stage_key": ("Key", "代码"),
+    "pipe.criterion_add": ("Add entry criterion", "添加准入条件"),
     # import page
     "imp.title": ("Import & export deals", "商机导入导出"),
     "imp.caption": ("Bring deals in from a CRM export, checked row by row; nothing is written unless every row is valid.",
