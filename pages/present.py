@@ -93,7 +93,7 @@ def lines_for(account: int, name: str) -> list[str]:
 
 name = accounts.get_account(page.db, page.user, account_id)["name"]
 position = order.index((account_id, section)) if (account_id, section) in order else 0
-st.markdown(f"## {name} · {page.t('present.section.' + section)}")
+st.markdown(f"## {name} · {page.t(f'present.section.{section}')}")
 st.caption(page.t("present.step", n=position + 1, total=len(order)) + " · " +
            (huddle["title"] or huddle["held_on"]))
 lines = lines_for(account_id, section)
