@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlite_utils import Database
 
@@ -34,12 +34,23 @@ BOOKKEEPING = ("id", "version", "created_at", "updated_at", "updated_by")
 HIDDEN = "[hidden]"
 REDACTED = "[redacted]"
 REGISTRY: dict[str, Entity] = {}
+SQLITE_INT_MIN, SQLITE_INT_MAX = -(2**63), 2**63 - 1  # what an INTEGER column can hold
 
 
 class Record(BaseModel):
     """Base for entity input models: trims text, refuses unknown fields."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", validate_default=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_sqlite(cls, value: Any) -> Any:
+        """A whole number SQLite cannot store is a validation error, not an OverflowError (found by fuzzing)."""
+        if isinstance(value, int) and not isinstance(value, bool) and not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
+            from pydantic_core import PydanticCustomError
+
+            raise PydanticCustomError("reason.number_too_large", "number too large")
+        return value
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,8 @@ def _problem(err: Any) -> FieldProblem:
 
 def get(db: Database, entity: Entity, row_id: int) -> dict[str, Any]:
     """One row by id, or NotFoundError."""
+    if not _storable(row_id):
+        raise NotFoundError("err.not_found_entity", entity=Label(f"entity.{entity.name}"), id=str(row_id)[:20])
     found = store.row(db, f"SELECT * FROM [{entity.table}] WHERE id = ?", [row_id])
     if found is None:
         raise NotFoundError("err.not_found_entity", entity=Label(f"entity.{entity.name}"), id=row_id)
@@ -100,7 +113,8 @@ def create(db: Database, actor: User, entity: Entity, values: dict[str, Any]) ->
     with store.transaction(db):
         for check in entity.extra_checks:
             check(db, clean, None)
-        row = {**clean, "version": 1, "created_at": now, "updated_at": now, "updated_by": actor.id}
+        row = {"id": _next_id(db, entity), **clean, "version": 1, "created_at": now, "updated_at": now,
+               "updated_by": actor.id}
         cols = ", ".join(f"[{c}]" for c in row)
         marks = ", ".join("?" for _ in row)
         try:
@@ -259,7 +273,23 @@ def decode(text: str | None) -> Any:
         return text
 
 
+def _storable(number: Any) -> bool:
+    return isinstance(number, int) and not isinstance(number, bool) and SQLITE_INT_MIN <= number <= SQLITE_INT_MAX
+
+
+def _next_id(db: Database, entity: Entity) -> int:
+    """A fresh id never used before for this entity, even by a deleted row.
+
+    SQLite reuses the highest id after it is deleted; the audit log would then mix two records.
+    """
+    in_table = db.execute(f"SELECT max(id) FROM [{entity.table}]").fetchone()[0] or 0
+    in_audit = db.execute("SELECT max(entity_id) FROM audit_log WHERE entity = ?", [entity.name]).fetchone()[0] or 0
+    return max(in_table, in_audit) + 1
+
+
 def _current_or_conflict(db: Database, entity: Entity, row_id: int, base_version: int) -> dict[str, Any]:
+    if not _storable(base_version):
+        raise ValidationError.single("version", "reason.number_too_large")
     try:
         current = get(db, entity, row_id)
     except NotFoundError:

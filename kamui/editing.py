@@ -140,14 +140,31 @@ class VersionedForm:
 
 
 class EditableTable:
-    """A data editor whose rows are saved one by one, each on the version it was shown at."""
+    """A data editor whose rows are saved one by one, each on the version it was shown at.
+
+    While the user has unsaved edits, the rows they are editing are held in session state:
+    `st.data_editor` addresses edits by row position, and each row's version must be the one
+    the user saw, not a newer one read on this rerun (that would overwrite someone else's save
+    without a conflict). With no edits pending, the table always shows the latest rows.
+    """
 
     def __init__(self, key: str, frame: pd.DataFrame, label: Callable[[pd.Series], str]) -> None:
         self.key = key
-        self.frame = frame.reset_index(drop=True)
         self.label = label
         self.nonce_key = f"{key}._nonce"
         st.session_state.setdefault(self.nonce_key, 0)
+        latest = frame.reset_index(drop=True)
+        slot = f"{key}._shown"
+        held = st.session_state.get(slot)
+        nonce = st.session_state[self.nonce_key]
+        if held is not None and held[0] == nonce and _has_edits(st.session_state.get(self.editor_key)):
+            self.frame = held[1]
+            self.moved_on = _row_versions(held[1]) != _row_versions(latest)
+        else:
+            st.session_state[slot] = (nonce, latest)
+            self.frame = latest
+            self.moved_on = False
+        self._reload_drawn = False
 
     @property
     def editor_key(self) -> str:
@@ -155,7 +172,20 @@ class EditableTable:
 
     def render(self, **editor_kwargs: Any) -> pd.DataFrame:
         """Draw the editor (hide `id` and `version` by passing column_order)."""
+        if self.moved_on:
+            st.info(tr("table.moved_on"))
+            self.reload_button()
         return st.data_editor(self.frame, key=self.editor_key, **editor_kwargs)
+
+    def reload_button(self) -> None:
+        """Drop unsaved edits and show the latest saved rows (drawn once per run)."""
+        if self._reload_drawn:
+            return
+        self._reload_drawn = True
+        if st.button(tr("table.reload"), key=f"{self.key}._reload_btn"):
+            st.session_state[self.nonce_key] += 1
+            st.session_state[f"{self.key}._refused"] = []
+            st.rerun()
 
     def save(
         self,
@@ -222,6 +252,18 @@ class EditableTable:
         if st.button(tr("conflict.discard"), key=f"{self.key}._discard_refused"):
             st.session_state[f"{self.key}._refused"] = []
             st.rerun()
+
+
+def _has_edits(state: Any) -> bool:
+    """Does a data editor's state hold any edited, added or deleted row?"""
+    return bool(state) and any(state.get(part) for part in ("edited_rows", "added_rows", "deleted_rows"))
+
+
+def _row_versions(frame: pd.DataFrame) -> list[tuple[Any, Any]]:
+    """The (id, version) of every row, to tell whether a table moved on."""
+    if "id" not in frame or "version" not in frame:
+        return []
+    return list(zip(frame["id"].tolist(), frame["version"].tolist(), strict=True))
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 import altair as alt
@@ -12,29 +12,6 @@ import streamlit as st
 from kamcore.i18n import choice_label
 from kamcore.scorecard import Scorecard
 from kamui.context import lang, tr
-
-
-def shown_frame(key: str, scope: Hashable, load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """The rows as this user last loaded them, kept until they save, reload or change the scope.
-
-    An `EditableTable` writes each edited row on the version it was shown at; re-reading the
-    table on every rerun would silently adopt another person's newer version and overwrite it.
-    """
-    nonce = st.session_state.setdefault(f"{key}._nonce", 0)
-    slot = f"{key}._shown"
-    cached = st.session_state.get(slot)
-    if cached is None or cached[0] != (nonce, scope):
-        cached = ((nonce, scope), load())
-        st.session_state[slot] = cached
-    return cached[1]
-
-
-def reload_button(key: str) -> None:
-    """Drop unsaved edits in one table and show the latest saved rows."""
-    if st.button(tr("plan.reload"), key=f"{key}._reload_btn", help=tr("plan.reload_help")):
-        st.session_state[f"{key}._nonce"] = st.session_state.get(f"{key}._nonce", 0) + 1
-        st.session_state[f"{key}._refused"] = []
-        st.rerun()
 
 
 def labeller(kind: str) -> Callable[[Any], str]:

@@ -13,7 +13,7 @@ from kamcore.goals import METRICS, QUADRANTS
 from kamcore.i18n import choice_label
 from kamui import context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
-from kamui.plan_view import heatmap, labeller, mapper, reload_button, scorecard_chart, shown_frame
+from kamui.plan_view import heatmap, labeller, mapper, scorecard_chart
 
 try:  # the pipeline-coverage section appears once the opportunities capability exists
     from kamcore import plan_coverage
@@ -120,7 +120,7 @@ def goals_section() -> None:
              "target": "float64", "actual": "float64", "attainment": "float64",
              "split_am": "Int64", "split_sm": "Int64", "split_dm": "Int64"})
 
-    frame = shown_frame("plan.goals", (year, quarter), load)
+    frame = load()
     if frame.empty:
         st.info(page.t("plan.no_goals"))
     else:
@@ -154,7 +154,7 @@ def goals_section() -> None:
     if editable:
         save, reload_col, _ = st.columns([1, 1, 4])
         with reload_col:
-            reload_button("plan.goals")
+            table.reload_button()
         if save.button(page.t("plan.save_goals"), type="primary", key="plan.goals.save"):
             table.save(
                 lambda i, v, c: goals.update_goal(db, user, i, v, c),
@@ -201,7 +201,7 @@ def share_section() -> None:
         return frame.astype({"id": "Int64", "version": "Int64", "product_line_id": "Int64", "base_year": "Int64",
                              **{c: "float64" for c in floats}})
 
-    frame = shown_frame("plan.share", lang_scope(), load)
+    frame = load()
     st.caption(page.t("plan.share_hint") if not frame.empty else page.t("plan.no_share"))
     table = EditableTable("plan.share", frame, lambda r: lines.get(int(r["product_line_id"]), "?"))
     table.refused_panel(reapply_with("share_plan", lambda i, v, c: share_plans.update_share_plan(db, user, i, v, c)))
@@ -229,7 +229,7 @@ def share_section() -> None:
     if editable:
         save, reload_col, _ = st.columns([1, 1, 4])
         with reload_col:
-            reload_button("plan.share")
+            table.reload_button()
         if save.button(page.t("plan.save_share"), type="primary", key="plan.share.save"):
             table.save(
                 lambda i, v, c: share_plans.update_share_plan(db, user, i, v, c),
@@ -237,11 +237,6 @@ def share_section() -> None:
                 lambda i, v: share_plans.delete_share_plan(db, user, i, v),
             )
     whitespace_section()
-
-
-def lang_scope() -> str:
-    """Tables with translated cells reload when the language changes."""
-    return page.lang
 
 
 def whitespace_section() -> None:
@@ -322,7 +317,7 @@ def barriers_section() -> None:
         frame["due_date"] = pd.to_datetime(frame["due_date"]).dt.date
         return frame.astype({"id": "Int64", "version": "Int64", "product_line_id": "Int64", "owner_id": "Int64"})
 
-    frame = shown_frame("plan.barriers", None, load)
+    frame = load()
     if frame.empty:
         st.info(page.t("plan.no_barriers"))
     else:
@@ -353,7 +348,7 @@ def barriers_section() -> None:
     if editable:
         save, reload_col, _ = st.columns([1, 1, 4])
         with reload_col:
-            reload_button("plan.barriers")
+            table.reload_button()
         if save.button(page.t("plan.save_barriers"), type="primary", key="plan.barriers.save"):
             table.save(
                 lambda i, v, c: strategy.update_action(db, user, i, v, c),

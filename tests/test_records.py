@@ -156,3 +156,12 @@ def test_history_filters_by_person_entity_and_date(setup):
     assert all(r["entity"] == "team_member" for r in audit.history(db, am, account["id"], entity="team_member"))
     assert audit.history(db, am, account["id"], since="2999-01-01") == []
     assert audit.count_history(db, am, account["id"], entity="account") == 8
+
+
+def test_a_deleted_rows_id_is_never_reused(setup):
+    db, am, _, account = setup
+    admin = users.get_user(db, 1)
+    member = team.list_team(db, am, account["id"])[1]
+    team.remove_member(db, admin, member["id"], member["version"])
+    again = team.add_member(db, admin, account["id"], member["user_id"], "solution_manager")
+    assert again["id"] > member["id"]

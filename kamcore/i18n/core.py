@@ -262,4 +262,10 @@ TEXTS = {
     "table.saved": ("{count} row(s) saved.", "已保存 {count} 行。"),
     "table.refused": ("{count} row(s) were not saved:", "{count} 行未保存："),
     "table.save": ("Save changes", "保存修改"),
+    "table.moved_on": (
+        "Someone saved changes to this table while you were editing. Your edits are kept; saving "
+        "reports a conflict for each row they changed.",
+        "您编辑期间，有人保存了此表的修改。您的编辑已保留；保存时，对方改过的行会提示冲突。",
+    ),
+    "table.reload": ("Reload latest (drops unsaved edits)", "重新载入最新数据（放弃未保存的编辑）"),
 }

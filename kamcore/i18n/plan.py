@@ -120,9 +120,6 @@ TEXTS = {
     "plan.tab.share": ("Share growth & whitespace", "份额提升与空白市场"),
     "plan.tab.strategy": ("Strategy & barriers", "策略与壁垒"),
     "plan.tab.baselines": ("Baselines", "规划基线"),
-    "plan.reload": ("Reload latest", "刷新为最新"),
-    "plan.reload_help": ("Discard unsaved edits in this table and show what others saved.",
-                         "放弃此表未保存的修改，显示他人已保存的内容。"),
     "plan.settings": ("Lifecycle stage and scorecard weights", "生命周期阶段与积分卡权重"),
     "plan.settings_hint": ("The stage sets default weights (D3: early weighs relationships, middle revenue and "
                            "margin, late share); change them and they stay the team's own.",
