@@ -7,7 +7,6 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
-import streamlit as st
 
 from kamcore.i18n import choice_label
 from kamcore.scorecard import Scorecard
