@@ -44,12 +44,13 @@ class FieldProblem:
     reason_key: str
     params: dict[str, Any] = field(default_factory=dict)
     row: int | None = None
+    entity: str | None = None
 
     def message(self, lang: str = "en") -> str:
-        from kamcore.i18n import t
+        from kamcore.i18n import field_label, t
 
         reason = t(self.reason_key, lang, **self.params)
-        name = t(f"field.{self.field}", lang)
+        name = field_label(self.field, lang, self.entity)
         text = t("err.field_reason", lang, field=name, reason=reason)
         if self.row is not None:
             text = t("err.row_prefix", lang, row=self.row) + text
@@ -120,7 +121,7 @@ class ConflictError(KamError):
         super().__init__(self.key, entity=entity, entity_id=entity_id)
 
     def message(self, lang: str = "en") -> str:
-        from kamcore.i18n import t
+        from kamcore.i18n import field_label, t
 
         if not self.changes:
             return t("err.conflict_deleted", lang, entity=t(f"entity.{self.entity}", lang))
@@ -129,7 +130,7 @@ class ConflictError(KamError):
                 "err.conflict_change",
                 lang,
                 actor=c.actor,
-                field=t(f"field.{c.field}", lang),
+                field=field_label(c.field, lang, self.entity),
                 old=_short(c.old),
                 new=_short(c.new),
                 at=c.at.replace("T", " ")[:16],

@@ -79,11 +79,11 @@ def validate(entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
     try:
         model = entity.model.model_validate(values)
     except PydanticValidationError as exc:
-        raise ValidationError([_problem(err) for err in exc.errors()]) from None
+        raise ValidationError([_problem(err, entity.name) for err in exc.errors()]) from None
     return model.model_dump(mode="json")
 
 
-def _problem(err: Any) -> FieldProblem:
+def _problem(err: Any, entity: str) -> FieldProblem:
     loc = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
     field_name = loc[0] if loc else str((err.get("ctx") or {}).get("field", "record"))
     kind = err["type"]
@@ -91,7 +91,7 @@ def _problem(err: Any) -> FieldProblem:
     if "error" in params:  # a plain ValueError from a validator
         params = {"detail": str(params["error"])}
     key = kind if kind.startswith("reason.") else f"reason.{kind}"
-    return FieldProblem(field_name, key, params)
+    return FieldProblem(field_name, key, params, entity=entity)
 
 
 def get(db: Database, entity: Entity, row_id: int) -> dict[str, Any]:

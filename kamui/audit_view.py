@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from kamcore.i18n import choice_label
+from kamcore.i18n import choice_label, field_label
 from kamui.context import lang, tr
 
 
@@ -33,7 +33,7 @@ def audit_frame(rows: list[dict[str, Any]], with_account: bool = False) -> pd.Da
         record |= {
             tr("col.entity"): f"{tr('entity.' + row['entity'])} #{row['entity_id']}",
             tr("col.action"): choice_label("action", row["action"], lang()),
-            tr("col.field"): tr(f"field.{row['field']}") if row["field"] else "",
+            tr("col.field"): field_label(row["field"], lang(), row["entity"]) if row["field"] else "",
             tr("col.old"): value_text(row["old_value"], row["field"]),
             tr("col.new"): value_text(row["new_value"], row["field"]),
         }

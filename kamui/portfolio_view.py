@@ -32,7 +32,7 @@ def contributions_frame(contributions: list[dict[str, Any]], lang: str) -> pd.Da
     """Each indicator's family, value, weight and points, as a table."""
     return pd.DataFrame([
         {
-            t("field.key", lang): t(f"indicator.{c['key']}", lang),
+            t("field.tiering_criteria.key", lang): t(f"indicator.{c['key']}", lang),
             t("field.definition", lang): t(f"family.{INDICATORS[c['key']][0]}", lang),
             t("field.value", lang): "—" if c["value"] is None else round(c["value"], 1),
             t("field.weight", lang): c["weight"],

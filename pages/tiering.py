@@ -79,7 +79,7 @@ def edit_draft(draft: dict) -> None:
             indicators_frame(definition), key=f"{key}.indicators", num_rows="dynamic", hide_index=True,
             width="stretch",
             column_config={
-                "key": st.column_config.SelectboxColumn(page.t("field.key"), options=list(INDICATORS), required=True),
+                "key": st.column_config.SelectboxColumn(page.t("field.tiering_criteria.key"), options=list(INDICATORS), required=True),
                 "weight": st.column_config.NumberColumn(page.t("field.weight"), min_value=0, max_value=100),
                 "low": st.column_config.NumberColumn(page.t("field.low")),
                 "high": st.column_config.NumberColumn(page.t("field.high")),
@@ -170,7 +170,7 @@ st.divider()
 st.subheader(page.t("tiering.history"))
 if versions:
     st.dataframe(pd.DataFrame([{
-        page.t("field.number"): f"v{v['number']}",
+        page.t("field.tiering_criteria.number"): f"v{v['number']}",
         page.t("field.name"): v["name"],
         page.t("field.status"): choice_label("criteria_status", v["status"], page.lang),
         page.t("field.agreed_by"): ", ".join(v["agreed_by"]),

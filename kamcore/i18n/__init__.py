@@ -50,6 +50,13 @@ def has(key: str) -> bool:
     return key in TABLE
 
 
+def field_label(field: str, lang: str = "en", entity: str | None = None) -> str:
+    """A field's label; `field.<entity>.<field>` overrides `field.<field>` where one entity means
+    something else by the same name (a criteria set's `number` is its version)."""
+    specific = f"field.{entity}.{field}"
+    return t(specific if entity and specific in TABLE else f"field.{field}", lang)
+
+
 def choice_label(kind: str, value: Any, lang: str = "en") -> str:
     """The label of an enumerated value, e.g. choice_label('role', 'account_manager', 'zh') -> 客户经理."""
     key = f"{kind}.{value}"
