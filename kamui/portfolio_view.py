@@ -75,7 +75,7 @@ def one_pager_html(card: dict[str, Any], lang: str) -> str:
                 f"{e(choice_label('posture', position.get('recommended_posture'), lang))}"
                 f" · <b>{e(t('field.priority', lang))}:</b> {position.get('priority') or '—'}</p>"
                 if position else "")
-    head = (f"<tr><th>{e(t('field.key', lang))}</th><th>{e(t('field.weight', lang))}</th>"
+    head = (f"<tr><th>{e(t('field.tiering_criteria.key', lang))}</th><th>{e(t('field.weight', lang))}</th>"
             f"<th>{e(t('field.value', lang))}</th><th>{e(t('field.score', lang))}</th></tr>")
     fhead = (f"<tr><th>{e(t('field.year', lang))}</th><th>{e(t('field.revenue', lang))}</th>"
              f"<th>{e(t('field.gross_profit', lang))}</th><th>{e(t('field.margin_pct', lang))}</th>"
