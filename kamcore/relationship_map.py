@@ -172,7 +172,7 @@ def build_network(data: dict[str, Any], lang: str, options: MapOptions) -> Netwo
             size=node_size(person, options.size_by),
             level=rows[person["id"]],
             tip=[pair for pair in tip if pair[1]],
-            font={"size": 13, "face": "sans-serif", "multi": False},
+            font={"size": 15, "face": "sans-serif", "multi": False},
             borderWidth=3 if person["owner_id"] is None else 1,
         )
     for link in data["links"]:
@@ -216,7 +216,8 @@ def _vis_options(count: int, layout: str) -> dict[str, Any]:
         base["physics"] = {
             "enabled": True,
             "solver": "barnesHut",
-            "barnesHut": {"gravitationalConstant": -9000, "springLength": 160, "avoidOverlap": 0.4},
+            "barnesHut": {"gravitationalConstant": -9000 if count > 60 else -4000,
+                          "springLength": 160 if count > 60 else 110, "avoidOverlap": 0.4},
             "stabilization": {"enabled": True, "iterations": iterations, "updateInterval": 50, "fit": True},
         }
     return base

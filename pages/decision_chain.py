@@ -256,11 +256,11 @@ def trends_tab(account_id: int) -> None:
     if by == "level":
         heat["group"] = heat["group"].map(lambda g: choice_label("level", g, page.lang))
     st.altair_chart(alt.Chart(heat).mark_rect().encode(
-        x=alt.X("period:O", title=t("sh.month")), y=alt.Y("group:N", title=None),
+        x=alt.X("period:O", title=t("sh.month"), axis=alt.Axis(labelAngle=-30)), y=alt.Y("group:N", title=None),
         color=alt.Color("avg_score:Q", title=t("sh.avg_score"),
                         scale=alt.Scale(domain=[-1, 3], scheme="redyellowgreen")),
         tooltip=["period", "group", "avg_score", "people"],
-    ).properties(height=max(120, 28 * heat["group"].nunique())), width="stretch")
+    ).properties(height=alt.Step(28)), width="stretch")
     people = {p["id"]: p["name"] for p in sh.list_stakeholders(page.db, page.user, account_id, limit=1000)}
     if not people:
         return

@@ -49,7 +49,7 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
             t("field.action_kind"): choice_label("action_kind", a["kind"], page.lang), t("field.plan"): a["plan"],
             t("sh.our_owner"): a["owner_name"] or "—", t("field.status"): choice_label("action_status", a["status"], page.lang),
             t("rel.overdue"): "⚠" if a["overdue"] else "", t("field.check_result"): a["check_result"],
-            t("field.score_change"): a["score_change"]} for a in actions]), hide_index=True, width="stretch")
+            t("field.score_change"): "" if a["score_change"] is None else f"{a['score_change']:+d}"} for a in actions]), hide_index=True, width="stretch")
     else:
         st.info(t("rel.no_actions"))
     if not editable or not people:
@@ -74,7 +74,7 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
         st.markdown(f"**{t('rel.check_action')}**")
         if not open_actions:
             st.caption(t("rel.nothing_to_check"))
-        chosen = st.selectbox(t("entity.relationship_action"), list(open_actions), key="check.action",
+        chosen = st.selectbox(t("rel.which_action"), list(open_actions), key="check.action",
                               format_func=lambda i: f"{open_actions[i]['due_date']} · {open_actions[i]['stakeholder_name']}"
                               f" · {choice_label('action_kind', open_actions[i]['kind'], page.lang)}")
         result = st.text_area(t("field.check_result"), key="check.result", height=70)
@@ -138,7 +138,7 @@ def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: 
     if planned:
         with st.form("visit.outcome"):
             st.markdown(f"**{t('rel.record_outcome')}**")
-            chosen = st.selectbox(t("entity.visit"), list(planned), key="outcome.visit",
+            chosen = st.selectbox(t("rel.which_visit"), list(planned), key="outcome.visit",
                                   format_func=lambda i: f"{planned[i]['planned_on']} · "
                                   f"{planned[i]['stakeholder_name'] or '—'} · {planned[i]['goal']}")
             outcome = st.text_area(t("field.outcome"), key="outcome.text", height=70)

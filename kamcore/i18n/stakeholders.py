@@ -175,6 +175,8 @@ TEXTS = {
     "sh.tab.coverage": ("Coverage & flags", "覆盖与预警"),
     "sh.tab.trends": ("Trends", "趋势"),
     # relationship plan & visits page
+    "rel.which_action": ("Action", "行动"),
+    "rel.which_visit": ("Visit", "拜访"),
     "rel.planned": ("Planned", "计划"),
     "rel.done": ("Done", "完成"),
     "rel.on_time": ("{count} on time", "{count} 项按时完成"),
