@@ -15,7 +15,8 @@ from kamcore.i18n import choice_label
 from kamcore.rule_fields import FIELDS, OPS
 from kamui.context import lang, tr
 
-ICONS = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
+ICONS = {"critical": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
+COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
 ROWS = 3
 
 
@@ -52,7 +53,9 @@ def flag_list(flags: list[rules.Flag], *, show_account: bool = True, key: str = 
         if show_account:
             where = f"{flag.account_name} · {where}"
         muted = " · " + tr("health.acknowledged") if flag.acknowledged else ""
-        with st.expander(f"{ICONS[flag.severity]} **{rule_title(flag)}** — {where}{muted}"):
+        title = f":{COLOURS[flag.severity]}[**{rule_title(flag)}**]" if not flag.acknowledged else \
+            f"**{rule_title(flag)}**"
+        with st.expander(f"{title} — {where}{muted}", icon=ICONS[flag.severity]):
             st.markdown(f"*{rule_lesson(flag)}*")
             st.caption(" · ".join(f"{tr('rulefield.' + f['field'])}: {_value(f['actual'])} "
                                   f"({f['op']} {_value(f['value'])})" for f in flag.facts))

@@ -93,13 +93,15 @@ def history_tab() -> None:
     st.subheader(page.t("health.predict"))
     st.caption(page.t("health.predict_help"))
     if outcomes:
-        frame = pd.DataFrame([{"rule": r["rule_name"], "outcome": choice_label("result", k, page.lang), "deals": r[k]}
+        frame = pd.DataFrame([{"rule": r["rule_name"], "deals": r[k],
+                               "outcome": choice_label("result", "open" if k == "still_open" else k, page.lang)}
                               for r in outcomes for k in ("won", "lost", "no_decision", "still_open") if r[k]])
         if not frame.empty:
             st.altair_chart(alt.Chart(frame).mark_bar().encode(
-                x=alt.X("deals:Q", title=page.t("health.col.deals")), y=alt.Y("rule:N", title=None, sort="-x"),
+                x=alt.X("deals:Q", title=page.t("health.col.deals"), axis=alt.Axis(tickMinStep=1)),
+                y=alt.Y("rule:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
                 color=alt.Color("outcome:N", title=page.t("field.result"))), width="stretch")
-    backtest = rules.backtest(page.db, page.user)
+    backtest = [b for b in rules.backtest(page.db, page.user) if b["deals"]]
     if backtest:
         st.markdown(f"**{page.t('health.backtest')}**")
         st.caption(page.t("health.backtest_help"))
@@ -134,9 +136,11 @@ def analytics_tab() -> None:
         "dimension": choice_label("dimension", r["dimension"], page.lang),
         "polarity": choice_label("polarity", r["polarity"], page.lang), "factors": r["factors"]} for r in rows])
     st.altair_chart(alt.Chart(frame).mark_bar().encode(
-        x=alt.X("factors:Q", title=page.t("health.col.factors")), y=alt.Y("dimension:N", title=None),
+        x=alt.X("factors:Q", title=page.t("health.col.factors"), axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("dimension:N", title=None, axis=alt.Axis(labelLimit=220)),
         color=alt.Color("polarity:N", title=page.t("field.polarity"),
-                        scale=alt.Scale(range=["#2e7d32", "#c62828"])),
+                        scale=alt.Scale(domain=[choice_label("polarity", p, page.lang) for p in ("success", "failure")],
+                                        range=["#2e7d32", "#c62828"])),
         row=alt.Row("group:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
         tooltip=["group", "dimension", "polarity", "factors"]), width="stretch")
     quarters = retrospectives.lessons_per_quarter(page.db, page.user)

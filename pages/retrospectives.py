@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from kamcore import permissions, playbook, retrospectives, rules
+from kamcore import opportunities, permissions, playbook, retrospectives, rules
 from kamcore.accounts import parse_account_id
 from kamcore.i18n import choice_label
 from kamcore.retrospectives import ACTION_STATUSES, DIMENSIONS, HORIZONS, POLARITIES, WHY_LINKS
@@ -178,7 +178,9 @@ def lessons(retro: dict, rows: list[dict]) -> None:
             a, b = st.columns(2)
             dimension = a.selectbox(page.t("field.dimension"), DIMENSIONS, key="retro.lesson.dimension",
                                     format_func=lambda d: label("dimension", d))
-            stage = b.text_input(page.t("field.stage"), key="retro.lesson.stage")
+            stages = {s["key"]: opportunities.stage_name(s, page.lang) for s in opportunities.list_stages(page.db)}
+            stage = b.selectbox(page.t("field.stage"), ["", *stages], key="retro.lesson.stage",
+                                format_func=lambda k: stages.get(k, "—"))
             if st.form_submit_button(page.t("retro.add_lesson")):
                 _add("lesson", retro, {"title": title, "detail": detail, "dimension": dimension, "stage": stage})
 
