@@ -99,6 +99,8 @@ def restore(db: Database, actor: User, audit_id: int, base_version: int) -> dict
     if entry["old_value"] in (records.HIDDEN, records.REDACTED) or entry["action"] == "redact":
         raise ValidationError.single(entry["field"], "reason.not_restorable")
     entity = entity_named(entry["entity"])
+    if entry["field"] in entity.workflow_fields:  # e.g. a stage: moving it back must pass its own rules
+        raise ValidationError.single(entry["field"], "reason.not_restorable_workflow")
     return records.update(
         db, actor, entity, entry["entity_id"], base_version,
         {entry["field"]: records.decode(entry["old_value"])}, action="restore",

@@ -229,7 +229,10 @@ def _known_references(db: Database, values: dict[str, Any], row_id: int | None) 
         raise ValidationError(problems)
 
 
-OPPORTUNITY = Entity("opportunity", "opportunities", OpportunityIn, extra_checks=(_known_references,))
+OPPORTUNITY = Entity(
+    "opportunity", "opportunities", OpportunityIn, extra_checks=(_known_references,),
+    workflow_fields=frozenset({"stage", "status", "kind", "number", "closed_on", "converted_on"}),
+)
 
 
 def next_number(db: Database, product_line_id: int, year: int) -> str:
@@ -316,7 +319,7 @@ def get_opportunity(db: Database, actor: User, opportunity_id: int) -> dict[str,
 def update_opportunity(db: Database, actor: User, opportunity_id: int, base_version: int,
                        changes: dict[str, Any]) -> dict[str, Any]:
     """Edit a deal's fields; stage, status, kind and number change only through their own actions."""
-    for name in ("stage", "status", "kind", "number", "closed_on", "converted_on"):
+    for name in sorted(OPPORTUNITY.workflow_fields):
         if name in changes:
             raise ValidationError.single(name, "reason.use_stage_move")
     return records.update(db, actor, OPPORTUNITY, opportunity_id, base_version, changes)

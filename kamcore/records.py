@@ -63,6 +63,7 @@ class Entity:
     account_field: str | None = "account_id"
     hidden_fields: frozenset[str] = frozenset()
     private_fields: frozenset[str] = frozenset()
+    workflow_fields: frozenset[str] = frozenset()  # changed only by their own use case, never restored
     authorize: Authorizer | None = None
     extra_checks: tuple[Callable[[Database, dict[str, Any], int | None], None], ...] = field(default=())
 

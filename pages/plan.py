@@ -276,7 +276,7 @@ def strategy_section() -> None:
     else:
         st.dataframe(pd.DataFrame([{
             page.t("field.product_line_id"): p["product_line_code"] or "—",
-            page.t("field.level"): choice_label("tech_level", p["level"], page.lang),
+            page.t("field.barrier_action.level"): choice_label("tech_level", p["level"], page.lang),
             page.t("plan.next_level"): choice_label("tech_level", p["next"], page.lang) if p["next"]
             else page.t("plan.top_level"),
             page.t("field.action"): p["action"], page.t("field.owner_id"): p["owner_name"],
@@ -331,11 +331,11 @@ def barriers_section() -> None:
         column_order=columns[2:], hide_index=True, num_rows="dynamic" if editable else "fixed",
         disabled=not editable, width="stretch",
         column_config={
-            "kind": st.column_config.SelectboxColumn(page.t("field.kind"), options=strategy.KINDS,
+            "kind": st.column_config.SelectboxColumn(page.t("field.barrier_action.kind"), options=strategy.KINDS,
                                                      format_func=labeller("barrier"), required=True),
             "product_line_id": st.column_config.SelectboxColumn(page.t("field.product_line_id"), options=list(lines),
                                                                 format_func=mapper(lines)),
-            "level": st.column_config.SelectboxColumn(page.t("field.level"), options=strategy.TECH_LEVELS,
+            "level": st.column_config.SelectboxColumn(page.t("field.barrier_action.level"), options=strategy.TECH_LEVELS,
                                                       format_func=labeller("tech_level")),
             "action": st.column_config.TextColumn(page.t("field.action"), width="large", required=True),
             "owner_id": st.column_config.SelectboxColumn(page.t("field.owner_id"), options=list(owners),

@@ -165,3 +165,15 @@ def test_a_deleted_rows_id_is_never_reused(setup):
     team.remove_member(db, admin, member["id"], member["version"])
     again = team.add_member(db, admin, account["id"], member["user_id"], "solution_manager")
     assert again["id"] > member["id"]
+
+
+def test_history_cannot_restore_a_stage_around_the_stage_rules(demo_db):
+    entry = demo_db.execute(
+        "SELECT id, entity_id, account_id FROM audit_log WHERE entity = 'opportunity' AND field = 'stage' "
+        "AND action = 'update' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    li = users.find_by_username(demo_db, "admin")
+    version = audit.current_version(demo_db, "opportunity", entry[1])
+    with pytest.raises(ValidationError) as caught:
+        audit.restore(demo_db, li, entry[0], version)
+    assert "stage move" in caught.value.message("en")

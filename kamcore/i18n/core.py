@@ -253,6 +253,10 @@ TEXTS = {
     "reason.hand_over_first": ("hand first responsibility to someone else before removing this person",
                                "移出此人前请先移交第一责任人"),
     "reason.not_private": ("is not a personal field that can be erased", "不是可抹除的个人信息字段"),
+    "reason.not_restorable_workflow": (
+        "changes only through its own action (a stage move, a close or a reopen), not by restoring",
+        "只能通过其专门操作（阶段推进、关闭或重新打开）修改，不能通过恢复修改",
+    ),
     "reason.not_restorable": ("this change cannot be restored", "此变更无法恢复"),
     # editing widgets
     "form.stale": ("Someone saved a newer version ({version}) since you opened this form; "
