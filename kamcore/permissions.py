@@ -59,6 +59,8 @@ def require_read(db: Database, user: User, account_id: int) -> None:
 
     A foreign account answers "not found", so ids cannot be probed.
     """
+    if isinstance(account_id, int) and not -(2**63) <= account_id < 2**63:  # no such id can be stored
+        raise NotFoundError("err.account_not_found", id=str(account_id)[:20])
     exists = db.execute("SELECT 1 FROM accounts WHERE id = ?", [account_id]).fetchone()
     if not exists or not can_read(db, user, account_id):
         raise NotFoundError("err.account_not_found", id=account_id)
