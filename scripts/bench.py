@@ -1,0 +1,287 @@
+"""Benchmark every page at sizes S, M and L against the framework's floor.
+
+    .venv/bin/python scripts/bench.py [--sizes S,M,L] [--runs 5] [--pages home,account] [--browser] [--rebuild]
+
+For each size the generated database (kamcore/demo/scale.py) is built once into
+--dir (default /tmp/kam-bench) and reused while the schema and generator are
+unchanged. Then, in a separate process per size:
+
+- every page registered in Home.py PAGES is run as a user would meet it: a fresh
+  `AppTest.from_file("Home.py")`, signed in as li.wei with `?account=` the demo
+  account Huaxin Semiconductor, switched to the page before its first run (as when
+  opening the page's URL) — that full run is timed (one warm-up, then the median of
+  --runs fresh apps);
+- the floor: `scripts/bench_floor.py`, a page that only draws a title, timed the same
+  way (fresh AppTest, median of --runs);
+- peak memory: the process's peak RSS, and per page the Python allocation peak
+  (tracemalloc) of one extra run at that size.
+
+With --browser the heaviest pages (by median at the largest size) are also opened in
+headless Chromium against `streamlit run` on that database: the figure is the time
+from clicking the page's link in the sidebar until its title is visible and the
+script has finished.
+
+Prints a markdown table (medians in ms, page ÷ floor, L ÷ M) and writes
+test-artifacts/bench.json. Targets: at M every page ≤ 3× the floor; M → L ≤ 1.5×.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FLOOR = ROOT / "scripts" / "bench_floor.py"
+ACCOUNT = "Huaxin Semiconductor"
+USER = "li.wei"
+PORTS = range(8609, 8620)
+
+
+def registered_pages() -> list[tuple[str, str]]:
+    """(path, url_path) of every page in Home.py PAGES, read without running Streamlit."""
+    tree = ast.parse((ROOT / "Home.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PAGES" for t in node.targets):
+            pages = ast.literal_eval(node.value)
+            return [(path, url) for group in pages.values() for path, _title, _icon, url in group]
+    raise SystemExit("Home.py has no PAGES")
+
+
+def database(size: str, folder: Path, rebuild: bool = False) -> Path:
+    """The generated database for `size`, rebuilt when the schema or the generator changed."""
+    from kamcore import store
+    from kamcore.demo import scale
+
+    path = folder / f"bench-{size}.db"
+    sources = [*(ROOT / "db").glob("m*.py"), *(ROOT / "kamcore" / "demo").glob("*.py")]
+    stale = not path.exists() or path.stat().st_mtime < max(p.stat().st_mtime for p in sources)
+    if rebuild or stale:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        db = store.connect(path)
+        started = time.perf_counter()
+        counts = scale.generate(db, size, progress=_bar(size))
+        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        print(f"\nbuilt {size} in {time.perf_counter() - started:.0f} s: {counts}", flush=True)
+    return path
+
+
+def _bar(size: str):
+    def show(share: float, step: str) -> None:
+        print(f"\r  {size} [{'#' * int(share * 30):<30}] {share:4.0%} {step:<30}", end="", flush=True)
+    return show
+
+
+# ---- measuring (in a child process per size) ---------------------------------------------------
+def _app(user_id: int, account_id: int):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120)
+    at.session_state["user_id"] = user_id
+    at.session_state["lang"] = "en"
+    at.query_params["account"] = str(account_id)
+    return at
+
+
+def _time_page(page: str, user_id: int, account_id: int, runs: int) -> tuple[list[float], str | None]:
+    times, error = [], None
+    for attempt in range(runs + 1):
+        at = _app(user_id, account_id).switch_page(page)  # lands straight on the page, like opening its URL
+        started = time.perf_counter()
+        at.run()
+        elapsed = time.perf_counter() - started
+        if at.exception:
+            error = str(at.exception[0].message)[:200]
+        if attempt:  # the first run warms imports and caches
+            times.append(elapsed)
+    return times, error
+
+
+def _time_floor(runs: int) -> list[float]:
+    from streamlit.testing.v1 import AppTest
+
+    times = []
+    for attempt in range(runs + 1):
+        at = AppTest.from_file(str(FLOOR), default_timeout=60)
+        started = time.perf_counter()
+        at.run()
+        if attempt:
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def measure(args: tuple[str, str, list[str], int]) -> dict:
+    """All pages at one size (runs in its own process, so memory figures are per size)."""
+    size, db_path, pages, runs = args
+    os.environ["KAM_DB"] = db_path
+    os.environ.pop("KAM_DEBUG", None)
+    import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    from kamcore import store, users
+
+    db = store.connect(db_path)
+    user_id = users.find_by_username(db, USER).id
+    account_id = db.execute("SELECT id FROM accounts WHERE name = ?", [ACCOUNT]).fetchone()[0]
+    db.close()
+    result = {"size": size, "floor": statistics.median(_time_floor(runs)), "pages": {}}
+    for page in pages:
+        if not (ROOT / page).exists():
+            result["pages"][page] = {"missing": True}
+            continue
+        times, error = _time_page(page, user_id, account_id, runs)
+        tracemalloc.start()
+        at = _app(user_id, account_id).switch_page(page)
+        at.run()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        result["pages"][page] = {"median": statistics.median(times), "runs": times, "alloc_mb": peak / 2**20,
+                                 "error": error}
+        print(f"  {size} {page:<32} {statistics.median(times) * 1000:7.0f} ms", flush=True)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+# ---- the browser-side figure ----------------------------------------------------------------------
+def browser_times(db_path: Path, pages: list[tuple[str, str]], runs: int = 3) -> dict[str, float]:
+    """Click each page's sidebar link in headless Chromium; time until its title shows and the run ends."""
+    from tests.browser.server import running_app  # the browser tests' fixture, reused
+    from tests.browser.sign_in import CHROMIUM, launch_args, sign_in
+
+    if not Path(CHROMIUM).exists():
+        print("no Chromium: skipping the browser figures (apt-get install chromium)")
+        return {}
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, float] = {}
+    with running_app(db_path) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=launch_args())
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        sign_in(page, url)
+        for path, url_path in pages:
+            samples = []
+            for _ in range(runs):
+                link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]').first
+                started = time.perf_counter()
+                link.click()
+                page.wait_for_url(f"**/{url_path}**")
+                page.locator('[data-testid="stMain"] h1').first.wait_for(state="visible", timeout=120_000)
+                page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                                       timeout=120_000)
+                samples.append(time.perf_counter() - started)
+                page.locator('[data-testid="stSidebarNav"] a[href$="/history"]').first.click()
+                page.wait_for_url("**/history**")
+                page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                                       timeout=120_000)
+            out[path] = statistics.median(samples)
+            print(f"  browser {path:<32} {out[path] * 1000:7.0f} ms", flush=True)
+        browser.close()
+    return out
+
+
+# ---- reporting ------------------------------------------------------------------------------------
+def table(results: dict[str, dict], pages: list[str], browser: dict[str, dict[str, float]]) -> str:
+    sizes = list(results)
+    head = ["page", *(f"{s} ms" for s in sizes), *(f"{s}÷floor" for s in sizes if s != "S"),
+            *(["L÷M"] if {"M", "L"} <= set(sizes) else []), *(f"browser {s} ms" for s in browser),
+            f"alloc {sizes[-1]} MB"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for page in pages:
+        cells = [page.removeprefix("pages/").removesuffix(".py")]
+        info = {s: results[s]["pages"].get(page, {}) for s in sizes}
+        if any(i.get("missing") for i in info.values()):
+            continue
+        cells += [f"{info[s]['median'] * 1000:.0f}" + (" ⚠" if info[s].get("error") else "") for s in sizes]
+        cells += [f"{info[s]['median'] / results[s]['floor']:.1f}" for s in sizes if s != "S"]
+        if {"M", "L"} <= set(sizes):
+            cells.append(f"{info['L']['median'] / info['M']['median']:.2f}")
+        cells += [f"{browser[s][page] * 1000:.0f}" if page in browser[s] else "" for s in browser]
+        cells.append(f"{info[sizes[-1]]['alloc_mb']:.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    floor = ["*floor (title only)*", *(f"{results[s]['floor'] * 1000:.0f}" for s in sizes),
+             *("1.0" for s in sizes if s != "S"), *([""] if {"M", "L"} <= set(sizes) else []),
+             *("" for _ in browser), ""]
+    lines.append("| " + " | ".join(floor) + " |")
+    rss = ", ".join(f"{s} {results[s]['peak_rss_mb']:.0f} MB" for s in sizes)
+    lines.append(f"\nPeak RSS of the measuring process: {rss}.")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} CPUs, {mem:.0f} GB RAM, Python {platform.python_version()}, {platform.system()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="S,M,L")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pages", help="comma-separated url paths (default: every registered page)")
+    parser.add_argument("--dir", default="/tmp/kam-bench")
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--browser", action="store_true", help="add headless-Chromium figures for the heaviest pages")
+    parser.add_argument("--browser-pages", type=int, default=4)
+    parser.add_argument("--out", default=str(ROOT / "test-artifacts" / "bench.json"))
+    args = parser.parse_args(argv)
+    sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
+    registered = registered_pages()
+    wanted = set(args.pages.split(",")) if args.pages else None
+    pages = [(p, u) for p, u in registered if wanted is None or u in wanted]
+    paths = {s: database(s, Path(args.dir), args.rebuild) for s in sizes}
+    results = {}
+    context = multiprocessing.get_context("spawn")
+    for size in sizes:
+        with context.Pool(1) as pool:
+            results[size] = pool.apply(measure, ((size, str(paths[size]), [p for p, _ in pages], args.runs),))
+    browser: dict[str, dict[str, float]] = {}
+    if args.browser:
+        largest = sizes[-1]
+        heavy = sorted((p for p in pages if "median" in results[largest]["pages"].get(p[0], {})),
+                       key=lambda p: -results[largest]["pages"][p[0]]["median"])[: args.browser_pages]
+        for size in [s for s in sizes if s != "S"]:
+            browser[size] = browser_times(paths[size], heavy)
+    report = table(results, [p for p, _ in pages], browser)
+    stamp = time.strftime("%Y-%m-%d")
+    print(f"\nBenchmark {stamp} on {machine()}; median of {args.runs} runs, signed in as {USER}, account {ACCOUNT}.\n")
+    print(report)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"date": stamp, "machine": machine(), "results": results, "browser": browser,
+                               "table": report, "commit": _commit()}, indent=1, default=str), encoding="utf-8")
+    return 0
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
