@@ -50,31 +50,39 @@ PAGES = {
 }
 
 
-def _navigation(position: str) -> st.navigation:
-    return st.navigation(
-        {
-            tr(group): [
-                st.Page(path, title=tr(title), icon=icon, url_path=url, default=(url == "home"))
-                for path, title, icon, url in pages
-            ]
-            for group, pages in PAGES.items()
-        },
-        position=position,
-    )
+def _app_pages(visibility: str = "visible") -> dict[str, list[st.Page]]:
+    return {
+        tr(group): [
+            st.Page(path, title=tr(title), icon=icon, url_path=url, default=(url == "home" and visibility == "visible"),
+                    visibility=visibility)
+            for path, title, icon, url in pages
+        ]
+        for group, pages in PAGES.items()
+    }
+
+
+def _gate() -> None:
+    """Sign-in (or first-run setup). Every app page stays routable but hidden, so a deep link
+    such as /history?account=3 opens that page right after sign-in."""
+    gate = shell.setup_page if store.is_empty(context.db()) else shell.sign_in_page
+    gate_page = st.Page(gate, title=tr("signin.title"), icon=":material/lock:", url_path="sign-in", default=True)
+    hidden = [page for pages in _app_pages("hidden").values() for page in pages]
+    chosen = st.navigation([gate_page, *hidden], position="hidden")
+    if chosen is gate_page:
+        chosen.run()
+    else:
+        gate()
 
 
 def main() -> None:
     """Route the request: setup on an empty database, sign-in, then the chosen page."""
-    user = context.current_user()
-    # navigation first: a deep link (/history?account=3) resolves before any widget is drawn,
-    # and stays routable through sign-in
-    page = _navigation("sidebar" if user else "hidden")
     shell.language_switch()
+    user = context.current_user()
     if user is None:
-        (shell.setup_page if store.is_empty(context.db()) else shell.sign_in_page)()
+        _gate()
         return
     shell.sidebar(user)
-    page.run()
+    st.navigation(_app_pages(), position="top").run()
 
 
 try:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kamcore import clock, records, store
+from kamcore import audit, clock, records, store
 from kamcore.users import User
 
 
@@ -29,7 +29,7 @@ def recent_changes(db: Database, actor: User, days: int = 7, limit: int = 12) ->
     for row in found:
         row["old_value"] = records.decode(row["old_value"])
         row["new_value"] = records.decode(row["new_value"])
-    return found
+    return audit.with_reference_names(db, found)
 
 
 def change_count(db: Database, actor: User, days: int = 7) -> int:

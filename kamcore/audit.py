@@ -40,13 +40,13 @@ def history(
         f"""SELECT a.id, a.at, a.actor_id, coalesce(u.display_name, 'System') AS actor, a.entity,
                    a.entity_id, a.action, a.field, a.old_value, a.new_value, a.version
             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
-            WHERE {where} ORDER BY a.id DESC LIMIT ? OFFSET ?""",
+            WHERE {where} ORDER BY a.at DESC, a.id DESC LIMIT ? OFFSET ?""",
         [*params, limit, offset],
     )
     for row in found:
         row["old_value"] = records.decode(row["old_value"])
         row["new_value"] = records.decode(row["new_value"])
-    return found
+    return with_reference_names(db, found)
 
 
 def count_history(db: Database, actor: User, account_id: int, *, actor_id: int | None = None,
@@ -66,6 +66,42 @@ def _filters(account_id: int, actor_id: int | None, entity: str | None, since: s
             clauses.append(clause)
             params.append(value)
     return " AND ".join(clauses), params
+
+
+# reference fields shown by name instead of id: field -> (table, label column)
+REFERENCES = {
+    "account_id": ("accounts", "name"),
+    "user_id": ("users", "display_name"),
+    "owner_id": ("users", "display_name"),
+    "author_id": ("users", "display_name"),
+    "product_line_id": ("product_lines", "code"),
+    "opportunity_id": ("opportunities", "name"),
+    "stakeholder_id": ("stakeholders", "name"),
+    "target_id": ("stakeholders", "name"),
+    "source_id": ("stakeholders", "name"),
+}
+
+
+def with_reference_names(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Replace ids in reference fields (owner_id, account_id…) by the name they point to, where it exists."""
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        if row.get("field") in REFERENCES:
+            for value in (row["old_value"], row["new_value"]):
+                if isinstance(value, int):
+                    wanted.setdefault(row["field"], set()).add(value)
+    names: dict[tuple[str, int], str] = {}
+    for field_name, ids in wanted.items():
+        table, column = REFERENCES[field_name]
+        if not db[table].exists():
+            continue
+        marks = ",".join("?" for _ in ids)
+        for row_id, label in db.execute(f"SELECT id, [{column}] FROM [{table}] WHERE id IN ({marks})", list(ids)):
+            names[(field_name, row_id)] = label
+    for row in rows:
+        for side in ("old_value", "new_value"):
+            row[side] = names.get((row.get("field"), row[side]), row[side]) if isinstance(row[side], int) else row[side]
+    return rows
 
 
 def history_facets(db: Database, actor: User, account_id: int) -> dict[str, list[Any]]:
