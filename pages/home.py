@@ -1,9 +1,10 @@
-"""Home: the accounts this person can see, headline counts, and the latest changes."""
+"""Home: the war room at a glance — the accounts this person can see, how each is doing, what is
+at risk, and the latest changes."""
 
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, activity
+from kamcore import accounts, activity, portfolio
 from kamcore.i18n import choice_label
 from kamui import context
 from kamui.audit_view import audit_frame
@@ -17,19 +18,25 @@ if not rows:
     st.info(page.t("home.empty"))
     st.stop()
 
-at_risk = sum(1 for r in rows if r["status"] == "at_risk")
-cols = st.columns(3)
+figures = {r["account_id"]: r for r in portfolio.overview(page.db, page.user)}
+EXTRA = ("ext_goal_reached_pct", "ext_open_deals", "ext_pipeline_weighted", "ext_relationship_level",
+         "ext_risk_flags")
+shown = [key for key in EXTRA if any(key in f for f in figures.values())]  # only what has data
+
+cols = st.columns(4)
 cols[0].metric(page.t("home.metric.accounts"), len(rows))
-cols[1].metric(page.t("home.metric.at_risk"), at_risk)
-cols[2].metric(page.t("home.metric.changes_7d"), activity.change_count(page.db, page.user))
+cols[1].metric(page.t("home.metric.at_risk"), sum(1 for r in rows if r["status"] == "at_risk"))
+cols[2].metric(page.t("home.metric.flags"), sum(f.get("ext_risk_flags") or 0 for f in figures.values()))
+cols[3].metric(page.t("home.metric.changes_7d"), activity.change_count(page.db, page.user))
 
 table = pd.DataFrame(
     {
         page.t("field.name"): [r["name"] for r in rows],
-        page.t("field.industry"): [r["industry"] for r in rows],
-        page.t("field.region"): [r["region"] for r in rows],
+        page.t("home.tier"): [choice_label("tier", figures.get(r["id"], {}).get("tier"), page.lang)
+                              if figures.get(r["id"], {}).get("tier") else "—" for r in rows],
         page.t("field.status"): [choice_label("status", r["status"], page.lang) for r in rows],
         page.t("field.first_responsible"): [r["first_responsible_name"] or "—" for r in rows],
+        **{page.t(f"portfolio.col.{key}"): [figures.get(r["id"], {}).get(key) for r in rows] for key in shown},
         page.t("home.open"): [f"account?account={r['id']}" for r in rows],
     }
 )

@@ -50,14 +50,17 @@ TEXTS = {
     "setup.loading_demo": ("Building the demo war room…", "正在生成演示作战室…"),
     # home
     "home.title": ("Key accounts", "大客户总览"),
-    "home.caption": ("Every account you can see, with its first-responsible person.",
-                     "您可查看的全部客户及其第一责任人。"),
+    "home.caption": ("Every account you can see: its tier, first-responsible person, goal, pipeline, "
+                     "relationships and open risk flags.",
+                     "您可查看的全部客户：分级、第一责任人、目标、管线、关系与未处理风险标记。"),
     "home.empty": (
         "No accounts yet. An administrator creates the first one on **Account & team**.",
         "还没有客户。请管理员在“客户与团队”页面创建第一个客户。",
     ),
     "home.metric.accounts": ("Accounts", "客户数"),
     "home.metric.at_risk": ("At risk", "有风险"),
+    "home.metric.flags": ("Open risk flags", "未处理风险标记"),
+    "home.tier": ("Tier", "客户分级"),
     "home.metric.changes_7d": ("Changes in 7 days", "近 7 天变更"),
     "home.open": ("Open", "打开"),
     "home.recent": ("Recent changes across your accounts", "您的客户最近变更"),
