@@ -11,7 +11,7 @@ from kamcore import audit, clock, records, store
 from kamcore.users import User
 
 
-def recent_changes(db: Database, actor: User, days: int = 7, limit: int = 12) -> list[dict[str, Any]]:
+def recent_changes(db: Database, actor: User, days: int = 7, limit: int = 80) -> list[dict[str, Any]]:
     """The newest audit rows on the actor's accounts within `days`, with account names."""
     since = (clock.now() - timedelta(days=days)).isoformat(timespec="seconds")
     scope, params = _scope(db, actor)
@@ -33,11 +33,12 @@ def recent_changes(db: Database, actor: User, days: int = 7, limit: int = 12) ->
 
 
 def change_count(db: Database, actor: User, days: int = 7) -> int:
-    """How many field changes were made on the actor's accounts within `days`."""
+    """How many edits (one per record and moment, however many fields) were made on the actor's accounts."""
     since = (clock.now() - timedelta(days=days)).isoformat(timespec="seconds")
     scope, params = _scope(db, actor)
     return db.execute(
-        f"SELECT count(*) FROM audit_log a WHERE a.account_id IS NOT NULL AND a.at >= ? {scope}",
+        f"SELECT count(*) FROM (SELECT DISTINCT a.entity, a.entity_id, a.at FROM audit_log a "
+        f"WHERE a.account_id IS NOT NULL AND a.at >= ? {scope})",
         [since, *params],
     ).fetchone()[0]
 
