@@ -76,8 +76,9 @@ def _gate() -> None:
 
 def main() -> None:
     """Route the request: setup on an empty database, sign-in, then the chosen page."""
+    user = context.current_user()  # before the language switch: a resumed session brings its language
     shell.language_switch()
-    user = context.current_user()
+    shell.apply_cookie()
     if user is None:
         _gate()
         return

@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 
-from kamcore import accounts, demo, permissions, store, users
+from kamcore import accounts, demo, permissions, sessions, store, users
 from kamcore.errors import KamError
 from kamcore.i18n import t
 from kamcore.users import User
@@ -54,16 +54,26 @@ def tr(key: str, **params: Any) -> str:
 
 
 def current_user() -> User | None:
-    """The signed-in user, re-read from the database each run (a deactivated user is signed out)."""
+    """The signed-in user, re-read from the database each run (a deactivated user is signed out).
+
+    After a page reload Streamlit's session state is empty; the session cookie set at sign-in
+    brings the user back.
+    """
     user_id = st.session_state.get("user_id")
     if user_id is None:
-        return None
+        token = st.context.cookies.get(sessions.COOKIE)
+        user = sessions.resume(db(), token)
+        if user is None:
+            return None
+        st.session_state["user_id"] = user.id
+        st.session_state["_session_token"] = token
+        st.session_state.setdefault("_pending_lang", user.lang)
+        return user
     try:
         row = users.get_user_row(db(), user_id)
-    except Exception:  # noqa: BLE001 - a stale session id simply means "signed out"
-        st.session_state.pop("user_id", None)
-        return None
-    if not row["active"]:
+    except KamError:  # the user was removed: signed out
+        row = None
+    if row is None or not row["active"]:
         st.session_state.pop("user_id", None)
         return None
     return users.get_user(db(), user_id)

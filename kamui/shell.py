@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kamcore import accounts, demo, store, users
+from kamcore import accounts, demo, sessions, store, users
 from kamcore.errors import KamError
 from kamcore.i18n import LANG_NAMES, LANGS, choice_label
 from kamui import context
@@ -26,7 +26,7 @@ def setup_page() -> None:
             except KamError as exc:
                 show_error(exc)
             else:
-                st.session_state["user_id"] = user.id
+                remember(user)
                 st.rerun()
     if st.button(tr("setup.load_demo"), key="setup.demo"):
         bar = st.progress(0.0, text=tr("setup.loading_demo"))
@@ -45,8 +45,7 @@ def sign_in_page() -> None:
             if user is None:
                 st.error(tr("signin.failed"))
             else:
-                st.session_state["user_id"] = user.id
-                st.session_state["_pending_lang"] = user.lang  # applied before the switch is drawn
+                remember(user)
                 st.rerun()
     if store.database_path() == store.DEFAULT_PATH:
         st.caption(tr("signin.demo_hint"))
@@ -73,9 +72,34 @@ def sidebar(user: users.User) -> None:
     visible = accounts.list_accounts(db, user)
     st.session_state["account_id"] = _pick_account(visible)
     if side.button(tr("shell.sign_out"), key="shell.sign_out"):
+        sessions.end(db, st.session_state.pop("_session_token", None))
         for key in ("user_id", "account_id", "account_picker"):
             st.session_state.pop(key, None)
+        st.session_state["_cookie_op"] = ("clear", "")
         st.rerun()
+
+
+def remember(user: users.User) -> None:
+    """Sign the user in for this browser: session state now, a session cookie for reloads."""
+    token = sessions.start(context.db(), user)
+    st.session_state["user_id"] = user.id
+    st.session_state["_session_token"] = token
+    st.session_state["_pending_lang"] = user.lang  # applied before the language switch is drawn
+    st.session_state["_cookie_op"] = ("set", token)
+
+
+def apply_cookie() -> None:
+    """Write or clear the session cookie in the browser (queued by sign-in or sign-out)."""
+    op = st.session_state.pop("_cookie_op", None)
+    if op is None:
+        return
+    action, token = op
+    value = f"{sessions.COOKIE}={token}; path=/; max-age={int(sessions.LIFETIME.total_seconds())}; SameSite=Lax"
+    if action == "clear":
+        value = f"{sessions.COOKIE}=; path=/; max-age=0; SameSite=Lax"
+    # the token is URL-safe base64 from secrets.token_urlsafe: nothing in it needs escaping
+    st.iframe(f"<script>parent.document.cookie = {value!r} + "
+              f"(location.protocol === 'https:' ? '; Secure' : '');</script>", height=1)
 
 
 def _pick_account(visible: list[dict]) -> int | None:
