@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, store
+from kamcore import clock, permissions, rules, store
 from kamcore.changes_feed import link_for
 from kamcore.i18n import has, t
-from kamcore.users import User
+from kamcore.users import SYSTEM, User
 
 DUE_SOON_DAYS = 7
 CLOSING_SOON_DAYS = 30
@@ -44,10 +43,16 @@ class AgendaItem:
     severity: str = "warning"
     link: str = ""
     title_key: str = ""  # an i18n key naming the item when it has no title of its own (a goal's metric)
+    lesson: str = ""  # a health flag's lesson: why the rule exists
+    lesson_key: str = ""  # its i18n key for built-in rules
 
     def display_title(self, lang: str = "en") -> str:
         """The title in the reader's language."""
         return t(self.title_key, lang) if self.title_key and has(self.title_key) else self.title
+
+    def display_lesson(self, lang: str = "en") -> str:
+        """A flag's lesson in the reader's language ("" for other items)."""
+        return t(self.lesson_key, lang) if self.lesson_key and has(self.lesson_key) else self.lesson
 
 
 Provider = Callable[[Database, list[int], date], list[AgendaItem]]
@@ -146,29 +151,30 @@ def barrier_actions(db: Database, account_ids: list[int], today: date) -> list[A
 
 @provider("rule_flags")
 def rule_flags(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
-    """Live health flags raised by lesson rules (D10), unless acknowledged until a later date."""
-    if not (has_table(db, "rule_firings") and has_table(db, "rules")) or not account_ids:
+    """Live health flags raised by lesson rules (D10), the same the health page shows, unless acknowledged.
+
+    Evaluated through `kamcore.rules` rather than read from the firing log, which is only as fresh as its last
+    sweep. `build` has already checked that the actor may read these accounts.
+    """
+    if not has_table(db, "rules") or not account_ids:
         return []
-    ack = ""
-    if has_table(db, "flag_acks"):
-        ack = ("AND NOT EXISTS (SELECT 1 FROM flag_acks k WHERE k.rule_id = f.rule_id AND k.account_id = f.account_id"
-               " AND k.opportunity_id IS f.opportunity_id AND (k.until IS NULL OR k.until >= ?))")
-    params: list[Any] = [*account_ids] + ([today.isoformat()] if ack else [])
-    found = store.rows(
-        db,
-        f"""SELECT f.id, f.account_id, acc.name AS account_name, r.name AS title, r.severity, f.detail,
-                   f.first_fired_at
-            FROM rule_firings f JOIN rules r ON r.id = f.rule_id JOIN accounts acc ON acc.id = f.account_id
-            WHERE f.account_id IN ({_marks(account_ids)}) AND f.cleared_at IS NULL AND r.active = 1 {ack}
-            ORDER BY CASE r.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, f.first_fired_at""",
-        params,
-    )
+    flags = [f for account_id in account_ids for f in rules.flags_for_account(db, SYSTEM, account_id)
+             if f.acknowledged is None]
+    order = {severity: i for i, severity in enumerate(rules.SEVERITIES)}
+    flags.sort(key=lambda f: (order[f.severity], f.account_name, f.opportunity_id or 0, f.rule_id))
     return [
-        AgendaItem("flags", f"rule_firing:{row['id']}", row["account_id"], row["account_name"], "agenda.kind.flag",
-                   row["title"], detail=row["detail"], severity=row["severity"],
-                   link=link_for("flag", row["account_id"]))
-        for row in found
+        AgendaItem("flags", _flag_source(f), f.account_id, f.account_name, "agenda.kind.flag", f.rule_name,
+                   detail=f.opportunity_name or "", severity=f.severity, link=link_for("flag", f.account_id),
+                   title_key=f"rule.{f.rule_code}.name" if f.rule_code else "", lesson=f.lesson,
+                   lesson_key=f"rule.{f.rule_code}.lesson" if f.rule_code else "")
+        for f in flags
     ]
+
+
+def _flag_source(flag: rules.Flag) -> str:
+    """Names the flag: its rule and the deal (or account) it fires on, unique within an agenda."""
+    subject = f"opportunity:{flag.opportunity_id}" if flag.opportunity_id is not None else f"account:{flag.account_id}"
+    return f"rule:{flag.rule_id}@{subject}"
 
 
 @provider("account_status")

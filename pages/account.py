@@ -1,12 +1,13 @@
-"""Account & team: the account's profile and its iron triangle, edited under version rules."""
+"""Account & team: the account's profile, its deal-health flags and its iron triangle, edited under version rules."""
 
 import streamlit as st
 
-from kamcore import accounts, permissions, team, users
+from kamcore import accounts, permissions, rules, team, users
 from kamcore.accounts import STATUSES
 from kamcore.i18n import choice_label
 from kamui import context
 from kamui.editing import VersionedForm, attempt, flash
+from kamui.flag_panel import flag_section
 
 page = context.page()
 st.title(page.t("account.title"))
@@ -124,5 +125,9 @@ can_edit = permissions.can_edit(page.db, page.user, page.account_id)
 if not can_edit:
     st.caption(page.t("shell.read_only"))
 st.header(current["name"])
+with st.container(border=True):
+    st.markdown(f"**{page.t('health.title')}**")
+    flag_section(page, rules.flags_for_account(page.db, page.user, page.account_id), key="account.flags",
+                 account_id=page.account_id)
 profile(current, can_edit)
 team_section(page.account_id)

@@ -94,6 +94,8 @@ def agenda_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int,
                 bits.append(page.t("agenda.owner_label", name=item.owner_name))
             if item.detail:
                 bits.append(item.detail)
+            if item.display_lesson(page.lang):
+                bits.append(f"*{item.display_lesson(page.lang)}*")
             st.markdown(f"- {ICON.get(item.severity, '')} [{item.display_title(page.lang)}]({item.link}) — {' · '.join(bits)}")
     if not every or not editable:
         return

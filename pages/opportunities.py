@@ -11,10 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import opportunities as opp
-from kamcore import permissions, product_lines, team
+from kamcore import permissions, product_lines, rules, team
 from kamcore.i18n import choice_label
 from kamui import context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
+from kamui.flag_panel import flag_section
 
 page = context.page()
 t = page.t
@@ -419,6 +420,8 @@ def detail(rows: list[dict[str, Any]]) -> None:
     st.caption(t("opp.headline", kind=_label("opp_kind", deal["kind"]), stage=STAGE_NAMES.get(deal["stage"]),
                  status=_label("opp_status", deal["status"]), amount=f"{deal['amount']:,.0f} {deal['currency']}",
                  probability=opp.effective_probability(deal, opp.stage_probabilities(page.db))))
+    deal_flags = [f for f in rules.flags_for_opportunity(page.db, page.user, deal_id) if f.opportunity_id == deal_id]
+    flag_section(page, deal_flags, key="opp.flags", account_id=ACCOUNT)
     tabs = st.tabs([t("opp.tab.overview"), t("opp.tab.stage"), t("opp.tab.man"), t("opp.tab.needs"),
                     t("opp.tab.whys"), t("opp.tab.spin"), t("opp.tab.competitors")])
     sections = (overview, stage_section, man_section, needs_section, whys_section, spin_section, competitors_section)

@@ -83,7 +83,7 @@ def lines_for(account: int, name: str) -> list[str]:
         built = agenda.build(page.db, page.user, [account], clock.today())
         keys = ("overdue", "due") if name == "late" else ("flags", "closing", "behind")
         return [f"{ICON.get(i.severity, '')} **{short(i.display_title(page.lang), 50)}** — "
-                f"{short(' · '.join(b for b in (i.due or '', i.owner_name, i.detail) if b) or page.t(i.kind), 50)}"
+                f"{short(' · '.join(b for b in (i.due or '', i.owner_name, i.detail, i.display_lesson(page.lang)) if b) or page.t(i.kind), 50)}"
                 for key in keys for i in built[key]]
     items = [i for i in huddles.list_items(page.db, page.user, hid) if i["account_id"] == account]
     return [f":green[✔] {short(i['text'])}" if i["kind"] == "decision" else
