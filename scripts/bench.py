@@ -162,16 +162,17 @@ def measure(args: tuple[str, str, list[str], int]) -> dict:
 def browser_times(db_path: Path, pages: list[tuple[str, str]], runs: int = 3) -> dict[str, float]:
     """Click each page's sidebar link in headless Chromium; time until its title shows and the run ends."""
     from tests.browser.server import running_app  # the browser tests' fixture, reused
-    from tests.browser.sign_in import CHROMIUM, launch_args, sign_in
+    from tests.browser.sign_in import HOW_TO_GET_CHROMIUM, chromium_path, launch_args, sign_in
 
-    if not Path(CHROMIUM).exists():
-        print("no Chromium: skipping the browser figures (apt-get install chromium)")
+    chromium = chromium_path()
+    if chromium is None:
+        print(HOW_TO_GET_CHROMIUM)
         return {}
     from playwright.sync_api import sync_playwright
 
     out: dict[str, float] = {}
     with running_app(db_path) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=launch_args())
+        browser = p.chromium.launch(executable_path=chromium, args=launch_args())
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         sign_in(page, url)
         for path, url_path in pages:

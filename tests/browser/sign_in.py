@@ -1,0 +1,52 @@
+"""Chromium settings and the steps every browser test shares (sign in, wait for a run to finish)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "warroom-demo"
+HOW_TO_GET_CHROMIUM = (
+    f"no Chromium at {CHROMIUM}: install Debian's package (`apt-get install chromium fonts-noto-cjk`; "
+    "scripts/test.sh does this when run as root) and `pip install -r requirements-dev.txt` for Playwright"
+)
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, if installed (no Playwright browser download)."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+def launch_args() -> list[str]:
+    """Flags for a headless Chromium in a container with no network to spare."""
+    return ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def settle(page, timeout: float = 60_000) -> None:
+    """Wait until the current script run has finished (no 'Running…' status widget)."""
+    page.bring_to_front()  # a page behind another one is hidden: Chromium pauses its rendering
+    page.wait_for_timeout(150)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+    page.wait_for_timeout(100)
+
+
+def sign_in(page, url: str, username: str = "li.wei", password: str = PASSWORD, path: str = "") -> None:
+    """Open `url/path`; if the app asks, sign in through the form (a deep link lands on its page)."""
+    page.bring_to_front()
+    page.goto(f"{url}/{path}")
+    form = page.get_by_role("textbox", name="Username")
+    form.or_(page.locator('[data-testid="stMain"] h1')).first.wait_for(state="visible", timeout=90_000)
+    settle(page)
+    if form.is_visible():
+        form.fill(username)
+        page.get_by_role("textbox", name="Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        form.wait_for(state="hidden", timeout=90_000)
+        settle(page)
+
+
+open_page = sign_in
