@@ -59,11 +59,11 @@ def load_deals(db: Database, account_ids: list[int], product_line_id: int | None
         f"""SELECT o.id, o.account_id, o.product_line_id, o.number, o.name, o.amount, o.currency, o.status,
                    o.stage, o.probability, o.opened_on, o.expected_close, o.closed_on, o.kind,
                    cur.position AS stage_position,
-                   max(coalesce(hs.position, -1), coalesce(cur.position, -1)) AS max_position
+                   max(coalesce((SELECT max(s.position) FROM stage_history h JOIN stages s ON s.key = h.to_stage
+                                 WHERE h.opportunity_id = o.id), -1),
+                       coalesce(cur.position, -1)) AS max_position
             FROM opportunities o
             LEFT JOIN stages cur ON cur.key = o.stage
-            LEFT JOIN (SELECT h.opportunity_id, max(s.position) AS position FROM stage_history h
-                       JOIN stages s ON s.key = h.to_stage GROUP BY h.opportunity_id) hs ON hs.opportunity_id = o.id
             WHERE {where}""",
         params,
     )
