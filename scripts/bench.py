@@ -99,9 +99,16 @@ def _app(user_id: int, account_id: int):
     return at
 
 
-def _time_page(page: str, user_id: int, account_id: int, runs: int) -> tuple[list[float], str | None]:
-    times, error = [], None
+def _time_page(page: str, user_id: int, account_id: int, runs: int) -> tuple[list[float], list[float], str | None]:
+    """Page runs interleaved with floor runs, so a busy machine slows both alike (the ratio stays fair)."""
+    from streamlit.testing.v1 import AppTest
+
+    times, floors, error = [], [], None
     for attempt in range(runs + 1):
+        floor = AppTest.from_file(str(FLOOR), default_timeout=60)
+        started = time.perf_counter()
+        floor.run()
+        floor_time = time.perf_counter() - started
         at = _app(user_id, account_id).switch_page(page)  # lands straight on the page, like opening its URL
         started = time.perf_counter()
         at.run()
@@ -110,7 +117,8 @@ def _time_page(page: str, user_id: int, account_id: int, runs: int) -> tuple[lis
             error = str(at.exception[0].message)[:200]
         if attempt:  # the first run warms imports and caches
             times.append(elapsed)
-    return times, error
+            floors.append(floor_time)
+    return times, floors, error
 
 
 def _time_floor(runs: int) -> list[float]:
@@ -128,7 +136,7 @@ def _time_floor(runs: int) -> list[float]:
 
 def measure(args: tuple[str, str, list[str], int]) -> dict:
     """All pages at one size (runs in its own process, so memory figures are per size)."""
-    size, db_path, pages, runs = args
+    size, db_path, pages, runs, username = args
     os.environ["KAM_DB"] = db_path
     os.environ.pop("KAM_DEBUG", None)
     import logging
@@ -137,22 +145,23 @@ def measure(args: tuple[str, str, list[str], int]) -> dict:
     from kamcore import store, users
 
     db = store.connect(db_path)
-    user_id = users.find_by_username(db, USER).id
+    user_id = users.find_by_username(db, username).id
     account_id = db.execute("SELECT id FROM accounts WHERE name = ?", [ACCOUNT]).fetchone()[0]
     db.close()
-    result = {"size": size, "floor": statistics.median(_time_floor(runs)), "pages": {}}
+    result = {"size": size, "floor": statistics.median(_time_floor(runs)), "pages": {}, "user": username}
     for page in pages:
         if not (ROOT / page).exists():
             result["pages"][page] = {"missing": True}
             continue
-        times, error = _time_page(page, user_id, account_id, runs)
+        times, floors, error = _time_page(page, user_id, account_id, runs)
         tracemalloc.start()
         at = _app(user_id, account_id).switch_page(page)
         at.run()
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         result["pages"][page] = {"median": statistics.median(times), "runs": times, "alloc_mb": peak / 2**20,
-                                 "error": error}
+                                 "ratio": statistics.median(t / f for t, f in zip(times, floors, strict=True)),
+                                 "floors": floors, "error": error}
         print(f"  {size} {page:<32} {statistics.median(times) * 1000:7.0f} ms", flush=True)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
@@ -209,7 +218,7 @@ def table(results: dict[str, dict], pages: list[str], browser: dict[str, dict[st
         if any(i.get("missing") for i in info.values()):
             continue
         cells += [f"{info[s]['median'] * 1000:.0f}" + (" ⚠" if info[s].get("error") else "") for s in sizes]
-        cells += [f"{info[s]['median'] / results[s]['floor']:.1f}" for s in sizes if s != "S"]
+        cells += [f"{info[s]['ratio']:.1f}" for s in sizes if s != "S"]
         if {"M", "L"} <= set(sizes):
             cells.append(f"{info['L']['median'] / info['M']['median']:.2f}")
         cells += [f"{browser[s][page] * 1000:.0f}" if page in browser[s] else "" for s in browser]
@@ -244,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", help="comma-separated url paths (default: every registered page)")
     parser.add_argument("--dir", default="/tmp/kam-bench")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--user", default=USER, help="who is signed in (chen.jie, the executive, sees every account)")
     parser.add_argument("--browser", action="store_true", help="add headless-Chromium figures for the heaviest pages")
     parser.add_argument("--browser-pages", type=int, default=4)
     parser.add_argument("--out", default=str(ROOT / "test-artifacts" / "bench.json"))
@@ -257,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     context = multiprocessing.get_context("spawn")
     for size in sizes:
         with context.Pool(1) as pool:
-            results[size] = pool.apply(measure, ((size, str(paths[size]), [p for p, _ in pages], args.runs),))
+            results[size] = pool.apply(measure, ((size, str(paths[size]), [p for p, _ in pages], args.runs,
+                                                  args.user),))
     browser: dict[str, dict[str, float]] = {}
     if args.browser:
         largest = sizes[-1]
@@ -267,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             browser[size] = browser_times(paths[size], heavy)
     report = table(results, [p for p, _ in pages], browser)
     stamp = time.strftime("%Y-%m-%d")
-    print(f"\nBenchmark {stamp} on {machine()}; median of {args.runs} runs, signed in as {USER}, account {ACCOUNT}.\n")
+    print(f"\nBenchmark {stamp} on {machine()}; median of {args.runs} runs, signed in as {args.user}, "
+          f"account {ACCOUNT}; ratio = median of (page run ÷ the floor run just before it).\n")
     print(report)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

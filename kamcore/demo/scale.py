@@ -45,6 +45,7 @@ from kamcore import audit, records, store
 from kamcore.demo import DEMO_PASSWORD, SEED, DemoContext, Progress, build
 
 ROW_BATCH = 20_000
+LI_WEI_ACCOUNTS = 10  # generated accounts the demo account manager leads, at every size
 AUDIT_BATCH = 100_000
 
 
@@ -381,13 +382,15 @@ def _account_change(rng: random.Random, values: dict[str, Any]) -> tuple[str, An
 
 
 def _team(gen: Generator) -> Iterator[dict[str, Any]]:
-    """An iron triangle on every generated account; the demo's Li Wei leads one in twenty."""
+    """An iron triangle on every generated account. The demo's Li Wei leads ten of them at any size:
+    an account manager's own portfolio does not grow with the company (the executive's view does)."""
     planned_accounts = {p.row_id: p for p in gen.planned.get("account", [])}
     li_wei = gen.ctx.users["li.wei"].id if "li.wei" in gen.ctx.users else None
     executive = gen.ctx.users["chen.jie"].id if "chen.jie" in gen.ctx.users else None
+    led_by_li_wei = set(gen.rng.sample(sorted(planned_accounts), min(LI_WEI_ACCOUNTS, len(planned_accounts))))
     for account_id, item in planned_accounts.items():
         people = gen.rng.sample(gen.user_ids, 3)
-        if li_wei is not None and gen.rng.random() < 0.05:
+        if li_wei is not None and account_id in led_by_li_wei:
             people[0] = li_wei
         created = item.created + 3600
         for position, (user_id, role) in enumerate(
