@@ -10,11 +10,25 @@ otherwise the column is absent, never filled with placeholders.
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from kamcore import fake_accounts, financials, permissions, positioning, store, tiering
+from kamcore import (
+    clock,
+    coverage,
+    fake_accounts,
+    financials,
+    goals,
+    opportunities,
+    permissions,
+    positioning,
+    rules,
+    scorecard,
+    store,
+    tiering,
+)
 from kamcore.users import User
 
 
@@ -154,8 +168,86 @@ def account_card(db: Database, actor: User, account_id: int) -> dict[str, Any]:
 
 
 def _card_extensions() -> list[Any]:
-    """Per-account figures from other capabilities, when installed."""
-    return []
+    """Per-account figures from the other capabilities: goals vs actuals, pipeline, relationships, deal health."""
+    return [_card_goals, _card_pipeline, _card_relationships, _card_health]
+
+
+CLOSING_SOON_DAYS = 60  # a deal "closes soon" when its expected close is at most this many days away (or past)
+TOP = 3  # how many deal-health flags, coverage flags and closing deals a walk-through screen names
+
+
+def _card_goals(db: Database, actor: User, card: dict[str, Any]) -> None:
+    """This year's full-year financial goals, one line per metric, and the balanced-scorecard score.
+
+    A metric's line is its account-wide goal, or else the sum of its product-line goals;
+    attainment is actual / target in percent (unclamped: 112% shows as 112%); `count` is how many
+    full-year goals the account has this year (0: the page says how to set them).
+    """
+    year = clock.today().year
+    found = goals.list_goals(db, actor, card["id"], year, None)
+    lines = []
+    for metric in goals.METRICS["financial"]:
+        of_metric = [g for g in found if g["quadrant"] == "financial" and g["metric"] == metric]
+        whole = [g for g in of_metric if g["product_line_id"] is None] or of_metric
+        if not whole:
+            continue
+        target = sum(g["target"] for g in whole)
+        measured = [g["actual"] for g in whole if g["actual"] is not None]
+        actual = sum(measured) if measured else None
+        lines.append({"metric": metric, "target": target, "actual": actual,
+                      "attainment_pct": round(100 * actual / target, 1) if actual is not None and target else None})
+    card["goals"] = {"year": year, "count": len(found), "lines": lines,
+                     "score": scorecard.scorecard(db, actor, card["id"], year).score if found else None}
+
+
+def _card_pipeline(db: Database, actor: User, card: dict[str, Any]) -> None:
+    """Open deals: how many, unweighted and probability-weighted sums per currency, and the deals closing soon."""
+    today = clock.today()
+    soon_until = today + timedelta(days=CLOSING_SOON_DAYS)
+    pipe = opportunities.open_pipeline(db, [card["id"]])
+    soon = opportunities.open_pipeline(db, [card["id"]], period_end=soon_until)
+    closing = []
+    if soon["count"]:
+        deals = opportunities.list_opportunities(db, actor, card["id"], status="open")
+        closing = sorted((d for d in deals if d["expected_close"] and str(d["expected_close"])[:10] <= str(soon_until)),
+                         key=lambda d: (str(d["expected_close"]), -d["amount"]))
+    card["pipeline"] = {
+        "count": pipe["count"],
+        "by_currency": {c: {"amount": round(b["amount"], 2), "weighted": round(b["weighted"], 2), "count": b["count"]}
+                        for c, b in sorted(pipe["by_currency"].items())},
+        "closing_days": CLOSING_SOON_DAYS,
+        "closing_count": soon["count"],
+        "closing": [{"id": d["id"], "name": d["name"], "amount": d["amount"], "currency": d["currency"],
+                     "expected_close": str(d["expected_close"])[:10], "stage": d["stage"],
+                     "stage_name_en": d.get("stage_name_en"), "stage_name_zh": d.get("stage_name_zh"),
+                     "win_probability": d["win_probability"],
+                     "overdue": str(d["expected_close"])[:10] < today.isoformat()} for d in closing[:TOP]],
+    }
+
+
+def _card_relationships(db: Database, actor: User, card: dict[str, Any]) -> None:
+    """Relationship level (average D4 score −1..3 of the scored stakeholders), how many people are mapped and
+    supportive, and the decision-chain coverage flags (most severe first)."""
+    people, scored, average, supportive = db.execute(
+        "SELECT count(*), count(score), avg(score), sum(score >= ?) FROM stakeholders WHERE account_id = ?",
+        [coverage.SUPPORTIVE_SCORE, card["id"]]).fetchone()
+    flags = coverage.account_flags(db, card["id"]) if people else []
+    card["relationships"] = {
+        "people": people, "scored": scored, "supportive": supportive or 0,
+        "average": round(average, 2) if average is not None else None,
+        "coverage_flags": flags[:TOP], "coverage_flag_count": len(flags),
+    }
+
+
+def _card_health(db: Database, actor: User, card: dict[str, Any]) -> None:
+    """Deal-health flags of the account and its open deals (rule and lesson): counts and the top ones,
+    not-yet-acknowledged and most severe first."""
+    flags = rules.flags_for_account(db, actor, card["id"])
+    card["health"] = {
+        "total": len(flags),
+        "open": sum(f.acknowledged is None for f in flags),
+        "top": flags[:TOP],
+    }
 
 
 def walk_order(db: Database, actor: User) -> list[int]:

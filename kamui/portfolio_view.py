@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from kamcore.fake_accounts import Flag
-from kamcore.i18n import choice_label, t
+from kamcore.i18n import choice_label, has, t
 from kamcore.tiering import INDICATORS
 
 
@@ -40,6 +40,70 @@ def contributions_frame(contributions: list[dict[str, Any]], lang: str) -> pd.Da
         }
         for c in contributions
     ])
+
+
+def percent(value: float | None) -> str:
+    """A percentage without decimals, or an em dash."""
+    return "—" if value is None else f"{value:.0f}%"
+
+
+def goal_line(card: dict[str, Any], metric: str) -> dict[str, Any] | None:
+    """This year's goal line of one financial metric from the card, if the account has one."""
+    return next((g for g in (card.get("goals") or {}).get("lines", []) if g["metric"] == metric), None)
+
+
+def goal_rows(card: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
+    """Goals vs actuals as (metric, 'actual of target', attainment) texts (plain: escape before HTML)."""
+    out = []
+    for g in (card.get("goals") or {}).get("lines", []):
+        done = t("walk.not_measured", lang) if g["actual"] is None else \
+            t("walk.goal_line", lang, actual=money(g["actual"]), target=money(g["target"]))
+        out.append((t(f"metric.{g['metric']}", lang), done, percent(g["attainment_pct"])))
+    return out
+
+
+def pipeline_lines(pipeline: dict[str, Any], lang: str) -> list[str]:
+    """The open pipeline in sentences: count, then per currency unweighted and weighted (plain text)."""
+    lines = [t("walk.open_deals", lang, count=pipeline["count"])]
+    lines += [t("walk.pipe_amounts", lang, currency=c, amount=money(b["amount"]), weighted=money(b["weighted"]))
+              for c, b in pipeline["by_currency"].items()]
+    return lines
+
+
+def closing_text(deal: dict[str, Any], lang: str) -> str:
+    """A deal closing soon: name · amount · expected close · stage (win %), plain text."""
+    stage = deal.get("stage_name_zh" if lang == "zh" else "stage_name_en") or deal["stage"]
+    late = f" ({t('walk.overdue', lang)})" if deal["overdue"] else ""
+    return (f"{deal['name']} · {deal['currency']} {money(deal['amount'])} · {deal['expected_close']}{late} · "
+            f"{stage} {deal['win_probability']}%")
+
+
+def relationship_lines(rel: dict[str, Any], lang: str) -> list[str]:
+    """Relationship level and supportive people, plain text (empty when nobody is mapped)."""
+    if not rel["people"]:
+        return []
+    lines = []
+    if rel["average"] is not None:
+        lines.append(t("walk.rel_level", lang, average=f"{rel['average']:.2f}"))
+    lines.append(t("walk.rel_people", lang, supportive=rel["supportive"], people=rel["people"]))
+    return lines
+
+
+def rule_name(flag: Any, lang: str) -> str:
+    """A deal-health flag's rule name: built-in rules translated, the team's own as written."""
+    key = f"rule.{flag.rule_code}.name"
+    return t(key, lang) if flag.rule_code and has(key) else str(flag.rule_name)
+
+
+def rule_lesson(flag: Any, lang: str) -> str:
+    """The lesson behind a deal-health flag's rule, translated for built-in rules."""
+    key = f"rule.{flag.rule_code}.lesson"
+    return t(key, lang) if flag.rule_code and has(key) else str(flag.lesson)
+
+
+def health_where(flag: Any, lang: str) -> str:
+    """On which deal the flag fired, or 'account' for account-level rules."""
+    return flag.opportunity_name or t("health.account_level", lang)
 
 
 def _num(value: float | None) -> str:
@@ -75,6 +139,41 @@ def one_pager_html(card: dict[str, Any], lang: str) -> str:
                 f"{e(choice_label('posture', position.get('recommended_posture'), lang))}"
                 f" · <b>{e(t('field.priority', lang))}:</b> {position.get('priority') or '—'}</p>"
                 if position else "")
+    goals = card.get("goals") or {}
+    year = goals.get("year", "")
+    goal_table = "".join(f"<tr><td>{e(m)}</td><td>{e(done)}</td><td>{e(pct)}</td></tr>"
+                         for m, done, pct in goal_rows(card, lang))
+    goal_part = (f"<table><tr><th>{e(t('field.metric', lang))}</th><th>{e(t('field.actual', lang))} / "
+                 f"{e(t('field.target', lang))}</th><th>%</th></tr>{goal_table}</table>" if goal_table else "")
+    if goals.get("score") is not None:
+        goal_part += f"<p><b>{e(t('plan.score', lang))}:</b> {goals['score']:.1f}</p>"
+    if not goals.get("count"):
+        goal_part = f"<p>{e(t('walk.no_goals', lang, year=year))}</p>"
+    pipeline = card.get("pipeline")
+    if pipeline and pipeline["count"]:
+        closing = "".join(f"<li>{e(closing_text(d, lang))}</li>" for d in pipeline["closing"])
+        pipe_part = (f"<p>{'<br>'.join(e(x) for x in pipeline_lines(pipeline, lang))}</p>"
+                     f"<p>{e(t('walk.closing_soon', lang, count=pipeline['closing_count'], days=pipeline['closing_days']))}"
+                     f"</p>{f'<ul>{closing}</ul>' if closing else ''}")
+    else:
+        pipe_part = f"<p>{e(t('walk.no_deals', lang))}</p>"
+    rel = card.get("relationships")
+    if rel and rel["people"]:
+        gaps = "".join(f"<li>{e(f.message(lang))}</li>" for f in rel["coverage_flags"]) or \
+            f"<li>{e(t('walk.no_coverage_flags', lang))}</li>"
+        rel_part = f"<p>{' · '.join(e(x) for x in relationship_lines(rel, lang))}</p><ul>{gaps}</ul>"
+    else:
+        rel_part = f"<p>{e(t('walk.no_people', lang))}</p>"
+    health = card.get("health")
+    health_part = ""
+    if health is not None:
+        items = "".join(f"<li><b>{e(rule_name(f, lang))}</b> — {e(health_where(f, lang))}<br>"
+                        f"<i>{e(rule_lesson(f, lang))}</i></li>" for f in health["top"])
+        more = health["total"] - len(health["top"])
+        if more > 0:
+            items += f"<li>{e(t('walk.more', lang, count=more))}</li>"
+        health_part = (f"<h3>{e(t('walk.health_flags', lang, open=health['open'], total=health['total']))}</h3>"
+                       f"<ul>{items or '<li>' + e(t('health.no_flags', lang)) + '</li>'}</ul>")
     head = (f"<tr><th>{e(t('field.tiering_criteria.key', lang))}</th><th>{e(t('field.weight', lang))}</th>"
             f"<th>{e(t('field.value', lang))}</th><th>{e(t('field.score', lang))}</th></tr>")
     fhead = (f"<tr><th>{e(t('field.year', lang))}</th><th>{e(t('field.revenue', lang))}</th>"
@@ -83,13 +182,16 @@ def one_pager_html(card: dict[str, Any], lang: str) -> str:
     return f"""<!doctype html><html lang="{'zh' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <title>{e(card['name'])}</title>
 <style>body{{font-family:sans-serif;max-width:190mm;margin:10mm auto;color:#111}}
-h1{{font-size:22pt;margin:0}} h2{{font-size:13pt;margin:14px 0 4px}} p,li,td,th{{font-size:10.5pt}}
+h1{{font-size:22pt;margin:0}} h2{{font-size:13pt;margin:14px 0 4px}} h3{{font-size:11pt;margin:8px 0 2px}} p,li,td,th{{font-size:10.5pt}}
 table{{border-collapse:collapse;width:100%}} td,th{{border:1px solid #bbb;padding:3px 6px;text-align:left}}
 .sub{{color:#555}} @page{{size:A4;margin:12mm}}</style></head><body>
 <h1>{e(card['name'])}</h1><p class="sub">{e(card.get('industry', ''))} · {e(card.get('region', ''))} ·
 {e(t('walk.unit', lang))}</p>
 <h2>{e(t('walk.why_key', lang))}</h2><p>{tier_line}</p><table>{head}{rows}</table>
 <h2>{e(t('walk.how_doing', lang))}</h2><table>{fhead}{figures}</table>
-<h2>{e(t('walk.at_risk', lang))}</h2><ul>{flags}</ul>
+<h2>{e(t('walk.goals', lang, year=year))}</h2>{goal_part}
+<h2>{e(t('walk.pipeline', lang))}</h2>{pipe_part}
+<h2>{e(t('walk.relationships', lang))}</h2>{rel_part}
+<h2>{e(t('walk.at_risk', lang))}</h2><h3>{e(t('walk.fake_flags', lang))}</h3><ul>{flags}</ul>{health_part}
 <h2>{e(t('walk.strategy', lang))}</h2>{strategy or '<p>—</p>'}
 </body></html>"""

@@ -11,14 +11,32 @@ import streamlit as st
 from kamcore import accounts, financials, permissions, portfolio
 from kamcore.i18n import choice_label
 from kamui import context
-from kamui.portfolio_view import flag_text, money, one_pager_html
+from kamui.portfolio_view import (
+    closing_text,
+    flag_text,
+    goal_line,
+    goal_rows,
+    health_where,
+    money,
+    one_pager_html,
+    percent,
+    pipeline_lines,
+    relationship_lines,
+    rule_lesson,
+    rule_name,
+)
 
 page = context.page()
 st.html("""<style>
 .walk h1 {font-size: 3.2rem; margin: 0 0 .2rem 0; line-height: 1.1}
 .walk .badge {font-size: 1.7rem; font-weight: 600}
 .walk .big, .walk.big {font-size: 1.5rem; line-height: 1.5}
-.walk.risk {font-size: 1.5rem; line-height: 1.5; color: #b3261e}
+.walk.risk, .walk .risk {color: #b3261e}
+.walk.mid {font-size: 1.3rem; line-height: 1.4}
+.walk .walk-s {font-size: 1.1rem; line-height: 1.35; margin-bottom: .2rem}
+.walk .walk-g {display: grid; grid-template-columns: auto auto auto; column-gap: 1.1rem; font-size: 1.35rem;
+               line-height: 1.45; justify-content: start; margin-bottom: .3rem}
+.walk .walk-g span:nth-child(3n+2), .walk .walk-g b {text-align: right; white-space: nowrap}
 div[data-testid="stMetricValue"] {font-size: 2.6rem}
 div[data-testid="stMetricLabel"] p {font-size: 1.15rem}
 </style>""")
@@ -50,10 +68,6 @@ def reorder() -> None:
             go(chosen[0])
 
 
-with st.expander(page.t("walk.pick_order"), expanded=False):
-    if "walk.order" not in st.session_state:
-        st.session_state["walk.order"] = order
-    st.multiselect(page.t("walk.order"), readable, key="walk.order", format_func=names.get, on_change=reorder)
 st.query_params["order"] = ",".join(str(a) for a in order)
 current = page.account_id if page.account_id in order else order[0]
 position = order.index(current)
@@ -80,7 +94,9 @@ st.markdown(f"<div class='walk'><span class='badge'>{badge}</span> &nbsp; "
 figures = card["financials"]
 latest = figures[0] if figures else None
 previous = figures[1] if len(figures) > 1 else None
-metrics = st.columns(4)
+goals = card["goals"]
+revenue_goal = goal_line(card, "revenue")
+metrics = st.columns(6)
 if latest:
     delta = None
     if previous and previous["revenue"]:
@@ -90,9 +106,48 @@ if latest:
     metrics[2].metric(page.t("field.dso_days"), "—" if latest["dso_days"] is None else f"{latest['dso_days']:.0f}")
 else:
     metrics[0].metric(page.t("field.revenue"), "—")
-metrics[3].metric(page.t("field.priority"), f"P{pos['priority']}" if pos.get("priority") else "—")
+metrics[3].metric(page.t("walk.goal_reached", metric=page.t("metric.revenue")),
+                  percent(revenue_goal["attainment_pct"]) if revenue_goal else "—")
+metrics[4].metric(page.t("plan.score"), "—" if goals["score"] is None else f"{goals['score']:.0f}")
+metrics[5].metric(page.t("field.priority"), f"P{pos['priority']}" if pos.get("priority") else "—")
 
-why, risk, strategy = st.columns(3)
+
+def block(title: str, lines: list[str], css: str = "big") -> None:
+    """A headed block of lines in large type, one <div> each (lines are HTML the caller has escaped)."""
+    st.markdown(f"### {title}")
+    st.markdown(f"<div class='walk {css}'>" + "".join(f"<div>{x}</div>" for x in lines) + "</div>",
+                unsafe_allow_html=True)
+
+
+goal_col, pipe_col, rel_col = st.columns([1.2, 1, 1])
+with goal_col:
+    rows = goal_rows(card, page.lang)
+    if rows:
+        grid = "".join(f"<span>{esc(m)}</span><span>{esc(done)}</span><b>{esc(pct)}</b>" for m, done, pct in rows)
+        lines = [f"<div class='walk-g'>{grid}</div>"]
+    else:
+        lines = [esc(page.t("walk.no_goals", year=goals["year"]))] if not goals["count"] else []
+    if goals["score"] is not None:
+        lines.append(f"{esc(page.t('plan.score'))}: <b>{goals['score']:.1f}</b>")
+    block(page.t("walk.goals", year=goals["year"]), lines)
+with pipe_col:
+    pipe = card["pipeline"]
+    if pipe["count"]:
+        lines = [esc(x) for x in pipeline_lines(pipe, page.lang)]
+        lines.append(esc(page.t("walk.closing_soon", count=pipe["closing_count"], days=pipe["closing_days"])))
+        lines += [f"<div class='walk-s'>· {esc(closing_text(d, page.lang))}</div>" for d in pipe["closing"]]
+    else:
+        lines = [esc(page.t("walk.no_deals"))]
+    block(page.t("walk.pipeline"), lines)
+with rel_col:
+    rel = card["relationships"]
+    lines = [esc(x) for x in relationship_lines(rel, page.lang)] or [esc(page.t("walk.no_people"))]
+    if rel["people"]:
+        lines += [f"<div class='walk-s risk'>{esc(f.message(page.lang))}</div>" for f in rel["coverage_flags"]] or \
+            [f"<div class='walk-s'>{esc(page.t('walk.no_coverage_flags'))}</div>"]
+    block(page.t("walk.relationships"), lines)
+
+why, risk, strategy = st.columns([1, 1.3, 1])
 with why:
     st.markdown(f"### {page.t('walk.why_key')}")
     if tier:
@@ -105,11 +160,20 @@ with why:
         st.markdown(f"<div class='walk big'>{page.t('walk.no_tier')}</div>", unsafe_allow_html=True)
 with risk:
     st.markdown(f"### {page.t('walk.at_risk')}")
-    if card["flags"]:
-        st.markdown("<div class='walk risk'>" + "<br>".join(esc(flag_text(f, page.lang)) for f in card["flags"])
-                    + "</div>", unsafe_allow_html=True)
-    else:
-        st.markdown(f"<div class='walk big'>{page.t('walk.no_flags')}</div>", unsafe_allow_html=True)
+    fake = [f"<span class='risk'>{esc(flag_text(f, page.lang))}</span>" for f in card["flags"]] or \
+        [esc(page.t("walk.no_flags"))]
+    health = card["health"]
+    lines = [f"<b>{esc(page.t('walk.fake_flags'))}</b>", *fake,
+             f"<b>{esc(page.t('walk.health_flags', open=health['open'], total=health['total']))}</b>"]
+    lines += [f"<span class='risk'>{esc(rule_name(f, page.lang))}</span> — {esc(health_where(f, page.lang))}"
+              f"<div class='walk-s'><i>{esc(rule_lesson(f, page.lang))}</i></div>" for f in health["top"]]
+    if health["total"] > len(health["top"]):
+        lines.append(f"<div class='walk-s'>{esc(page.t('walk.more', count=health['total'] - len(health['top'])))}"
+                     "</div>")
+    elif not health["total"]:
+        lines.append(esc(page.t("health.no_flags")))
+    st.markdown("<div class='walk mid'>" + "".join(f"<div>{x}</div>" for x in lines) + "</div>",
+                unsafe_allow_html=True)
 with strategy:
     st.markdown(f"### {page.t('walk.strategy')}")
     if pos:
@@ -123,3 +187,9 @@ with strategy:
 
 st.download_button(page.t("walk.download"), one_pager_html(card, page.lang).encode("utf-8"),
                    file_name=f"account-{current}.html", mime="text/html", key="walk.download")
+
+# choosing the walk is set-up, not content: below the account so the screen starts with the account
+with st.expander(page.t("walk.pick_order"), expanded=False):
+    if "walk.order" not in st.session_state:
+        st.session_state["walk.order"] = order
+    st.multiselect(page.t("walk.order"), readable, key="walk.order", format_func=names.get, on_change=reorder)
