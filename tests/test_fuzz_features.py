@@ -124,3 +124,52 @@ def test_importer_from_any_file_and_mapping(fuzz_path, data, raw, name, encoding
         plan = clean_or_unchanged(db, lambda: importer.plan_import(db, actor, frame, mapping))
         if isinstance(plan, importer.ImportPlan):
             clean_or_unchanged(db, lambda: importer.commit_import(db, actor, plan))
+
+
+@FUZZ
+@given(data=st.data(), raw=st.binary(max_size=200), name=st.sampled_from(["f.csv", "f.xlsx"]))
+def test_financials_import_from_any_file_and_mapping(fuzz_path, data, raw, name):
+    financials = _module("financials")
+    with opened(fuzz_path) as db:
+        actor = _someone(db, data.draw(st.sampled_from(["admin", "li.wei"])))
+        header = ["account", "year", "revenue", "gross_profit", "extra"]
+        rows = data.draw(st.lists(st.lists(CSV_CELLS, min_size=5, max_size=5), max_size=4))
+        text = "\n".join(",".join(f'"{c}"' for c in line) for line in [header, *rows])
+        payload = data.draw(st.sampled_from([raw, text.encode("utf-8", "replace")]))
+        try:
+            frame = financials.read_table(payload, name)
+        except KamError:
+            return
+        mapping = data.draw(st.one_of(st.just(financials.guess_mapping(list(frame.columns))),
+                                      st.dictionaries(st.sampled_from(list(financials.IMPORT_COLUMNS)),
+                                                      st.sampled_from([*header, None, "nope"]))))
+        report = clean_or_unchanged(db, lambda: financials.check_import(db, actor, frame, mapping))
+        if isinstance(report, financials.ImportReport):
+            clean_or_unchanged(db, lambda: financials.commit_import(db, actor, report))
+
+
+JSONISH = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                       max_leaves=12)
+
+
+@FUZZ
+@given(data=st.data())
+def test_backup_import_from_any_json(fuzz_path, data):
+    portability = _module("portability")
+    with opened(fuzz_path) as db:
+        admin = _someone(db)
+        exported = portability.export_data(db, admin)
+        table = data.draw(st.sampled_from(sorted(exported["tables"])))
+        body = exported["tables"][table]
+        mutated = dict(exported, tables={table: dict(body, rows=[
+            {**row, **data.draw(st.dictionaries(st.sampled_from([*row, "bogus"]), SCALARS, max_size=2))}
+            for row in body["rows"][:3]])})
+        payload = data.draw(st.one_of(st.just(mutated), JSONISH.map(lambda j: {"tables": j}), JSONISH))
+        raw = portability.to_json(payload) if isinstance(payload, dict) else b"[1, 2"
+        try:
+            parsed = portability.from_json(raw)
+        except KamError:
+            return
+        confirm = data.draw(st.booleans())
+        clean_or_unchanged(db, lambda: portability.apply_import(db, admin, parsed, confirm_newer=confirm))
