@@ -228,7 +228,7 @@ def table(results: dict[str, dict], pages: list[str], browser: dict[str, dict[st
         cells += [f"{info[s]['median'] * 1000:.0f}" + (" ⚠" if info[s].get("error") else "") for s in sizes]
         cells += [f"{info[s]['ratio']:.1f}" for s in sizes if s != "S"]
         if {"M", "L"} <= set(sizes):
-            cells.append(f"{info['L']['median'] / info['M']['median']:.2f}")
+            cells.append(f"{info['L']['ratio'] / info['M']['ratio']:.2f}")  # floor-normalised: drift cancels
         cells += [f"{browser[s][page] * 1000:.0f}" if page in browser[s] else "" for s in browser]
         cells.append(f"{info[sizes[-1]]['alloc_mb']:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
@@ -265,7 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--browser", action="store_true", help="add headless-Chromium figures for the heaviest pages")
     parser.add_argument("--browser-pages", type=int, default=4)
     parser.add_argument("--out", default=str(ROOT / "test-artifacts" / "bench.json"))
+    parser.add_argument("--table-from", help="print the table of an earlier --out file and stop")
     args = parser.parse_args(argv)
+    if args.table_from:
+        saved = json.loads(Path(args.table_from).read_text(encoding="utf-8"))
+        pages = [p for p in saved["results"][next(iter(saved["results"]))]["pages"]]
+        print(table(saved["results"], pages, saved["browser"]))
+        return 0
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     registered = registered_pages()
     wanted = set(args.pages.split(",")) if args.pages else None
