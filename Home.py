@@ -17,7 +17,7 @@ PAGES = {
         ("pages/history.py", "nav.history", ":material/history:", "history"),
         ("pages/huddle.py", "nav.huddle", ":material/groups:", "huddle"),
         ("pages/present.py", "nav.present", ":material/present_to_all:", "present"),
-        ("pages/my_work.py", "nav.my_work", ":material/task_alt:", "my-work"),
+        ("pages/my_work.py", "nav.my_work", ":material/task_alt:", "my_work"),
     ],
     "nav.group.portfolio": [
         ("pages/portfolio.py", "nav.portfolio", ":material/leaderboard:", "portfolio"),
@@ -32,10 +32,10 @@ PAGES = {
     "nav.group.pipeline": [
         ("pages/opportunities.py", "nav.opportunities", ":material/handshake:", "opportunities"),
         ("pages/pipeline.py", "nav.pipeline", ":material/filter_alt:", "pipeline"),
-        ("pages/opportunity_import.py", "nav.opportunity_import", ":material/upload_file:", "opportunity-import"),
+        ("pages/opportunity_import.py", "nav.opportunity_import", ":material/upload_file:", "opportunity_import"),
     ],
     "nav.group.relationships": [
-        ("pages/decision_chain.py", "nav.decision_chain", ":material/account_tree:", "decision-chain"),
+        ("pages/decision_chain.py", "nav.decision_chain", ":material/account_tree:", "decision_chain"),
         ("pages/relationships.py", "nav.relationships", ":material/diversity_3:", "relationships"),
     ],
     "nav.group.learning": [

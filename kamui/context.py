@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 from sqlite_utils import Database
+from streamlit.runtime.pages_manager import PagesManager
 
 from kamcore import accounts, demo, permissions, sessions, store, users
 from kamcore.errors import KamError
@@ -102,10 +103,15 @@ def page() -> PageContext:
     """The context set up by Home.py for the page being run."""
     from kamui.editing import show_flash
 
+    if PagesManager.uses_pages_directory and st.context.headers.get("Host"):
+        # Until Home.py has called st.navigation once in this server process, Streamlit runs a
+        # browser's deep link straight from pages/ (its legacy pages-directory mode). Leave that
+        # mode the way st.navigation does and rerun, so the router draws this same URL.
+        # (AppTest has no request headers and runs switched-to pages on their own by design.)
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     user = current_user()
-    if user is None:
-        # Streamlit runs a pages/ file directly (legacy mode) on the very first request a server
-        # process gets, before Home.py has registered st.navigation: send it through the router.
+    if user is None:  # only reachable when a page file is run on its own (AppTest)
         st.switch_page("Home.py", query_params=st.query_params.to_dict())
     show_flash()
     return PageContext(db(), user, lang(), _account_in_view(user))

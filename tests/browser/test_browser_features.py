@@ -63,7 +63,7 @@ def test_decision_map_shows_a_hostile_name_as_text_and_runs_nothing(app, new_pag
     page = new_page(1920, 1080)
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    _open(page, url, "decision-chain", account_id)
+    _open(page, url, "decision_chain", account_id)
     frame_element = page.locator(f"{MAIN} iframe").first
     frame_element.wait_for(state="visible")
     page.wait_for_timeout(2500)  # vis-network lays the graph out and draws it
