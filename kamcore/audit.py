@@ -6,8 +6,6 @@ Rows are written only by `records.write_audit`, inside the change's transaction.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
 from sqlite_utils import Database
@@ -172,13 +170,9 @@ def changes_since(db: Database, actor: User, account_ids: list[int], since: str,
 
 
 def entity_named(name: str) -> Entity:
-    """The Entity registered under `name`; imports every kamcore module once to find it."""
+    """The Entity registered under `name` (every kamcore module is imported once to find it)."""
     if name not in records.REGISTRY:
-        import kamcore
-
-        for module in pkgutil.iter_modules(kamcore.__path__):
-            if not module.ispkg and module.name != "__main__":
-                importlib.import_module(f"kamcore.{module.name}")
+        records.all_entities()
     try:
         return records.REGISTRY[name]
     except KeyError:

@@ -309,7 +309,8 @@ def _as_int(value: Any, field_name: str) -> int:
 
 def get_opportunity(db: Database, actor: User, opportunity_id: int) -> dict[str, Any]:
     """One deal the actor may read, or NotFoundError."""
-    row = store.row(db, "SELECT account_id FROM opportunities WHERE id = ?", [opportunity_id])
+    fits = isinstance(opportunity_id, int) and 0 < opportunity_id < 2**63  # SQLite's integer range
+    row = store.row(db, "SELECT account_id FROM opportunities WHERE id = ?", [opportunity_id]) if fits else None
     if row is None:
         raise NotFoundError("err.not_found_entity", entity="opportunity", id=opportunity_id)
     permissions.require_read(db, actor, row["account_id"])

@@ -11,7 +11,9 @@ and call `create` / `update` / `delete`; pages never write SQL.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import re
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -178,6 +180,7 @@ def delete(db: Database, actor: User, entity: Entity, row_id: int, base_version:
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
         _authorize(db, actor, entity, account_id, "delete")
+        _delete_dependents(db, actor, entity, row_id)
         try:
             db.conn.execute(f"DELETE FROM [{entity.table}] WHERE id = ?", [row_id])
         except sqlite3.IntegrityError as exc:
@@ -186,6 +189,33 @@ def delete(db: Database, actor: User, entity: Entity, row_id: int, base_version:
         write_audit(db, actor, entity, row_id, account_id, "delete", values, base_version + 1)
         if entity.private_fields:
             _scrub_audit(db, entity, row_id, entity.private_fields)
+
+
+def _delete_dependents(db: Database, actor: User, entity: Entity, row_id: int) -> None:
+    """Delete, one audited row at a time, the rows that ON DELETE CASCADE would remove silently."""
+    for child in all_entities():
+        for fk in db.execute(f"PRAGMA foreign_key_list([{child.table}])").fetchall():
+            # (id, seq, table, from, to, on_update, on_delete, match)
+            if fk[2] == entity.table and fk[6] == "CASCADE":
+                for child_id, version in db.execute(
+                    f"SELECT id, version FROM [{child.table}] WHERE [{fk[3]}] = ?", [row_id]
+                ).fetchall():
+                    delete(db, actor, child, child_id, version)
+
+
+def all_entities() -> list[Entity]:
+    """Every Entity of kamcore; imports the kamcore modules once so all have registered."""
+    if not _all_imported:
+        import kamcore
+
+        for module in pkgutil.iter_modules(kamcore.__path__):
+            if not module.ispkg and module.name != "__main__":
+                importlib.import_module(f"kamcore.{module.name}")
+        _all_imported.append(True)
+    return list(REGISTRY.values())
+
+
+_all_imported: list[bool] = []
 
 
 def redact(

@@ -177,3 +177,19 @@ def test_history_cannot_restore_a_stage_around_the_stage_rules(demo_db):
     with pytest.raises(ValidationError) as caught:
         audit.restore(demo_db, li, entry[0], version)
     assert "stage move" in caught.value.message("en")
+
+
+def test_deleting_a_deal_audits_the_rows_that_go_with_it(demo_db):
+    from kamcore import opportunities
+
+    deal_id, version = demo_db.execute(
+        "SELECT o.id, o.version FROM opportunities o WHERE EXISTS (SELECT 1 FROM needs n WHERE n.opportunity_id = o.id)"
+        " AND EXISTS (SELECT 1 FROM competitors c WHERE c.opportunity_id = o.id) LIMIT 1"
+    ).fetchone()
+    needs = [r[0] for r in demo_db.execute("SELECT id FROM needs WHERE opportunity_id = ?", [deal_id])]
+    admin = users.find_by_username(demo_db, "admin")
+    opportunities.delete_opportunity(demo_db, admin, deal_id, version)
+    deleted = {r[0] for r in demo_db.execute(
+        "SELECT entity_id FROM audit_log WHERE entity = 'need' AND action = 'delete'")}
+    assert set(needs) <= deleted
+    assert demo_db.execute("SELECT count(*) FROM competitors WHERE opportunity_id = ?", [deal_id]).fetchone()[0] == 0
