@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from kamcore import accounts, demo, sessions, store, users
@@ -59,8 +61,20 @@ def language_switch() -> None:
     if st.session_state.get("lang") not in LANGS:  # first run, or the pill was deselected
         st.session_state["lang"] = "en"
     st.sidebar.segmented_control(
-        tr("shell.language"), LANGS, format_func=LANG_NAMES.get, key="lang", selection_mode="single"
+        tr("shell.language"), LANGS, format_func=LANG_NAMES.get, key="lang", selection_mode="single",
+        on_change=_remember_language,
     )
+
+
+def _remember_language() -> None:
+    """Keep the choice as the user's preference, so a reload or another laptop opens in it."""
+    user_id, chosen = st.session_state.get("user_id"), st.session_state.get("lang")
+    if user_id is None or chosen not in LANGS:
+        return
+    db = context.db()
+    with contextlib.suppress(KamError):  # a preference: losing a race here is harmless
+        row = users.get_user_row(db, user_id)
+        users.update_user(db, users.get_user(db, user_id), user_id, row["version"], {"lang": chosen})
 
 
 def sidebar(user: users.User) -> None:

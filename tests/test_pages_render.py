@@ -44,4 +44,4 @@ def test_page_renders_for_an_executive(demo_path, page):
 def test_page_renders_on_empty_database_and_says_what_to_do(empty_path, page):
     at = signed_in_app(empty_path, "admin", page)
     assert not at.exception, at.exception
-    assert at.info or at.caption, "an empty page tells the user what to do next"
+    assert at.info or at.warning, "an empty page tells the user what to do next"

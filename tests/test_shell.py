@@ -69,3 +69,11 @@ def test_someone_elses_account_in_the_url_is_not_shown(demo_path):
 def test_language_switch_translates_the_page(demo_path):
     at = signed_in_app(demo_path, "li.wei", lang="zh")
     assert any("大客户总览" in t.value for t in at.title)
+
+
+def test_the_language_choice_is_kept_as_the_users_preference(demo_path):
+    at = signed_in_app(demo_path, "li.wei")
+    at.sidebar.segmented_control(key="lang").set_value("zh").run()
+    assert any("大客户总览" in t.value for t in at.title)
+    db = store.connect(demo_path)
+    assert db.execute("SELECT lang FROM users WHERE username = 'li.wei'").fetchone()[0] == "zh"
