@@ -12,6 +12,8 @@ their own roles plus the role they play in it); without, every stakeholder of th
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,12 +86,16 @@ def _people(db: Database, account_id: int, opportunity_id: int | None) -> list[d
                WHERE p.opportunity_id = ? AND s.account_id = ? ORDER BY s.name""",
             [opportunity_id, account_id],
         )
-    for person in found:
-        roles = set(role_list(person["roles"]))
-        if person["part_role"] in BUYING_ROLES:
-            roles.add(person["part_role"])
-        person["role_set"] = roles
-    return found
+    return [_with_roles(person) for person in found]
+
+
+def _with_roles(person: dict[str, Any]) -> dict[str, Any]:
+    """A person's buying roles: their own roles plus the role they play in the deal in scope."""
+    roles = set(role_list(person["roles"]))
+    if person["part_role"] in BUYING_ROLES:
+        roles.add(person["part_role"])
+    person["role_set"] = roles
+    return person
 
 
 def _supportive(person: dict[str, Any]) -> bool:
@@ -105,27 +111,67 @@ def _names(people: list[dict[str, Any]]) -> str:
     return ", ".join(p["name"] for p in people)
 
 
-def decision_maker_uncovered(db: Database, account_id: int, opportunity_id: int | None = None) -> list[Flag]:
-    """A decision maker whose relationship no member of our team owns (no owner, or the owner left the team)."""
-    alone = [p for p in _people(db, account_id, opportunity_id) if "decision_maker" in p["role_set"] and not p["owned"]]
+def _uncovered_in(people: list[dict[str, Any]], account_id: int, opportunity_id: int | None) -> list[Flag]:
+    alone = [p for p in people if "decision_maker" in p["role_set"] and not p["owned"]]
     return [Flag("decision_maker_uncovered", account_id, opportunity_id, (p["id"],), {"name": p["name"]})
             for p in alone]
 
 
-def decision_maker_unknown(db: Database, account_id: int, opportunity_id: int | None = None) -> list[Flag]:
-    """Nobody mapped as decision maker (only raised when some people are mapped at all)."""
-    people = _people(db, account_id, opportunity_id)
+def _unknown_in(people: list[dict[str, Any]], account_id: int, opportunity_id: int | None) -> list[Flag]:
     if not people or any("decision_maker" in p["role_set"] for p in people):
         return []
     return [Flag("decision_maker_unknown", account_id, opportunity_id)]
 
 
-def no_coach(db: Database, account_id: int, opportunity_id: int | None = None) -> list[Flag]:
-    """No coach (stance coach or score 3) among the people in scope (only when some people are mapped)."""
-    people = _people(db, account_id, opportunity_id)
+def _no_coach_in(people: list[dict[str, Any]], account_id: int, opportunity_id: int | None) -> list[Flag]:
     if not people or any(p["stance"] == "coach" or p["score"] >= 3 for p in people):
         return []
     return [Flag("no_coach", account_id, opportunity_id)]
+
+
+def _single_in(people: list[dict[str, Any]], account_id: int, opportunity_id: int | None, label: str) -> list[Flag]:
+    friends = [p for p in people if _supportive(p)]
+    if len(friends) != 1:
+        return []
+    return [Flag("single_threaded", account_id, opportunity_id, (friends[0]["id"],),
+                 {"name": friends[0]["name"], "opportunity": label})]
+
+
+def _hostile_deciders(people: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [p for p in people
+            if p["stance"] in ("opponent", "blocker") and (p["level"] == "decision" or "decision_maker" in p["role_set"])]
+
+
+def _unattended_in(people: list[dict[str, Any]], acted: set[int], account_id: int,
+                   opportunity_id: int | None) -> list[Flag]:
+    return [Flag("blocker_without_action", account_id, opportunity_id, (p["id"],), {"name": p["name"]})
+            for p in _hostile_deciders(people) if p["id"] not in acted]
+
+
+def _acted_on(db: Database, stakeholder_ids: list[int]) -> set[int]:
+    """Of these people, those with a planned or running relationship action."""
+    if not stakeholder_ids:
+        return set()
+    return {r[0] for r in db.execute(
+        "SELECT DISTINCT stakeholder_id FROM relationship_actions WHERE stakeholder_id IN "
+        "(SELECT value FROM json_each(?)) AND status IN ('planned', 'in_progress')",
+        [json.dumps(stakeholder_ids)],
+    ).fetchall()}
+
+
+def decision_maker_uncovered(db: Database, account_id: int, opportunity_id: int | None = None) -> list[Flag]:
+    """A decision maker whose relationship no member of our team owns (no owner, or the owner left the team)."""
+    return _uncovered_in(_people(db, account_id, opportunity_id), account_id, opportunity_id)
+
+
+def decision_maker_unknown(db: Database, account_id: int, opportunity_id: int | None = None) -> list[Flag]:
+    """Nobody mapped as decision maker (only raised when some people are mapped at all)."""
+    return _unknown_in(_people(db, account_id, opportunity_id), account_id, opportunity_id)
+
+
+def no_coach(db: Database, account_id: int, opportunity_id: int | None = None) -> list[Flag]:
+    """No coach (stance coach or score 3) among the people in scope (only when some people are mapped)."""
+    return _no_coach_in(_people(db, account_id, opportunity_id), account_id, opportunity_id)
 
 
 def single_threaded(db: Database, account_id: int, opportunity_id: int | None = None) -> list[Flag]:
@@ -137,27 +183,17 @@ def single_threaded(db: Database, account_id: int, opportunity_id: int | None = 
     scopes = [opportunity_id] if opportunity_id is not None else [None, *_open_opportunities(db, account_id)]
     out: list[Flag] = []
     for scope in scopes:
-        friends = [p for p in _people(db, account_id, scope) if _supportive(p)]
-        if len(friends) == 1:
-            out.append(Flag("single_threaded", account_id, scope, (friends[0]["id"],),
-                            {"name": friends[0]["name"], "opportunity": _opportunity_label(db, scope)}))
+        people = _people(db, account_id, scope)
+        if len([p for p in people if _supportive(p)]) == 1:
+            out.extend(_single_in(people, account_id, scope, _opportunity_label(db, scope)))
     return out
 
 
 def blocker_without_action(db: Database, account_id: int, opportunity_id: int | None = None) -> list[Flag]:
     """An opponent or blocker in the decision layer (or a decision maker) with no open relationship action."""
-    people = [p for p in _people(db, account_id, opportunity_id)
-              if p["stance"] in ("opponent", "blocker") and (p["level"] == "decision" or "decision_maker" in p["role_set"])]
-    if not people:
-        return []
-    marks = ",".join("?" for _ in people)
-    acted = {r[0] for r in db.execute(
-        f"SELECT DISTINCT stakeholder_id FROM relationship_actions WHERE stakeholder_id IN ({marks}) "
-        "AND status IN ('planned', 'in_progress')",
-        [p["id"] for p in people],
-    ).fetchall()}
-    return [Flag("blocker_without_action", account_id, opportunity_id, (p["id"],), {"name": p["name"]})
-            for p in people if p["id"] not in acted]
+    people = _people(db, account_id, opportunity_id)
+    acted = _acted_on(db, [p["id"] for p in _hostile_deciders(people)])
+    return _unattended_in(people, acted, account_id, opportunity_id)
 
 
 def conflict_between_dependents(db: Database, account_id: int, opportunity_id: int | None = None) -> list[Flag]:
@@ -183,6 +219,58 @@ CHECKS = (
     blocker_without_action,
     conflict_between_dependents,
 )
+
+
+SCOPE_CHECKS = ("decision_maker_uncovered", "decision_maker_unknown", "no_coach", "single_threaded",
+                "blocker_without_action")
+
+
+def scope_flags(db: Database, scopes: Iterable[tuple[int, int | None]]
+                ) -> dict[tuple[str, int, int | None], list[Flag]]:
+    """The batch form of the checks in SCOPE_CHECKS for many (account, opportunity or None) scopes at once.
+
+    Returns {(kind, account_id, opportunity_id): flags raised in exactly that scope} — what
+    `check(db, account_id, opportunity_id)` gives, restricted to flags of that scope (so
+    single_threaded without an opportunity is the account-wide flag only) — in four queries
+    whatever the number of scopes. The deal-health rules use it to judge a whole portfolio.
+    """
+    scopes = list(dict.fromkeys(scopes))
+    accounts = sorted({a for a, o in scopes if o is None})
+    deals = sorted({o for _, o in scopes if o is not None})
+    people: dict[tuple[int, int | None], list[dict[str, Any]]] = {s: [] for s in scopes}
+    owned = """EXISTS (SELECT 1 FROM account_team t WHERE t.account_id = s.account_id
+                       AND t.user_id = s.owner_id) AS owned"""
+    if accounts:
+        for person in store.rows(
+                db, f"""SELECT s.account_id, NULL AS scope, s.id, s.name, s.level, s.roles, s.stance, s.score,
+                               s.owner_id, NULL AS part_role, {owned}
+                        FROM stakeholders s WHERE s.account_id IN (SELECT value FROM json_each(?))
+                        ORDER BY s.account_id, s.name""", [json.dumps(accounts)]):
+            people[(person.pop("account_id"), person.pop("scope"))].append(_with_roles(person))
+    labels: dict[int, str] = {}
+    if deals:
+        for person in store.rows(
+                db, f"""SELECT s.account_id, p.opportunity_id AS scope, s.id, s.name, s.level, s.roles, s.stance,
+                               s.score, s.owner_id, p.role AS part_role, {owned}
+                        FROM stakeholder_opportunities p JOIN stakeholders s ON s.id = p.stakeholder_id
+                        WHERE p.opportunity_id IN (SELECT value FROM json_each(?))
+                        ORDER BY p.opportunity_id, s.name""", [json.dumps(deals)]):
+            key = (person.pop("account_id"), person.pop("scope"))
+            if key in people:  # a participant from another account is not in the deal's scope
+                people[key].append(_with_roles(person))
+        labels = {r[0]: f"{r[1]} {r[2]}" for r in db.execute(
+            "SELECT id, number, name FROM opportunities WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(deals)]).fetchall()}
+    acted = _acted_on(db, sorted({p["id"] for found in people.values() for p in _hostile_deciders(found)}))
+    out: dict[tuple[str, int, int | None], list[Flag]] = {}
+    for (account_id, scope), found in people.items():
+        out[("decision_maker_uncovered", account_id, scope)] = _uncovered_in(found, account_id, scope)
+        out[("decision_maker_unknown", account_id, scope)] = _unknown_in(found, account_id, scope)
+        out[("no_coach", account_id, scope)] = _no_coach_in(found, account_id, scope)
+        out[("single_threaded", account_id, scope)] = _single_in(
+            found, account_id, scope, labels.get(scope, "") if scope is not None else "")
+        out[("blocker_without_action", account_id, scope)] = _unattended_in(found, acted, account_id, scope)
+    return out
 
 
 def account_flags(db: Database, account_id: int) -> list[Flag]:

@@ -10,7 +10,8 @@ rules against many deals costs one read per fact.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -53,12 +54,16 @@ class Facts:
 
     def once(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """Compute a fact the first time it is asked for in this evaluation."""
-        if key not in self.cache:
-            self.cache[key] = compute()
-        return self.cache[key]
+        try:
+            return self.cache[key]
+        except KeyError:
+            found = self.cache[key] = compute()
+            return found
 
     def has(self, table: str) -> bool:
         """Is a feature's table installed in this database?"""
+        if ("table", table) in self.cache:
+            return self.cache[("table", table)]
         return self.once(("table", table), lambda: self.db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone() is not None)
 
@@ -114,8 +119,8 @@ def _days_in_stage(facts: Facts, account_id: int, opp: dict[str, Any] | None) ->
         return None
     since = opp.get("opened_on") or opp["created_at"]
     if facts.has("stage_history"):
-        moved = facts.db.execute("SELECT max(moved_at) FROM stage_history WHERE opportunity_id = ?",
-                                 [opp["id"]]).fetchone()[0]
+        moved = facts.once(("last_move", opp["id"]), lambda: facts.db.execute(
+            "SELECT max(moved_at) FROM stage_history WHERE opportunity_id = ?", [opp["id"]]).fetchone()[0])
         since = moved or since
     return (facts.day_of(opp) - date.fromisoformat(str(since)[:10])).days
 
@@ -125,14 +130,14 @@ def _days_since_activity(facts: Facts, account_id: int, opp: dict[str, Any] | No
     day = facts.day_of(opp)
     last: list[str] = []
     if opp is not None:
-        found = facts.db.execute(
+        found = facts.once(("last_change", opp["id"], day), lambda: facts.db.execute(
             "SELECT max(at) FROM audit_log WHERE entity = 'opportunity' AND entity_id = ? AND at < ?",
-            [opp["id"], (day.isoformat() + "T99")]).fetchone()[0]
+            [opp["id"], (day.isoformat() + "T99")]).fetchone()[0])
         last.append(found or str(opp.get("opened_on") or opp["created_at"]))
     if facts.has("visits"):
-        visited = facts.db.execute(
+        visited = facts.once(("last_visit", account_id, day), lambda: facts.db.execute(
             "SELECT max(visited_on) FROM visits WHERE account_id = ? AND status = 'done' AND visited_on <= ?",
-            [account_id, day.isoformat()]).fetchone()[0]
+            [account_id, day.isoformat()]).fetchone()[0])
         if visited:
             last.append(visited)
     if not last:
@@ -229,27 +234,36 @@ def _overdue_relationship_actions(facts: Facts, account_id: int, opp: dict[str, 
         relationships.review(facts.db, SYSTEM, account_id, facts.today)["overdue"]))
 
 
-def _goal_coverage(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
-    """This year's order goal covered by deals won this year plus open pipeline closing this year, in % (D3)."""
-    if not (facts.has("goals") and facts.has("opportunities")):
-        return None
+def _goal_parts(facts: Facts, account_id: int) -> tuple[Any, float, float]:
+    """This year's order goal, won amount and open pipeline closing this year, for one account."""
     from kamcore import opportunities
 
-    def compute() -> Any:
-        year = facts.today.year
+    year = facts.today.year
+
+    def compute() -> tuple[Any, float, float]:
         target = facts.db.execute(
             "SELECT sum(target) FROM goals WHERE account_id = ? AND year = ? AND metric = 'orders' "
             "AND quarter IS NULL", [account_id, year]).fetchone()[0]
         if not target:
-            return None
+            return target, 0.0, 0.0
         won = facts.db.execute(
             "SELECT coalesce(sum(amount), 0) FROM opportunities WHERE account_id = ? AND status = 'won' "
             "AND substr(coalesce(closed_on, ''), 1, 4) = ?", [account_id, str(year)]).fetchone()[0]
         pipeline = opportunities.open_pipeline(facts.db, [account_id], period_start=f"{year}-01-01",
                                                period_end=f"{year}-12-31")["amount"]
-        return round(100.0 * (won + pipeline) / target, 1)
+        return target, won, pipeline
 
-    return facts.once(("goal_coverage", account_id, facts.today.year), compute)
+    return facts.once(("goal_parts", account_id, year), compute)
+
+
+def _goal_coverage(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
+    """This year's order goal covered by deals won this year plus open pipeline closing this year, in % (D3)."""
+    if not (facts.has("goals") and facts.has("opportunities")):
+        return None
+    target, won, pipeline = _goal_parts(facts, account_id)
+    if not target:
+        return None
+    return round(100.0 * (won + pipeline) / target, 1)
 
 
 def _overdue_improvements(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
@@ -267,8 +281,8 @@ def _competitor_count(facts: Facts, account_id: int, opp: dict[str, Any] | None)
     if opp is None:
         return None
     if facts.has("competitors"):
-        found = facts.db.execute("SELECT count(*) FROM competitors WHERE opportunity_id = ? AND is_us = 0",
-                                 [opp["id"]]).fetchone()[0]
+        found = facts.once(("competitors", opp["id"]), lambda: facts.db.execute(
+            "SELECT count(*) FROM competitors WHERE opportunity_id = ? AND is_us = 0", [opp["id"]]).fetchone()[0])
         if found:
             return found
     return len([c for c in str(opp.get("competitors") or "").split(",") if c.strip()])
@@ -300,6 +314,145 @@ FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in _SPECS}
 
 def read(facts: Facts, name: str, account_id: int, opp: dict[str, Any] | None) -> Any:
     """The value of one registered field for an account (and deal); cached for the evaluation."""
-    spec = FIELDS[name]
     key = ("field", name, account_id, opp["id"] if opp else None)
+    if key in facts.cache:
+        return facts.cache[key]
+    spec = FIELDS[name]
     return facts.once(key, lambda: spec.read(facts, account_id, opp))
+
+
+# ---- reading for many deals at once -------------------------------------------------------------
+
+_DEAL_PEOPLE = ("single_threaded", "no_coach", "decision_maker_covered", "hostile_deciders_without_action")
+
+
+def prefetch(facts: Facts, names: Iterable[str], subjects: list[tuple[int, dict[str, Any] | None]]) -> None:
+    """Look up what the named fields read for many (account, deal) subjects in a few set-based queries.
+
+    Each kind of fact is one aggregate query over all the deals or accounts (grouped by deal or
+    account); the answers go into the evaluation's cache under the keys the per-deal readers
+    use, so `read` afterwards computes every field exactly as it would deal by deal, without
+    touching the database. Facts already cached are kept.
+    """
+    names = set(names)
+    deals = list({opp["id"]: opp for _, opp in subjects if opp is not None}.values())
+    accounts = sorted({account_id for account_id, _ in subjects})
+    if not accounts:
+        return
+    deal_ids = json.dumps([d["id"] for d in deals])
+    account_ids = json.dumps(accounts)
+
+    def fill(kind: str, found: dict[Any, Any], keys: Iterable[Any], default: Any) -> None:
+        for key in keys:
+            facts.cache.setdefault((kind, *key) if isinstance(key, tuple) else (kind, key), found.get(key, default))
+
+    def by_deal(sql: str) -> dict[Any, Any]:
+        return {r[0]: r[1] for r in facts.db.execute(sql, [deal_ids]).fetchall()}
+
+    ids = [d["id"] for d in deals]
+    if "days_in_stage" in names and deals and facts.has("stage_history"):
+        fill("last_move", by_deal("SELECT opportunity_id, max(moved_at) FROM stage_history WHERE opportunity_id IN "
+                                  "(SELECT value FROM json_each(?)) GROUP BY opportunity_id"), ids, None)
+    if "days_since_activity" in names:
+        _prefetch_activity(facts, subjects, deals)
+    if names & {"price_quoted_before_needs_confirmed", "confirmed_needs"} and deals and facts.has("needs"):
+        needs: dict[int, list[dict[str, Any]]] = {}
+        for need in store.rows(facts.db, "SELECT * FROM needs WHERE opportunity_id IN (SELECT value FROM json_each(?))",
+                               [deal_ids]):
+            needs.setdefault(need["opportunity_id"], []).append(need)
+        fill("needs", needs, ids, [])
+    if "competitor_count" in names and deals and facts.has("competitors"):
+        fill("competitors", by_deal("SELECT opportunity_id, count(*) FROM competitors WHERE is_us = 0 AND "
+                                    "opportunity_id IN (SELECT value FROM json_each(?)) GROUP BY opportunity_id"),
+             ids, 0)
+    if names & set(_DEAL_PEOPLE) and facts.has("stakeholders"):
+        _prefetch_coverage(facts, subjects, deals, accounts)
+    day = facts.today.isoformat()
+    if "overdue_relationship_actions" in names and facts.has("relationship_actions"):
+        fill("overdue_actions", {(r[0], facts.today): r[1] for r in facts.db.execute(
+            "SELECT account_id, coalesce(sum(status IN ('planned', 'in_progress') AND due_date < ?), 0) "
+            "FROM relationship_actions WHERE account_id IN (SELECT value FROM json_each(?)) GROUP BY account_id",
+            [day, account_ids]).fetchall()}, [(a, facts.today) for a in accounts], 0)
+    if "goal_pipeline_coverage_pct" in names and facts.has("goals") and facts.has("opportunities"):
+        _prefetch_goals(facts, accounts)
+    if "overdue_improvement_actions" in names:
+        fill("overdue_improvements", {(r[0], facts.today): r[1] for r in facts.db.execute(
+            "SELECT account_id, count(*) FROM improvement_actions WHERE account_id IN (SELECT value FROM json_each(?)) "
+            "AND status = 'open' AND due_date < ? GROUP BY account_id", [account_ids, day]).fetchall()},
+             [(a, facts.today) for a in accounts], 0)
+    if "industry" in names:
+        fill("industry", {r[0]: r[1] for r in facts.db.execute(
+            "SELECT id, industry FROM accounts WHERE id IN (SELECT value FROM json_each(?))", [account_ids])},
+             accounts, None)
+
+
+def _prefetch_activity(facts: Facts, subjects: list[tuple[int, dict[str, Any] | None]],
+                       deals: list[dict[str, Any]]) -> None:
+    """Last change to each deal before its judging day, and last done visit per account and day."""
+    if deals:
+        asked = [[d["id"], facts.day_of(d).isoformat()] for d in deals]
+        for opp_id, day, found in facts.db.execute(
+                """SELECT j.value ->> 0, j.value ->> 1,
+                          (SELECT max(at) FROM audit_log WHERE entity = 'opportunity' AND entity_id = j.value ->> 0
+                             AND at < (j.value ->> 1) || 'T99')
+                   FROM json_each(?) j""", [json.dumps(asked)]).fetchall():
+            facts.cache.setdefault(("last_change", opp_id, date.fromisoformat(day)), found)
+    if facts.has("visits"):
+        pairs = sorted({(a, facts.day_of(opp).isoformat()) for a, opp in subjects})
+        for account_id, day, found in facts.db.execute(
+                """SELECT j.value ->> 0, j.value ->> 1,
+                          (SELECT max(visited_on) FROM visits WHERE account_id = j.value ->> 0 AND status = 'done'
+                             AND visited_on <= j.value ->> 1)
+                   FROM json_each(?) j""", [json.dumps(pairs)]).fetchall():
+            facts.cache.setdefault(("last_visit", account_id, date.fromisoformat(day)), found)
+
+
+def _prefetch_coverage(facts: Facts, subjects: list[tuple[int, dict[str, Any] | None]],
+                       deals: list[dict[str, Any]], accounts: list[int]) -> None:
+    """Decision-chain people per deal and account, then the coverage checks in each deal's scope."""
+    from kamcore import coverage
+
+    if facts.has("stakeholder_opportunities") and deals:
+        people: dict[int, dict[int, str]] = {}
+        for opp_id, person, role in facts.db.execute(
+                "SELECT opportunity_id, stakeholder_id, role FROM stakeholder_opportunities "
+                "WHERE opportunity_id IN (SELECT value FROM json_each(?))",
+                [json.dumps([d["id"] for d in deals])]).fetchall():
+            people.setdefault(opp_id, {})[person] = role
+        for deal in deals:
+            facts.cache.setdefault(("deal_people", deal["id"]), people.get(deal["id"], {}))
+    chains: dict[int, list[dict[str, Any]]] = {}
+    for person in store.rows(facts.db, "SELECT account_id, id, level, roles, stance, score, owner_id FROM stakeholders "
+                                       "WHERE account_id IN (SELECT value FROM json_each(?))", [json.dumps(accounts)]):
+        chains.setdefault(person.pop("account_id"), []).append(person)
+    for account_id in accounts:
+        facts.cache.setdefault(("stakeholders", account_id), chains.get(account_id, []))
+    scopes = {(a, _coverage_scope(facts, a, opp)) for a, opp in subjects}
+    for (check, account_id, scope), found in coverage.scope_flags(facts.db, scopes).items():
+        facts.cache.setdefault(("coverage", check, account_id, scope), found)
+
+
+def _prefetch_goals(facts: Facts, accounts: list[int]) -> None:
+    """This year's order goal, won amount and open pipeline per account (as `opportunities.open_pipeline` sums it)."""
+    year = facts.today.year
+    asked = [json.dumps(accounts)]
+    targets = {r[0]: r[1] for r in facts.db.execute(
+        "SELECT account_id, sum(target) FROM goals WHERE account_id IN (SELECT value FROM json_each(?)) AND year = ? "
+        "AND metric = 'orders' AND quarter IS NULL GROUP BY account_id", [*asked, year]).fetchall()}
+    won = {r[0]: r[1] for r in facts.db.execute(
+        "SELECT account_id, coalesce(sum(amount), 0) FROM opportunities WHERE account_id IN "
+        "(SELECT value FROM json_each(?)) AND status = 'won' AND substr(coalesce(closed_on, ''), 1, 4) = ? "
+        "GROUP BY account_id", [*asked, str(year)]).fetchall()}
+    pipeline: dict[int, float] = {}
+    for account_id, amount in facts.db.execute(
+            """SELECT o.account_id, sum(o.amount) FROM opportunities o
+               WHERE o.account_id IN (SELECT value FROM json_each(?)) AND o.status = 'open'
+                 AND o.expected_close >= ? AND o.expected_close <= ?
+               GROUP BY o.account_id, o.product_line_id, o.currency
+               ORDER BY o.account_id, o.product_line_id, o.currency""",
+            [*asked, f"{year}-01-01", f"{year}-12-31"]).fetchall():
+        pipeline[account_id] = pipeline.get(account_id, 0.0) + (amount or 0.0)
+    for account_id in accounts:
+        target = targets.get(account_id)
+        parts = (target, won.get(account_id, 0), pipeline.get(account_id, 0.0)) if target else (target, 0.0, 0.0)
+        facts.cache.setdefault(("goal_parts", account_id, year), parts)

@@ -24,11 +24,11 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
+from kamcore import clock, data_cache, permissions, records, store
 from kamcore.errors import NotFoundError, PermissionDenied, ValidationError
 from kamcore.records import Action, Entity, Record
 from kamcore.retrospectives import LESSON
-from kamcore.rule_fields import FIELDS, OPS, Facts, read
+from kamcore.rule_fields import FIELDS, OPS, Facts, prefetch, read
 from kamcore.users import SYSTEM, User
 
 SEVERITIES = ("critical", "warning", "info")
@@ -331,8 +331,20 @@ def _open_deals(db: Database, account_ids: list[int], opportunity_id: int | None
                           "ORDER BY account_id, id", [*account_ids, *params])
 
 
+def _prefetch(facts: Facts, rules: list[dict[str, Any]], account_ids: list[int], deals: list[dict[str, Any]]) -> None:
+    """Read every fact these rules test, for all the accounts and deals, in a few set-based queries."""
+    for scope, subjects in (("opportunity", [(d["account_id"], d) for d in deals]),
+                            ("account", [(a, None) for a in account_ids])):
+        tested = {c["field"] for r in rules if scope_of(r["condition_list"]) == scope for c in r["condition_list"]}
+        if tested and subjects:
+            prefetch(facts, tested, subjects)
+
+
 def _evaluate(db: Database, account_ids: list[int], opportunity_id: int | None = None,
-              rules: list[dict[str, Any]] | None = None, facts: Facts | None = None) -> list[Flag]:
+              rules: list[dict[str, Any]] | None = None, facts: Facts | None = None,
+              batch: bool = True) -> list[Flag]:
+    """Flags of these accounts' open deals and the accounts themselves. `batch` reads the facts for all of
+    them up front in a few queries; without it each deal's facts are read one by one (same flags)."""
     facts = facts or Facts(db)
     rules = [r for r in (rules if rules is not None else list_rules(db, active_only=True))]
     if not account_ids or not rules:
@@ -340,6 +352,8 @@ def _evaluate(db: Database, account_ids: list[int], opportunity_id: int | None =
     marks = ",".join("?" for _ in account_ids)
     names = {r[0]: r[1] for r in db.execute(f"SELECT id, name FROM accounts WHERE id IN ({marks})", account_ids)}
     deals = _open_deals(db, account_ids, opportunity_id)
+    if batch:
+        _prefetch(facts, rules, list(names), deals)
     flags: list[Flag] = []
     for rule in rules:
         scope = scope_of(rule["condition_list"])
@@ -380,7 +394,13 @@ def evaluate(db: Database, actor: User, *, account_id: int | None = None,
         return flags_for_opportunity(db, actor, opportunity_id)
     if account_id is not None:
         return flags_for_account(db, actor, account_id)
-    return _evaluate(db, permissions.readable_account_ids(db, actor))
+    return list(_portfolio_flags(db, permissions.readable_account_ids(db, actor)))
+
+
+def _portfolio_flags(db: Database, account_ids: list[int]) -> list[Flag]:
+    """Flags of many accounts, computed once per data version (kamcore.data_cache): shared, read-only."""
+    ids = sorted(set(account_ids))
+    return data_cache.cached(db, "rules.flags", tuple(ids), lambda: _evaluate(db, ids))
 
 
 def flags_for_account(db: Database, user: User, account_id: int) -> list[Flag]:
@@ -405,7 +425,7 @@ def flag_counts(db: Database, user: User, account_ids: list[int]) -> dict[int, d
     readable = set(permissions.readable_account_ids(db, user))
     ids = [a for a in account_ids if a in readable]
     out = {a: {"critical": 0, "warning": 0, "info": 0, "total": 0, "open": 0} for a in ids}
-    for flag in _evaluate(db, ids):
+    for flag in _portfolio_flags(db, ids):
         counts = out[flag.account_id]
         counts[flag.severity] += 1
         counts["total"] += 1
