@@ -27,12 +27,15 @@ def flag_section(page: PageContext, flags: list[rules.Flag], *, key: str, accoun
         ack_form(page, ackable, key=key)
 
 
-def ack_form(page: PageContext, flags: list[rules.Flag], *, key: str) -> None:
+def ack_form(page: PageContext, flags: list[rules.Flag], *, key: str, show_account: bool = False) -> None:
     """Acknowledge one flag with a reason (and optionally until a date); kamcore validates and audits it."""
+
+    def label(i: int) -> str:
+        where = flags[i].opportunity_name or page.t("health.account_level")
+        return f"{rule_title(flags[i])} — {flags[i].account_name + ' · ' if show_account else ''}{where}"
+
     with st.expander(page.t("health.ack_title"), icon=":material/done:"), st.form(f"{key}.ack"):
-        index = st.selectbox(page.t("health.flag"), range(len(flags)), key=f"{key}.ack.flag",
-                             format_func=lambda i: f"{rule_title(flags[i])} — "
-                                                   f"{flags[i].opportunity_name or page.t('health.account_level')}")
+        index = st.selectbox(page.t("health.flag"), range(len(flags)), key=f"{key}.ack.flag", format_func=label)
         reason = st.text_input(page.t("field.reason"), key=f"{key}.ack.reason")
         until = st.date_input(page.t("field.until"), value=None, key=f"{key}.ack.until")
         if st.form_submit_button(page.t("health.ack"), key=f"{key}.ack.submit"):

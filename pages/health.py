@@ -9,6 +9,7 @@ from kamcore.i18n import choice_label
 from kamcore.rules import SEVERITIES
 from kamui import context
 from kamui.editing import attempt, flash
+from kamui.flag_panel import ack_form
 from kamui.rules_view import condition_builder, condition_text, flag_list, rule_lesson, rule_title, severity_label
 
 page = context.page()
@@ -34,20 +35,7 @@ def flags_tab() -> None:
     ackable = [f for f in flags if permissions.can_edit(page.db, page.user, f.account_id)]
     if not ackable:
         return
-    with st.form("health.ack"):
-        st.markdown(f"**{page.t('health.ack_title')}**")
-        index = st.selectbox(page.t("health.flag"), range(len(ackable)), key="health.ack.flag",
-                             format_func=lambda i: f"{rule_title(ackable[i])} — {ackable[i].account_name} · "
-                                                   f"{ackable[i].opportunity_name or page.t('health.account_level')}")
-        reason = st.text_input(page.t("field.reason"), key="health.ack.reason")
-        until = st.date_input(page.t("field.until"), value=None, key="health.ack.until")
-        if st.form_submit_button(page.t("health.ack")):
-            flag = ackable[index]
-            ok, _ = attempt(lambda: rules.acknowledge(page.db, page.user, flag.rule_id, flag.account_id,
-                                                      flag.opportunity_id, reason, until))
-            if ok:
-                flash(page.t("health.acked"))
-                st.rerun()
+    ack_form(page, ackable, key="health", show_account=scope == "all")
 
 
 def rules_tab() -> None:
