@@ -10,6 +10,7 @@ otherwise the column is absent, never filled with placeholders.
 from __future__ import annotations
 
 import importlib
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -111,11 +112,26 @@ def _goal_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: i
 def _pipeline_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
     """Open deals and their probability-weighted value (per currency when an account mixes currencies)."""
     opportunities = _optional("opportunities")
-    if opportunities is None or not hasattr(opportunities, "open_pipeline"):
+    if opportunities is None or not hasattr(opportunities, "open_pipeline") or not rows:
         return
+    # the sums of opportunities.open_pipeline, for every account in one grouped query
+    pipes: dict[int, dict[str, Any]] = {}
+    for account_id, currency, count, weighted in db.execute(
+            """SELECT o.account_id, o.currency, count(*),
+                      sum(o.amount * coalesce(o.probability, s.probability, 0) / 100.0)
+               FROM opportunities o LEFT JOIN stages s ON s.key = o.stage
+               WHERE o.account_id IN (SELECT value FROM json_each(?)) AND o.status = 'open'
+               GROUP BY o.account_id, o.product_line_id, o.currency
+               ORDER BY o.account_id, o.product_line_id, o.currency""",
+            [json.dumps([r["account_id"] for r in rows])]).fetchall():
+        pipe = pipes.setdefault(account_id, {"count": 0, "by_currency": {}})
+        bucket = pipe["by_currency"].setdefault(currency, {"count": 0, "weighted": 0.0})
+        pipe["count"] += count
+        bucket["count"] += count
+        bucket["weighted"] += weighted or 0.0
     for row in rows:
-        pipe = opportunities.open_pipeline(db, [row["account_id"]])
-        if not pipe["count"]:
+        pipe = pipes.get(row["account_id"])
+        if not pipe:
             continue
         row["ext_open_deals"] = pipe["count"]
         row["ext_pipeline_weighted"] = ", ".join(
@@ -125,13 +141,15 @@ def _pipeline_columns(db: Database, actor: User, rows: list[dict[str, Any]], yea
 def _relationship_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
     """Relationship level: the average D4 score (-1..3) of the account's scored stakeholders."""
     stakeholders = _optional("stakeholders")
-    if stakeholders is None or not hasattr(stakeholders, "list_stakeholders"):
+    if stakeholders is None or not hasattr(stakeholders, "list_stakeholders") or not rows:
         return
+    levels = {r[0]: round(r[1] / r[2], 2) for r in db.execute(
+        "SELECT account_id, sum(score), count(score) FROM stakeholders "
+        "WHERE account_id IN (SELECT value FROM json_each(?)) AND score IS NOT NULL GROUP BY account_id",
+        [json.dumps([r["account_id"] for r in rows])]).fetchall()}
     for row in rows:
-        scores = [s["score"] for s in stakeholders.list_stakeholders(db, actor, row["account_id"])
-                  if s.get("score") is not None]
-        if scores:
-            row["ext_relationship_level"] = round(sum(scores) / len(scores), 2)
+        if row["account_id"] in levels:
+            row["ext_relationship_level"] = levels[row["account_id"]]
 
 
 def _risk_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:

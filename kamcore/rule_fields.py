@@ -389,21 +389,31 @@ def prefetch(facts: Facts, names: Iterable[str], subjects: list[tuple[int, dict[
 def _prefetch_activity(facts: Facts, subjects: list[tuple[int, dict[str, Any] | None]],
                        deals: list[dict[str, Any]]) -> None:
     """Last change to each deal before its judging day, and last done visit per account and day."""
-    if deals:
-        asked = [[d["id"], facts.day_of(d).isoformat()] for d in deals]
+    days = {d["id"]: facts.day_of(d) for d in deals}
+    if len(set(days.values())) == 1:  # open deals: all judged today, one grouped query
+        day = next(iter(days.values()))
+        found = {r[0]: r[1] for r in facts.db.execute(
+            "SELECT entity_id, max(at) FROM audit_log WHERE entity = 'opportunity' AND entity_id IN "
+            "(SELECT value FROM json_each(?)) AND at < ? GROUP BY entity_id",
+            [json.dumps(list(days)), day.isoformat() + "T99"]).fetchall()}
+        for opp_id in days:
+            facts.cache.setdefault(("last_change", opp_id, day), found.get(opp_id))
+    elif days:  # closed deals (backtest): each judged on its close date
+        asked = [[opp_id, day.isoformat()] for opp_id, day in days.items()]
         for opp_id, day, found in facts.db.execute(
-                """SELECT j.value ->> 0, j.value ->> 1,
-                          (SELECT max(at) FROM audit_log WHERE entity = 'opportunity' AND entity_id = j.value ->> 0
-                             AND at < (j.value ->> 1) || 'T99')
-                   FROM json_each(?) j""", [json.dumps(asked)]).fetchall():
+                """WITH asked(id, day) AS MATERIALIZED (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
+                   SELECT id, day, (SELECT max(at) FROM audit_log WHERE entity = 'opportunity'
+                                      AND entity_id = asked.id AND at < asked.day || 'T99')
+                   FROM asked""", [json.dumps(asked)]).fetchall():
             facts.cache.setdefault(("last_change", opp_id, date.fromisoformat(day)), found)
     if facts.has("visits"):
         pairs = sorted({(a, facts.day_of(opp).isoformat()) for a, opp in subjects})
         for account_id, day, found in facts.db.execute(
-                """SELECT j.value ->> 0, j.value ->> 1,
-                          (SELECT max(visited_on) FROM visits WHERE account_id = j.value ->> 0 AND status = 'done'
-                             AND visited_on <= j.value ->> 1)
-                   FROM json_each(?) j""", [json.dumps(pairs)]).fetchall():
+                """WITH asked(account_id, day) AS MATERIALIZED
+                          (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
+                   SELECT account_id, day, (SELECT max(visited_on) FROM visits v WHERE v.account_id = asked.account_id
+                                              AND v.status = 'done' AND v.visited_on <= asked.day)
+                   FROM asked""", [json.dumps(pairs)]).fetchall():
             facts.cache.setdefault(("last_visit", account_id, date.fromisoformat(day)), found)
 
 

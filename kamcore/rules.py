@@ -549,17 +549,23 @@ def backtest(db: Database, actor: User, rule_ids: list[int] | None = None) -> li
     The relationship data is today's, so this is an estimate; the firing log is the record.
     Also returns the baseline loss rate of all closed deals for comparison.
     """
-    ids = permissions.readable_account_ids(db, actor)
+    ids = sorted(permissions.readable_account_ids(db, actor))
     if not ids or not Facts(db).has("opportunities"):
         return []
+    key = (tuple(ids), tuple(sorted(rule_ids)) if rule_ids is not None else None)
+    return data_cache.cached(db, "rules.backtest", key, lambda: _backtest(db, ids, rule_ids))
+
+
+def _backtest(db: Database, ids: list[int], rule_ids: list[int] | None) -> list[dict[str, Any]]:
     marks = ",".join("?" for _ in ids)
     closed = store.rows(db, f"SELECT * FROM opportunities WHERE account_id IN ({marks}) AND status != 'open'", ids)
     facts = Facts(db)
     base_lost = sum(1 for d in closed if d["status"] != "won")
+    tested = [r for r in list_rules(db, active_only=True)
+              if (rule_ids is None or r["id"] in rule_ids) and r["scope"] == "opportunity"]
+    _prefetch(facts, tested, [], closed)
     out = []
-    for rule in list_rules(db, active_only=True):
-        if (rule_ids is not None and rule["id"] not in rule_ids) or rule["scope"] != "opportunity":
-            continue
+    for rule in tested:
         hits = [d for d in closed if _fires(facts, rule, d["account_id"], d) is not None]
         not_won = sum(1 for d in hits if d["status"] != "won")
         out.append({"rule_id": rule["id"], "rule_name": rule["name"], "severity": rule["severity"],
