@@ -105,6 +105,10 @@ def test_switching_the_language_to_chinese(app, new_page):
     assert page.get_by_role("button", name=t("shell.sign_out", "zh")).is_visible()
     assert t("nav.group.war_room", "zh") in page.locator("body").inner_text()
     _no_error(page)
+    # the choice is stored as li.wei's preference: switch back so later tests meet the English UI
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    page.locator(f"{MAIN} h1", has_text=t("home.title", "en")).first.wait_for(state="visible")
+    settle(page)
 
 
 def test_every_page_renders_and_is_screenshotted_at_two_sizes(app, new_page, artifacts):
