@@ -18,7 +18,8 @@ import os
 import sys
 from pathlib import Path
 
-from kamcore import backups, clock, demo, store, users
+from kamcore import clock, demo, store, users
+from kamcore.data import backups
 from kamcore.errors import KamError
 
 

@@ -154,9 +154,9 @@ def my_mentions(db: Database, actor: User, days: int = 30, limit: int = 50) -> l
 
 def commentable_records(db: Database, actor: User, account_id: int, entity: str, limit: int = 200) -> dict[int, str]:
     """Id → name of the account's records of one kind, for a picker (empty if that feature is not installed)."""
-    from kamcore.agenda import has_table
     from kamcore.audit import entity_named
-    from kamcore.changes_feed import TITLE_COLUMNS
+    from kamcore.huddle.agenda import has_table
+    from kamcore.huddle.what_changed import TITLE_COLUMNS
 
     permissions.require_read(db, actor, account_id)
     try:

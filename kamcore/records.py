@@ -204,13 +204,14 @@ def _delete_dependents(db: Database, actor: User, entity: Entity, row_id: int) -
 
 
 def all_entities() -> list[Entity]:
-    """Every Entity of kamcore; imports the kamcore modules once so all have registered."""
+    """Every Entity of kamcore. Imports every kamcore module once (feature packages included), so no
+    module can be missed; `tests/core/test_entities.py` checks every versioned table has one."""
     if not _all_imported:
         import kamcore
 
-        for module in pkgutil.iter_modules(kamcore.__path__):
-            if not module.ispkg and module.name != "__main__":
-                importlib.import_module(f"kamcore.{module.name}")
+        for module in pkgutil.walk_packages(kamcore.__path__, "kamcore."):
+            if not module.name.startswith(("kamcore.demo", "kamcore.__main__")):
+                importlib.import_module(module.name)
         _all_imported.append(True)
     return list(REGISTRY.values())
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kamcore import permissions, rules
-from kamcore.changes_feed import link_for
+from kamcore import permissions
+from kamcore.huddle.what_changed import link_for
+from kamcore.learning import rules
 from kamui.context import PageContext
 from kamui.editing import attempt, flash
 from kamui.rules_view import flag_list, rule_title

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 
 from kamcore.i18n import choice_label
-from kamcore.scorecard import Scorecard
+from kamcore.plan.scorecard import Scorecard
 from kamui.context import lang, tr
 
 

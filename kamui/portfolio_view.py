@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from kamcore.fake_accounts import Flag
 from kamcore.i18n import choice_label, has, t
-from kamcore.tiering import INDICATORS
+from kamcore.portfolio.fake_key_accounts import Flag
+from kamcore.portfolio.tiering import INDICATORS
 
 
 def money(value: float | None) -> str:

@@ -1,6 +1,6 @@
 """Widgets for deal-health rules: the condition builder and the flag list (other pages may show flags too).
 
-`flag_list(flags)` renders flags from `kamcore.rules` (portfolio, huddle and opportunity pages can call it);
+`flag_list(flags)` renders flags from `kamcore.learning.rules` (portfolio, huddle and opportunity pages can call it);
 `condition_builder(key)` draws up to three field/operator/threshold rows and returns the conditions typed.
 """
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import streamlit as st
 
-from kamcore import rules
 from kamcore.i18n import choice_label
-from kamcore.rule_fields import FIELDS, OPS
+from kamcore.learning import rules
+from kamcore.learning.rule_facts import FIELDS, OPS
 from kamui.context import lang, tr
 
 ICONS = {"critical": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from kamcore import accounts, permissions, rules, team, users
+from kamcore import accounts, permissions, team, users
 from kamcore.accounts import STATUSES
 from kamcore.i18n import choice_label
+from kamcore.learning import rules
 from kamui import context
 from kamui.editing import VersionedForm, attempt, flash
 from kamui.flag_panel import flag_section

@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, backups, portability, store
+from kamcore import accounts, store
+from kamcore.data import backups, portability
+from kamcore.data.portability import ImportPlan
 from kamcore.errors import KamError
-from kamcore.portability import ImportPlan
 from kamui import context
 from kamui.editing import attempt, flash, show_error
 

@@ -8,9 +8,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, coverage, permissions
-from kamcore import relationship_map as rm
-from kamcore import stakeholders as sh
+from kamcore import accounts, permissions
+from kamcore.decision_chain import coverage
+from kamcore.decision_chain import relationship_map as rm
+from kamcore.decision_chain import stakeholders as sh
 from kamcore.i18n import choice_label
 from kamui import context
 from kamui.editing import VersionedForm, attempt, flash

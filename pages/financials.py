@@ -4,8 +4,9 @@ CSV / Excel with column mapping, a row-by-row validation report and an all-or-no
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, financials, permissions
+from kamcore import accounts, permissions
 from kamcore.errors import KamError
+from kamcore.portfolio import financials
 from kamui import context
 from kamui.editing import EditableTable, attempt, flash
 

@@ -4,9 +4,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import permissions, retrospectives, rules
+from kamcore import permissions
 from kamcore.i18n import choice_label
-from kamcore.rules import SEVERITIES
+from kamcore.learning import retrospectives, rules
+from kamcore.learning.rules import SEVERITIES
 from kamui import context
 from kamui.editing import attempt, flash
 from kamui.flag_panel import ack_form

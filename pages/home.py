@@ -4,8 +4,9 @@ at risk, and the latest changes."""
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, activity, portfolio
+from kamcore import accounts, activity
 from kamcore.i18n import choice_label
+from kamcore.portfolio import overview
 from kamui import context
 from kamui.audit_view import audit_frame
 
@@ -18,15 +19,13 @@ if not rows:
     st.info(page.t("home.empty"))
     st.stop()
 
-figures = {r["account_id"]: r for r in portfolio.overview(page.db, page.user)}
-EXTRA = ("ext_goal_reached_pct", "ext_open_deals", "ext_pipeline_weighted", "ext_relationship_level",
-         "ext_risk_flags")
-shown = [key for key in EXTRA if any(key in f for f in figures.values())]  # only what has data
+figures = {r["account_id"]: r for r in overview.overview(page.db, page.user)}
+shown = [key for key in overview.FEATURE_COLUMNS if key != "revenue_goal" and any(key in f for f in figures.values())]  # only what has data
 
 cols = st.columns(4)
 cols[0].metric(page.t("home.metric.accounts"), len(rows))
 cols[1].metric(page.t("home.metric.at_risk"), sum(1 for r in rows if r["status"] == "at_risk"))
-cols[2].metric(page.t("home.metric.flags"), sum(f.get("ext_risk_flags") or 0 for f in figures.values()))
+cols[2].metric(page.t("home.metric.flags"), sum(f.get("risk_flags") or 0 for f in figures.values()))
 cols[3].metric(page.t("home.metric.changes_7d"), activity.change_count(page.db, page.user))
 
 table = pd.DataFrame(

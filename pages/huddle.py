@@ -4,8 +4,9 @@ from datetime import UTC, date, datetime
 
 import streamlit as st
 
-from kamcore import accounts, agenda, changes_feed, clock, huddles, minutes, permissions, team
+from kamcore import accounts, clock, permissions, team
 from kamcore.errors import KamError
+from kamcore.huddle import agenda, huddles, minutes, what_changed
 from kamcore.i18n import choice_label
 from kamui import context
 from kamui.editing import attempt, flash, show_error
@@ -55,9 +56,9 @@ def owners_for(scope: list[int]) -> dict[int, str]:
     return people
 
 
-def what_changed(huddle: dict, scope: list[int]) -> None:
+def what_changed_section(huddle: dict, scope: list[int]) -> None:
     """The audit log since the huddle's "since", as readable sentences grouped by kind of record."""
-    items = changes_feed.feed(page.db, page.user, scope, huddle["since"], page.lang, clock.today())
+    items = what_changed.feed(page.db, page.user, scope, huddle["since"], page.lang, clock.today())
     since = huddle["since"][:16].replace("T", " ")
     if not items:
         st.info(page.t("huddle.no_changes", since=since))
@@ -234,7 +235,7 @@ people = owners_for(scope)
 tabs = st.tabs([page.t("huddle.tab.changes"), page.t("huddle.tab.agenda"), page.t("huddle.tab.items"),
                 page.t("huddle.tab.minutes")])
 with tabs[0]:
-    what_changed(huddle, scope)
+    what_changed_section(huddle, scope)
 with tabs[1]:
     agenda_tab(huddle, scope, editable, people)
 with tabs[2]:

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from kamcore import agenda, clock, comments, huddles
+from kamcore import clock, comments
+from kamcore.huddle import agenda, huddles
 from kamui import context
 from kamui.editing import attempt, flash
 

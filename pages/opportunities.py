@@ -10,9 +10,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import opportunities as opp
-from kamcore import permissions, product_lines, rules, team
+from kamcore import permissions, product_lines, team
 from kamcore.i18n import choice_label
+from kamcore.learning import rules
+from kamcore.pipeline import competitors, discovery, qualification, stage_model
+from kamcore.pipeline import opportunities as opp
 from kamui import context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.flag_panel import flag_section
@@ -29,8 +31,8 @@ CAN_EDIT = permissions.can_edit(page.db, page.user, ACCOUNT)
 if not CAN_EDIT:
     st.caption(t("shell.read_only"))
 LINES = {line["id"]: f"{line['code']} · {line['name']}" for line in product_lines.list_product_lines(page.db)}
-STAGES = opp.list_stages(page.db)
-STAGE_NAMES = {s["key"]: opp.stage_name(s, page.lang) for s in STAGES}
+STAGES = stage_model.list_stages(page.db)
+STAGE_NAMES = {s["key"]: stage_model.stage_name(s, page.lang) for s in STAGES}
 OWNERS: dict[int | None, str] = {None: "—", **{m["user_id"]: m["display_name"]
                                                for m in team.list_team(page.db, page.user, ACCOUNT)
                                                if m["role"] in permissions.EDITING_ROLES}}
@@ -154,7 +156,7 @@ def overview(deal: dict[str, Any]) -> None:
         left.date_input(t("field.expected_close"), key=form.widget("expected_close"), disabled=not CAN_EDIT)
         right.number_input(t("field.probability"), min_value=0, max_value=100, value=None, step=5,
                            key=form.widget("probability"), disabled=not CAN_EDIT,
-                           help=t("opp.probability_help", stage=opp.stage_probabilities(page.db).get(deal["stage"], 0)))
+                           help=t("opp.probability_help", stage=stage_model.stage_probabilities(page.db).get(deal["stage"], 0)))
         owner_options = list(OWNERS) if deal["owner_id"] in OWNERS else [*OWNERS, deal["owner_id"]]
         left.selectbox(t("field.owner"), owner_options, format_func=lambda i: OWNERS.get(i, str(i)),
                        key=form.widget("owner_id"), disabled=not CAN_EDIT)
@@ -179,7 +181,7 @@ def stage_section(deal: dict[str, Any]) -> None:
         st.markdown(f"**{t('opp.checklist')}**")
         for item in items:
             mark = " ←" if item["stage_key"] == deal["stage"] else ""
-            st.checkbox(f"{opp.stage_name(item, page.lang)} · {item[label]}{mark}", value=bool(item["met"]),
+            st.checkbox(f"{stage_model.stage_name(item, page.lang)} · {item[label]}{mark}", value=bool(item["met"]),
                         key=f"opp.check.{item['criterion_id']}", disabled=not CAN_EDIT)
         if st.form_submit_button(t("opp.checklist_save"), disabled=not CAN_EDIT):
             changed = [i for i in items if st.session_state[f"opp.check.{i['criterion_id']}"] != bool(i["met"])]
@@ -249,7 +251,7 @@ def man_section(deal: dict[str, Any]) -> None:
             if ok:
                 flash(t("opp.saved"))
                 st.rerun()
-    result = opp.man_assessment(deal["man_money"], deal["man_authority"], deal["man_need"])
+    result = qualification.man_assessment(deal["man_money"], deal["man_authority"], deal["man_need"])
     if result is None:
         st.info(t("opp.man_unassessed"))
     else:
@@ -259,9 +261,9 @@ def man_section(deal: dict[str, Any]) -> None:
 
 def needs_section(deal: dict[str, Any]) -> None:
     """The needs funnel: implicit → explicit (confirmed) → purchase criteria with weights."""
-    needs = opp.list_needs(page.db, page.user, deal["id"])
-    funnel = opp.needs_funnel(needs)
-    if opp.price_quoted_too_early(deal, needs):
+    needs = discovery.list_needs(page.db, page.user, deal["id"])
+    funnel = discovery.needs_funnel(needs)
+    if discovery.price_quoted_too_early(deal, needs):
         st.warning(t("opp.quoted_too_early", on=deal["price_quoted_on"]))
     cols = st.columns(3)
     for col, level in zip(cols, opp.NEED_LEVELS, strict=True):
@@ -284,9 +286,9 @@ def needs_section(deal: dict[str, Any]) -> None:
                          "weight": st.column_config.NumberColumn(t("field.weight"), min_value=0, max_value=100),
                      })
         if CAN_EDIT and st.button(t("table.save"), key="opp.needs.save"):
-            table.save(lambda i, v, c: opp.update_need(page.db, page.user, i, v, _plain_dates(c)),
-                       create=lambda v: opp.add_need(page.db, page.user, deal["id"], _plain_dates(v)),
-                       delete=lambda i, v: opp.delete_need(page.db, page.user, i, v))
+            table.save(lambda i, v, c: discovery.update_need(page.db, page.user, i, v, _plain_dates(c)),
+                       create=lambda v: discovery.add_need(page.db, page.user, deal["id"], _plain_dates(v)),
+                       delete=lambda i, v: discovery.delete_need(page.db, page.user, i, v))
         table.refused_panel()
     if not CAN_EDIT:
         return
@@ -298,7 +300,7 @@ def needs_section(deal: dict[str, Any]) -> None:
         weight = left.number_input(t("field.weight"), min_value=0.0, max_value=100.0, value=None, key="opp.need.weight")
         confirmed = right.checkbox(t("field.confirmed"), key="opp.need.confirmed")
         if st.form_submit_button(t("opp.need_add")):
-            ok, _ = attempt(lambda: opp.add_need(page.db, page.user, deal["id"], {
+            ok, _ = attempt(lambda: discovery.add_need(page.db, page.user, deal["id"], {
                 "level": level, "statement": statement, "weight": weight, "confirmed": confirmed}))
             if ok:
                 flash(t("opp.saved"))
@@ -307,7 +309,7 @@ def needs_section(deal: dict[str, Any]) -> None:
 
 def whys_section(deal: dict[str, Any]) -> None:
     """Five-why chains from a stated problem to the root need."""
-    for chain in opp.list_five_whys(page.db, page.user, deal["id"]):
+    for chain in discovery.list_five_whys(page.db, page.user, deal["id"]):
         steps = [chain["problem"], *[chain[f"why_{i}"] for i in range(1, 6) if chain[f"why_{i}"]]]
         st.markdown(" → ".join(steps) + (f" ⇒ **{chain['root_need']}**" if chain["root_need"] else ""))
     if not CAN_EDIT:
@@ -319,7 +321,7 @@ def whys_section(deal: dict[str, Any]) -> None:
             values[f"why_{i}"] = col.text_input(t(f"field.why_{i}"), key=f"opp.whys.why_{i}")
         values["root_need"] = st.text_input(t("field.root_need"), key="opp.whys.root")
         if st.form_submit_button(t("opp.whys_add")):
-            ok, _ = attempt(lambda: opp.add_five_whys(page.db, page.user, deal["id"], values))
+            ok, _ = attempt(lambda: discovery.add_five_whys(page.db, page.user, deal["id"], values))
             if ok:
                 flash(t("opp.saved"))
                 st.rerun()
@@ -328,15 +330,15 @@ def whys_section(deal: dict[str, Any]) -> None:
 def spin_section(deal: dict[str, Any]) -> None:
     """SPIN plans prepared before visits, with what falls short of D5's minimum."""
     parts = ("situation", "problem", "implication", "need_payoff")
-    for plan in opp.list_spin_plans(page.db, page.user, deal["id"]):
+    for plan in discovery.list_spin_plans(page.db, page.user, deal["id"]):
         with st.container(border=True):
             st.markdown(f"**{t('field.visit_on')}: {plan['visit_on'] or '—'}**")
             cols = st.columns(4)
             for col, part in zip(cols, parts, strict=True):
                 col.markdown(f"*{t(f'opp.spin.{part}')}*")
-                for q in opp.spin_questions(plan[part]):
+                for q in discovery.spin_questions(plan[part]):
                     col.markdown(f"- {q}")
-            gaps = opp.spin_gaps(plan)
+            gaps = discovery.spin_gaps(plan)
             if gaps:
                 st.caption(t("opp.spin_gaps", parts=", ".join(f"{t(f'opp.spin.{p}')} +{n}" for p, n in gaps.items())))
     if not CAN_EDIT:
@@ -347,7 +349,7 @@ def spin_section(deal: dict[str, Any]) -> None:
         values = {part: col.text_area(t(f"opp.spin.{part}"), key=f"opp.spin.{part}", height=120)
                   for col, part in zip(cols, parts, strict=True)}
         if st.form_submit_button(t("opp.spin_add")):
-            ok, _ = attempt(lambda: opp.add_spin_plan(page.db, page.user, deal["id"], {"visit_on": visit, **values}))
+            ok, _ = attempt(lambda: discovery.add_spin_plan(page.db, page.user, deal["id"], {"visit_on": visit, **values}))
             if ok:
                 flash(t("opp.saved"))
                 st.rerun()
@@ -355,7 +357,7 @@ def spin_section(deal: dict[str, Any]) -> None:
 
 def competitors_section(deal: dict[str, Any]) -> None:
     """Rivals (and us) with SWOT, and the product comparison sheet summing to a score."""
-    rivals = opp.list_competitors(page.db, page.user, deal["id"])
+    rivals = competitors.list_competitors(page.db, page.user, deal["id"])
     if not rivals:
         st.info(t("opp.no_competitors"))
     for rival in rivals:
@@ -366,7 +368,7 @@ def competitors_section(deal: dict[str, Any]) -> None:
             for col, part in zip(cols, ("strengths", "weaknesses", "opportunities", "threats"), strict=True):
                 col.markdown(f"**{t('field.' + part)}**")
                 col.write(rival[part] or "—")
-    sheet = opp.comparison_sheet(page.db, page.user, deal["id"])
+    sheet = competitors.comparison_sheet(page.db, page.user, deal["id"])
     if sheet:
         frame = pd.DataFrame([{"product": i["competitor_name"], "aspect": _label("aspect", i["aspect"]),
                                "score": i["score"], "description": i["description"]} for i in sheet])
@@ -387,7 +389,7 @@ def competitors_section(deal: dict[str, Any]) -> None:
         for part in ("strengths", "weaknesses", "opportunities", "threats"):
             values[part] = st.text_input(t(f"field.{part}"), key=f"opp.rival.{part}")
         if st.form_submit_button(t("opp.rival_add")):
-            ok, _ = attempt(lambda: opp.add_competitor(page.db, page.user, deal["id"], values))
+            ok, _ = attempt(lambda: competitors.add_competitor(page.db, page.user, deal["id"], values))
             if ok:
                 flash(t("opp.saved"))
                 st.rerun()
@@ -401,7 +403,7 @@ def competitors_section(deal: dict[str, Any]) -> None:
             description = st.text_input(t("field.description"), key="opp.score.description")
             score = st.slider(t("opp.score"), 0, opp.MAX_SCORE, 5, key="opp.score.value")
             if st.form_submit_button(t("common.save")):
-                ok, _ = attempt(lambda: opp.set_comparison_item(page.db, page.user, who, aspect, description, score))
+                ok, _ = attempt(lambda: competitors.set_comparison_item(page.db, page.user, who, aspect, description, score))
                 if ok:
                     flash(t("opp.saved"))
                     st.rerun()
@@ -419,7 +421,7 @@ def detail(rows: list[dict[str, Any]]) -> None:
     st.subheader(f"{deal['number']} · {deal['name']}")
     st.caption(t("opp.headline", kind=_label("opp_kind", deal["kind"]), stage=STAGE_NAMES.get(deal["stage"]),
                  status=_label("opp_status", deal["status"]), amount=f"{deal['amount']:,.0f} {deal['currency']}",
-                 probability=opp.effective_probability(deal, opp.stage_probabilities(page.db))))
+                 probability=stage_model.effective_probability(deal, stage_model.stage_probabilities(page.db))))
     deal_flags = [f for f in rules.flags_for_opportunity(page.db, page.user, deal_id) if f.opportunity_id == deal_id]
     flag_section(page, deal_flags, key="opp.flags", account_id=ACCOUNT)
     tabs = st.tabs([t("opp.tab.overview"), t("opp.tab.stage"), t("opp.tab.man"), t("opp.tab.needs"),

@@ -7,10 +7,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from kamcore import opportunities as opp
-from kamcore import opportunity_import as oi
 from kamcore import permissions
 from kamcore.errors import KamError
+from kamcore.pipeline import deal_import as oi
+from kamcore.pipeline import opportunities as opp
+from kamcore.pipeline import stage_model
 from kamui import context
 from kamui.editing import flash, show_error
 
@@ -72,7 +73,7 @@ for index, ours in enumerate(oi.IMPORT_FIELDS):
 
 # step 2: values (stages and product lines as the CRM spells them)
 values: dict[str, dict[str, str]] = {}
-stages = opp.list_stages(page.db)
+stages = stage_model.list_stages(page.db)
 stage_targets = [NONE, *[s["key"] for s in stages], *opp.CLOSED]
 for ours, targets in (("stage", stage_targets),):
     if ours in columns:

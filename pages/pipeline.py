@@ -8,8 +8,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import opportunities as opp
-from kamcore import permissions, pipeline, plan_coverage, product_lines
+from kamcore import permissions, product_lines
+from kamcore.pipeline import analytics, stage_model
+from kamcore.plan import pipeline_coverage
 from kamui import context
 from kamui.editing import EditableTable, attempt, flash
 
@@ -19,10 +20,10 @@ st.title(t("pipe.title"))
 st.caption(t("pipe.caption"))
 
 
-def stage_model() -> None:
+def stage_model_section() -> None:
     """The stage model: administrators edit stages and add entry criteria; everyone sees them."""
     with st.expander(t("pipe.stage_model")):
-        stages_frame = pd.DataFrame(opp.list_stages(page.db, active_only=False))
+        stages_frame = pd.DataFrame(stage_model.list_stages(page.db, active_only=False))
         stages_frame[["is_lead", "active"]] = stages_frame[["is_lead", "active"]].astype(bool)
         model = EditableTable("pipe.stages", stages_frame, label=lambda r: r["key"])
         model.render(hide_index=True, width="stretch", disabled=not page.user.is_admin, num_rows="fixed",
@@ -36,19 +37,19 @@ def stage_model() -> None:
                                     "is_lead": st.column_config.CheckboxColumn(t("field.is_lead"), disabled=True),
                                     "active": st.column_config.CheckboxColumn(t("field.active"))})
         if page.user.is_admin and st.button(t("table.save"), key="pipe.stages.save"):
-            model.save(lambda i, v, c: opp.update_stage(page.db, page.user, i, v, c))
+            model.save(lambda i, v, c: stage_model.update_stage(page.db, page.user, i, v, c))
         model.refused_panel()
         label = "label_zh" if page.lang == "zh" else "label_en"
-        for item in opp.list_criteria(page.db):
-            st.markdown(f"- **{opp.stage_name(item, page.lang)}** · {item[label]}")
+        for item in stage_model.list_criteria(page.db):
+            st.markdown(f"- **{stage_model.stage_name(item, page.lang)}** · {item[label]}")
         if page.user.is_admin:
             with st.form("pipe.criterion.new"):
-                keys = {s["id"]: opp.stage_name(s, page.lang) for s in opp.list_stages(page.db, active_only=False)}
+                keys = {s["id"]: stage_model.stage_name(s, page.lang) for s in stage_model.list_stages(page.db, active_only=False)}
                 stage_id = st.selectbox(t("field.stage_id"), list(keys), format_func=keys.get, key="pipe.criterion.stage")
                 label_en = st.text_input(t("field.label_en"), key="pipe.criterion.en")
                 label_zh = st.text_input(t("field.label_zh"), key="pipe.criterion.zh")
                 if st.form_submit_button(t("pipe.criterion_add")):
-                    ok, _ = attempt(lambda: opp.create_criterion(page.db, page.user, {
+                    ok, _ = attempt(lambda: stage_model.create_criterion(page.db, page.user, {
                         "stage_id": stage_id, "position": 99, "label_en": label_en, "label_zh": label_zh}))
                     if ok:
                         flash(t("opp.saved"))
@@ -58,7 +59,7 @@ def stage_model() -> None:
 readable = permissions.readable_account_ids(page.db, page.user)
 if not readable:
     st.info(t("pipe.no_accounts"))
-    stage_model()
+    stage_model_section()
     st.stop()
 LINES = {line["id"]: line["code"] for line in product_lines.list_product_lines(page.db)}
 left, mid, right = st.columns([2, 1, 1])
@@ -67,15 +68,15 @@ scope = left.radio(t("pipe.scope"), scopes, horizontal=True, key="pipe.scope",
                    format_func=lambda s: t(f"pipe.scope.{s}"))
 line = mid.selectbox(t("field.product_line_id"), [None, *LINES], key="pipe.line",
                      format_func=lambda i: t("history.all") if i is None else LINES[i])
-horizon = right.number_input(t("pipe.horizon"), 0, 365, pipeline.DEFAULT_HORIZON_DAYS, step=15, key="pipe.horizon")
+horizon = right.number_input(t("pipe.horizon"), 0, 365, analytics.DEFAULT_HORIZON_DAYS, step=15, key="pipe.horizon")
 ids = [page.account_id] if scope == "account" else readable
-STAGE_NAMES = {s["key"]: opp.stage_name(s, page.lang) for s in opp.list_stages(page.db, active_only=False)}
+STAGE_NAMES = {s["key"]: stage_model.stage_name(s, page.lang) for s in stage_model.list_stages(page.db, active_only=False)}
 
 
-figures = pipeline.summary(page.db, ids, line)
+figures = analytics.summary(page.db, ids, line)
 if not any(figures.get(k) for k in ("open", "won", "lost", "no_decision")):
     st.info(t("pipe.empty"))
-    stage_model()
+    stage_model_section()
     st.stop()
 c = st.columns(5)
 c[0].metric(t("pipe.open"), figures["open"])
@@ -83,13 +84,13 @@ c[1].metric(t("pipe.open_amount"), f"{figures['open_amount']:,.0f}")
 c[2].metric(t("pipe.won"), figures["won"])
 c[3].metric(t("pipe.won_value"), f"{figures['won_value']:,.0f}")
 c[4].metric(t("pipe.win_rate"), "—" if figures["win_rate"] is None else f"{figures['win_rate']:.0%}")
-currencies = pipeline.currencies(page.db, ids)
+currencies = analytics.currencies(page.db, ids)
 if len(currencies) > 1:
     st.caption(t("pipe.mixed_currencies", currencies=", ".join(sorted(currencies))))
 
 # funnel
 st.subheader(t("pipe.funnel"))
-funnel = pd.DataFrame(pipeline.funnel(page.db, ids, line))
+funnel = pd.DataFrame(analytics.funnel(page.db, ids, line))
 funnel["stage_name"] = funnel["stage"].map(STAGE_NAMES)
 order = list(funnel["stage_name"])
 bars = alt.Chart(funnel).mark_bar().encode(
@@ -106,8 +107,8 @@ st.caption(t("pipe.funnel_hint"))
 
 # conversion and days in stage
 conv_col, days_col = st.columns(2)
-deals = pipeline.load_deals(page.db, ids, line)
-conversion = pd.DataFrame(pipeline.conversion_rates(deals, opp.list_stages(page.db)))
+deals = analytics.load_deals(page.db, ids, line)
+conversion = pd.DataFrame(analytics.conversion_rates(deals, stage_model.list_stages(page.db)))
 conversion["stage_name"] = conversion["stage"].map(STAGE_NAMES)
 with conv_col:
     st.subheader(t("pipe.conversion"))
@@ -118,7 +119,7 @@ with conv_col:
                  alt.Tooltip("reached:Q", title=t("pipe.reached")),
                  alt.Tooltip("advanced:Q", title=t("pipe.advanced"))]), width="stretch")
     st.caption(t("pipe.conversion_hint"))
-days = pd.DataFrame(pipeline.days_in_stage(page.db, ids, line))
+days = pd.DataFrame(analytics.days_in_stage(page.db, ids, line))
 days["stage_name"] = days["stage"].map(STAGE_NAMES)
 with days_col:
     st.subheader(t("pipe.days"))
@@ -132,7 +133,7 @@ with days_col:
 
 # aging and stale deals
 st.subheader(t("pipe.aging"))
-aging = pipeline.aging(page.db, ids, line, today=date.today())
+aging = analytics.aging(page.db, ids, line, today=date.today())
 flagged = [r for r in aging if r["stale"] or r["overdue"]]
 if not aging:
     st.info(t("pipe.no_open"))
@@ -152,7 +153,7 @@ st.subheader(t("pipe.forecasts"))
 period = st.columns(2)
 start = period[0].date_input(t("pipe.close_from"), value=None, key="pipe.from")
 end = period[1].date_input(t("pipe.close_to"), value=None, key="pipe.to")
-both = pipeline.forecasts(page.db, ids, line, start, end)
+both = analytics.forecasts(page.db, ids, line, start, end)
 f1, f2, f3 = st.columns(3)
 f1.metric(t("pipe.unweighted"), f"{both['weighted'].amount:,.0f}", help=t("pipe.deals_n", n=both["weighted"].count))
 f2.metric(t("pipe.fc_weighted"), f"{both['weighted'].expected:,.0f}", help=t("pipe.fc_weighted_help"))
@@ -163,7 +164,7 @@ if bases:
 
 # backtest
 st.subheader(t("pipe.backtest"))
-tested = pipeline.run_backtest(page.db, ids, line, horizon_days=int(horizon))
+tested = analytics.run_backtest(page.db, ids, line, horizon_days=int(horizon))
 if tested["weighted"].deals == 0:
     st.info(t("pipe.backtest_empty"))
 else:
@@ -186,7 +187,7 @@ else:
 if scope == "account":
     st.subheader(t("pipe.coverage"))
     year = st.selectbox(t("pipe.year"), [date.today().year, date.today().year + 1], key="pipe.year")
-    coverage = plan_coverage.pipeline_coverage(page.db, page.user, page.account_id, year)
+    coverage = pipeline_coverage.pipeline_coverage(page.db, page.user, page.account_id, year)
     if not coverage:
         st.info(t("pipe.coverage_empty"))
     else:

@@ -8,21 +8,14 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from kamcore import audit, baselines, clock, goals, permissions, product_lines, scorecard, share_plans, strategy
-from kamcore.goals import METRICS, QUADRANTS
+from kamcore import audit, clock, permissions, product_lines
 from kamcore.i18n import choice_label
+from kamcore.plan import baselines, goals, pipeline_coverage, scorecard, share_plans, strategy
+from kamcore.plan.goals import METRICS, QUADRANTS
+from kamcore.portfolio import positioning
 from kamui import context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.plan_view import heatmap, labeller, mapper, scorecard_chart
-
-try:  # the pipeline-coverage section appears once the opportunities capability exists
-    from kamcore import plan_coverage
-except ImportError:  # pragma: no cover - depends on which features are installed
-    plan_coverage = None  # type: ignore[assignment]
-try:  # the competitive posture is owned by the portfolio feature; shown read-only when present
-    from kamcore import positioning
-except ImportError:  # pragma: no cover
-    positioning = None  # type: ignore[assignment]
 
 page = context.page()
 st.title(page.t("plan.title"))
@@ -166,11 +159,9 @@ def goals_section() -> None:
 
 def coverage_section() -> None:
     """Goal versus open pipeline per product line, once deals are recorded against product lines."""
-    if plan_coverage is None:
-        return
     st.subheader(page.t("plan.coverage"))
     st.caption(page.t("plan.coverage_hint"))
-    rows = plan_coverage.pipeline_coverage(db, user, aid, year, quarter)
+    rows = pipeline_coverage.pipeline_coverage(db, user, aid, year, quarter)
     if not rows:
         st.info(page.t("plan.coverage_empty"))
         return
@@ -257,12 +248,11 @@ def whitespace_section() -> None:
 
 def strategy_section() -> None:
     """Posture (read-only), the three purchase factors, the technical position and barrier actions."""
-    if positioning is not None:
-        position = positioning.get_position(db, user, aid)
-        if position and position.get("chosen_posture"):
-            st.subheader(page.t("plan.posture"))
-            st.markdown(f"**{choice_label('posture', position['chosen_posture'], page.lang)}**"
-                        + (f" — {position['rationale']}" if position.get("rationale") else ""))
+    position = positioning.get_position(db, user, aid)
+    if position and position.get("chosen_posture"):
+        st.subheader(page.t("plan.posture"))
+        st.markdown(f"**{choice_label('posture', position['chosen_posture'], page.lang)}**"
+                    + (f" — {position['rationale']}" if position.get("rationale") else ""))
     st.subheader(page.t("plan.factors"))
     st.caption(page.t("plan.factors_hint"))
     assessed = {f["factor"]: f for f in strategy.list_factors(db, user, aid)}

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from kamcore import playbook
 from kamcore.i18n import choice_label
+from kamcore.learning import playbook
 from kamui import context
 
 PAGE_SIZE = 20

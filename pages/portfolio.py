@@ -5,8 +5,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import fake_accounts, financials, pareto, permissions, portfolio, positioning, tiering
+from kamcore import permissions
 from kamcore.i18n import choice_label
+from kamcore.portfolio import fake_key_accounts, financials, overview, pareto, positioning, tiering
 from kamui import context
 from kamui.editing import VersionedForm
 from kamui.portfolio_view import contributions_frame, flag_text
@@ -16,7 +17,7 @@ st.title(page.t("portfolio.title"))
 st.caption(page.t("portfolio.caption", unit=financials.UNIT))
 
 years = financials.years(page.db)
-rows = portfolio.overview(page.db, page.user)
+rows = overview.overview(page.db, page.user)
 if not rows:
     st.info(page.t("portfolio.empty_accounts"))
     st.stop()
@@ -24,7 +25,7 @@ if not years:
     st.info(page.t("portfolio.empty_financials"))
 year = st.columns(4)[0].selectbox(page.t("field.year"), years, key="portfolio.year") if years else None
 if year is not None and year != years[0]:
-    rows = portfolio.overview(page.db, page.user, year)
+    rows = overview.overview(page.db, page.user, year)
 active = tiering.active_criteria(page.db)
 if active is None:
     st.info(page.t("portfolio.no_criteria"))
@@ -62,7 +63,7 @@ with tab_table:
         page.t("field.priority"): r["priority"],
         page.t("field.chosen_posture"): label("posture", r["chosen_posture"]),
         page.t("portfolio.flags"): ", ".join(label("flag", f) for f in r["flags"]),
-        **{page.t(f"portfolio.col.{k}"): r[k] for k in r if k.startswith("ext_")},
+        **{page.t(f"portfolio.col.{k}"): r[k] for k in overview.FEATURE_COLUMNS if k in r},
     } for r in shown])
     # columns nobody has data for are dropped rather than shown empty
     frame = frame.dropna(axis="columns", how="all") if not frame.empty else frame
@@ -141,7 +142,7 @@ with tab_grid:
         } for r in grid_rows]), hide_index=True, width="stretch")
 
 with tab_flags:
-    flags = fake_accounts.flags_by_account(page.db, page.user)
+    flags = fake_key_accounts.flags_by_account(page.db, page.user)
     names = {r["account_id"]: r["name"] for r in rows}
     raised = {a: f for a, f in flags.items() if f}
     if not raised:

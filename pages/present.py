@@ -1,14 +1,15 @@
 """Presentation mode: the huddle on the shared screen, one section per screen, readable across the room.
 
 Every laptop that opens the same link (/present?huddle=N) follows the shared
-screen: the position lives in SQLite (kamcore.presentation) and a small
+screen: the position lives in SQLite (kamcore.huddle.shared_screen) and a small
 fragment polls its version every few seconds.
 """
 
 import streamlit as st
 
-from kamcore import accounts, agenda, changes_feed, clock, huddles, presentation
+from kamcore import accounts, clock
 from kamcore.errors import KamError
+from kamcore.huddle import agenda, huddles, shared_screen, what_changed
 from kamcore.i18n import choice_label
 from kamui import context
 from kamui.editing import attempt, show_error
@@ -55,8 +56,8 @@ hid = huddle["id"]
 st.query_params["huddle"] = str(hid)
 st.markdown(STYLE, unsafe_allow_html=True)
 
-order = presentation.steps(huddle)
-shared = presentation.current(page.db, page.user, hid)
+order = shared_screen.steps(huddle)
+shared = shared_screen.current(page.db, page.user, hid)
 follow = st.session_state.get("present.follow", True)
 if follow:
     account_id, section = shared["account_id"], shared["section"]
@@ -76,7 +77,7 @@ def short(text: str, limit: int = 95) -> str:
 def lines_for(account: int, name: str) -> list[str]:
     """The bullet lines of one screen."""
     if name == "changes":
-        items = changes_feed.feed(page.db, page.user, [account], huddle["since"], page.lang, clock.today())
+        items = what_changed.feed(page.db, page.user, [account], huddle["since"], page.lang, clock.today())
         return [f"{':orange[▲] ' if item.highlight else ''}" + (short(item.lines[-1].text) if item.created else
                 f"**{short(item.title, 40)}** — {short(item.lines[-1].text, 60)}") for item in items if item.lines]
     if name in ("late", "risks"):
@@ -109,7 +110,7 @@ prev, nxt, toggle = st.columns([1, 1, 2])
 def move(delta: int) -> None:
     """Step the shared screen (or only this laptop when not following)."""
     if st.session_state.get("present.follow", True):
-        attempt(lambda: presentation.step(page.db, page.user, hid, delta))
+        attempt(lambda: shared_screen.step(page.db, page.user, hid, delta))
     else:
         st.session_state["present.local"] = max(0, min(len(order) - 1, position + delta))
 
@@ -122,7 +123,7 @@ toggle.toggle(page.t("present.follow"), value=True, key="present.follow")
 @st.fragment(run_every=POLL_SECONDS)
 def follow_the_presenter(seen: int) -> None:
     """Re-render the whole page when someone moves the shared screen."""
-    if st.session_state.get("present.follow", True) and presentation.version(page.db, hid) != seen:
+    if st.session_state.get("present.follow", True) and shared_screen.version(page.db, hid) != seen:
         st.rerun(scope="app")
 
 

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import accounts, clock, permissions
-from kamcore import relationships as rel
-from kamcore import stakeholders as sh
+from kamcore.decision_chain import stakeholders as sh
 from kamcore.i18n import choice_label
+from kamcore.relationships import pdca, visits
 from kamui import context
 from kamui.editing import attempt, flash
 
@@ -26,7 +26,7 @@ def label(kind: str):
 
 def review_section(account_id: int) -> None:
     """The routine review: plan vs done, overdue, the score it moved."""
-    summary = rel.review(page.db, page.user, account_id)
+    summary = pdca.review(page.db, page.user, account_id)
     cols = st.columns(5)
     cols[0].metric(t("rel.planned"), summary["planned"])
     cols[1].metric(t("rel.done"), summary["done"], help=t("rel.on_time", count=summary["done_on_time"]))
@@ -42,7 +42,7 @@ def review_section(account_id: int) -> None:
 def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: dict[int | None, str]) -> None:
     """Actions list, a new action, and the check of an open one."""
     review_section(account_id)
-    actions = rel.list_actions(page.db, page.user, account_id)
+    actions = pdca.list_actions(page.db, page.user, account_id)
     if actions:
         st.dataframe(pd.DataFrame([{
             t("field.due_date"): a["due_date"], t("field.stakeholder_id"): a["stakeholder_name"],
@@ -58,18 +58,18 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
     with left.form("action.new"):
         st.markdown(f"**{t('rel.new_action')}**")
         who = st.selectbox(t("field.stakeholder_id"), list(people), key="action.who", format_func=people.get)
-        kind = st.selectbox(t("field.action_kind"), rel.ACTION_KINDS, key="action.kind", format_func=label("action_kind"))
+        kind = st.selectbox(t("field.action_kind"), pdca.ACTION_KINDS, key="action.kind", format_func=label("action_kind"))
         plan = st.text_area(t("field.plan"), key="action.plan", height=70)
         owner = st.selectbox(t("sh.our_owner"), list(owners), key="action.owner", format_func=owners.get)
         due = st.date_input(t("field.due_date"), key="action.due", value=clock.today() + timedelta(days=14))
         if st.form_submit_button(t("rel.add_action"), type="primary"):
-            ok, result = attempt(lambda: rel.create_action(page.db, page.user, account_id, {
+            ok, result = attempt(lambda: pdca.create_action(page.db, page.user, account_id, {
                 "stakeholder_id": who, "kind": kind, "plan": plan, "owner_id": owner, "due_date": due}))
             if ok:
                 flash(" ".join([t("rel.action_added"), *(t(w) for w in result[1])]),
                       "warning" if result[1] else "success")
                 st.rerun()
-    open_actions = {a["id"]: a for a in actions if a["status"] in rel.OPEN_STATUSES}
+    open_actions = {a["id"]: a for a in actions if a["status"] in pdca.OPEN_STATUSES}
     with right.form("action.check"):
         st.markdown(f"**{t('rel.check_action')}**")
         if not open_actions:
@@ -84,10 +84,10 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
         if st.form_submit_button(t("rel.record_check"), disabled=not open_actions) and chosen is not None:
             row = open_actions[chosen]
             if cancel:
-                write = lambda: rel.update_action(page.db, page.user, chosen, row["version"],  # noqa: E731
+                write = lambda: pdca.update_action(page.db, page.user, chosen, row["version"],  # noqa: E731
                                                   {"status": "cancelled", "check_result": result})
             else:
-                write = lambda: rel.check_action(page.db, page.user, chosen, row["version"], result,  # noqa: E731
+                write = lambda: pdca.check_action(page.db, page.user, chosen, row["version"], result,  # noqa: E731
                                                  change or None, apply)
             ok, _ = attempt(write)
             if ok:
@@ -97,28 +97,28 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
 
 def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: dict[int | None, str]) -> None:
     """Visit list, a 6W2H plan, and recording an outcome."""
-    visits = rel.list_visits(page.db, page.user, account_id)
-    if visits:
+    visit_rows = visits.list_visits(page.db, page.user, account_id)
+    if visit_rows:
         st.dataframe(pd.DataFrame([{
             t("field.planned_on"): v["planned_on"], t("field.stakeholder_id"): v["stakeholder_name"] or "—",
             t("field.purpose"): choice_label("purpose", v["purpose"], page.lang), t("field.goal"): v["goal"],
             t("field.status"): choice_label("visit_status", v["status"], page.lang), t("field.outcome"): v["outcome"],
             t("field.next_step"): v["next_step"],
             t("field.revisit_days"): choice_label("revisit", v["revisit_days"], page.lang) if v["revisit_days"] else "",
-        } for v in visits]), hide_index=True, width="stretch")
+        } for v in visit_rows]), hide_index=True, width="stretch")
     else:
         st.info(t("rel.no_visits"))
     if not editable:
         return
-    spins = rel.spin_plan_choices(page.db, page.user, account_id)
+    spins = visits.spin_plan_choices(page.db, page.user, account_id)
     spin_names = {None: "—"} | {s["id"]: s["label"] for s in spins}
     choices = {None: "—"} | people
-    with st.expander(t("rel.plan_visit"), expanded=not visits), st.form("visit.new"):
+    with st.expander(t("rel.plan_visit"), expanded=not visit_rows), st.form("visit.new"):
         a, b, c = st.columns(3)
         values = {
             "stakeholder_id": a.selectbox(t("field.stakeholder_id"), list(choices), key="visit.who",
                                           format_func=choices.get),
-            "purpose": b.selectbox(t("field.purpose"), rel.PURPOSES, key="visit.purpose", format_func=label("purpose")),
+            "purpose": b.selectbox(t("field.purpose"), pdca.PURPOSES, key="visit.purpose", format_func=label("purpose")),
             "planned_on": c.date_input(t("field.planned_on"), key="visit.when", value=clock.today() + timedelta(days=7)),
             "owner_id": a.selectbox(t("sh.our_owner"), list(owners), key="visit.owner", format_func=owners.get),
             "place": b.text_input(t("field.place"), key="visit.place"),
@@ -130,11 +130,11 @@ def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: 
                                       "budget", "resources")):
             values[name] = (left if index % 2 == 0 else right).text_input(t(f"field.{name}"), key=f"visit.{name}")
         if st.form_submit_button(t("rel.add_visit"), type="primary"):
-            ok, _ = attempt(lambda: rel.plan_visit(page.db, page.user, account_id, values))
+            ok, _ = attempt(lambda: visits.plan_visit(page.db, page.user, account_id, values))
             if ok:
                 flash(t("rel.visit_added"))
                 st.rerun()
-    planned = {v["id"]: v for v in visits if v["status"] == "planned"}
+    planned = {v["id"]: v for v in visit_rows if v["status"] == "planned"}
     if planned:
         with st.form("visit.outcome"):
             st.markdown(f"**{t('rel.record_outcome')}**")
@@ -143,10 +143,10 @@ def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: 
                                   f"{planned[i]['stakeholder_name'] or '—'} · {planned[i]['goal']}")
             outcome = st.text_area(t("field.outcome"), key="outcome.text", height=70)
             next_step = st.text_input(t("field.next_step"), key="outcome.next")
-            revisit = st.selectbox(t("field.revisit_days"), [None, *rel.REVISIT_CLASSES], key="outcome.revisit",
+            revisit = st.selectbox(t("field.revisit_days"), [None, *pdca.REVISIT_CLASSES], key="outcome.revisit",
                                    format_func=label("revisit"))
             if st.form_submit_button(t("rel.save_outcome"), type="primary"):
-                ok, _ = attempt(lambda: rel.record_outcome(page.db, page.user, chosen, planned[chosen]["version"],
+                ok, _ = attempt(lambda: visits.record_outcome(page.db, page.user, chosen, planned[chosen]["version"],
                                                            outcome=outcome, next_step=next_step, revisit_days=revisit))
                 if ok:
                     flash(t("rel.outcome_saved"))
@@ -157,7 +157,7 @@ def due_tab(account_id: int) -> None:
     """Who is due a revisit (this account, or every account I can see)."""
     everywhere = st.toggle(t("rel.all_accounts"), key="due.all")
     ids = permissions.readable_account_ids(page.db, page.user) if everywhere else [account_id]
-    due = rel.revisit_due(page.db, page.user, ids)
+    due = visits.revisit_due(page.db, page.user, ids)
     if not due:
         st.info(t("rel.nothing_due"))
         return

@@ -5,11 +5,13 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from kamcore import opportunities, permissions, playbook, retrospectives, rules
+from kamcore import permissions
 from kamcore.accounts import parse_account_id
 from kamcore.i18n import choice_label
-from kamcore.retrospectives import ACTION_STATUSES, DIMENSIONS, HORIZONS, POLARITIES, WHY_LINKS
-from kamcore.rules import SEVERITIES
+from kamcore.learning import playbook, retrospectives, rules
+from kamcore.learning.retrospectives import ACTION_STATUSES, DIMENSIONS, HORIZONS, POLARITIES, WHY_LINKS
+from kamcore.learning.rules import SEVERITIES
+from kamcore.pipeline import stage_model
 from kamui import context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.rules_view import condition_builder, severity_label
@@ -178,7 +180,7 @@ def lessons(retro: dict, rows: list[dict]) -> None:
             a, b = st.columns(2)
             dimension = a.selectbox(page.t("field.dimension"), DIMENSIONS, key="retro.lesson.dimension",
                                     format_func=lambda d: label("dimension", d))
-            stages = {s["key"]: opportunities.stage_name(s, page.lang) for s in opportunities.list_stages(page.db)}
+            stages = {s["key"]: stage_model.stage_name(s, page.lang) for s in stage_model.list_stages(page.db)}
             stage = b.selectbox(page.t("field.stage"), ["", *stages], key="retro.lesson.stage",
                                 format_func=lambda k: stages.get(k, "—"))
             if st.form_submit_button(page.t("retro.add_lesson")):

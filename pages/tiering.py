@@ -4,9 +4,9 @@ activating it with the names of those who agreed, and the history of versions (D
 import pandas as pd
 import streamlit as st
 
-from kamcore import tiering
 from kamcore.i18n import choice_label
-from kamcore.tiering import INDICATORS
+from kamcore.portfolio import tiering
+from kamcore.portfolio.tiering import INDICATORS
 from kamui import context
 from kamui.editing import attempt, flash
 

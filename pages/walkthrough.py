@@ -8,8 +8,9 @@ from html import escape as esc
 
 import streamlit as st
 
-from kamcore import accounts, financials, permissions, portfolio
+from kamcore import accounts, permissions
 from kamcore.i18n import choice_label
+from kamcore.portfolio import financials, overview
 from kamui import context
 from kamui.portfolio_view import (
     closing_text,
@@ -47,10 +48,10 @@ if not readable:
     st.info(page.t("walk.empty"))
     st.stop()
 names = {a["id"]: a["name"] for a in accounts.list_accounts(page.db, page.user)}
-default_order = portfolio.walk_order(page.db, page.user)
-order = portfolio.parse_order(st.query_params.get("order"), readable)
+default_order = overview.walk_order(page.db, page.user)
+order = overview.parse_order(st.query_params.get("order"), readable)
 if not order:
-    order = portfolio.key_accounts_first(page.db, default_order)
+    order = overview.key_accounts_first(page.db, default_order)
 
 
 def go(account_id: int) -> None:
@@ -80,7 +81,7 @@ nav[1].markdown(f"<div style='text-align:center;font-size:1.2rem'>{page.t('walk.
 nav[2].button(page.t("walk.next"), key="walk.next", disabled=position == len(order) - 1, width="stretch",
               on_click=go, args=(order[min(len(order) - 1, position + 1)],))
 
-card = portfolio.account_card(page.db, page.user, current)
+card = overview.account_card(page.db, page.user, current)
 tier = card["tier"]
 pos = card["position"] or {}
 badge = (f"{choice_label('tier', tier['tier'], page.lang)} · "

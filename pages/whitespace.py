@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from kamcore import share_plans
+from kamcore.plan import share_plans
 from kamui import context
 from kamui.plan_view import heatmap
 

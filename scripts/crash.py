@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kamcore import accounts, records, replay, store, team, users  # noqa: E402
+from kamcore import accounts, records, store, team, users  # noqa: E402
+from kamcore.data import replay  # noqa: E402
 from kamcore.errors import KamError  # noqa: E402
 from kamcore.permissions import EDITING_ROLES  # noqa: E402
 
@@ -88,7 +89,7 @@ def writer(db_path: str, seed: int) -> None:
                 row = team.hand_over_first_responsibility(db, admin, account_id, member_id, version)
                 out.write(f"ack update team_member {member_id} {row['version']} first_responsible true\n")
             else:
-                from kamcore import opportunities
+                from kamcore.pipeline import opportunities
 
                 row = opportunities.create_opportunity(db, admin, {
                     "account_id": account_id, "product_line_id": line_id, "name": f"Crash deal {number}",

@@ -13,7 +13,7 @@ it remembered from earlier (often stale). Afterwards it checks:
 - no two acknowledged writes produced the same version of a row (no lost update),
   and every version a row gained belongs to an acknowledged write;
 - every refused write was a ConflictError and its base version really was stale;
-- the audit log replays to the final state (kamcore.replay), each account keeps one
+- the audit log replays to the final state (kamcore.data.replay), each account keeps one
   first-responsible person, and PRAGMA integrity_check is ok.
 
 Prints writes per second and conflicts; exits 1 if any check fails.
@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kamcore import accounts, records, replay, store, team, users  # noqa: E402
+from kamcore import accounts, records, store, team, users  # noqa: E402
+from kamcore.data import replay  # noqa: E402
 from kamcore.errors import ConflictError, KamError  # noqa: E402
 from kamcore.permissions import EDITING_ROLES  # noqa: E402
 
@@ -169,14 +170,14 @@ def _write(db, actor, admin, target: Target, base: int, changes: dict[str, Any])
     if target.kind == "handover":
         return team.hand_over_first_responsibility(db, admin, target.account_id, target.row_id, base)
     if target.kind == "goal":
-        from kamcore import goals
+        from kamcore.plan import goals
 
         return goals.update_goal(db, actor, target.row_id, base, changes)
     if target.kind == "opportunity":
-        from kamcore import opportunities
+        from kamcore.pipeline import opportunities
 
         return opportunities.update_opportunity(db, actor, target.row_id, base, changes)
-    from kamcore import stakeholders
+    from kamcore.decision_chain import stakeholders
 
     return stakeholders.update_stakeholder(db, actor, target.row_id, base, changes)
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from kamcore import demo, store, users
@@ -15,6 +16,7 @@ from kamcore import demo, store, users
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DAY = date(2026, 11, 23)
 os.environ["KAM_DEBUG"] = "1"  # unexpected errors raise in AppTest instead of a friendly box
+users.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))  # production keeps the strong default
 
 
 @pytest.fixture

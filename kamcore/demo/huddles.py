@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kamcore import clock, comments, huddles, store, team
+from kamcore import clock, comments, store, team
 from kamcore.demo import DemoContext
+from kamcore.huddle import huddles
 
 ACCOUNTS = ("huaxin", "jiangnan", "longma", "nile", "pudong", "pearl")
 WEEKS = (21, 14, 7)  # days ago of each weekly huddle

@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from kamcore import clock
-from kamcore import opportunities as opp
 from kamcore.demo import DemoContext
 from kamcore.demo.core import ACCOUNTS
+from kamcore.pipeline import competitors, discovery
+from kamcore.pipeline import opportunities as opp
 
 STAGE_ORDER = ("lead", "qualify", "needs", "solution", "negotiation")
 # key: typical deal size (k), product lines in play
@@ -142,21 +143,21 @@ def _jiangnan(ctx: DemoContext) -> dict[str, Any]:
                         "man_need": True, "follow_up": "continue", "revisit_days": 20,
                         "next_step": "Executive sponsor meeting with the grid's deputy general manager"})
     with clock.at(ctx.moment(95, 11)):
-        implicit = opp.add_need(db, am, deal["id"], {
+        implicit = discovery.add_need(db, am, deal["id"], {
             "level": "implicit", "statement": "Field crews complain that meter faults are found only after billing"})
-        explicit = opp.add_need(db, am, deal["id"], {
+        explicit = discovery.add_need(db, am, deal["id"], {
             "level": "explicit", "statement": "Remote fault detection on every line within 24 hours",
             "parent_id": implicit["id"], "confirmed": True})
         for statement, weight in (("Reliability in humid substations", 35), ("Total cost over 8 years", 30),
                                   ("Delivery of 290,000 lines in 10 months", 20), ("Local service within 4 hours", 15)):
-            opp.add_need(db, am, deal["id"], {"level": "criterion", "statement": statement, "weight": weight,
+            discovery.add_need(db, am, deal["id"], {"level": "criterion", "statement": statement, "weight": weight,
                                               "parent_id": explicit["id"]})
-        opp.add_five_whys(db, am, deal["id"], {
+        discovery.add_five_whys(db, am, deal["id"], {
             "problem": "Phase-one crews still drive to meters", "why_1": "Alarms reach the billing system, not dispatch",
             "why_2": "Dispatch has no interface to the meter head-end", "why_3": "Phase one scoped metering only",
             "root_need": "One operable system from meter to dispatch, not three silos"})
     with clock.at(ctx.moment(30, 9)):
-        opp.add_spin_plan(db, am, deal["id"], {
+        discovery.add_spin_plan(db, am, deal["id"], {
             "visit_on": (ctx.today + timedelta(days=6)).isoformat(),
             "situation": "How many crews cover the eastern district today?",
             "problem": "How often is a fault found only after billing?\nWhat does a truck roll cost?\n"
@@ -164,18 +165,18 @@ def _jiangnan(ctx: DemoContext) -> dict[str, Any]:
             "implication": "What does a late fault cost in penalties?\nHow does it affect the reliability KPI?\n"
                            "What happens if phase two slips past the summer peak?",
             "need_payoff": "If dispatch saw every fault within an hour, what would that be worth to you?"})
-        us = opp.add_competitor(db, am, deal["id"], {
+        us = competitors.add_competitor(db, am, deal["id"], {
             "name": "Us", "is_us": True, "product": "Edge gateway + analytics",
             "strengths": "Phase-one reference, local delivery team", "weaknesses": "Higher unit price",
             "opportunities": "Dispatch integration nobody else offers", "threats": "Budget split across two years"})
-        rival = opp.add_competitor(db, am, deal["id"], {
+        rival = competitors.add_competitor(db, am, deal["id"], {
             "name": "Incumbent meter vendor", "product": "Meter head-end v5",
             "strengths": "Installed base, low price", "weaknesses": "No dispatch interface, slow service",
             "opportunities": "Bundle with meter replacement", "threats": "Relationship with the purchaser"})
         for aspect, ours, theirs in (("specification", 8, 6), ("function", 9, 5), ("technology", 8, 6),
                                      ("price", 5, 8), ("settlement_terms", 6, 7), ("looks", 6, 6)):
-            opp.set_comparison_item(db, am, us["id"], aspect, "", ours)
-            opp.set_comparison_item(db, am, rival["id"], aspect, "", theirs)
+            competitors.set_comparison_item(db, am, us["id"], aspect, "", ours)
+            competitors.set_comparison_item(db, am, rival["id"], aspect, "", theirs)
     return deal
 
 
@@ -196,9 +197,9 @@ def _stories(ctx: DemoContext) -> dict[str, dict[str, Any]]:
         extra={"competitors": "Incumbent BSS vendor", "man_money": True, "man_authority": True, "man_need": True})
     with clock.at(ctx.moment(245, 11)):
         am = ctx.users[TRIANGLES["harbour"][0]]
-        hidden = opp.add_need(ctx.db, am, harbour["id"], {
+        hidden = discovery.add_need(ctx.db, am, harbour["id"], {
             "level": "implicit", "statement": "Subscribers leave within weeks of porting being made free"})
-        opp.add_need(ctx.db, am, harbour["id"], {"level": "explicit", "parent_id": hidden["id"], "confirmed": True,
+        discovery.add_need(ctx.db, am, harbour["id"], {"level": "explicit", "parent_id": hidden["id"], "confirmed": True,
                                                  "statement": "Predict who will port out and act before they do"})
     made["harbour_portability"] = harbour
     made["huaxin_loss"] = _deal(
@@ -215,7 +216,7 @@ def _stories(ctx: DemoContext) -> dict[str, dict[str, Any]]:
         am = ctx.users[TRIANGLES["lingang"][0]]
         quoted = opp.update_opportunity(ctx.db, am, quoted["id"], quoted["version"],
                                         {"price_quoted_on": (ctx.today - timedelta(days=50)).isoformat()})
-        opp.add_need(ctx.db, am, quoted["id"], {"level": "explicit", "statement": "Cut unplanned furnace stops"})
+        discovery.add_need(ctx.db, am, quoted["id"], {"level": "explicit", "statement": "Cut unplanned furnace stops"})
     made["lingang_quoted_early"] = quoted
     made["nile_operable"] = _deal(
         ctx, "nile", "SVC", "Operable network — managed operations", 4_200,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kamcore import baselines, clock, goals, scorecard, share_plans, strategy
+from kamcore import clock
 from kamcore.demo import DemoContext
 from kamcore.demo.core import ACCOUNTS
+from kamcore.plan import baselines, goals, scorecard, share_plans, strategy
 
 # key: lifecycle stage, yearly revenue (k), product lines with (wallet k, current share %, targets +1/+2/+3 %)
 PLANS: dict[str, tuple[str, int, dict[str, tuple[int, float, tuple[float | None, ...]]]]] = {

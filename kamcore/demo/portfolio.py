@@ -5,9 +5,10 @@ repeated price cuts and a lengthening collection period)."""
 
 from __future__ import annotations
 
-from kamcore import clock, financials, positioning, tiering
+from kamcore import clock
 from kamcore.demo import DemoContext
 from kamcore.demo.core import ACCOUNTS
+from kamcore.portfolio import financials, positioning, tiering
 
 # key: revenue by year (oldest first, k CNY), gross margin %, deals by year, DSO by year, overdue % of
 # receivables, price cuts by year

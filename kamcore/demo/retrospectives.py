@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from kamcore import clock, playbook, retrospectives, rules
+from kamcore import clock
 from kamcore.demo import DemoContext
+from kamcore.learning import playbook, retrospectives, rules
 
 # key in ctx.extra["opportunities"], account, days after the close the review starts, writers (AM, SM, DM)
 CASES: dict[str, dict[str, Any]] = {

@@ -13,7 +13,7 @@ all accounts (demo accounts included, so a demo account carries an average load)
 Speed: writing a million audit rows through `records.create/update` one by one
 takes hours, so this generator writes rows directly with `executemany` in large
 transactions. It keeps the invariants `kamcore.records` keeps, and
-`kamcore.replay.compare` checks them afterwards:
+`kamcore.data.replay.compare` checks them afterwards:
 
 - every row's values pass the entity's pydantic model (`records.validate`);
 - a row created at version 1 gets one `create` audit row per non-empty field,
@@ -552,7 +552,7 @@ STANCES = ("coach", "supporter", "neutral", "neutral", "opponent", "blocker")
 
 def _stakeholders(gen: Generator) -> Iterator[dict[str, Any]]:
     try:
-        from kamcore.stakeholders import BUYING_ROLES
+        from kamcore.decision_chain.stakeholders import BUYING_ROLES
     except ImportError:
         BUYING_ROLES = ("decision_maker", "technical_evaluator", "purchaser", "user")  # noqa: N806
     for account_id in _spread(gen, gen.size.stakeholders):

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kamcore import clock, relationships, team
-from kamcore import stakeholders as sh
+from kamcore import clock, team
+from kamcore.decision_chain import stakeholders as sh
 from kamcore.demo import DemoContext
+from kamcore.relationships import pdca, visits
 
 SURNAMES = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu",
             "Hu", "Guo", "He", "Lin", "Luo", "Zheng", "Liang", "Xie", "Song", "Tang", "Han", "Feng", "Deng", "Cao")
@@ -260,13 +261,13 @@ def _actions(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> None:
     key_people = sorted(people, key=lambda p: (p["level"] != "decision", -abs(p["score"] - 1)))[:4]
     if key == "pudong":
         key_people = [people[0], people[3]]  # nobody plans anything for the MD: the flag shows it
-    kinds = list(relationships.ACTION_KINDS[:6])
+    kinds = list(pdca.ACTION_KINDS[:6])
     for number, person in enumerate(key_people):
         kind = kinds[(number + len(key)) % len(kinds)]
         planned_ago = rng.randint(40, 90)
         due_in = rng.choice((-25, -10, -3, 12, 30)) if number % 2 else rng.randint(-60, -20)
         with clock.at(ctx.moment(planned_ago, 9)):
-            action, _ = relationships.create_action(ctx.db, am, account_id, {
+            action, _ = pdca.create_action(ctx.db, am, account_id, {
                 "stakeholder_id": person["id"], "kind": kind, "owner_id": rng.choice(owners),
                 "plan": f"{kind.replace('_', ' ').capitalize()} with {person['name']}",
                 "due_date": (ctx.today.fromordinal(ctx.today.toordinal() + due_in)).isoformat()})
@@ -274,7 +275,7 @@ def _actions(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> None:
             fresh = sh.get_stakeholder(ctx.db, am, person["id"])
             change = 1 if fresh["score"] < 3 else 0
             with clock.at(ctx.moment(-due_in - rng.randint(0, 5), 17)):
-                relationships.check_action(ctx.db, am, action["id"], action["version"],
+                pdca.check_action(ctx.db, am, action["id"], action["version"],
                                            "Went well: agreed next step" if change else "Kept the relationship warm",
                                            change or None)
 
@@ -289,19 +290,19 @@ def _visits(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> None:
         days_ago = rng.randint(15, 90)
         day = ctx.today.fromordinal(ctx.today.toordinal() - days_ago)
         with clock.at(ctx.moment(days_ago + 7, 9)):
-            visit = relationships.plan_visit(ctx.db, am, account_id, {
+            visit = visits.plan_visit(ctx.db, am, account_id, {
                 "stakeholder_id": person["id"], "owner_id": rng.choice(owners),
-                "purpose": rng.choice(relationships.PURPOSES), "planned_on": day.isoformat(),
+                "purpose": rng.choice(pdca.PURPOSES), "planned_on": day.isoformat(),
                 "place": "Customer HQ", "goal": f"Understand {person['name']}'s priorities for next year",
                 "why": "Keep the relationship moving", "approach": "Listen first; no price talk"})
         with clock.at(ctx.moment(days_ago, 18)):
-            relationships.record_outcome(ctx.db, am, visit["id"], visit["version"],
+            visits.record_outcome(ctx.db, am, visit["id"], visit["version"],
                                          outcome="Listened more than we talked; two new needs surfaced",
                                          next_step="Send the reference-site invitation",
-                                         revisit_days=rng.choice(relationships.REVISIT_CLASSES))
+                                         revisit_days=rng.choice(pdca.REVISIT_CLASSES))
     target = people[1] if key == "pudong" else rng.choice(people)
     with clock.at(ctx.moment(3, 9)):
-        relationships.plan_visit(ctx.db, am, account_id, {
+        visits.plan_visit(ctx.db, am, account_id, {
             "stakeholder_id": target["id"], "owner_id": owners[0], "purpose": "rapport",
             "planned_on": ctx.today.fromordinal(ctx.today.toordinal() + rng.randint(3, 20)).isoformat(),
             "goal": f"First proper meeting with {target['name']}", "stage_goal": "Agree a technical exchange",

@@ -1,6 +1,8 @@
 """Texts of the shell, sign-in, accounts, team, history, admin, errors and reasons."""
 
 TEXTS = {
+    "page.pick_account": ("Pick an account in the sidebar to see this page.", "请先在侧边栏选择一个客户。"),
+    "page.pick": ("Show", "显示"),
     # app shell
     "app.title": ("KAM War Room", "大客户作战室"),
     "app.tagline": ("The key-account team's shared war room", "大客户铁三角的共享作战室"),

@@ -48,7 +48,7 @@ def test_running_a_huddle_records_a_decision(app, new_page):
 
 def test_decision_map_shows_a_hostile_name_as_text_and_runs_nothing(app, new_page):
     _needs("pages/decision_chain.py")
-    from kamcore import stakeholders
+    from kamcore.decision_chain import stakeholders
 
     url, db_path = app
     account_id = _huaxin(db_path)

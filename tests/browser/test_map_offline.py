@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kamcore import relationship_map as rm
-from kamcore import stakeholders as sh
-from tests.stakeholder_world import make_world
+from kamcore.decision_chain import relationship_map as rm
+from kamcore.decision_chain import stakeholders as sh
+from tests.decision_chain.stakeholder_world import make_world
 
 IMG_PAYLOAD = "<img src=x onerror=\"window.__pwned='img';alert(1)\">"
 HREF_PAYLOAD = "Deputy <a href=\"javascript:alert(2)\">href</a><script>window.__pwned='script'</script>"

@@ -1,0 +1,287 @@
+"""The huddle agenda: what is late, what is due, what is flagged, what is closing, what is behind.
+
+Each source is one provider function `(db, account_ids, today) -> list[AgendaItem]`
+registered in `PROVIDERS`. A provider whose table does not exist (a feature not
+installed) contributes nothing, so the agenda works on any schema level.
+Every item names its source record (`source`, e.g. "relationship_action:12"),
+so the huddle can turn it into a decision or an action that points back to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlite_utils import Database
+
+from kamcore import clock, permissions, store
+from kamcore.huddle.what_changed import link_for
+from kamcore.i18n import has, t
+from kamcore.learning import rules
+from kamcore.users import SYSTEM, User
+
+DUE_SOON_DAYS = 7
+CLOSING_SOON_DAYS = 30
+BEHIND_MARGIN = 0.15  # a goal is behind when attainment trails the elapsed share of its period by this much
+SECTIONS = ("overdue", "due", "flags", "closing", "behind")
+
+
+@dataclass
+class AgendaItem:
+    """One thing the huddle should talk about."""
+
+    section: str  # overdue | due | flags | closing | behind
+    source: str  # "<entity>:<id>" of the record it is about
+    account_id: int
+    account_name: str
+    kind: str  # an i18n key naming what kind of thing this is (e.g. "entity.visit")
+    title: str
+    due: str | None = None
+    owner_id: int | None = None
+    owner_name: str = ""
+    detail: str = ""
+    severity: str = "warning"
+    link: str = ""
+    title_key: str = ""  # an i18n key naming the item when it has no title of its own (a goal's metric)
+    lesson: str = ""  # a health flag's lesson: why the rule exists
+    lesson_key: str = ""  # its i18n key for built-in rules
+
+    def display_title(self, lang: str = "en") -> str:
+        """The title in the reader's language."""
+        return t(self.title_key, lang) if self.title_key and has(self.title_key) else self.title
+
+    def display_lesson(self, lang: str = "en") -> str:
+        """A flag's lesson in the reader's language ("" for other items)."""
+        return t(self.lesson_key, lang) if self.lesson_key and has(self.lesson_key) else self.lesson
+
+
+Provider = Callable[[Database, list[int], date], list[AgendaItem]]
+PROVIDERS: list[tuple[str, Provider]] = []
+
+
+def provider(name: str) -> Callable[[Provider], Provider]:
+    """Register an agenda source under a name (its tables are checked when it runs)."""
+
+    def register(func: Provider) -> Provider:
+        PROVIDERS.append((name, func))
+        return func
+
+    return register
+
+
+def has_table(db: Database, table: str) -> bool:
+    """Is this table in the schema (has the feature that owns it been installed)?"""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone() is not None
+
+
+def _marks(ids: list[int]) -> str:
+    return ",".join("?" for _ in ids)
+
+
+def _dated_actions(db: Database, account_ids: list[int], today: date, *, table: str, entity: str, title_sql: str,
+                   due_col: str, open_sql: str, kind: str) -> list[AgendaItem]:
+    """Open dated actions of one kind that are overdue or due within a week."""
+    if not has_table(db, table) or not account_ids:
+        return []
+    horizon = (today + timedelta(days=DUE_SOON_DAYS)).isoformat()
+    found = store.rows(
+        db,
+        f"""SELECT x.id, x.account_id, acc.name AS account_name, {title_sql} AS title, x.{due_col} AS due,
+                   x.owner_id, coalesce(u.display_name, '') AS owner_name
+            FROM [{table}] x JOIN accounts acc ON acc.id = x.account_id LEFT JOIN users u ON u.id = x.owner_id
+            WHERE x.account_id IN ({_marks(account_ids)}) AND {open_sql} AND x.{due_col} <= ?
+            ORDER BY x.{due_col}, x.id""",
+        [*account_ids, horizon],
+    )
+    return [
+        AgendaItem(
+            "overdue" if row["due"] < today.isoformat() else "due", f"{entity}:{row['id']}", row["account_id"],
+            row["account_name"], kind, row["title"] or f"#{row['id']}", row["due"], row["owner_id"],
+            row["owner_name"], severity="critical" if row["due"] < today.isoformat() else "warning",
+            link=link_for(entity, row["account_id"]),
+        )
+        for row in found
+    ]
+
+
+@provider("huddle_actions")
+def huddle_actions(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Actions agreed in earlier huddles."""
+    return _dated_actions(db, account_ids, today, table="huddle_items", entity="huddle_item", title_sql="x.text",
+                          due_col="due_on", open_sql="x.kind = 'action' AND x.status = 'open'",
+                          kind="entity.huddle_item")
+
+
+@provider("relationship_actions")
+def relationship_actions(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Relationship-plan actions (D8 PDCA)."""
+    if not has_table(db, "stakeholders"):
+        return []
+    return _dated_actions(
+        db, account_ids, today, table="relationship_actions", entity="relationship_action",
+        title_sql="(SELECT s.name FROM stakeholders s WHERE s.id = x.stakeholder_id) || ': ' || "
+                  "CASE WHEN x.plan <> '' THEN x.plan ELSE x.kind END",
+        due_col="due_date", open_sql="x.status IN ('planned', 'in_progress')", kind="entity.relationship_action")
+
+
+@provider("visits")
+def visits(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Planned visits (D9) not yet done."""
+    return _dated_actions(
+        db, account_ids, today, table="visits", entity="visit",
+        title_sql="CASE WHEN x.goal <> '' THEN x.goal ELSE x.purpose END",
+        due_col="planned_on", open_sql="x.status = 'planned'", kind="entity.visit")
+
+
+@provider("improvement_actions")
+def improvement_actions(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Improvement actions from retrospectives (D10)."""
+    return _dated_actions(db, account_ids, today, table="improvement_actions", entity="improvement_action",
+                          title_sql="x.text", due_col="due_date", open_sql="x.status = 'open'",
+                          kind="entity.improvement_action")
+
+
+@provider("barrier_actions")
+def barrier_actions(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Barrier-building actions from the account plan (D2)."""
+    return _dated_actions(db, account_ids, today, table="barrier_actions", entity="barrier_action",
+                          title_sql="x.action", due_col="due_date", open_sql="x.status = 'open'",
+                          kind="entity.barrier_action")
+
+
+@provider("rule_flags")
+def rule_flags(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Live health flags raised by lesson rules (D10), the same the health page shows, unless acknowledged.
+
+    Evaluated through `kamcore.learning.rules` rather than read from the firing log, which is only as fresh as its last
+    sweep. `build` has already checked that the actor may read these accounts.
+    """
+    if not has_table(db, "rules") or not account_ids:
+        return []
+    flags = [f for account_id in account_ids for f in rules.flags_for_account(db, SYSTEM, account_id)
+             if f.acknowledged is None]
+    order = {severity: i for i, severity in enumerate(rules.SEVERITIES)}
+    flags.sort(key=lambda f: (order[f.severity], f.account_name, f.opportunity_id or 0, f.rule_id))
+    return [
+        AgendaItem("flags", _flag_source(f), f.account_id, f.account_name, "agenda.kind.flag", f.rule_name,
+                   detail=f.opportunity_name or "", severity=f.severity, link=link_for("flag", f.account_id),
+                   title_key=f"rule.{f.rule_code}.name" if f.rule_code else "", lesson=f.lesson,
+                   lesson_key=f"rule.{f.rule_code}.lesson" if f.rule_code else "")
+        for f in flags
+    ]
+
+
+def _flag_source(flag: rules.Flag) -> str:
+    """Names the flag: its rule and the deal (or account) it fires on, unique within an agenda."""
+    subject = f"opportunity:{flag.opportunity_id}" if flag.opportunity_id is not None else f"account:{flag.account_id}"
+    return f"rule:{flag.rule_id}@{subject}"
+
+
+@provider("account_status")
+def account_status(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Accounts the team itself marked at risk."""
+    if not account_ids:
+        return []
+    found = store.rows(db, f"SELECT id, name FROM accounts WHERE id IN ({_marks(account_ids)}) AND status = 'at_risk'",
+                       account_ids)
+    return [AgendaItem("flags", f"account:{row['id']}", row["id"], row["name"], "agenda.kind.at_risk", row["name"],
+                       severity="critical", link=link_for("account", row["id"])) for row in found]
+
+
+@provider("closing_deals")
+def closing_deals(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Open opportunities expected to close within a month, or whose close date has passed."""
+    if not has_table(db, "opportunities") or not account_ids:
+        return []
+    horizon = (today + timedelta(days=CLOSING_SOON_DAYS)).isoformat()
+    found = store.rows(
+        db,
+        f"""SELECT o.id, o.account_id, acc.name AS account_name, o.name AS title, o.expected_close AS due,
+                   o.owner_id, coalesce(u.display_name, '') AS owner_name, o.amount, o.currency, o.stage
+            FROM opportunities o JOIN accounts acc ON acc.id = o.account_id LEFT JOIN users u ON u.id = o.owner_id
+            WHERE o.account_id IN ({_marks(account_ids)}) AND o.status = 'open' AND o.expected_close IS NOT NULL
+              AND o.expected_close <= ?
+            ORDER BY o.expected_close, o.amount DESC""",
+        [*account_ids, horizon],
+    )
+    return [
+        AgendaItem("closing", f"opportunity:{row['id']}", row["account_id"], row["account_name"],
+                   "entity.opportunity", row["title"], row["due"], row["owner_id"], row["owner_name"],
+                   detail=f"{row['amount']:,.0f} {row['currency']} · {row['stage']}",
+                   severity="critical" if row["due"] < today.isoformat() else "warning",
+                   link=link_for("opportunity", row["account_id"]))
+        for row in found
+    ]
+
+
+def expected_share(year: int, quarter: int | None, today: date) -> float:
+    """How much of a goal's period has elapsed on `today`, 0..1 (a full year, or one quarter)."""
+    if quarter:
+        start = date(year, 3 * quarter - 2, 1)
+        end = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
+    else:
+        start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    if today <= start:
+        return 0.0
+    if today >= end:
+        return 1.0
+    return (today - start).days / (end - start).days
+
+
+@provider("goals_behind")
+def goals_behind(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Goals whose attainment trails the elapsed share of their period (D3)."""
+    if not has_table(db, "goals") or not account_ids:
+        return []
+    found = store.rows(
+        db,
+        f"""SELECT g.id, g.account_id, acc.name AS account_name,
+                   g.title, g.metric, g.year, g.quarter,
+                   g.target, g.actual, g.owner_id, coalesce(u.display_name, '') AS owner_name
+            FROM goals g JOIN accounts acc ON acc.id = g.account_id LEFT JOIN users u ON u.id = g.owner_id
+            WHERE g.account_id IN ({_marks(account_ids)}) AND g.year = ? AND g.target > 0
+            ORDER BY g.account_id, g.id""",
+        [*account_ids, today.year],
+    )
+    items = []
+    for row in found:
+        expected = expected_share(row["year"], row["quarter"], today)
+        attained = (row["actual"] or 0) / row["target"]
+        if expected - attained >= BEHIND_MARGIN:
+            items.append(AgendaItem(
+                "behind", f"goal:{row['id']}", row["account_id"], row["account_name"], "entity.goal",
+                row["title"] or row["metric"], title_key="" if row["title"] else f"metric.{row['metric']}",
+                owner_id=row["owner_id"], owner_name=row["owner_name"],
+                detail=f"{attained:.0%} / {expected:.0%}", severity="critical" if attained < expected / 2 else "warning",
+                link=link_for("goal", row["account_id"])))
+    return items
+
+
+def build(db: Database, actor: User, account_ids: list[int], today: date | None = None) -> dict[str, list[AgendaItem]]:
+    """The agenda for these accounts, by section, every provider asked once."""
+    for account_id in account_ids:
+        permissions.require_read(db, actor, account_id)
+    day = today or clock.today()
+    out: dict[str, list[AgendaItem]] = {section: [] for section in SECTIONS}
+    for _name, func in PROVIDERS:
+        for item in func(db, list(account_ids), day):
+            out[item.section].append(item)
+    for section in ("overdue", "due"):
+        out[section].sort(key=lambda i: (i.due or "", i.account_name))
+    return out
+
+
+def for_owner(db: Database, actor: User, owner_id: int, today: date | None = None) -> list[AgendaItem]:
+    """Every open dated action owned by one person across the accounts the actor can see (My work)."""
+    ids = permissions.readable_account_ids(db, actor)
+    day = today or clock.today()
+    items: list[AgendaItem] = []
+    far = day + timedelta(days=3650)  # "my work" lists everything open, not just this week
+    for name, func in PROVIDERS:
+        if name in ("huddle_actions", "relationship_actions", "visits", "improvement_actions", "barrier_actions"):
+            items += [i for i in func(db, ids, far - timedelta(days=DUE_SOON_DAYS)) if i.owner_id == owner_id]
+    for item in items:
+        item.section = "overdue" if (item.due or "") < day.isoformat() else "due"
+        item.severity = "critical" if item.section == "overdue" else "info"
+    return sorted(items, key=lambda i: (i.due or "", i.account_name))

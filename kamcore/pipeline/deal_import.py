@@ -1,0 +1,430 @@
+"""CSV / Excel import of opportunities from a CRM export, and export of the deal list.
+
+The import runs in two steps, so a user sees every problem before anything is written:
+
+1. `read_table(data, filename, encoding)` turns the uploaded bytes into text columns,
+   refusing an empty file, undecodable text or an unreadable workbook with one clear message;
+2. `plan_import(db, actor, frame, mapping)` maps CRM columns to our fields (and raw CRM
+   values such as "Engaging" or "GTXPro" to our stages and product lines), validates every
+   row and returns an `ImportPlan` with the per-row problems, warnings and what it would
+   create;
+3. `commit_import(db, actor, plan)` writes it all in one transaction — or nothing when
+   any row has a problem (`ValidationError` listing each row and field).
+
+Imported deals keep their CRM dates: `opened_on` and the stage history are dated from the
+file, so pipeline analytics work on imported history. Every row is audited like a
+hand-made one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlite_utils import Database
+
+from kamcore import accounts, clock, permissions, product_lines, records, store
+from kamcore.errors import FieldProblem, ValidationError
+from kamcore.pipeline.opportunities import OPPORTUNITY, next_number
+from kamcore.pipeline.stage_model import CLOSED, list_stages
+from kamcore.users import User
+
+# our fields that can be mapped from a column; the first three are required
+IMPORT_FIELDS = ("account", "product_line", "stage", "external_id", "name", "amount", "currency", "opened_on",
+                 "expected_close", "closed_on", "close_reason", "probability", "owner", "next_step", "competitors",
+                 "status")
+REQUIRED_FIELDS = ("account", "product_line", "stage")
+EXPORT_COLUMNS = ("number", "external_id", "account_name", "name", "product_line_code", "kind", "stage", "status",
+                  "amount", "currency", "win_probability", "weighted_amount", "opened_on", "expected_close",
+                  "closed_on", "close_reason", "owner_name", "next_step", "competitors")
+ENCODINGS = ("utf-8", "gb18030", "big5", "latin-1")
+MAX_ROWS = 50_000
+FIRST_DATA_ROW = 2  # row 1 is the header, as a spreadsheet numbers it
+
+
+@dataclass
+class ImportMapping:
+    """How a CRM export maps onto our fields.
+
+    columns: our field -> the file's column name (unmapped fields take defaults).
+    values: our field -> {raw CRM value -> our value}, e.g. {"stage": {"Engaging": "qualify",
+      "Won": "won"}, "product_line": {"GTXPro": "GTX Pro"}}. A stage value may be a stage key
+      or a close status (won / lost / no_decision). Unmapped raw values are matched as they are
+      (stage key or name; product line code or name; account name), case-insensitively.
+    default_account: the account for rows whose account cell is empty (None: such rows are errors).
+    create_accounts / create_product_lines: create what the file names and we lack (admins only).
+    closed_from_stage: the stage a closed deal is recorded as having closed from.
+    default_opened_on: the opened date when the file has none (default: today).
+    default_close_reason: the reason recorded for closed deals without one.
+    """
+
+    columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    default_account: str | None = None
+    create_accounts: bool = False
+    create_product_lines: bool = False
+    closed_from_stage: str | None = None
+    default_opened_on: str | None = None
+    default_close_reason: str = "Imported from CRM"
+    default_currency: str | None = None
+
+
+@dataclass
+class ImportPlan:
+    """The validated rows of an import, its problems and warnings, and what it would create."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[FieldProblem] = field(default_factory=list)
+    warnings: list[FieldProblem] = field(default_factory=list)
+    new_accounts: list[str] = field(default_factory=list)
+    new_product_lines: dict[str, str] = field(default_factory=dict)  # code -> name
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problem_rows(self) -> int:
+        """How many file rows have at least one problem."""
+        return len({p.row for p in self.problems if p.row is not None})
+
+
+class ImportFileError(ValidationError):
+    """The file itself cannot be read (empty, wrong encoding, not a table)."""
+
+
+def _file_error(reason: str, **params: Any) -> ImportFileError:
+    return ImportFileError([FieldProblem("file", reason, params)])
+
+
+def read_table(data: bytes, filename: str = "upload.csv", encoding: str = "utf-8") -> pd.DataFrame:
+    """The uploaded file as a table of text cells (empty cells are ""), header row first."""
+    if not data or not data.strip():
+        raise _file_error("reason.file_empty")
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
+        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's file, not our bug
+            raise _file_error("reason.file_unreadable", detail=type(exc).__name__) from None
+    else:
+        try:
+            text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+        except UnicodeDecodeError as exc:
+            raise _file_error("reason.file_encoding", encoding=encoding, position=exc.start) from None
+        except LookupError:
+            raise _file_error("reason.file_encoding", encoding=encoding, position=0) from None
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as exc:
+            raise _file_error("reason.file_unreadable", detail=str(exc)[:120]) from None
+    frame = frame.fillna("")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise _file_error("reason.file_no_rows")
+    if len(frame) > MAX_ROWS:
+        raise _file_error("reason.file_too_long", max=MAX_ROWS)
+    duplicated = [c for c in frame.columns if list(frame.columns).count(c) > 1]
+    if duplicated:
+        raise _file_error("reason.file_duplicate_column", column=duplicated[0])
+    return frame
+
+
+def guess_mapping(columns: list[str]) -> dict[str, str]:
+    """A first guess at the column mapping: exact or close names (e.g. our own export, or 'deal_stage')."""
+    synonyms = {
+        "account": ("account", "account_name", "customer", "客户"),
+        "product_line": ("product_line", "product_line_code", "product", "产品线"),
+        "stage": ("stage", "deal_stage", "阶段"),
+        "external_id": ("external_id", "opportunity_id", "id", "deal_id"),
+        "name": ("name", "opportunity_name", "deal_name"),
+        "amount": ("amount", "close_value", "value", "金额"),
+        "currency": ("currency",),
+        "opened_on": ("opened_on", "engage_date", "created", "created_date"),
+        "expected_close": ("expected_close", "expected_close_date"),
+        "closed_on": ("closed_on", "close_date"),
+        "close_reason": ("close_reason",),
+        "probability": ("probability",),
+        "owner": ("owner", "owner_name", "sales_agent"),
+        "next_step": ("next_step",),
+        "competitors": ("competitors",),
+        "status": ("status",),
+    }
+    lowered = {c.lower().strip(): c for c in columns}
+    out = {}
+    for ours, names in synonyms.items():
+        for name in names:
+            if name in lowered:
+                out[ours] = lowered[name]
+                break
+    return out
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip()).casefold()
+
+
+def _code_for(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", name.strip()).strip("-").upper()[:20] or "LINE"
+
+
+def _parse_day(text: str) -> str | None:
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportMapping) -> ImportPlan:
+    """Map and validate every row; nothing is written. Problems carry the file row number."""
+    plan = ImportPlan()
+    missing = [f for f in REQUIRED_FIELDS if f not in mapping.columns and not (f == "account" and mapping.default_account)]
+    problems = [FieldProblem(f, "reason.column_not_mapped") for f in missing]
+    problems += [FieldProblem(ours, "reason.column_missing", {"column": col})
+                 for ours, col in mapping.columns.items() if col not in frame.columns]
+    problems += [FieldProblem(ours, "reason.not_importable") for ours in mapping.columns if ours not in IMPORT_FIELDS]
+    if problems:
+        raise ValidationError(problems)
+    if (mapping.create_accounts or mapping.create_product_lines) and not actor.is_admin:
+        raise ValidationError.single("record", "reason.import_create_admin_only")
+
+    stages = list_stages(db, active_only=True)
+    stage_by = {}
+    for s in stages:
+        for label in (s["key"], s["name_en"], s["name_zh"]):
+            stage_by[_norm(label)] = s
+    lead_stage = next((s["key"] for s in stages if s["is_lead"]), None)
+    opp_stages = [s for s in stages if not s["is_lead"]]
+    closed_from = mapping.closed_from_stage or (opp_stages[0]["key"] if opp_stages else lead_stage)
+    line_by = {}
+    for line in product_lines.list_product_lines(db):
+        line_by[_norm(line["code"])] = line["id"]
+        line_by[_norm(line["name"])] = line["id"]
+    account_rows = store.rows(db, "SELECT id, name, currency FROM accounts")
+    account_by = {_norm(a["name"]): a for a in account_rows}
+    editable = {a["id"] for a in account_rows if permissions.can_edit(db, actor, a["id"])}
+    user_by = {}
+    for uid, username, display in db.execute("SELECT id, username, display_name FROM users").fetchall():
+        user_by[_norm(username)] = uid
+        user_by[_norm(display)] = uid
+    existing_ids = {r[0] for r in db.execute("SELECT external_id FROM opportunities WHERE external_id IS NOT NULL")}
+    seen_ids: dict[str, int] = {}
+    today = mapping.default_opened_on or clock.today().isoformat()
+    unknown_owners: set[str] = set()
+    values_map = {f: {_norm(k): v for k, v in m.items()} for f, m in mapping.values.items()}
+
+    def cell(raw: dict[str, str], ours: str) -> str:
+        column = mapping.columns.get(ours)
+        text = (raw.get(column) or "").strip() if column else ""
+        mapped = values_map.get(ours, {}).get(_norm(text)) if text else None
+        return mapped if mapped is not None else text
+
+    records_list = frame.to_dict("records")
+    for index, raw in enumerate(records_list):
+        number = index + FIRST_DATA_ROW
+        row_problems: list[FieldProblem] = []
+
+        def bad(field_name: str, reason: str, number: int = number, row_problems=row_problems, **params: Any) -> None:
+            row_problems.append(FieldProblem(field_name, reason, params, row=number))
+
+        # account
+        account_name = cell(raw, "account") or (mapping.default_account or "")
+        account = account_by.get(_norm(account_name)) if account_name else None
+        if not account_name:
+            bad("account", "reason.missing")
+        elif account is None and not mapping.create_accounts:
+            bad("account", "reason.import_unknown_account", value=account_name)
+        elif account is None:
+            if account_name not in plan.new_accounts:
+                plan.new_accounts.append(account_name)
+        elif account["id"] not in editable:
+            bad("account", "reason.account_not_editable", value=account_name)
+        # product line
+        line_text = cell(raw, "product_line")
+        line_id = line_by.get(_norm(line_text)) if line_text else None
+        if not line_text:
+            bad("product_line", "reason.missing")
+        elif line_id is None:
+            if mapping.create_product_lines:
+                code = _code_for(line_text)
+                plan.new_product_lines.setdefault(code, line_text)
+            else:
+                bad("product_line", "reason.unknown_product_line", value=line_text)
+        # stage or status
+        stage_text = cell(raw, "stage")
+        status, stage = "open", None
+        if not stage_text:
+            bad("stage", "reason.missing")
+        elif _norm(stage_text) in {_norm(c) for c in CLOSED} | {"no decision"}:
+            status, stage = _norm(stage_text).replace(" ", "_"), closed_from
+        elif _norm(stage_text) in stage_by:
+            stage = stage_by[_norm(stage_text)]["key"]
+        else:
+            bad("stage", "reason.unknown_stage", value=stage_text)
+        status_text = _norm(cell(raw, "status")).replace(" ", "_")
+        if status_text in CLOSED:
+            status = status_text
+        elif status_text not in ("", "open"):
+            bad("status", "reason.unknown_status", value=cell(raw, "status"))
+        # external id
+        external = cell(raw, "external_id") or None
+        if external is not None:
+            if external in seen_ids:
+                bad("external_id", "reason.duplicate_in_file", value=external, other=seen_ids[external])
+            elif external in existing_ids:
+                bad("external_id", "reason.already_imported", value=external)
+            else:
+                seen_ids[external] = number
+        # amount and probability
+        amount_text = cell(raw, "amount").replace(",", "")
+        amount: Any = 0.0
+        if amount_text:
+            try:
+                amount = float(amount_text)
+            except ValueError:
+                bad("amount", "reason.float_parsing")
+                amount = None
+        probability_text = cell(raw, "probability").rstrip("%").strip()
+        probability: Any = None
+        if probability_text:
+            try:
+                probability = float(probability_text)
+                probability = int(probability) if probability.is_integer() else probability
+            except ValueError:
+                bad("probability", "reason.int_parsing")
+        # dates
+        dates: dict[str, str | None] = {}
+        for name in ("opened_on", "expected_close", "closed_on"):
+            text = cell(raw, name)
+            dates[name] = _parse_day(text)
+            if text and dates[name] is None:
+                bad(name, "reason.date_parsing")
+        opened = dates["opened_on"] or today
+        closed_on = dates["closed_on"] if status != "open" else None
+        if status != "open" and closed_on is None and not row_problems:
+            bad("closed_on", "reason.closed_on_required")
+        # owner
+        owner_text = cell(raw, "owner")
+        owner_id = user_by.get(_norm(owner_text)) if owner_text else None
+        if owner_text and owner_id is None:
+            unknown_owners.add(owner_text)
+        if row_problems:
+            plan.problems += row_problems
+            continue
+        currency = cell(raw, "currency") or mapping.default_currency or (account["currency"] if account else "CNY")
+        values = {
+            "account_id": account["id"] if account else 0,
+            "product_line_id": line_id or 0,
+            "number": "PENDING",
+            "external_id": external,
+            "name": cell(raw, "name") or " · ".join(x for x in (line_text, account_name, external) if x),
+            "kind": "lead" if stage == lead_stage else "opportunity",
+            "amount": amount,
+            "currency": currency,
+            "opened_on": opened,
+            "expected_close": dates["expected_close"],
+            "stage": stage,
+            "probability": probability,
+            "owner_id": owner_id,
+            "next_step": cell(raw, "next_step"),
+            "competitors": cell(raw, "competitors"),
+            "status": status,
+            "close_reason": (cell(raw, "close_reason") or mapping.default_close_reason) if status != "open" else "",
+            "closed_on": closed_on,
+        }
+        try:
+            clean = records.validate(OPPORTUNITY, values)
+        except ValidationError as exc:
+            for problem in exc.problems:
+                problem.row = number
+            plan.problems += exc.problems
+            continue
+        plan.rows.append({"row": number, "values": clean, "account_name": account_name,
+                          "line_code": None if line_id else _code_for(line_text),
+                          "engaged": dates["opened_on"] is not None})
+    for owner in sorted(unknown_owners)[:20]:
+        plan.warnings.append(FieldProblem("owner", "reason.unknown_owner_left_empty", {"value": owner}))
+    return plan
+
+
+def commit_import(db: Database, actor: User, plan: ImportPlan) -> int:
+    """Write every planned row in one transaction (or none: a plan with problems is refused). Returns the count."""
+    if not plan.ok:
+        raise ValidationError(plan.problems)
+    if not plan.rows:
+        raise _file_error("reason.file_no_rows")
+    with store.transaction(db):
+        account_ids = {}
+        for name in plan.new_accounts:
+            created = accounts.create_account(db, actor, {"name": name, "industry": "(imported)",
+                                                          "region": "(imported)"})
+            account_ids[name] = created["id"]
+        line_ids = {}
+        for code, name in plan.new_product_lines.items():
+            created = product_lines.create_product_line(db, actor, {"code": code, "name": name[:80]})
+            line_ids[code] = created["id"]
+        checked: set[int] = set()
+        counters: dict[tuple[int, int], tuple[str, int]] = {}
+        now = clock.now_iso()
+        for item in plan.rows:
+            values = dict(item["values"])
+            if not values["account_id"]:
+                values["account_id"] = account_ids[item["account_name"]]
+            if not values["product_line_id"]:
+                values["product_line_id"] = line_ids[item["line_code"]]
+            if values["account_id"] not in checked:
+                permissions.require_edit(db, actor, values["account_id"])
+                checked.add(values["account_id"])
+            year = int(values["opened_on"][:4])
+            key = (values["product_line_id"], year)
+            if key not in counters:
+                prefix, first = next_number(db, values["product_line_id"], year).rsplit("-", 1)
+                counters[key] = (prefix, int(first))
+            else:
+                counters[key] = (counters[key][0], counters[key][1] + 1)
+            values["number"] = f"{counters[key][0]}-{counters[key][1]:03d}"
+            row = {**values, "version": 1, "created_at": now, "updated_at": now, "updated_by": actor.id}
+            cols = ", ".join(f"[{c}]" for c in row)
+            cur = db.conn.execute(f"INSERT INTO opportunities ({cols}) VALUES ({', '.join('?' for _ in row)})",
+                                  list(row.values()))
+            row_id = cur.lastrowid
+            records.write_audit(db, actor, OPPORTUNITY, row_id, values["account_id"], "create",
+                                ((f, None, v) for f, v in values.items()), 1)
+            history = [(None, values["stage"], values["opened_on"])]
+            if values["status"] != "open":
+                history.append((values["stage"], values["status"], values["closed_on"]))
+            db.conn.executemany(
+                "INSERT INTO stage_history (opportunity_id, account_id, from_stage, to_stage, moved_at, moved_by) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(row_id, values["account_id"], f, t, at, actor.id) for f, t, at in history],
+            )
+    return len(plan.rows)
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The deal list as a table with stable English column names (re-importable with `guess_mapping`)."""
+    frame = pd.DataFrame(rows, columns=list(EXPORT_COLUMNS)) if rows else pd.DataFrame(columns=list(EXPORT_COLUMNS))
+    return frame.rename(columns={"account_name": "account", "product_line_code": "product_line",
+                                 "owner_name": "owner", "win_probability": "probability_pct"})
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV with a UTF-8 byte-order mark, so Excel opens Chinese text correctly."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def to_excel_bytes(frame: pd.DataFrame, sheet: str = "Opportunities") -> bytes:
+    """An .xlsx workbook of the table."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name=sheet)
+    return buffer.getvalue()

@@ -1,0 +1,275 @@
+"""The portfolio overview: one row per account, assembled from what the war room already knows.
+
+Columns: tier and type (tiering), the year's revenue, margin and DSO (financials),
+fake-key-account flags, grid priority and posture (positioning), and from the other
+features the revenue goal reached, open deals and weighted pipeline, relationship
+level and open deal-health flags. A figure with no data behind it is absent from the
+row, never filled with a placeholder.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from kamcore import clock, permissions, store
+from kamcore.decision_chain import coverage
+from kamcore.learning import rules
+from kamcore.pipeline import opportunities
+from kamcore.plan import goals, scorecard
+from kamcore.portfolio import fake_key_accounts, financials, positioning, tiering
+from kamcore.users import User
+
+
+def overview(db: Database, actor: User, year: int | None = None) -> list[dict[str, Any]]:
+    """One row per readable account for `year` (default: the latest year with figures)."""
+    ids = permissions.readable_account_ids(db, actor)
+    if not ids:
+        return []
+    marks = ",".join("?" for _ in ids)
+    accounts = store.rows(db, f"SELECT id, name, industry, region, status FROM accounts WHERE id IN ({marks}) "
+                              "ORDER BY name", ids)
+    known_years = financials.years(db)
+    year = year if year is not None else (known_years[0] if known_years else None)
+    figures = {}
+    if year is not None:
+        figures = {r["account_id"]: financials.with_ratios(r) for r in store.rows(
+            db, f"SELECT * FROM account_financials WHERE year = ? AND account_id IN ({marks})", [year, *ids])}
+    tiers = tiering.assignments(db, ids)
+    flags = fake_key_accounts.flags_by_account(db, actor)
+    grid = {r["account_id"]: r for r in positioning.grid(db, actor)}
+    rows = []
+    for account in accounts:
+        a = account["id"]
+        tier = tiers.get(a)
+        fig = figures.get(a)
+        pos = grid.get(a)
+        rows.append({
+            "account_id": a,
+            "name": account["name"],
+            "industry": account["industry"],
+            "status": account["status"],
+            "tier": tier["tier"] if tier else None,
+            "account_type": tier["account_type"] if tier else None,
+            "score": tier["score"] if tier else None,
+            "criteria_number": tier["criteria_number"] if tier else None,
+            "revenue": fig["revenue"] if fig else None,
+            "gross_profit": fig["gross_profit"] if fig else None,
+            "margin_pct": fig["margin_pct"] if fig else None,
+            "dso_days": fig["dso_days"] if fig else None,
+            "obtainable_share": pos["obtainable_share"] if pos else None,
+            "priority": pos["priority"] if pos else None,
+            "chosen_posture": pos["chosen_posture"] if pos else None,
+            "flags": [f.kind for f in flags.get(a, [])],
+        })
+    for extend in _extensions():
+        extend(db, actor, rows, year)
+    return rows
+
+
+FEATURE_COLUMNS = ("revenue_goal", "goal_reached_pct", "open_deals", "pipeline_weighted", "relationship_level",
+                   "risk_flags")  # what _extensions adds to a row when there is data behind it
+
+
+def _extensions() -> list[Any]:
+    """The columns that come from the other features: goals, pipeline, relationships, deal health."""
+    return [_goal_columns, _pipeline_columns, _relationship_columns, _risk_columns]
+
+
+def _goal_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
+    """Full-year revenue goal (account-wide, else the sum over product lines) and how much of it is reached."""
+    if year is None:
+        return
+    for row in rows:
+        found = [g for g in goals.list_goals(db, actor, row["account_id"], year, None) if g["metric"] == "revenue"]
+        whole = [g for g in found if g["product_line_id"] is None] or found
+        if not whole:
+            continue
+        target = sum(g["target"] for g in whole)
+        actuals = [g["actual"] for g in whole if g["actual"] is not None]
+        row["revenue_goal"] = target
+        if actuals and target:
+            row["goal_reached_pct"] = round(100 * sum(actuals) / target, 1)
+
+
+def _pipeline_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
+    """Open deals and their probability-weighted value (per currency when an account mixes currencies)."""
+    if not rows:
+        return
+    # the sums of opportunities.open_pipeline, for every account in one grouped query
+    pipes: dict[int, dict[str, Any]] = {}
+    for account_id, currency, count, weighted in db.execute(
+            """SELECT o.account_id, o.currency, count(*),
+                      sum(o.amount * coalesce(o.probability, s.probability, 0) / 100.0)
+               FROM opportunities o LEFT JOIN stages s ON s.key = o.stage
+               WHERE o.account_id IN (SELECT value FROM json_each(?)) AND o.status = 'open'
+               GROUP BY o.account_id, o.product_line_id, o.currency
+               ORDER BY o.account_id, o.product_line_id, o.currency""",
+            [json.dumps([r["account_id"] for r in rows])]).fetchall():
+        pipe = pipes.setdefault(account_id, {"count": 0, "by_currency": {}})
+        bucket = pipe["by_currency"].setdefault(currency, {"count": 0, "weighted": 0.0})
+        pipe["count"] += count
+        bucket["count"] += count
+        bucket["weighted"] += weighted or 0.0
+    for row in rows:
+        pipe = pipes.get(row["account_id"])
+        if not pipe:
+            continue
+        row["open_deals"] = pipe["count"]
+        row["pipeline_weighted"] = ", ".join(
+            f"{currency} {bucket['weighted']:,.0f}" for currency, bucket in sorted(pipe["by_currency"].items()))
+
+
+def _relationship_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
+    """Relationship level: the average D4 score (-1..3) of the account's scored stakeholders."""
+    if not rows:
+        return
+    levels = {r[0]: round(r[1] / r[2], 2) for r in db.execute(
+        "SELECT account_id, sum(score), count(score) FROM stakeholders "
+        "WHERE account_id IN (SELECT value FROM json_each(?)) AND score IS NOT NULL GROUP BY account_id",
+        [json.dumps([r["account_id"] for r in rows])]).fetchall()}
+    for row in rows:
+        if row["account_id"] in levels:
+            row["relationship_level"] = levels[row["account_id"]]
+
+
+def _risk_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
+    """Deal-health flags raised by the rules and not yet acknowledged."""
+    counts = rules.flag_counts(db, actor, [r["account_id"] for r in rows])
+    for row in rows:
+        found = counts.get(row["account_id"])
+        if found and found["total"]:
+            row["risk_flags"] = found["open"]
+
+
+def account_card(db: Database, actor: User, account_id: int) -> dict[str, Any]:
+    """Everything the walk-through shows for one account: who it is, why it is (or is not) a key
+    account, how it is doing, where it is at risk, and the chosen strategy."""
+    permissions.require_read(db, actor, account_id)
+    account = store.row(db, "SELECT id, name, industry, region, status, notes FROM accounts WHERE id = ?",
+                        [account_id])
+    definition = fake_key_accounts.definition_in_force(db)
+    facts = tiering.account_facts(db, [account_id], definition.years)[account_id]
+    card = {
+        **account,
+        "tier": tiering.get_assignment(db, actor, account_id),
+        "financials": financials.list_financials(db, actor, account_id),
+        "flags": fake_key_accounts.flags_for(facts, definition.flags),
+        "position": positioning.get_position(db, actor, account_id),
+        "facts": facts,
+    }
+    for extend in _card_extensions():
+        extend(db, actor, card)
+    return card
+
+
+def _card_extensions() -> list[Any]:
+    """Per-account figures from the other capabilities: goals vs actuals, pipeline, relationships, deal health."""
+    return [_card_goals, _card_pipeline, _card_relationships, _card_health]
+
+
+CLOSING_SOON_DAYS = 60  # a deal "closes soon" when its expected close is at most this many days away (or past)
+TOP = 3  # how many deal-health flags, coverage flags and closing deals a walk-through screen names
+
+
+def _card_goals(db: Database, actor: User, card: dict[str, Any]) -> None:
+    """This year's full-year financial goals, one line per metric, and the balanced-scorecard score.
+
+    A metric's line is its account-wide goal, or else the sum of its product-line goals;
+    attainment is actual / target in percent (unclamped: 112% shows as 112%); `count` is how many
+    full-year goals the account has this year (0: the page says how to set them).
+    """
+    year = clock.today().year
+    found = goals.list_goals(db, actor, card["id"], year, None)
+    lines = []
+    for metric in goals.METRICS["financial"]:
+        of_metric = [g for g in found if g["quadrant"] == "financial" and g["metric"] == metric]
+        whole = [g for g in of_metric if g["product_line_id"] is None] or of_metric
+        if not whole:
+            continue
+        target = sum(g["target"] for g in whole)
+        measured = [g["actual"] for g in whole if g["actual"] is not None]
+        actual = sum(measured) if measured else None
+        lines.append({"metric": metric, "target": target, "actual": actual,
+                      "attainment_pct": round(100 * actual / target, 1) if actual is not None and target else None})
+    card["goals"] = {"year": year, "count": len(found), "lines": lines,
+                     "score": scorecard.scorecard(db, actor, card["id"], year).score if found else None}
+
+
+def _card_pipeline(db: Database, actor: User, card: dict[str, Any]) -> None:
+    """Open deals: how many, unweighted and probability-weighted sums per currency, and the deals closing soon."""
+    today = clock.today()
+    soon_until = today + timedelta(days=CLOSING_SOON_DAYS)
+    pipe = opportunities.open_pipeline(db, [card["id"]])
+    soon = opportunities.open_pipeline(db, [card["id"]], period_end=soon_until)
+    closing = []
+    if soon["count"]:
+        deals = opportunities.list_opportunities(db, actor, card["id"], status="open")
+        closing = sorted((d for d in deals if d["expected_close"] and str(d["expected_close"])[:10] <= str(soon_until)),
+                         key=lambda d: (str(d["expected_close"]), -d["amount"]))
+    card["pipeline"] = {
+        "count": pipe["count"],
+        "by_currency": {c: {"amount": round(b["amount"], 2), "weighted": round(b["weighted"], 2), "count": b["count"]}
+                        for c, b in sorted(pipe["by_currency"].items())},
+        "closing_days": CLOSING_SOON_DAYS,
+        "closing_count": soon["count"],
+        "closing": [{"id": d["id"], "name": d["name"], "amount": d["amount"], "currency": d["currency"],
+                     "expected_close": str(d["expected_close"])[:10], "stage": d["stage"],
+                     "stage_name_en": d.get("stage_name_en"), "stage_name_zh": d.get("stage_name_zh"),
+                     "win_probability": d["win_probability"],
+                     "overdue": str(d["expected_close"])[:10] < today.isoformat()} for d in closing[:TOP]],
+    }
+
+
+def _card_relationships(db: Database, actor: User, card: dict[str, Any]) -> None:
+    """Relationship level (average D4 score −1..3 of the scored stakeholders), how many people are mapped and
+    supportive, and the decision-chain coverage flags (most severe first)."""
+    people, scored, average, supportive = db.execute(
+        "SELECT count(*), count(score), avg(score), sum(score >= ?) FROM stakeholders WHERE account_id = ?",
+        [coverage.SUPPORTIVE_SCORE, card["id"]]).fetchone()
+    flags = coverage.account_flags(db, card["id"]) if people else []
+    card["relationships"] = {
+        "people": people, "scored": scored, "supportive": supportive or 0,
+        "average": round(average, 2) if average is not None else None,
+        "coverage_flags": flags[:TOP], "coverage_flag_count": len(flags),
+    }
+
+
+def _card_health(db: Database, actor: User, card: dict[str, Any]) -> None:
+    """Deal-health flags of the account and its open deals (rule and lesson): counts and the top ones,
+    not-yet-acknowledged and most severe first."""
+    flags = rules.flags_for_account(db, actor, card["id"])
+    card["health"] = {
+        "total": len(flags),
+        "open": sum(f.acknowledged is None for f in flags),
+        "top": flags[:TOP],
+    }
+
+
+def walk_order(db: Database, actor: User) -> list[int]:
+    """A sensible default order for the walk-through: key accounts by score, then the rest by score."""
+    ids = permissions.readable_account_ids(db, actor)
+    tiers = tiering.assignments(db, ids)
+    rank = {"key": 0, "general": 1, "small": 2}
+    return sorted(ids, key=lambda a: (rank.get((tiers.get(a) or {}).get("tier"), 3),
+                                      -((tiers.get(a) or {}).get("score") or 0)))
+
+
+def parse_order(raw: str | None, allowed: list[int]) -> list[int]:
+    """Account ids from a URL's `order=3,7,12`, keeping only readable ones, in the given order."""
+    out: list[int] = []
+    for part in (raw or "").split(","):
+        part = part.strip()
+        if part.isdigit() and int(part) in allowed and int(part) not in out:
+            out.append(int(part))
+    return out
+
+
+def key_accounts_first(db: Database, ordered: list[int], minimum: int = 3, most: int = 10) -> list[int]:
+    """The default walk: the key accounts (at least `minimum`, at most `most` accounts) in the given order."""
+    tiers = tiering.assignments(db, ordered)
+    keys = [a for a in ordered if (tiers.get(a) or {}).get("tier") == "key"]
+    return (keys if len(keys) >= minimum else ordered)[:most]

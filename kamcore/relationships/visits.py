@@ -1,0 +1,161 @@
+"""Visits (D9): a 6W2H plan, its outcome and the 20/40/60/80-day revisit list."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+from sqlite_utils import Database
+
+from kamcore import clock, permissions, records, store
+from kamcore.decision_chain import stakeholders
+from kamcore.records import Entity, Record
+from kamcore.users import User
+
+# --- visits -------------------------------------------------------------------------------------
+
+
+class VisitIn(Record):
+    """A visit: its 6W2H plan, purpose, and once done its outcome, next step and revisit class."""
+
+    account_id: int
+    stakeholder_id: int | None = None
+    owner_id: int | None = None
+    purpose: Literal["sell", "maintain", "rapport", "information", "advise"]
+    planned_on: date
+    place: str = Field(default="", max_length=200)
+    goal: str = Field(default="", max_length=1000)
+    stage_goal: str = Field(default="", max_length=1000)
+    attendees: str = Field(default="", max_length=500)
+    why: str = Field(default="", max_length=1000)
+    alternatives: str = Field(default="", max_length=1000)
+    approach: str = Field(default="", max_length=1000)
+    budget: str = Field(default="", max_length=200)
+    resources: str = Field(default="", max_length=1000)
+    spin_plan_id: int | None = None
+    status: Literal["planned", "done", "cancelled"] = "planned"
+    visited_on: date | None = None
+    outcome: str = Field(default="", max_length=2000)
+    next_step: str = Field(default="", max_length=1000)
+    revisit_days: Literal[20, 40, 60, 80] | None = None
+
+    @model_validator(mode="after")
+    def _done_visit_has_outcome(self) -> VisitIn:
+        if self.status == "done":
+            if not self.outcome:
+                raise PydanticCustomError("reason.outcome_required", "a done visit needs its outcome",
+                                          {"field": "outcome"})
+            if self.visited_on is None:
+                self.visited_on = self.planned_on
+        return self
+
+
+def _visit_checks(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    stakeholders._same_account(db, "stakeholders", values["stakeholder_id"], values["account_id"], "stakeholder_id")
+    stakeholders._owner_on_team(db, values, row_id)
+    if values.get("spin_plan_id") is not None:
+        has_table = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'spin_plans'").fetchone()
+        if has_table:
+            stakeholders._same_account(db, "spin_plans", values["spin_plan_id"], values["account_id"], "spin_plan_id")
+
+
+VISIT_ENTITY = Entity("visit", "visits", VisitIn, extra_checks=(_visit_checks,))
+
+
+def plan_visit(db: Database, actor: User, account_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Plan a visit (6W2H and purpose)."""
+    return records.create(db, actor, VISIT_ENTITY, {**values, "account_id": account_id})
+
+
+def update_visit(db: Database, actor: User, visit_id: int, base_version: int,
+                 changes: dict[str, Any]) -> dict[str, Any]:
+    """Change a visit last seen at `base_version`."""
+    return records.update(db, actor, VISIT_ENTITY, visit_id, base_version, changes)
+
+
+def record_outcome(db: Database, actor: User, visit_id: int, base_version: int, *, outcome: str,
+                   next_step: str = "", revisit_days: int | None = None,
+                   visited_on: date | str | None = None) -> dict[str, Any]:
+    """Mark a visit done with its outcome, next step and revisit class."""
+    changes: dict[str, Any] = {"status": "done", "outcome": outcome, "next_step": next_step,
+                               "revisit_days": revisit_days}
+    if visited_on is not None:
+        changes["visited_on"] = str(visited_on)
+    return records.update(db, actor, VISIT_ENTITY, visit_id, base_version, changes)
+
+
+def delete_visit(db: Database, actor: User, visit_id: int, base_version: int) -> None:
+    """Remove a visit."""
+    records.delete(db, actor, VISIT_ENTITY, visit_id, base_version)
+
+
+def list_visits(db: Database, actor: User, account_id: int, *, status: str | None = None,
+                limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    """An account's visits, newest plan first, with the stakeholder's and owner's names."""
+    permissions.require_read(db, actor, account_id)
+    clauses, params = ["v.account_id = ?"], [account_id]
+    if status:
+        clauses.append("v.status = ?")
+        params.append(status)
+    return store.rows(
+        db,
+        f"""SELECT v.*, s.name AS stakeholder_name, u.display_name AS owner_name
+            FROM visits v LEFT JOIN stakeholders s ON s.id = v.stakeholder_id
+            LEFT JOIN users u ON u.id = v.owner_id
+            WHERE {' AND '.join(clauses)}
+            ORDER BY v.planned_on DESC, v.id DESC LIMIT ? OFFSET ?""",
+        [*params, limit, offset],
+    )
+
+
+def revisit_due(db: Database, actor: User, account_ids: list[int], today: date | None = None,
+                within_days: int = 14) -> list[dict[str, Any]]:
+    """Who is due a revisit: the latest done visit per stakeholder with a revisit class, due within
+    `within_days` or overdue, with the next planned visit if one exists. Soonest first."""
+    for account_id in account_ids:
+        permissions.require_read(db, actor, account_id)
+    if not account_ids:
+        return []
+    day = today or clock.today()
+    horizon = (day + timedelta(days=within_days)).isoformat()
+    marks = ",".join("?" for _ in account_ids)
+    found = store.rows(
+        db,
+        f"""WITH latest AS (
+                SELECT v.*, row_number() OVER (
+                    PARTITION BY coalesce(v.stakeholder_id, -v.id) ORDER BY v.visited_on DESC, v.id DESC) AS n
+                FROM visits v WHERE v.account_id IN ({marks}) AND v.status = 'done'
+            )
+            SELECT l.id AS visit_id, l.account_id, a.name AS account_name, l.stakeholder_id,
+                   s.name AS stakeholder_name, u.display_name AS owner_name, l.visited_on, l.revisit_days,
+                   date(l.visited_on, '+' || l.revisit_days || ' days') AS due_on, l.next_step,
+                   (SELECT min(p.planned_on) FROM visits p WHERE p.status = 'planned'
+                      AND p.stakeholder_id = l.stakeholder_id AND p.planned_on >= l.visited_on) AS next_planned
+            FROM latest l JOIN accounts a ON a.id = l.account_id
+            LEFT JOIN stakeholders s ON s.id = l.stakeholder_id LEFT JOIN users u ON u.id = l.owner_id
+            WHERE l.n = 1 AND l.revisit_days IS NOT NULL
+              AND date(l.visited_on, '+' || l.revisit_days || ' days') <= ?
+            ORDER BY due_on, a.name""",
+        [*account_ids, horizon],
+    )
+    for row in found:
+        row["days_left"] = (date.fromisoformat(row["due_on"]) - day).days
+        row["overdue"] = row["days_left"] < 0
+    return found
+
+
+def spin_plan_choices(db: Database, actor: User, account_id: int) -> list[dict[str, Any]]:
+    """The account's SPIN plans (issue 5) to attach to a visit: {id, label}; empty if that feature is absent."""
+    permissions.require_read(db, actor, account_id)
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spin_plans'").fetchone():
+        return []
+    return store.rows(
+        db,
+        """SELECT p.id, o.number || ' · ' || coalesce(s.name, '—') || ' · ' || substr(p.situation, 1, 40) AS label
+           FROM spin_plans p JOIN opportunities o ON o.id = p.opportunity_id
+           LEFT JOIN stakeholders s ON s.id = p.stakeholder_id
+           WHERE p.account_id = ? ORDER BY p.id DESC LIMIT 200""",
+        [account_id],
+    )
