@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kamcore.i18n import field_label, t
+
 
 class KamError(Exception):
     """Base class: a refusal that changed nothing and can be explained to the user."""
@@ -21,14 +23,10 @@ class KamError(Exception):
 
     def message(self, lang: str = "en") -> str:
         """The user-facing sentence in the given language."""
-        from kamcore.i18n import t
-
         return t(self.key, lang, **{k: _display(v, lang) for k, v in self.params.items()})
 
 
 def _display(value: Any, lang: str) -> Any:
-    from kamcore.i18n import t
-
     return t(str(value), lang) if isinstance(value, Label) else value
 
 
@@ -47,8 +45,6 @@ class FieldProblem:
     entity: str | None = None
 
     def message(self, lang: str = "en") -> str:
-        from kamcore.i18n import field_label, t
-
         reason = t(self.reason_key, lang, **self.params)
         name = field_label(self.field, lang, self.entity)
         text = t("err.field_reason", lang, field=name, reason=reason)
@@ -121,8 +117,6 @@ class ConflictError(KamError):
         super().__init__(self.key, entity=entity, entity_id=entity_id)
 
     def message(self, lang: str = "en") -> str:
-        from kamcore.i18n import field_label, t
-
         if not self.changes:
             return t("err.conflict_deleted", lang, entity=t(f"entity.{self.entity}", lang))
         parts = [

@@ -81,7 +81,7 @@ def new_deal_form() -> None:
 def deal_list() -> list[dict[str, Any]]:
     """Filters and the list; quick edits of the main fields in the table."""
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 2])
-    status = c1.selectbox(t("field.status"), [None, *opp.STATUSES], key="opp.filter.status",
+    status = c1.selectbox(t("field.status"), [None, *stage_model.STATUSES], key="opp.filter.status",
                           format_func=lambda s: t("history.all") if s is None else _label("opp_status", s))
     kind = c2.selectbox(t("opp.kind"), [None, *opp.KINDS], key="opp.filter.kind",
                         format_func=lambda k: t("history.all") if k is None else _label("opp_kind", k))
@@ -204,7 +204,7 @@ def stage_section(deal: dict[str, Any]) -> None:
                     flash(t("opp.moved", stage=STAGE_NAMES[row["stage"]]))
                     st.rerun()
         with close.form(f"opp.close.{deal['id']}"):
-            status = st.selectbox(t("opp.close_as"), opp.CLOSED, format_func=lambda s: _label("opp_status", s),
+            status = st.selectbox(t("opp.close_as"), stage_model.CLOSED, format_func=lambda s: _label("opp_status", s),
                                   key="opp.close.status")
             reason = st.text_input(t("field.close_reason"), key="opp.close.reason")
             day = st.date_input(t("field.closed_on"), value=date.today(), key="opp.close.on")

@@ -74,7 +74,7 @@ for index, ours in enumerate(oi.IMPORT_FIELDS):
 # step 2: values (stages and product lines as the CRM spells them)
 values: dict[str, dict[str, str]] = {}
 stages = stage_model.list_stages(page.db)
-stage_targets = [NONE, *[s["key"] for s in stages], *opp.CLOSED]
+stage_targets = [NONE, *[s["key"] for s in stages], *stage_model.CLOSED]
 for ours, targets in (("stage", stage_targets),):
     if ours in columns:
         distinct = sorted({v for v in table[columns[ours]].astype(str) if v.strip()})[:30]

@@ -198,4 +198,4 @@ if scope == "account":
             t("pipe.coverage_pct"): None if r["coverage"] is None else round(100 * r["coverage"]),
         } for r in coverage]), hide_index=True, width="stretch")
         st.caption(t("pipe.coverage_hint"))
-stage_model()
+stage_model_section()

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from kamcore import clock, permissions, records, store
 from kamcore.errors import FieldProblem, NotFoundError, ValidationError
+from kamcore.i18n import t
 from kamcore.pipeline.stage_model import CLOSED, effective_probability, stage_name
 from kamcore.records import Entity, Record
 from kamcore.users import User
@@ -215,8 +216,6 @@ class UnmetCriteria(ValidationError):
         super().__init__([FieldProblem("stage", "reason.entry_criteria_unmet", {"count": len(unmet)})])
 
     def message(self, lang: str = "en") -> str:
-        from kamcore.i18n import t
-
         label = "label_zh" if lang == "zh" else "label_en"
         items = "; ".join(f"{stage_name(c, lang)}: {c[label]}" for c in self.unmet)
         return t("opp.err.unmet_criteria", lang, items=items)
