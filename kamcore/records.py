@@ -111,7 +111,7 @@ def create(db: Database, actor: User, entity: Entity, values: dict[str, Any]) ->
     """Insert a validated row at version 1 and audit every field it sets."""
     clean = validate(entity, values)
     account_id = entity.account_of(clean)
-    _authorize(db, actor, entity, account_id, "create")
+    authorize(db, actor, entity, account_id, "create")
     now = clock.now_iso()
     with store.transaction(db):
         for check in entity.extra_checks:
@@ -148,7 +148,7 @@ def update(
     with store.transaction(db):
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
-        _authorize(db, actor, entity, account_id, "update")
+        authorize(db, actor, entity, account_id, "update")
         editable = {f: current[f] for f in entity.model.model_fields if f in current}
         clean = validate(entity, {**editable, **changes})
         if entity.account_field and entity.account_field != "id" and clean.get(entity.account_field) != account_id:
@@ -179,7 +179,7 @@ def delete(db: Database, actor: User, entity: Entity, row_id: int, base_version:
     with store.transaction(db):
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
-        _authorize(db, actor, entity, account_id, "delete")
+        authorize(db, actor, entity, account_id, "delete")
         _delete_dependents(db, actor, entity, row_id)
         try:
             db.conn.execute(f"DELETE FROM [{entity.table}] WHERE id = ?", [row_id])
@@ -230,7 +230,7 @@ def redact(
     with store.transaction(db):
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
-        _authorize(db, actor, entity, account_id, "update")
+        authorize(db, actor, entity, account_id, "update")
         sets = ", ".join(f"[{f}] = NULL" for f in names)
         db.conn.execute(
             f"UPDATE [{entity.table}] SET {sets}, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?",
@@ -372,7 +372,8 @@ def changes_since(db: Database, entity: Entity, row_id: int, base_version: int) 
     return out
 
 
-def _authorize(db: Database, actor: User, entity: Entity, account_id: int | None, action: Action) -> None:
+def authorize(db: Database, actor: User, entity: Entity, account_id: int | None, action: Action) -> None:
+    """Raise PermissionDenied unless `actor` may do `action` on a row of `entity` in `account_id`."""
     if entity.authorize is not None:
         entity.authorize(db, actor, account_id, action)
     elif account_id is None:
