@@ -18,10 +18,11 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
 from kamcore import clock, permissions, store
@@ -40,19 +41,49 @@ SQLITE_INT_MIN, SQLITE_INT_MAX = -(2**63), 2**63 - 1  # what an INTEGER column c
 
 
 class Record(BaseModel):
-    """Base for entity input models: trims text, refuses unknown fields."""
+    """Base for entity input models: one rule for every field of every entity.
+
+    - text is trimmed; a blank value of an optional field is None (a form's empty box means
+      "not given", never an empty string for one model and None for another);
+    - a vertical tab or form feed (what a paste from Excel brings) becomes a line break; any
+      other control character (NUL, escape…) is refused naming the field, because exports and
+      documents cannot carry them; zero-width characters around a value are dropped, so a name
+      made only of them is empty;
+    - unknown fields are refused; a whole number SQLite cannot store is a validation error.
+    """
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\x0c", "\n")
+        if _CONTROL.search(value):
+            raise PydanticCustomError("reason.control_character", "control character")
+        value = value.strip(_ZERO_WIDTH + " \t\n")
+        if value == "" and _optional(cls, info.field_name):
+            return None
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
     def _fits_sqlite(cls, value: Any) -> Any:
         """A whole number SQLite cannot store is a validation error, not an OverflowError (found by fuzzing)."""
         if isinstance(value, int) and not isinstance(value, bool) and not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
-            from pydantic_core import PydanticCustomError
-
             raise PydanticCustomError("reason.number_too_large", "number too large")
         return value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _optional(model: type[BaseModel], name: str | None) -> bool:
+    """Does the field accept None (so a blank means 'not given')?"""
+    found = model.model_fields.get(name or "")
+    return found is not None and type(None) in get_args(found.annotation)
 
 
 @dataclass(frozen=True)
