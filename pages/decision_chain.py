@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import accounts, permissions
-from kamcore.decision_chain import coverage
+from kamcore.decision_chain import coverage, scale
 from kamcore.decision_chain import relationship_map as rm
 from kamcore.decision_chain import stakeholders as sh
 from kamcore.i18n import choice_label
@@ -69,6 +69,13 @@ def person_fields(form_key: str, owners: dict[int | None, str], editable: bool, 
                                           disabled=not editable)
 
 
+def counts_line(account_id: int, deal: int | None = None) -> None:
+    """The one count of coaches, supporters, neutrals, opponents and blockers (kamcore.decision_chain.scale)."""
+    counts = scale.stance_counts(page.db, [account_id], deal)[account_id]
+    parts = " · ".join(f"{choice_label('stance', s, page.lang)} {counts[s]}" for s in sh.STANCES)
+    st.caption(t("sh.counts_line", parts=parts, supportive=counts["supportive"], total=counts["total"]))
+
+
 def map_tab(account_id: int, deals: list[dict]) -> None:
     """Filters, layouts and the map itself."""
     a, b, c, d, e = st.columns([1.1, 1.1, 1.4, 1.2, 1.2])
@@ -91,6 +98,7 @@ def people_tab(account_id: int, editable: bool, private: bool, owners: dict[int 
     """The list, one person's form, their part in opportunities, and a new-person form."""
     search = st.text_input(t("sh.search"), key="dc.search", placeholder=t("sh.search_hint"))
     people = sh.list_stakeholders(page.db, page.user, account_id, search=search or None)
+    counts_line(account_id)
     if people:
         st.dataframe(
             pd.DataFrame([{
@@ -232,6 +240,7 @@ def coverage_tab(account_id: int, deals: list[dict]) -> None:
     names = {None: t("sh.whole_account")} | {o["id"]: f"{o['number']} {o['name']}" for o in deals}
     deal = st.selectbox(t("sh.scope"), list(names), key="dc.cov.deal", format_func=names.get)
     matrix = coverage.coverage_matrix(page.db, page.user, account_id, deal)
+    counts_line(account_id, deal)
     columns = {o["id"]: o["name"] or t("sh.nobody") for o in matrix["owners"]}
     st.dataframe(pd.DataFrame([
         {t("field.roles"): choice_label("buying_role", row["role"], page.lang)}

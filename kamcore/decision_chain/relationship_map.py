@@ -36,6 +36,7 @@ from pyvis.network import Network
 from sqlite_utils import Database
 
 from kamcore import permissions, store
+from kamcore.decision_chain import scale
 from kamcore.decision_chain.stakeholders import BUYING_ROLES, LEVELS, STANCES, role_list
 from kamcore.i18n import t
 from kamcore.users import User
@@ -114,7 +115,8 @@ def map_data(db: Database, actor: User, account_id: int, options: MapOptions = M
         )
         if link["from_id"] in shown and link["to_id"] in shown
     ]
-    return {"people": people, "links": links}
+    counts = scale.stance_counts(db, [account_id], options.opportunity_id)[account_id]
+    return {"people": people, "links": links, "counts": counts}
 
 
 def primary_shape(roles: list[str]) -> str:
@@ -168,7 +170,7 @@ def build_network(data: dict[str, Any], lang: str, options: MapOptions) -> Netwo
             person["id"],
             label=label,
             shape=primary_shape(roles),
-            color=STANCE_COLOURS[person["stance"]],
+            color=STANCE_COLOURS[scale.category(person["stance"], person["score"])],
             size=node_size(person, options.size_by),
             level=rows[person["id"]],
             tip=[pair for pair in tip if pair[1]],
@@ -235,7 +237,7 @@ def build_html(data: dict[str, Any], lang: str, options: MapOptions = MapOptions
         css=css,
         js=js,
         height=int(options.height_px),
-        legend=_legend(lang),
+        legend=_legend(lang, data.get("counts")),
         people=_people_list(data, lang),
         payload=payload,
         empty=html.escape(t("map.empty", lang)),
@@ -268,14 +270,15 @@ def _vis_assets() -> tuple[str, str]:
     return js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
 
 
-def _legend(lang: str) -> str:
+def _legend(lang: str, counts: dict[str, int] | None = None) -> str:
     e = html.escape
 
     def item(mark: str, text: str) -> str:
         return f'<span class="item">{mark}{e(text)}</span>'
 
     stances = "".join(
-        item(f'<span class="swatch" style="background:{STANCE_COLOURS[s]}"></span>', t(f"stance.{s}", lang))
+        item(f'<span class="swatch" style="background:{STANCE_COLOURS[s]}"></span>',
+             t(f"stance.{s}", lang) + (f" ({counts[s]})" if counts else ""))
         for s in STANCES
     )
     roles = "".join(

@@ -23,11 +23,12 @@ import calendar
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
 from kamcore import clock, permissions, records, store
+from kamcore.decision_chain import scale
 from kamcore.errors import PermissionDenied, ValidationError
 from kamcore.records import Entity, Record
 from kamcore.store import transaction
@@ -103,6 +104,13 @@ class StakeholderIn(Record):
     def _roles(cls, value: Any) -> str:
         return ",".join(parse_roles(value))
 
+    @model_validator(mode="after")
+    def _one_scale(self) -> StakeholderIn:
+        """The score is the measure, the stance its label: a path that changes one alone (restore from History)
+        brings the other along; the use cases refuse an explicit mismatched pair before this."""
+        self.stance = scale.stance_for(self.score, self.stance)  # type: ignore[assignment]
+        return self
+
     @field_validator(*PROFILE_FIELDS, mode="before")
     @classmethod
     def _blank_is_not_collected(cls, value: Any) -> Any:
@@ -143,6 +151,13 @@ def precheck_choices(values: dict[str, Any], checks: dict[str, tuple[str, tuple[
             raise ValidationError.single(label, "reason.literal_error", expected=", ".join(map(str, allowed)))
 
 
+def _explicit_pair(values: dict[str, Any]) -> None:
+    """A stance and score given together must be a pair the one scale allows (else a clear refusal)."""
+    stance, score = values.get("stance"), values.get("score")
+    if stance in STANCES and isinstance(score, int) and not isinstance(score, bool):
+        scale.check_pair(stance, score)
+
+
 def _require_private(db: Database, actor: User, account_id: int, values: dict[str, Any]) -> None:
     touched = [f for f in PROFILE_FIELDS if f in values and values[f] not in (None, "")]
     if touched and not permissions.can_see_private(db, actor, account_id):
@@ -154,6 +169,8 @@ def create_stakeholder(db: Database, actor: User, account_id: int, values: dict[
     permissions.require_edit(db, actor, account_id)
     precheck_choices(values, {"level": ("stakeholder_level", LEVELS)})
     _require_private(db, actor, account_id, values)
+    values = scale.reconcile(None, values)
+    _explicit_pair(values)
     row = records.create(db, actor, ENTITY, {**values, "account_id": account_id})
     return _visible(db, actor, row)
 
@@ -168,6 +185,8 @@ def update_stakeholder(db: Database, actor: User, stakeholder_id: int, base_vers
         db, actor, current["account_id"]
     ):
         raise PermissionDenied("err.profile_team_only")
+    changes = scale.reconcile(current, changes)
+    _explicit_pair(changes)
     row = records.update(db, actor, ENTITY, stakeholder_id, base_version, changes)
     return _visible(db, actor, row)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from kamcore import clock, team
+from kamcore.decision_chain import scale
 from kamcore.decision_chain import stakeholders as sh
 from kamcore.demo import DemoContext
 from kamcore.relationships import pdca, visits
@@ -128,6 +129,7 @@ def _name(ctx: DemoContext, key: str, used: set[str]) -> str:
 
 
 def _create(ctx: DemoContext, key: str, days_ago: int, values: dict[str, Any]) -> dict[str, Any]:
+    values = {**values, "stance": scale.stance_for(values["score"], values["stance"])}  # the one scale (D4)
     with clock.at(ctx.moment(days_ago, 10)):
         return sh.create_stakeholder(ctx.db, _am(ctx, key), ctx.accounts[key]["id"], values)
 
@@ -228,7 +230,7 @@ def _history(ctx: DemoContext, key: str, people: list[dict[str, Any]], moves: di
             with clock.at(ctx.moment(days_ago, 15)):
                 fresh = sh.get_stakeholder(ctx.db, am, person["id"])
                 changed = sh.update_stakeholder(ctx.db, am, person["id"], fresh["version"],
-                                                {"score": score, "stance": stance})
+                                                {"score": score, "stance": scale.stance_for(score, stance)})
             person.update({k: changed[k] for k in ("score", "stance", "version")})
 
 
