@@ -96,6 +96,7 @@ def map_data(db: Database, actor: User, account_id: int, options: MapOptions = M
     people = store.rows(
         db,
         f"""SELECT s.id, s.name, s.job_title, s.department, s.level, s.roles, s.stance, s.score,
+                   s.stage, s.stage_target, s.standing, s.standing_target,
                    s.favoured_rival, s.owner_id, u.display_name AS owner_name,
                    (SELECT count(*) FROM stakeholder_links r WHERE r.to_id = s.id AND r.kind = 'reports_to')
                    + (SELECT coalesce(sum(i.strength), 0) FROM stakeholder_links i
@@ -116,6 +117,12 @@ def map_data(db: Database, actor: User, account_id: int, options: MapOptions = M
         if link["from_id"] in shown and link["to_id"] in shown
     ]
     counts = scale.stance_counts(db, [account_id], options.opportunity_id)[account_id]
+    from kamcore.relationships import guidance  # relationships builds on the decision chain, not the other way
+
+    fresh = {p["id"]: p for p in guidance.last_contacts(db, [account_id])}
+    for person in people:
+        person["last_contact"] = fresh[person["id"]]["last_contact"]
+        person["days_since"] = fresh[person["id"]]["days_since"]
     return {"people": people, "links": links, "counts": counts}
 
 
@@ -147,6 +154,23 @@ def org_rows(people: list[dict[str, Any]], per_row: int = ORG_ROW_WIDTH) -> dict
     return out
 
 
+def _ladder(person: dict[str, Any], ladder: str, lang: str) -> str:
+    """"Current → target" on one ladder, or "" when neither is set."""
+    now, target = person.get(ladder), person.get(f"{ladder}_target")
+    if now is None and target is None:
+        return ""
+    now_text = t(f"{ladder}.{now}", lang) if now else "—"
+    return f"{now_text} → {t(f'{ladder}.{target}', lang)}" if target else now_text
+
+
+def _contact(person: dict[str, Any], lang: str) -> str:
+    if "last_contact" not in person:
+        return ""
+    if person["last_contact"] is None:
+        return t("rel.never", lang)
+    return f"{person['last_contact']} ({person['days_since']} {t('rel.days_since', lang)})"
+
+
 def build_network(data: dict[str, Any], lang: str, options: MapOptions) -> Network:
     """The pyvis network: nodes and edges with their visual encoding and plain-text tooltip lines."""
     net = Network(height=f"{options.height_px}px", width="100%", directed=True, cdn_resources="in_line")
@@ -165,6 +189,9 @@ def build_network(data: dict[str, Any], lang: str, options: MapOptions) -> Netwo
             [t("field.score", lang), str(person["score"])],
             [t("field.favoured_rival", lang), person["favoured_rival"] or "—"],
             [t("sh.our_owner", lang), owner],
+            [t("field.stakeholder.stage", lang), _ladder(person, "stage", lang)],
+            [t("field.standing", lang), _ladder(person, "standing", lang)],
+            [t("rel.last_contact", lang), _contact(person, lang)],
         ]
         net.add_node(
             person["id"],
@@ -305,7 +332,9 @@ def _people_list(data: dict[str, Any], lang: str) -> str:
     items = "".join(
         f"<li><b>{e(p['name'])}</b> — {e(p['job_title'] or '')} · {e(p['department'] or '')} · "
         f"{e(t('stance.' + p['stance'], lang))} ({p['score']}) · "
-        f"{e(t('map.owner_line', lang, owner=p['owner_name'] or '—'))}</li>"
+        f"{e(t('map.owner_line', lang, owner=p['owner_name'] or '—'))}"
+        f"{(' · ' + e(_ladder(p, 'stage', lang))) if _ladder(p, 'stage', lang) else ''} · "
+        f"{e(t('rel.last_contact', lang))}: {e(_contact(p, lang))}</li>"
         for p in data["people"]
     )
     summary = e(t("map.people_list", lang, count=len(data["people"])))

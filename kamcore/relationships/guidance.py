@@ -31,11 +31,12 @@ from kamcore.users import User
 
 KEY_VISIT_KINDS = ("executive_visit", "hq_visit")
 IMPORTANCE_CHECKIN = {0: 20, 1: 40, 2: 60, 3: 80}
-GUIDANCE_KINDS = ("budget_spent_visits_not_done", "key_person_not_contacted", "too_few_key_contacts",
+GUIDANCE_KINDS = ("budget_spent_visits_not_done", "key_person_not_contacted", "key_person_never_contacted", "too_few_key_contacts",
                   "too_many_key_contacts", "no_executive_sponsor")
 coverage.SEVERITY.update({
     "budget_spent_visits_not_done": "high",
     "key_person_not_contacted": "medium",
+    "key_person_never_contacted": "medium",
     "too_few_key_contacts": "medium",
     "too_many_key_contacts": "medium",
     "no_executive_sponsor": "medium",
@@ -210,14 +211,15 @@ def guidance_flags(db: Database, account_id: int, opportunity_id: int | None = N
         plan = budget(db, account_id, today)
         if plan["spent"] > 0 and plan["key_visits_not_done"] and (
                 plan["planned"] == 0 or plan["spent"] >= plan["planned"] * limits["budget_spent_pct"] / 100):
+            currency = (db.execute("SELECT currency FROM accounts WHERE id = ?", [account_id]).fetchone() or [""])[0]
             out.append(Flag("budget_spent_visits_not_done", account_id, None, (), {
-                "spent": f"{plan['spent']:,.0f}", "planned": f"{plan['planned']:,.0f}",
+                "spent": f"{currency} {plan['spent']:,.1f}k", "planned": f"{currency} {plan['planned']:,.1f}k",
                 "visits": len(plan["key_visits_not_done"])}))
     stale = [p for p in people if p["key"] and (p["days_since"] is None or p["days_since"] >= limits["not_contacted_days"])]
     for p in stale:
-        out.append(Flag("key_person_not_contacted", account_id, opportunity_id, (p["id"],),
-                        {"name": p["name"], "days": limits["not_contacted_days"],
-                         "since": p["days_since"] if p["days_since"] is not None else "—"}))
+        out.append(Flag("key_person_not_contacted" if p["days_since"] is not None else "key_person_never_contacted",
+                        account_id, opportunity_id, (p["id"],),
+                        {"name": p["name"], "days": limits["not_contacted_days"], "since": p["days_since"]}))
     if opportunity_id is None and people:
         marked = sum(1 for p in people if p.get("key_contact"))
         if marked < limits["key_contacts_min"]:
