@@ -58,7 +58,7 @@ class WeightsIn(Record):
     def _add_up(self) -> WeightsIn:
         total = sum(getattr(self, c) for c in COMPONENTS)
         if total != 100:
-            raise PydanticCustomError("reason.weights_sum", "the weights add up to {total}, not 100",
+            raise PydanticCustomError("reason.health_weights_sum", "the weights add up to {total}, not 100",
                                       {"field": "weights", "total": total})
         return self
 
