@@ -16,7 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kamcore import clock, permissions, store
-from kamcore.decision_chain import coverage
+from kamcore.decision_chain import coverage, scale
 from kamcore.learning import rules
 from kamcore.pipeline import opportunities
 from kamcore.plan import goals, scorecard
@@ -227,9 +227,9 @@ def _card_pipeline(db: Database, actor: User, card: dict[str, Any]) -> None:
 def _card_relationships(db: Database, actor: User, card: dict[str, Any]) -> None:
     """Relationship level (average D4 score −1..3 of the scored stakeholders), how many people are mapped and
     supportive, and the decision-chain coverage flags (most severe first)."""
-    people, scored, average, supportive = db.execute(
-        "SELECT count(*), count(score), avg(score), sum(score >= ?) FROM stakeholders WHERE account_id = ?",
-        [coverage.SUPPORTIVE_SCORE, card["id"]]).fetchone()
+    people, scored, average = db.execute(
+        "SELECT count(*), count(score), avg(score) FROM stakeholders WHERE account_id = ?", [card["id"]]).fetchone()
+    supportive = scale.stance_counts(db, [card["id"]])[card["id"]]["supportive"]
     flags = coverage.account_flags(db, card["id"]) if people else []
     card["relationships"] = {
         "people": people, "scored": scored, "supportive": supportive or 0,
