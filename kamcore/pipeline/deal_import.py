@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -350,16 +351,19 @@ def commit_import(db: Database, actor: User, plan: ImportPlan) -> int:
     return int(commit_import_once(db, actor, plan)["rows"])
 
 
-def commit_import_once(db: Database, actor: User, plan: ImportPlan) -> dict[str, Any]:
-    """`commit_import` with its result: {"rows", "repeated"} (repeated: this preview was committed before)."""
+def commit_import_once(db: Database, actor: User, plan: ImportPlan,
+                       progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """`commit_import` with its result: {"rows", "repeated"} (repeated: this preview was committed before).
+
+    `progress(done, total)` is called every few hundred rows (for a progress bar)."""
     if not plan.ok:
         raise ValidationError(plan.problems)
     if not plan.rows:
         raise _file_error("reason.file_no_rows")
-    return runs.commit_once(db, actor, plan.token, "deals", lambda: {"rows": _write(db, actor, plan)})
+    return runs.commit_once(db, actor, plan.token, "deals", lambda: {"rows": _write(db, actor, plan, progress)})
 
 
-def _write(db: Database, actor: User, plan: ImportPlan) -> int:
+def _write(db: Database, actor: User, plan: ImportPlan, progress: Callable[[int, int], None] | None = None) -> int:
     with store.transaction(db):
         account_ids = {}
         for name in plan.new_accounts:  # industry and region unknown: said so, not made up
@@ -372,7 +376,9 @@ def _write(db: Database, actor: User, plan: ImportPlan) -> int:
         checked: set[int] = set()
         counters: dict[tuple[int, int], tuple[str, int]] = {}
         now = clock.now_iso()
-        for item in plan.rows:
+        for done, item in enumerate(plan.rows):
+            if progress is not None and done % 250 == 0:
+                progress(done, len(plan.rows))
             values = dict(item["values"])
             if not values["account_id"]:
                 values["account_id"] = account_ids[item["account_name"]]
