@@ -273,18 +273,16 @@ with tab_deals:
         st.write(t("ix.won", count=figures["won"], value=f"{figures['won_value']:,.0f}",
                    currency="/".join(currencies)))
         st.markdown(f"**{t('ix.per_line')}**")
-        st.dataframe(pd.DataFrame([{t("field.product_line"): r["code"], t("pipe.won"): r["won"],
-                                    t("pipe.won_value"): r["won_value"]}
-                                   for r in analytics.won_by_product_line(page.db, ids)]),
-                     hide_index=True, key="ix.result.lines")
+        st.table(pd.DataFrame([{t("field.product_line"): r["code"], t("pipe.won"): r["won"],
+                                t("pipe.won_value"): f"{r['won_value']:,.0f}"}
+                               for r in analytics.won_by_product_line(page.db, ids)]))
         st.markdown(f"**{t('ix.top_accounts')}**")
-        st.dataframe(pd.DataFrame([{t("field.account_id"): r["account"], t("pipe.won"): r["won"],
-                                    t("pipe.won_value"): r["won_value"], t("field.currency"): r["currency"]}
-                                   for r in oi.won_by_account(page.db, ids)]), hide_index=True, key="ix.result.top")
+        st.table(pd.DataFrame([{t("field.account_id"): r["account"], t("pipe.won"): r["won"],
+                                t("pipe.won_value"): f"{r['won_value']:,.0f}", t("field.currency"): r["currency"]}
+                               for r in oi.won_by_account(page.db, ids)]))
         owners = oi.external_owners(page.db, ids)
         st.markdown(f"**{t('field.external_owner')}** ({len(owners)})")
-        st.dataframe(pd.DataFrame([{t("col.owner"): r["owner"], t("col.deals"): r["deals"]} for r in owners]),
-                     hide_index=True, key="ix.result.owners")
+        st.table(pd.DataFrame([{t("col.owner"): r["owner"], t("col.deals"): r["deals"]} for r in owners]))
 
 with tab_export:
     if page.account_id is None:

@@ -18,7 +18,6 @@ TEXTS = {
     "reason.unknown_choice": ("“{value}” is not one of the choices; map it first", "“{value}” 不是可选值，请先映射"),
     "reason.owner_kept_external": ("“{value}” is not a user here; the name is kept as the deal's CRM owner",
                                    "“{value}” 不是本系统用户；该姓名作为商机的 CRM 负责人保留"),
-    "reason.file_too_long": ("has more than {max} rows; split the file", "超过 {max} 行，请拆分文件"),
     "ix.title": ("Bring your data", "导入数据"),
     "ix.caption": ("From a CRM export, in this order: accounts → contacts → products → deals. Each file is "
                    "read, mapped, previewed and written all-or-nothing; nothing is invented.",
