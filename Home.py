@@ -32,7 +32,7 @@ PAGES = {
     "nav.group.pipeline": [
         ("pages/opportunities.py", "nav.opportunities", ":material/handshake:", "opportunities"),
         ("pages/pipeline.py", "nav.pipeline", ":material/filter_alt:", "pipeline"),
-        ("pages/opportunity_import.py", "nav.opportunity_import", ":material/upload_file:", "opportunity_import"),
+        ("pages/opportunity_import.py", "nav.import", ":material/upload_file:", "opportunity_import"),
     ],
     "nav.group.relationships": [
         ("pages/decision_chain.py", "nav.decision_chain", ":material/account_tree:", "decision_chain"),

@@ -420,7 +420,7 @@ def detail(rows: list[dict[str, Any]]) -> None:
     deal = opp.get_opportunity(page.db, page.user, deal_id)
     st.subheader(f"{deal['number']} · {deal['name']}")
     st.caption(t("opp.headline", kind=_label("opp_kind", deal["kind"]), stage=STAGE_NAMES.get(deal["stage"]),
-                 status=_label("opp_status", deal["status"]), amount=f"{deal['amount']:,.0f} {deal['currency']}",
+                 status=_label("opp_status", deal["status"]), amount=f"{deal['amount'] or 0:,.0f} {deal['currency']}" if deal['amount'] is not None else "—",
                  probability=stage_model.effective_probability(deal, stage_model.stage_probabilities(page.db))))
     deal_flags = [f for f in rules.flags_for_opportunity(page.db, page.user, deal_id) if f.opportunity_id == deal_id]
     flag_section(page, deal_flags, key="opp.flags", account_id=ACCOUNT)

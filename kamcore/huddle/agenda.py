@@ -208,7 +208,8 @@ def closing_deals(db: Database, account_ids: list[int], today: date) -> list[Age
     return [
         AgendaItem("closing", f"opportunity:{row['id']}", row["account_id"], row["account_name"],
                    "entity.opportunity", row["title"], row["due"], row["owner_id"], row["owner_name"],
-                   detail=f"{row['amount']:,.0f} {row['currency']} · {row['stage']}",
+                   detail=f"{row['amount'] or 0:,.0f} {row['currency']} · {row['stage']}" if row['amount'] is not None
+                   else f"{row['currency']} · {row['stage']}",
                    severity="critical" if row["due"] < today.isoformat() else "warning",
                    link=link_for("opportunity", row["account_id"]))
         for row in found

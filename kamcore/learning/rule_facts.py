@@ -103,7 +103,7 @@ def _stage(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
 
 
 def _amount(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
-    return float(opp["amount"]) if opp else None
+    return float(opp["amount"]) if opp and opp["amount"] is not None else None
 
 
 def _man(letter: str) -> Callable[[Facts, int, dict[str, Any] | None], Any]:

@@ -56,7 +56,8 @@ def load_deals(db: Database, account_ids: list[int], product_line_id: int | None
     where, params = _scope(account_ids, product_line_id)
     return store.rows(
         db,
-        f"""SELECT o.id, o.account_id, o.product_line_id, o.number, o.name, o.amount, o.currency, o.status,
+        f"""SELECT o.id, o.account_id, o.product_line_id, o.number, o.name, coalesce(o.amount, 0) AS amount,
+                   o.currency, o.status,
                    o.stage, o.probability, o.opened_on, o.expected_close, o.closed_on, o.kind,
                    cur.position AS stage_position,
                    max(coalesce((SELECT max(s.position) FROM stage_history h JOIN stages s ON s.key = h.to_stage
@@ -190,9 +191,10 @@ def aging(db: Database, account_ids: list[int], product_line_id: int | None = No
         params,
     )
     for row in found:
-        row["age_days"] = (day - date.fromisoformat(row["opened_on"][:10])).days
+        # an imported deal may have no opened date (m014): its age is unknown, not invented
+        row["age_days"] = (day - date.fromisoformat(row["opened_on"][:10])).days if row["opened_on"] else None
         since = row["last_move"] or row["opened_on"]
-        row["days_in_stage"] = (day - date.fromisoformat(since[:10])).days
+        row["days_in_stage"] = (day - date.fromisoformat(since[:10])).days if since else 0
         row["overdue"] = bool(row["expected_close"]) and row["expected_close"] < day.isoformat()
         limit = averages.get(row["stage"])
         row["stale_after"] = round(STALE_FACTOR * limit) if limit else STALE_FALLBACK_DAYS

@@ -48,9 +48,9 @@ class OpportunityIn(Record):
     external_id: str | None = Field(default=None, max_length=80)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["lead", "opportunity"] = "lead"
-    amount: float = Field(default=0, ge=0, allow_inf_nan=False)
+    amount: float | None = Field(default=0, ge=0, allow_inf_nan=False)  # None: the CRM had no amount (m014)
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
-    opened_on: date
+    opened_on: date | None = None  # None only for imported deals the CRM has no date for (m014)
     expected_close: date | None = None
     stage: str = Field(min_length=1, max_length=30)
     probability: int | None = Field(default=None, ge=0, le=100)
@@ -68,10 +68,11 @@ class OpportunityIn(Record):
     follow_up: Literal["continue", "pause", "keep"] | None = None
     revisit_days: Literal[20, 40, 60, 80] | None = None
     notes: str = Field(default="", max_length=4000)
+    external_owner: str = Field(default="", max_length=120)  # a CRM owner who is not a user
 
     @model_validator(mode="after")
     def _dates_and_close(self) -> OpportunityIn:
-        if self.expected_close is not None and self.expected_close < self.opened_on:
+        if self.expected_close is not None and self.opened_on is not None and self.expected_close < self.opened_on:
             raise PydanticCustomError("reason.close_before_open", "expected close is before the deal was opened",
                                       {"field": "expected_close", "opened_on": self.opened_on.isoformat()})
         if self.status != "open":
@@ -81,7 +82,7 @@ class OpportunityIn(Record):
             if self.closed_on is None:
                 raise PydanticCustomError("reason.closed_on_required", "a closed deal needs a date",
                                           {"field": "closed_on"})
-        if self.closed_on is not None and self.closed_on < self.opened_on:
+        if self.closed_on is not None and self.opened_on is not None and self.closed_on < self.opened_on:
             raise PydanticCustomError("reason.close_before_open", "closed before the deal was opened",
                                       {"field": "closed_on", "opened_on": self.opened_on.isoformat()})
         return self
@@ -327,8 +328,8 @@ def _list_where(account_ids: list[int], status: str | None, kind: str | None, st
             clauses.append(clause)
             params.append(value)
     if search:
-        clauses.append("(o.name LIKE ? OR o.number LIKE ? OR o.competitors LIKE ?)")
-        params += [f"%{search}%"] * 3
+        clauses.append("(o.name LIKE ? OR o.number LIKE ? OR o.competitors LIKE ? OR o.external_owner LIKE ?)")
+        params += [f"%{search}%"] * 4
     return " AND ".join(clauses), params
 
 
@@ -345,7 +346,8 @@ def list_opportunities(db: Database, user: User, account_id: int | None, *, stat
     where, params = _list_where(ids, status, kind, stage, product_line_id, owner_id, search)
     found = store.rows(
         db,
-        f"""SELECT o.*, p.code AS product_line_code, u.display_name AS owner_name, a.name AS account_name,
+        f"""SELECT o.*, p.code AS product_line_code, coalesce(u.display_name, nullif(o.external_owner, ''))
+                   AS owner_name, a.name AS account_name,
                    s.position AS stage_position, s.probability AS stage_probability,
                    s.name_en AS stage_name_en, s.name_zh AS stage_name_zh
             FROM opportunities o
@@ -360,7 +362,7 @@ def list_opportunities(db: Database, user: User, account_id: int | None, *, stat
     for row in found:
         probability = effective_probability(row, {row["stage"]: row["stage_probability"] or 0})
         row["win_probability"] = probability
-        row["weighted_amount"] = round(row["amount"] * probability / 100, 2)
+        row["weighted_amount"] = None if row["amount"] is None else round(row["amount"] * probability / 100, 2)
     return found
 
 

@@ -209,7 +209,7 @@ def _card_pipeline(db: Database, actor: User, card: dict[str, Any]) -> None:
     if soon["count"]:
         deals = opportunities.list_opportunities(db, actor, card["id"], status="open")
         closing = sorted((d for d in deals if d["expected_close"] and str(d["expected_close"])[:10] <= str(soon_until)),
-                         key=lambda d: (str(d["expected_close"]), -d["amount"]))
+                         key=lambda d: (str(d["expected_close"]), -(d["amount"] or 0)))
     card["pipeline"] = {
         "count": pipe["count"],
         "by_currency": {c: {"amount": round(b["amount"], 2), "weighted": round(b["weighted"], 2), "count": b["count"]}
