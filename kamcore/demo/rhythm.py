@@ -1,0 +1,5 @@
+"""Placeholder."""
+
+
+def seed(ctx) -> None:
+    """Nothing yet."""

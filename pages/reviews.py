@@ -1,0 +1,5 @@
+"""Placeholder until the page lands."""
+
+from kamui.chores import open_page
+
+page = open_page("proposal.title", "proposal.caption")
