@@ -218,6 +218,8 @@ def _written(db: Database, user_id: int) -> set[tuple[str, str]]:
 
 def reminders(db: Database, actor: User, now: datetime | None = None) -> list[Due]:
     """What the actor still owes: due within its reminder window, or already overdue (this period)."""
+    if is_lead(actor):
+        return []  # the lead reviews the rhythm; they are not reminded to keep one
     moment = now or clock.now()
     done = _written(db, actor.id)
     out = []

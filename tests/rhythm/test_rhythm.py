@@ -87,6 +87,7 @@ def test_only_the_lead_reviews(world):
     assert done["review_status"] == "reviewed" and done["reviewed_by"] == lead.id
     with pytest.raises(PermissionDenied):
         entries.late_for_lead(db, am)
+    assert entries.reminders(db, lead, at(27, 17)) == []
 
 
 def test_an_entry_about_an_account_shows_in_what_changed(world):
