@@ -87,16 +87,16 @@ with timeline:
         sid = st.selectbox(t("field.step"), list(by_step), key="proposal.step.id",
                            format_func=lambda i: labels("proposal_step")(by_step[i]["step"]))
         a, b, c = st.columns(3)
-        owner = a.selectbox(t("field.owner_id"), list(people), format_func=person, key="proposal.step.owner")
+        # blanks keep the step's current value: a form cannot follow the step picked above
+        owner = a.selectbox(t("field.owner_id"), [None, *people], format_func=person, key="proposal.step.owner")
         due = b.date_input(t("field.due_on"), value=None, key="proposal.step.due")
-        status = c.selectbox(t("field.status"), rooms.STEP_STATUSES, format_func=labels("step_status"),
+        status = c.selectbox(t("field.status"), [None, *rooms.STEP_STATUSES], format_func=labels("step_status"),
                              key="proposal.step.status")
         note = st.text_input(t("field.note"), key="proposal.step.note")
         if st.form_submit_button(t("proposal.step_save"), disabled=not editable):
             row = by_step[sid]
-            changes = {"owner_id": owner, "status": status, "note": note or row["note"]}
-            if due:
-                changes["due_on"] = iso(due)
+            picked = {"owner_id": owner, "status": status, "note": note, "due_on": iso(due)}
+            changes = {k: v for k, v in picked.items() if v not in (None, "")}
             act(lambda: rooms.update_part(db, user, "step", sid, row["version"], changes), t("proposal.saved"))
 
 with compliance:
@@ -113,15 +113,15 @@ with compliance:
             rid = st.selectbox(t("field.requirement"), list(by_req), key="proposal.req.id",
                                format_func=lambda i: f"{by_req[i]['ref']} {by_req[i]['requirement'][:80]}".strip())
             a, b = st.columns(2)
-            status = a.selectbox(t("field.status"), rooms.REQUIREMENT_STATUSES, format_func=labels("req_status"),
+            status = a.selectbox(t("field.status"), [None, *rooms.REQUIREMENT_STATUSES], format_func=labels("req_status"),
                                  key="proposal.req.status")
-            owner = b.selectbox(t("field.owner_id"), list(people), format_func=person, key="proposal.req.owner")
+            owner = b.selectbox(t("field.owner_id"), [None, *people], format_func=person, key="proposal.req.owner")
             answer = st.text_area(t("field.answer"), key="proposal.req.answer", height=80)
             evidence = st.text_input(t("field.evidence"), key="proposal.req.evidence")
             if st.form_submit_button(t("proposal.req_save"), disabled=not editable):
                 row = by_req[rid]
-                changes = {"status": status, "owner_id": owner, "answer": answer or row["answer"],
-                           "evidence": evidence or row["evidence"]}
+                picked = {"status": status, "owner_id": owner, "answer": answer, "evidence": evidence}
+                changes = {k: v for k, v in picked.items() if v not in (None, "")}
                 act(lambda: rooms.update_part(db, user, "requirement", rid, row["version"], changes),
                     t("proposal.saved"))
     else:
