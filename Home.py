@@ -43,6 +43,12 @@ PAGES = {
         ("pages/playbook.py", "nav.playbook", ":material/menu_book:", "playbook"),
         ("pages/health.py", "nav.health", ":material/health_and_safety:", "health"),
     ],
+    "nav.group.proposals": [
+        ("pages/proposal.py", "nav.proposal", ":material/gavel:", "proposal"),
+        ("pages/segments.py", "nav.segments", ":material/category:", "segments"),
+        ("pages/rhythm.py", "nav.rhythm", ":material/event_repeat:", "rhythm"),
+        ("pages/reviews.py", "nav.reviews", ":material/rate_review:", "reviews"),
+    ],
     "nav.group.admin": [
         ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin"),
         ("pages/data.py", "nav.data", ":material/backup:", "data"),

@@ -47,7 +47,19 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from kamcore.demo import core, huddles, opportunities, plan, portfolio, retrospectives, stakeholders
+    from kamcore.demo import (
+        core,
+        huddles,
+        opportunities,
+        plan,
+        portfolio,
+        proposals,
+        retrospectives,
+        rhythm,
+        segments,
+        stakeholders,
+    )
+    from kamcore.demo import reviews as customer_reviews
 
     return [
         ("core", core.seed),
@@ -57,6 +69,10 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("stakeholders", stakeholders.seed),
         ("retrospectives", retrospectives.seed),
         ("huddles", huddles.seed),
+        ("proposals", proposals.seed),
+        ("segments", segments.seed),
+        ("rhythm", rhythm.seed),
+        ("reviews", customer_reviews.seed),
     ]
 
 
