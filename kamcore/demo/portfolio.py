@@ -5,6 +5,8 @@ repeated price cuts and a lengthening collection period)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 from kamcore import clock, money
 from kamcore.demo import DemoContext
 from kamcore.demo.core import ACCOUNTS
@@ -94,7 +96,8 @@ RATES = {"USD": (7.10, 7.20, 7.15), "HKD": (0.910, 0.920, 0.915), "EUR": (7.70, 
 
 def seed(ctx: DemoContext) -> None:
     """Figures, assessments, criteria v1 (agreed) and v2 (draft), and later posture and figure edits."""
-    with clock.at(ctx.moment(119, 10)):
+    # a fixed moment (not ctx.moment): the seeded random draws of the rest of the demo stay as they were
+    with clock.at(datetime.combine(ctx.today - timedelta(days=119), time(10, 0), tzinfo=UTC)):
         for currency, by_year in RATES.items():
             for offset, value in enumerate(by_year):
                 money.save_rate(ctx.db, ctx.admin, {"currency": currency, "year": ctx.today.year - 2 + offset,

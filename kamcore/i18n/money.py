@@ -13,6 +13,9 @@ TEXTS = {
     "actual_source.override": ("typed over the measured figure", "手工覆盖测算值"),
     "actual_source.typed": ("typed", "手工填写"),
     "money.typed_by": ("typed by {who} on {when}", "{who} 于 {when} 手工填写"),
+    "money.goal_unit": ("Orders, revenue, gross margin and collections in {unit}; orders, revenue and gross margin "
+                        "actuals are measured from the won deals and the account's financials.",
+                        "订单、收入、毛利和回款单位：{unit}；订单、收入和毛利的实际值由已赢单机会点和客户财务数据计算。"),
     "money.amounts_in": ("amounts in {currency}", "金额币种：{currency}"),
     "money.revenue_year": ("Revenue {year}", "{year} 年收入"),
     "money.pipe_amounts": ("{amount} open · {weighted} weighted", "未结 {amount} · 加权 {weighted}"),
