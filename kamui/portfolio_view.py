@@ -117,6 +117,14 @@ def relationship_lines(rel: dict[str, Any], lang: str) -> list[str]:
     return lines
 
 
+def stance_line(counts: dict[str, int], lang: str) -> str:
+    """`scale.stance_counts` of one account as a sentence: supportive of people, then each stance (plain text)."""
+    parts = [t("walk.rel_people", lang, supportive=counts["supportive"], people=counts["total"])]
+    parts += [f"{choice_label('stance', s, lang)} {counts[s]}" for s in ("coach", "supporter", "neutral", "opponent",
+                                                                          "blocker")]
+    return " · ".join(parts)
+
+
 def rule_name(flag: Any, lang: str) -> str:
     """A deal-health flag's rule name: built-in rules translated, the team's own as written."""
     key = f"rule.{flag.rule_code}.name"

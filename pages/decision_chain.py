@@ -9,12 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import accounts, permissions
-from kamcore.decision_chain import coverage
+from kamcore.decision_chain import coverage, scale
 from kamcore.decision_chain import relationship_map as rm
 from kamcore.decision_chain import stakeholders as sh
 from kamcore.i18n import choice_label
 from kamui import context
 from kamui.editing import VersionedForm, attempt, flash
+from kamui.portfolio_view import stance_line
 
 page = context.page()
 t = page.t
@@ -83,6 +84,7 @@ def map_tab(account_id: int, deals: list[dict]) -> None:
     stance = e.selectbox(t("field.stance"), [None, *sh.STANCES], key="dc.map.stance",
                          format_func=lambda v: t("sh.all") if v is None else choice_label("stance", v, page.lang))
     options = rm.MapOptions(layout=layout, size_by=size_by, opportunity_id=deal, department=department, stance=stance)
+    st.markdown(stance_line(scale.stance_counts(page.db, [account_id])[account_id], page.lang))  # as the walk-through
     st.iframe(rm.render_map(page.db, page.user, account_id, page.lang, options), height=options.height_px + 120)
 
 

@@ -16,6 +16,9 @@ TEXTS = {
     "money.goal_unit": ("Orders, revenue, gross margin and collections in {unit}; orders, revenue and gross margin "
                         "actuals are measured from the won deals and the account's financials.",
                         "订单、收入、毛利和回款单位：{unit}；订单、收入和毛利的实际值由已赢单机会点和客户财务数据计算。"),
+    "money.weighted_line": ("**{count} open deal(s), weighted pipeline {amounts}** (probability-weighted: each deal's "
+                            "own probability, else its stage's)", "**{count} 个在途机会点，加权管线 {amounts}**（按各机会点赢率加权，"
+                                                                    "未填写时取阶段默认赢率）"),
     "money.amounts_in": ("amounts in {currency}", "金额币种：{currency}"),
     "money.revenue_year": ("Revenue {year}", "{year} 年收入"),
     "money.pipe_amounts": ("{amount} open · {weighted} weighted", "未结 {amount} · 加权 {weighted}"),
