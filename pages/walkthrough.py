@@ -103,7 +103,7 @@ latest = next((f for f in figures if revenue and f["year"] == revenue["year"]), 
 previous = next((f for f in figures if revenue and f["year"] == revenue["year"] - 1), None)
 goals = card["goals"]
 revenue_goal = goal_line(card, "revenue")
-metrics = st.columns(6)
+metrics = st.columns([1.7, 1, 1, 1, 1, 0.8])  # money with its unit needs the room
 if latest:
     delta = None
     if previous and previous["revenue"]:

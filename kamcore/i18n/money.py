@@ -19,6 +19,8 @@ TEXTS = {
     "money.weighted_line": ("**{count} open deal(s), weighted pipeline {amounts}** (probability-weighted: each deal's "
                             "own probability, else its stage's)", "**{count} 个在途机会点，加权管线 {amounts}**（按各机会点赢率加权，"
                                                                     "未填写时取阶段默认赢率）"),
+    "money.amount_k": ("Amount (thousands)", "金额（千）"),
+    "money.weighted_k": ("Weighted (thousands)", "加权金额（千）"),
     "money.amounts_in": ("amounts in {currency}", "金额币种：{currency}"),
     "money.revenue_year": ("Revenue {year}", "{year} 年收入"),
     "money.pipe_amounts": ("{amount} open · {weighted} weighted", "未结 {amount} · 加权 {weighted}"),

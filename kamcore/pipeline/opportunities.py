@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from kamcore import clock, permissions, records, store
 from kamcore.errors import FieldProblem, NotFoundError, ValidationError
 from kamcore.pipeline.stage_model import CLOSED, STAGE_JOIN, WEIGHTED_AMOUNT_SQL, effective_probability, stage_name
+from kamcore.pipeline.stage_model import STATUSES as STATUSES  # the deals page reads opportunities.STATUSES
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
