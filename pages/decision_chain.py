@@ -17,6 +17,7 @@ from kamcore.i18n import choice_label
 from kamcore.relationships import guidance
 from kamui import context
 from kamui.editing import VersionedForm, attempt, flash
+from kamui.portfolio_view import stance_line
 
 page = context.page()
 t = page.t
@@ -132,6 +133,7 @@ def map_tab(account_id: int, deals: list[dict]) -> None:
     stance = e.selectbox(t("field.stance"), [None, *sh.STANCES], key="dc.map.stance",
                          format_func=lambda v: t("sh.all") if v is None else choice_label("stance", v, page.lang))
     options = rm.MapOptions(layout=layout, size_by=size_by, opportunity_id=deal, department=department, stance=stance)
+    st.markdown(stance_line(scale.stance_counts(page.db, [account_id])[account_id], page.lang))  # as the walk-through
     st.iframe(rm.render_map(page.db, page.user, account_id, page.lang, options), height=options.height_px + 120)
 
 

@@ -9,6 +9,7 @@ from kamcore.i18n import choice_label
 from kamcore.portfolio import overview
 from kamui import context
 from kamui.audit_view import audit_frame
+from kamui.portfolio_view import money, money_by_currency, tier_badge
 
 page = context.page()
 st.title(page.t("home.title"))
@@ -28,14 +29,25 @@ cols[1].metric(page.t("home.metric.at_risk"), sum(1 for r in rows if r["status"]
 cols[2].metric(page.t("home.metric.flags"), sum(f.get("risk_flags") or 0 for f in figures.values()))
 cols[3].metric(page.t("home.metric.changes_7d"), activity.change_count(page.db, page.user))
 
+
+
+def cell(row: dict, key: str) -> object:
+    """A figure for the table: money with its currency and unit (`kamcore.money.fmt`), the rest as is."""
+    if key in overview.MONEY_BY_CURRENCY_COLUMNS:
+        return money_by_currency(row.get(key), page.lang) if row.get(key) else None
+    if key in overview.MONEY_COLUMNS:
+        return money(row.get(key), row.get("currency"), page.lang) if row.get(key) is not None else None
+    return row.get(key)
+
+
 table = pd.DataFrame(
     {
         page.t("field.name"): [r["name"] for r in rows],
-        page.t("home.tier"): [choice_label("tier", figures.get(r["id"], {}).get("tier"), page.lang)
-                              if figures.get(r["id"], {}).get("tier") else "—" for r in rows],
+        page.t("home.tier"): [tier_badge(figures.get(r["id"], {}).get("tier"), figures.get(r["id"], {}).get("flags", []),
+                                         page.lang) for r in rows],
         page.t("field.status"): [choice_label("status", r["status"], page.lang) for r in rows],
         page.t("field.first_responsible"): [r["first_responsible_name"] or "—" for r in rows],
-        **{page.t(f"portfolio.col.{key}"): [figures.get(r["id"], {}).get(key) for r in rows] for key in shown},
+        **{page.t(f"portfolio.col.{key}"): [cell(figures.get(r["id"], {}), key) for r in rows] for key in shown},
         page.t("home.open"): [f"account?account={r['id']}" for r in rows],
     }
 )

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import permissions, product_lines, team
+from kamcore import money, permissions, product_lines, team
 from kamcore.i18n import choice_label
 from kamcore.learning import rules
 from kamcore.pipeline import competitors, discovery, qualification, stage_model
@@ -116,10 +116,10 @@ def deal_list() -> list[dict[str, Any]]:
             "name": st.column_config.TextColumn(t("field.name")),
             "stage": st.column_config.TextColumn(t("field.stage"), disabled=True),
             "status": st.column_config.TextColumn(t("field.status"), disabled=True),
-            "amount": st.column_config.NumberColumn(t("field.amount"), min_value=0, format="localized"),
+            "amount": st.column_config.NumberColumn(t("money.amount_k"), min_value=0, format="localized"),
             "currency": st.column_config.TextColumn(t("field.currency"), disabled=True),
             "probability": st.column_config.NumberColumn(t("field.probability"), min_value=0, max_value=100),
-            "weighted": st.column_config.NumberColumn(t("opp.weighted"), disabled=True, format="localized"),
+            "weighted": st.column_config.NumberColumn(t("money.weighted_k"), disabled=True, format="localized"),
             "expected_close": st.column_config.DateColumn(t("field.expected_close")),
             "owner": st.column_config.TextColumn(t("field.owner"), disabled=True),
             "next_step": st.column_config.TextColumn(t("field.next_step")),
@@ -420,7 +420,7 @@ def detail(rows: list[dict[str, Any]]) -> None:
     deal = opp.get_opportunity(page.db, page.user, deal_id)
     st.subheader(f"{deal['number']} · {deal['name']}")
     st.caption(t("opp.headline", kind=_label("opp_kind", deal["kind"]), stage=STAGE_NAMES.get(deal["stage"]),
-                 status=_label("opp_status", deal["status"]), amount=f"{deal['amount'] or 0:,.0f} {deal['currency']}" if deal['amount'] is not None else "—",
+                 status=_label("opp_status", deal["status"]), amount=money.fmt(deal["amount"], deal["currency"], page.lang),
                  probability=stage_model.effective_probability(deal, stage_model.stage_probabilities(page.db))))
     deal_flags = [f for f in rules.flags_for_opportunity(page.db, page.user, deal_id) if f.opportunity_id == deal_id]
     flag_section(page, deal_flags, key="opp.flags", account_id=ACCOUNT)

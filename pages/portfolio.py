@@ -10,11 +10,11 @@ from kamcore.i18n import choice_label
 from kamcore.portfolio import fake_key_accounts, financials, overview, pareto, positioning, tiering
 from kamui import context
 from kamui.editing import VersionedForm
-from kamui.portfolio_view import contributions_frame, flag_text
+from kamui.portfolio_view import contributions_frame, flag_text, money, money_by_currency, tier_badge, total_text
 
 page = context.page()
 st.title(page.t("portfolio.title"))
-st.caption(page.t("portfolio.caption", unit=financials.UNIT))
+st.caption(page.t("portfolio.caption", unit=page.t("money.stored_note")))
 
 years = financials.years(page.db)
 rows = overview.overview(page.db, page.user)
@@ -29,6 +29,14 @@ if year is not None and year != years[0]:
 active = tiering.active_criteria(page.db)
 if active is None:
     st.info(page.t("portfolio.no_criteria"))
+
+totals = overview.portfolio_totals(page.db, rows, year)
+reporting = totals["currency"]
+sums = st.columns(2)
+sums[0].metric(page.t("money.total_revenue", year=year or "—"), money(totals["revenue"]["amount"], reporting, page.lang))
+sums[0].caption(total_text(totals["revenue"], page.lang))
+sums[1].metric(page.t("money.total_pipeline"), money(totals["pipeline_weighted"]["amount"], reporting, page.lang))
+sums[1].caption(total_text(totals["pipeline_weighted"], page.lang))
 
 tab_table, tab_pareto, tab_grid, tab_flags, tab_account = st.tabs([
     page.t("portfolio.tab.accounts"), page.t("portfolio.tab.pareto"), page.t("portfolio.tab.grid"),
@@ -52,24 +60,30 @@ with tab_table:
              and (not flagged or r["flags"])]
     frame = pd.DataFrame([{
         page.t("field.name"): r["name"],
-        page.t("field.tier"): label("tier", r["tier"]),
+        page.t("field.tier"): tier_badge(r["tier"], r["flags"], page.lang),
         page.t("field.account_type"): label("account_type", r["account_type"]),
         page.t("field.score"): r["score"],
         page.t("field.criteria_number"): f"v{r['criteria_number']}" if r["criteria_number"] else "",
-        page.t("field.revenue"): r["revenue"],
+        page.t("field.currency"): r["currency"],
+        page.t("money.own_currency"): money(r["revenue"], r["currency"], page.lang) if r["revenue"] is not None else None,
+        page.t("money.in_reporting", currency=reporting): (
+            money(totals["revenue_reporting"].get(r["account_id"]), reporting, page.lang)
+            if totals["revenue_reporting"].get(r["account_id"]) is not None
+            else page.t("money.no_rate", year=year, currency=r["currency"]) if r["revenue"] is not None else None),
         page.t("field.margin_pct"): r["margin_pct"],
         page.t("field.dso_days"): r["dso_days"],
         page.t("field.obtainable_share"): r["obtainable_share"],
         page.t("field.priority"): r["priority"],
         page.t("field.chosen_posture"): label("posture", r["chosen_posture"]),
         page.t("portfolio.flags"): ", ".join(label("flag", f) for f in r["flags"]),
-        **{page.t(f"portfolio.col.{k}"): r[k] for k in overview.FEATURE_COLUMNS if k in r},
+        **{page.t(f"portfolio.col.{k}"): (money_by_currency(r[k], page.lang) if k in overview.MONEY_BY_CURRENCY_COLUMNS
+                                          else money(r[k], r["currency"], page.lang) if k in overview.MONEY_COLUMNS
+                                          else r[k]) for k in overview.FEATURE_COLUMNS if k in r},
     } for r in shown])
     # columns nobody has data for are dropped rather than shown empty
     frame = frame.dropna(axis="columns", how="all") if not frame.empty else frame
     st.dataframe(frame, hide_index=True, width="stretch", key="portfolio.table",
-                 column_config={page.t("field.revenue"): st.column_config.NumberColumn(format="%,.0f"),
-                                page.t("field.score"): st.column_config.NumberColumn(format="%.1f")})
+                 column_config={page.t("field.score"): st.column_config.NumberColumn(format="%.1f")})
     st.caption(page.t("portfolio.count", shown=len(shown), total=len(rows)))
 
 with tab_pareto:

@@ -31,7 +31,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kamcore import clock, store
-from kamcore.pipeline.stage_model import CLOSED, effective_probability, list_stages
+from kamcore.pipeline.stage_model import CLOSED, STAGE_JOIN, WEIGHTED_AMOUNT_SQL, effective_probability, list_stages
 
 MIN_HISTORY = 5
 STALE_FALLBACK_DAYS = 90
@@ -98,8 +98,8 @@ def funnel(db: Database, account_ids: list[int], product_line_id: int | None = N
         for r in store.rows(
             db,
             f"""SELECT o.stage, count(*) AS count, coalesce(sum(o.amount), 0) AS amount,
-                       coalesce(sum(o.amount * coalesce(o.probability, s.probability, 0) / 100.0), 0) AS weighted
-                FROM opportunities o LEFT JOIN stages s ON s.key = o.stage
+                       coalesce(sum({WEIGHTED_AMOUNT_SQL}), 0) AS weighted
+                FROM opportunities o {STAGE_JOIN}
                 WHERE {where} AND o.status = 'open' GROUP BY o.stage""",
             params,
         )

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from kamcore import clock, permissions, records, store
 from kamcore.errors import FieldProblem, NotFoundError, ValidationError
 from kamcore.i18n import t
-from kamcore.pipeline.stage_model import CLOSED, effective_probability, stage_name
+from kamcore.pipeline.stage_model import CLOSED, STAGE_JOIN, WEIGHTED_AMOUNT_SQL, effective_probability, stage_name
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -386,15 +386,16 @@ def _readable(db: Database, user: User, account_id: int | None, account_ids: lis
 
 def open_pipeline(db: Database, account_ids: list[int], product_line_id: int | None = None,
                   period_start: date | str | None = None, period_end: date | str | None = None) -> dict[str, Any]:
-    """Open deals of these accounts: count, unweighted `amount` and probability-`weighted` sums.
+    """Open deals of these accounts: count, unweighted `amount` and probability-`weighted` sums — THE
+    pipeline figure of Home, Portfolio, the walk-through and the pipeline page (docs/figures.md).
 
     Period bounds filter on expected close (inclusive; deals without one are left out
     when a bound is given). Callers pass account ids the user may read. Amounts are summed
-    as stored; `by_currency` and `by_product_line` split the totals so mixed currencies
-    can be shown apart.
+    as stored; `by_currency`, `by_product_line` and `by_account` (with its own `by_currency`) split
+    the totals so mixed currencies can be shown apart.
     """
     if not account_ids:
-        return {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {}}
+        return {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {}, "by_account": {}}
     marks = ",".join("?" for _ in account_ids)
     clauses, params = [f"o.account_id IN ({marks})", "o.status = 'open'"], list(account_ids)
     if product_line_id is not None:
@@ -408,17 +409,24 @@ def open_pipeline(db: Database, account_ids: list[int], product_line_id: int | N
         params.append(str(period_end)[:10])
     found = store.rows(
         db,
-        f"""SELECT o.product_line_id, o.currency, count(*) AS count, sum(o.amount) AS amount,
-                   sum(o.amount * coalesce(o.probability, s.probability, 0) / 100.0) AS weighted
-            FROM opportunities o LEFT JOIN stages s ON s.key = o.stage
-            WHERE {" AND ".join(clauses)} GROUP BY o.product_line_id, o.currency""",
+        f"""SELECT o.account_id, o.product_line_id, o.currency, count(*) AS count, sum(o.amount) AS amount,
+                   sum({WEIGHTED_AMOUNT_SQL}) AS weighted
+            FROM opportunities o {STAGE_JOIN}
+            WHERE {" AND ".join(clauses)} GROUP BY o.account_id, o.product_line_id, o.currency
+            ORDER BY o.account_id, o.product_line_id, o.currency""",
         params,
     )
-    out: dict[str, Any] = {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {}}
+    out: dict[str, Any] = {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {},
+                           "by_account": {}}
+
+    def fresh() -> dict[str, Any]:
+        return {"count": 0, "amount": 0.0, "weighted": 0.0}
+
     for row in found:
-        for bucket in (out, out["by_currency"].setdefault(row["currency"], {"count": 0, "amount": 0.0, "weighted": 0.0}),
-                       out["by_product_line"].setdefault(row["product_line_id"],
-                                                         {"count": 0, "amount": 0.0, "weighted": 0.0})):
+        account = out["by_account"].setdefault(row["account_id"], {**fresh(), "by_currency": {}})
+        for bucket in (out, out["by_currency"].setdefault(row["currency"], fresh()),
+                       out["by_product_line"].setdefault(row["product_line_id"], fresh()),
+                       account, account["by_currency"].setdefault(row["currency"], fresh())):
             bucket["count"] += row["count"]
             bucket["amount"] += row["amount"] or 0.0
             bucket["weighted"] += row["weighted"] or 0.0

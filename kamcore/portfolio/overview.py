@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, store
+from kamcore import clock, money, permissions, store
 from kamcore.decision_chain import coverage, scale
 from kamcore.learning import rules
 from kamcore.pipeline import opportunities
@@ -30,7 +30,7 @@ def overview(db: Database, actor: User, year: int | None = None) -> list[dict[st
     if not ids:
         return []
     marks = ",".join("?" for _ in ids)
-    accounts = store.rows(db, f"SELECT id, name, industry, region, status FROM accounts WHERE id IN ({marks}) "
+    accounts = store.rows(db, f"SELECT id, name, industry, region, status, currency FROM accounts WHERE id IN ({marks}) "
                               "ORDER BY name", ids)
     known_years = financials.years(db)
     year = year if year is not None else (known_years[0] if known_years else None)
@@ -52,6 +52,7 @@ def overview(db: Database, actor: User, year: int | None = None) -> list[dict[st
             "name": account["name"],
             "industry": account["industry"],
             "status": account["status"],
+            "currency": account["currency"],
             "tier": tier["tier"] if tier else None,
             "account_type": tier["account_type"] if tier else None,
             "score": tier["score"] if tier else None,
@@ -71,7 +72,10 @@ def overview(db: Database, actor: User, year: int | None = None) -> list[dict[st
 
 
 FEATURE_COLUMNS = ("revenue_goal", "goal_reached_pct", "open_deals", "pipeline_weighted", "relationship_level",
-                   "risk_flags")  # what _extensions adds to a row when there is data behind it
+                   "supportive", "risk_flags")
+MONEY_COLUMNS = ("revenue", "gross_profit", "revenue_goal")  # stored unit, in the row's `currency`
+# columns holding {currency: amount in the stored unit} (a deal may be in another currency than its account)
+MONEY_BY_CURRENCY_COLUMNS = ("pipeline_weighted",)  # what _extensions adds to a row when there is data behind it
 
 
 def _extensions() -> list[Any]:
@@ -80,60 +84,47 @@ def _extensions() -> list[Any]:
 
 
 def _goal_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
-    """Full-year revenue goal (account-wide, else the sum over product lines) and how much of it is reached."""
+    """Full-year revenue goal and how much of it is reached: the revenue line of `goals.financial_lines`."""
     if year is None:
         return
     for row in rows:
-        found = [g for g in goals.list_goals(db, actor, row["account_id"], year, None) if g["metric"] == "revenue"]
-        whole = [g for g in found if g["product_line_id"] is None] or found
-        if not whole:
+        line = next((g for g in goals.financial_lines(db, actor, row["account_id"], year) if g["metric"] == "revenue"),
+                    None)
+        if line is None:
             continue
-        target = sum(g["target"] for g in whole)
-        actuals = [g["actual"] for g in whole if g["actual"] is not None]
-        row["revenue_goal"] = target
-        if actuals and target:
-            row["goal_reached_pct"] = round(100 * sum(actuals) / target, 1)
+        row["revenue_goal"] = line["target"]
+        if line["attainment_pct"] is not None:
+            row["goal_reached_pct"] = line["attainment_pct"]
 
 
 def _pipeline_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
-    """Open deals and their probability-weighted value (per currency when an account mixes currencies)."""
+    """Open deals and their probability-weighted value per currency: `opportunities.open_pipeline`."""
     if not rows:
         return
-    # the sums of opportunities.open_pipeline, for every account in one grouped query
-    pipes: dict[int, dict[str, Any]] = {}
-    for account_id, currency, count, weighted in db.execute(
-            """SELECT o.account_id, o.currency, count(*),
-                      sum(o.amount * coalesce(o.probability, s.probability, 0) / 100.0)
-               FROM opportunities o LEFT JOIN stages s ON s.key = o.stage
-               WHERE o.account_id IN (SELECT value FROM json_each(?)) AND o.status = 'open'
-               GROUP BY o.account_id, o.product_line_id, o.currency
-               ORDER BY o.account_id, o.product_line_id, o.currency""",
-            [json.dumps([r["account_id"] for r in rows])]).fetchall():
-        pipe = pipes.setdefault(account_id, {"count": 0, "by_currency": {}})
-        bucket = pipe["by_currency"].setdefault(currency, {"count": 0, "weighted": 0.0})
-        pipe["count"] += count
-        bucket["count"] += count
-        bucket["weighted"] += weighted or 0.0
+    pipe = opportunities.open_pipeline(db, [r["account_id"] for r in rows])["by_account"]
     for row in rows:
-        pipe = pipes.get(row["account_id"])
-        if not pipe:
+        found = pipe.get(row["account_id"])
+        if not found:
             continue
-        row["open_deals"] = pipe["count"]
-        row["pipeline_weighted"] = ", ".join(
-            f"{currency} {bucket['weighted']:,.0f}" for currency, bucket in sorted(pipe["by_currency"].items()))
+        row["open_deals"] = found["count"]
+        row["pipeline_weighted"] = {c: round(b["weighted"], 2) for c, b in sorted(found["by_currency"].items())}
 
 
 def _relationship_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
-    """Relationship level: the average D4 score (-1..3) of the account's scored stakeholders."""
+    """Relationship level (the average D4 score -1..3 of the scored stakeholders) and how many people are
+    supportive (`scale.stance_counts`)."""
     if not rows:
         return
     levels = {r[0]: round(r[1] / r[2], 2) for r in db.execute(
         "SELECT account_id, sum(score), count(score) FROM stakeholders "
         "WHERE account_id IN (SELECT value FROM json_each(?)) AND score IS NOT NULL GROUP BY account_id",
         [json.dumps([r["account_id"] for r in rows])]).fetchall()}
+    counts = scale.stance_counts(db, [r["account_id"] for r in rows])
     for row in rows:
         if row["account_id"] in levels:
             row["relationship_level"] = levels[row["account_id"]]
+        if counts[row["account_id"]]["total"]:
+            row["supportive"] = counts[row["account_id"]]["supportive"]
 
 
 def _risk_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
@@ -145,11 +136,26 @@ def _risk_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: i
             row["risk_flags"] = found["open"]
 
 
+def portfolio_totals(db: Database, rows: list[dict[str, Any]], year: int | None) -> dict[str, Any]:
+    """The portfolio's revenue and weighted pipeline in the reporting currency at `year`'s rates
+    (`money.total`): each total with the rates it used and what it could not convert (kept in its own
+    currency, never dropped)."""
+    revenue = money.total(db, [(r["revenue"], r["currency"]) for r in rows if r.get("revenue") is not None], year)
+    weighted = money.total(db, [(v, c) for r in rows for c, v in (r.get("pipeline_weighted") or {}).items()], year)
+    per_account = {}
+    for r in rows:  # each account's revenue in the reporting currency (None: no rate — shown unconverted)
+        if r.get("revenue") is not None:
+            one = money.total(db, [(r["revenue"], r["currency"])], year)
+            per_account[r["account_id"]] = None if one.unconverted else one.amount
+    return {"year": year, "currency": revenue.currency, "revenue": revenue.as_dict(),
+            "pipeline_weighted": weighted.as_dict(), "revenue_reporting": per_account}
+
+
 def account_card(db: Database, actor: User, account_id: int) -> dict[str, Any]:
     """Everything the walk-through shows for one account: who it is, why it is (or is not) a key
     account, how it is doing, where it is at risk, and the chosen strategy."""
     permissions.require_read(db, actor, account_id)
-    account = store.row(db, "SELECT id, name, industry, region, status, notes FROM accounts WHERE id = ?",
+    account = store.row(db, "SELECT id, name, industry, region, status, notes, currency FROM accounts WHERE id = ?",
                         [account_id])
     definition = fake_key_accounts.definition_in_force(db)
     facts = tiering.account_facts(db, [account_id], definition.years)[account_id]
@@ -176,27 +182,19 @@ TOP = 3  # how many deal-health flags, coverage flags and closing deals a walk-t
 
 
 def _card_goals(db: Database, actor: User, card: dict[str, Any]) -> None:
-    """This year's full-year financial goals, one line per metric, and the balanced-scorecard score.
-
-    A metric's line is its account-wide goal, or else the sum of its product-line goals;
-    attainment is actual / target in percent (unclamped: 112% shows as 112%); `count` is how many
-    full-year goals the account has this year (0: the page says how to set them).
-    """
+    """This year's full-year financial goals (`goals.financial_lines`), the balanced-scorecard score, and the
+    header's revenue figure: the financials of the goal year (else the latest year) — the same row the
+    revenue goal's actual is measured from, so header and "Goals vs actuals" agree."""
     year = clock.today().year
-    found = goals.list_goals(db, actor, card["id"], year, None)
-    lines = []
-    for metric in goals.METRICS["financial"]:
-        of_metric = [g for g in found if g["quadrant"] == "financial" and g["metric"] == metric]
-        whole = [g for g in of_metric if g["product_line_id"] is None] or of_metric
-        if not whole:
-            continue
-        target = sum(g["target"] for g in whole)
-        measured = [g["actual"] for g in whole if g["actual"] is not None]
-        actual = sum(measured) if measured else None
-        lines.append({"metric": metric, "target": target, "actual": actual,
-                      "attainment_pct": round(100 * actual / target, 1) if actual is not None and target else None})
-    card["goals"] = {"year": year, "count": len(found), "lines": lines,
-                     "score": scorecard.scorecard(db, actor, card["id"], year).score if found else None}
+    lines = goals.financial_lines(db, actor, card["id"], year)
+    count = db.execute("SELECT count(*) FROM goals WHERE account_id = ? AND year = ? AND quarter IS NULL",
+                       [card["id"], year]).fetchone()[0]
+    card["goals"] = {"year": year, "count": count, "lines": lines,
+                     "score": scorecard.scorecard(db, actor, card["id"], year).score if count else None}
+    figures = card["financials"]
+    header = next((f for f in figures if f["year"] == year), figures[0] if figures else None)
+    card["revenue"] = None if header is None else {"year": header["year"], "amount": header["revenue"],
+                                                   "currency": card["currency"]}
 
 
 def _card_pipeline(db: Database, actor: User, card: dict[str, Any]) -> None:
@@ -226,13 +224,14 @@ def _card_pipeline(db: Database, actor: User, card: dict[str, Any]) -> None:
 
 def _card_relationships(db: Database, actor: User, card: dict[str, Any]) -> None:
     """Relationship level (average D4 score −1..3 of the scored stakeholders), how many people are mapped and
-    supportive, and the decision-chain coverage flags (most severe first)."""
-    people, scored, average = db.execute(
-        "SELECT count(*), count(score), avg(score) FROM stakeholders WHERE account_id = ?", [card["id"]]).fetchone()
-    supportive = scale.stance_counts(db, [card["id"]])[card["id"]]["supportive"]
-    flags = coverage.account_flags(db, card["id"]) if people else []
+    supportive (`scale.stance_counts`, the same count as the relationship map), and the decision-chain
+    coverage flags (most severe first)."""
+    counts = scale.stance_counts(db, [card["id"]])[card["id"]]
+    scored, average = db.execute(
+        "SELECT count(score), avg(score) FROM stakeholders WHERE account_id = ?", [card["id"]]).fetchone()
+    flags = coverage.account_flags(db, card["id"]) if counts["total"] else []
     card["relationships"] = {
-        "people": people, "scored": scored, "supportive": supportive or 0,
+        "people": counts["total"], "scored": scored, "supportive": counts["supportive"], "stances": counts,
         "average": round(average, 2) if average is not None else None,
         "coverage_flags": flags[:TOP], "coverage_flag_count": len(flags),
     }
