@@ -69,11 +69,8 @@ class RetrospectiveIn(Record):
 
 
 def _opportunity_row(db: Database, opportunity_id: int) -> dict[str, Any] | None:
-    """The opportunity's row read straight from its table (None if gone or not installed)."""
-    try:
-        return store.row(db, "SELECT * FROM opportunities WHERE id = ?", [opportunity_id])
-    except Exception:  # noqa: BLE001 - opportunities belong to another migration
-        return None
+    """The opportunity's row read straight from its table (None if gone)."""
+    return store.row(db, "SELECT * FROM opportunities WHERE id = ?", [opportunity_id])
 
 
 def _matches_opportunity(db: Database, values: dict[str, Any], row_id: int | None) -> None:
@@ -253,15 +250,12 @@ def list_retrospectives(db: Database, actor: User, account_id: int) -> list[dict
 def reviewable_opportunities(db: Database, actor: User, account_id: int) -> list[dict[str, Any]]:
     """The account's opportunities that can be reviewed: closed ones, and open ones as mid-deal reviews."""
     permissions.require_read(db, actor, account_id)
-    try:
-        return store.rows(
-            db,
-            "SELECT id, number, name, status, stage, amount, competitors FROM opportunities "
-            "WHERE account_id = ? ORDER BY status = 'open', coalesce(closed_on, expected_close) DESC, id DESC",
-            [account_id],
-        )
-    except Exception:  # noqa: BLE001 - opportunities are not installed
-        return []
+    return store.rows(
+        db,
+        "SELECT id, number, name, status, stage, amount, competitors FROM opportunities "
+        "WHERE account_id = ? ORDER BY status = 'open', coalesce(closed_on, expected_close) DESC, id DESC",
+        [account_id],
+    )
 
 
 # ---- parts: factors, five whys, lessons, actions ------------------------------------------------
@@ -395,18 +389,15 @@ def timeline(db: Database, actor: User, retro_id: int, limit: int = 300) -> list
 def _stage_moves(db: Database, account_id: int, opp_id: int | None, since: str,
                  until: str) -> list[dict[str, Any]]:
     where, params = ("h.opportunity_id = ?", [opp_id]) if opp_id else ("h.account_id = ?", [account_id])
-    try:
-        rows = store.rows(
-            db,
-            f"""SELECT h.moved_at AS at, h.from_stage AS old, h.to_stage AS new, o.name AS subject,
-                       coalesce(u.display_name, 'System') AS actor
-                FROM stage_history h JOIN opportunities o ON o.id = h.opportunity_id
-                LEFT JOIN users u ON u.id = h.moved_by
-                WHERE {where} AND h.moved_at >= ? AND h.moved_at < ? ORDER BY h.moved_at""",
-            [*params, since, until],
-        )
-    except Exception:  # noqa: BLE001 - opportunities are not installed
-        return []
+    rows = store.rows(
+        db,
+        f"""SELECT h.moved_at AS at, h.from_stage AS old, h.to_stage AS new, o.name AS subject,
+                   coalesce(u.display_name, 'System') AS actor
+            FROM stage_history h JOIN opportunities o ON o.id = h.opportunity_id
+            LEFT JOIN users u ON u.id = h.moved_by
+            WHERE {where} AND h.moved_at >= ? AND h.moved_at < ? ORDER BY h.moved_at""",
+        [*params, since, until],
+    )
     return [{**r, "kind": "stage"} for r in rows]
 
 
@@ -423,10 +414,7 @@ def _subject_names(db: Database, rows: list[dict[str, Any]]) -> dict[tuple[str, 
             continue
         table, column = tables[entity]
         marks = ",".join("?" for _ in ids)
-        try:
-            found = db.execute(f"SELECT id, {column} FROM [{table}] WHERE id IN ({marks})", list(ids)).fetchall()
-        except Exception:  # noqa: BLE001 - table from another feature not installed
-            continue
+        found = db.execute(f"SELECT id, {column} FROM [{table}] WHERE id IN ({marks})", list(ids)).fetchall()
         out.update({(entity, r[0]): str(r[1] or "") for r in found})
     return out
 

@@ -323,7 +323,7 @@ def _fires(facts: Facts, rule: dict[str, Any], account_id: int, opp: dict[str, A
 
 
 def _open_deals(db: Database, account_ids: list[int], opportunity_id: int | None = None) -> list[dict[str, Any]]:
-    if not Facts(db).has("opportunities") or not account_ids:
+    if not account_ids:
         return []
     marks = ",".join("?" for _ in account_ids)
     extra, params = ("AND id = ?", [opportunity_id]) if opportunity_id is not None else ("", [])
@@ -411,8 +411,7 @@ def flags_for_account(db: Database, user: User, account_id: int) -> list[Flag]:
 
 def flags_for_opportunity(db: Database, user: User, opportunity_id: int) -> list[Flag]:
     """Flags on one open deal, plus its account's account-level flags (deal people count when named)."""
-    found = db.execute("SELECT account_id FROM opportunities WHERE id = ?", [opportunity_id]).fetchone() \
-        if Facts(db).has("opportunities") else None
+    found = db.execute("SELECT account_id FROM opportunities WHERE id = ?", [opportunity_id]).fetchone()
     if found is None:
         raise NotFoundError("err.not_found_entity", entity="opportunity", id=opportunity_id)
     permissions.require_read(db, user, found[0])
@@ -510,14 +509,12 @@ def firing_history(db: Database, actor: User, rule_id: int | None = None, limit:
         return []
     marks = ",".join("?" for _ in ids)
     extra, params = ("AND f.rule_id = ?", [rule_id]) if rule_id is not None else ("", [])
-    deal_cols, deal_join = ("o.name AS opportunity_name, o.status AS outcome",
-                            "LEFT JOIN opportunities o ON o.id = f.opportunity_id") \
-        if Facts(db).has("opportunities") else ("NULL AS opportunity_name, NULL AS outcome", "")
     return store.rows(
         db,
-        f"""SELECT f.*, r.name AS rule_name, r.severity, acc.name AS account_name, {deal_cols}
+        f"""SELECT f.*, r.name AS rule_name, r.severity, acc.name AS account_name,
+                   o.name AS opportunity_name, o.status AS outcome
             FROM rule_firings f JOIN rules r ON r.id = f.rule_id JOIN accounts acc ON acc.id = f.account_id
-            {deal_join}
+            LEFT JOIN opportunities o ON o.id = f.opportunity_id
             WHERE f.account_id IN ({marks}) {extra} ORDER BY f.first_fired_at DESC, f.id DESC LIMIT ? OFFSET ?""",
         [*ids, *params, limit, offset],
     )
@@ -526,7 +523,7 @@ def firing_history(db: Database, actor: User, rule_id: int | None = None, limit:
 def rule_outcomes(db: Database, actor: User) -> list[dict[str, Any]]:
     """Per rule: how the deals it fired on ended (from the firing log) — which rules predict losses."""
     ids = permissions.readable_account_ids(db, actor)
-    if not ids or not Facts(db).has("opportunities"):
+    if not ids:
         return []
     marks = ",".join("?" for _ in ids)
     return store.rows(
@@ -550,7 +547,7 @@ def backtest(db: Database, actor: User, rule_ids: list[int] | None = None) -> li
     Also returns the baseline loss rate of all closed deals for comparison.
     """
     ids = sorted(permissions.readable_account_ids(db, actor))
-    if not ids or not Facts(db).has("opportunities"):
+    if not ids:
         return []
     key = (tuple(ids), tuple(sorted(rule_ids)) if rule_ids is not None else None)
     return data_cache.cached(db, "rules.backtest", key, lambda: _backtest(db, ids, rule_ids))
