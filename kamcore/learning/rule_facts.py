@@ -288,6 +288,20 @@ _SPECS = [
     FieldSpec("industry", "text", "account", _industry),
 ]
 FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in _SPECS}
+# The unit a number threshold is given in (shown beside the number, never typed); amounts are in thousands of the
+# deal's currency as stored.
+UNITS: dict[str, str] = {
+    "amount": "thousands", "days_in_stage": "days", "days_since_activity": "days", "days_to_expected_close": "days",
+    "goal_pipeline_coverage_pct": "percent",
+}
+
+
+def text_choices(db: Database, name: str) -> list[str]:
+    """The values a text field can take today (industries of the accounts), for a pick list instead of typing."""
+    if name == "industry":
+        return [r[0] for r in db.execute("SELECT DISTINCT industry FROM accounts WHERE industry <> '' "
+                                         "ORDER BY industry").fetchall()]
+    return []
 
 
 def read(facts: Facts, name: str, account_id: int, opp: dict[str, Any] | None) -> Any:
