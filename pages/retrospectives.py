@@ -79,8 +79,8 @@ def timeline(retro: dict) -> None:
     def shown(kind: str, value) -> str:
         if value is None or value == "":
             return ""
-        if kind == "stage":
-            return stages.get(value, str(value))
+        if kind == "stage":  # a close shows as the deal's result (won, lost, no decision)
+            return stages.get(value) or label("result", value)
         if kind == "stance":
             return label("stance", value)
         return str(value)
@@ -175,6 +175,10 @@ def part_table(retro: dict, part: str, rows: list[dict], columns: dict, label_of
     if not rows:
         st.info(page.t(f"retro.{part}_empty"))
         return
+    if not writable:  # read-only: a plain table in words (choices by their labels, people by name)
+        st.dataframe(pd.DataFrame([{spec["label"]: _shown(spec, r[c]) for c, spec in columns.items()} for r in rows]),
+                     hide_index=True, width="stretch")
+        return
     frame = pd.DataFrame([{**{c: r[c] for c in columns}, "id": r["id"], "version": r["version"]} for r in rows])
     table = EditableTable(f"retro.{part}.{retro['id']}", frame, label_of)
     table.refused_panel(lambda rid, changes: retrospectives.update_part(
@@ -184,6 +188,13 @@ def part_table(retro: dict, part: str, rows: list[dict], columns: dict, label_of
     if writable and st.button(page.t("table.save"), key=f"retro.{part}.save.{retro['id']}"):
         table.save(lambda rid, ver, ch: retrospectives.update_part(page.db, page.user, part, rid, ver, ch),
                    delete=lambda rid, ver: retrospectives.delete_part(page.db, page.user, part, rid, ver))
+
+
+def _shown(spec: dict, value) -> str:
+    """A cell as the editor would show it: a choice by its label, anything else as it is."""
+    options = (spec.get("type_config") or {}).get("options") or []
+    found = next((o.get("label") for o in options if isinstance(o, dict) and o.get("value") == value), None)
+    return "" if value is None else str(found if found is not None else value)
 
 
 def _version(rows: list[dict], row_id: int) -> int:
