@@ -34,7 +34,7 @@ STYLE = """
 .kam-meta {font-size: clamp(0.9rem, 1.9vh, 1.3rem); color: #cfd8e3; margin-bottom: 0.4rem;}
 .kam-meta b {color: #ffffff;}
 ul.kam-slide {list-style: none; padding-left: 0; margin: 0;}
-ul.kam-slide li {font-size: clamp(1.05rem, 3.0vh, 2.1rem); line-height: 1.28; margin: 0 0 0.35vh 0;
+ul.kam-slide li {font-size: clamp(1.05rem, 3.4vh, 2.4rem); line-height: 1.3; margin: 0 0 0.35vh 0;
                  white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
 ul.kam-slide li.kam-h {color: #8ecae6; font-weight: 700; margin-top: 0.9vh; font-size: clamp(1rem, 2.6vh, 1.8rem);}
 ul.kam-slide li .kam-note {color: #cfd8e3; font-size: 0.8em;}
@@ -48,6 +48,8 @@ ul.kam-slide li .kam-note {color: #cfd8e3; font-size: 0.8em;}
 .stButton button {font-size: clamp(1rem, 2.2vh, 1.5rem); padding: 0.25rem 1.2rem; background: #ffd166;
                   color: #0b0f19; border: 2px solid #ffd166;}
 .stButton button p {color: #0b0f19 !important; font-size: clamp(1rem, 2.2vh, 1.5rem); font-weight: 700;}
+.stButton button:not(:disabled):focus, .stButton button:not(:disabled):hover,
+.stButton button:not(:disabled):active {background: #ffe299; border-color: #ffffff;}
 .stButton button:disabled {background: #3d4a63; border-color: #3d4a63; opacity: 1;}
 .stButton button:disabled p {color: #9aa5b8 !important;}
 [data-testid="stWidgetLabel"] p {font-size: clamp(0.9rem, 1.8vh, 1.2rem); color: #ffffff;}
