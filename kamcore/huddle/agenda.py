@@ -65,6 +65,8 @@ class AgendaItem:
             return ""
         if self.days_left == 0:
             return t("agenda.due_today", lang)
+        if self.days_left == 1 and self.section != "closing":
+            return t("agenda.due_tomorrow", lang)
         return t("agenda.closes_in" if self.section == "closing" else "agenda.due_in", lang, days=self.days_left)
 
     def display_title(self, lang: str = "en") -> str:

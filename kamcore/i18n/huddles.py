@@ -264,6 +264,7 @@ TEXTS = {
     "agenda.days_overdue": ("{days} days overdue", "逾期 {days} 天"),
     "agenda.one_day_overdue": ("1 day overdue", "逾期 1 天"),
     "agenda.due_today": ("due today", "今天到期"),
+    "agenda.due_tomorrow": ("due tomorrow", "明天到期"),
     "agenda.due_in": ("due in {days} days", "{days} 天后到期"),
     "agenda.past_close": ("{days} days past the close date", "已过预计成交日 {days} 天"),
     "agenda.closes_in": ("closes in {days} days", "{days} 天后预计成交"),
