@@ -92,10 +92,10 @@ def main() -> None:
     st.navigation(_app_pages(), position="top").run()
 
 
-try:
-    main()
-except Exception:  # never a traceback on screen; tests set KAM_DEBUG=1 to see it
-    if context.debug():
-        raise
-    context.log.exception("Unexpected error while rendering a page")
-    st.error(tr("shell.unexpected"))
+with context.scope():  # the run's one connection, closed when the run ends (kamui/context.py)
+    try:
+        main()
+    except Exception:  # never a traceback on screen; tests set KAM_DEBUG=1 to see it
+        if context.debug():
+            raise
+        context.report_unexpected("page run")

@@ -1,10 +1,36 @@
-"""Per-run state: the database connection, the signed-in user, the language, the account."""
+"""Per-run state: the database connection, the signed-in user, the language, the account.
+
+Connection scopes
+-----------------
+Streamlit runs a script run, a fragment rerun and a widget callback on whatever thread serves
+them, and a SQLite connection belongs to the thread that opened it. So a connection lives
+exactly one *scope* and is closed when that scope ends:
+
+- `Home.py` wraps the whole routed run in `with context.scope():` (closed in `finally`);
+- `@context.fragment(...)` (instead of `@st.fragment`) gives every fragment rerun its own scope;
+- `on_click=context.callback(fn, *args)` gives a widget callback its own scope;
+- a page file run on its own (AppTest's `switch_page`, which skips `Home.py`) gets a scope from
+  `context.page()` that closes when Streamlit reports the end of that run.
+
+`context.db()` returns the current scope's connection, opened on first use. Outside any scope it
+raises: a connection captured from an earlier run can never be reused on another thread, and
+nothing keeps a connection alive after its run. `PageContext` holds no connection either; its
+`db` attribute reads the current scope's.
+
+The fragment and callback wrappers are also the error boundary: an unexpected exception is
+logged with a short reference and the user sees the friendly message quoting it, never a
+traceback (tests set KAM_DEBUG=1 to let it through).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
+import secrets
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +38,8 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from kamcore import accounts, demo, permissions, sessions, store, users
 from kamcore.errors import KamError
@@ -19,7 +47,7 @@ from kamcore.i18n import t
 from kamcore.users import User
 
 log = logging.getLogger("kamwarroom")
-_local = threading.local()
+_local = threading.local()  # .scopes: this thread's open scopes, innermost last
 
 
 @st.cache_resource(show_spinner=False)
@@ -34,14 +62,175 @@ def _prepared(path: str) -> bool:
     return True
 
 
+class ScopeError(RuntimeError):
+    """`context.db()` was called where no scope is open (a programming error)."""
+
+
+class _Scope:
+    """The connections one run, fragment rerun or callback opened; all closed together."""
+
+    def __init__(self) -> None:
+        self.conns: dict[str, Database] = {}
+        self.thread = threading.get_ident()
+
+    def connection(self, path: str) -> Database:
+        if path not in self.conns:
+            _prepared(path)
+            self.conns[path] = store.connect(path)
+        return self.conns[path]
+
+    def close(self) -> None:
+        conns, self.conns = self.conns, {}
+        for conn in conns.values():
+            with contextlib.suppress(Exception):
+                conn.conn.close()
+
+
+def _scopes() -> list[_Scope]:
+    found = getattr(_local, "scopes", None)
+    if found is None:
+        found = _local.scopes = []
+    return found
+
+
+def open_connections() -> int:
+    """How many connections this thread's open scopes hold (tests)."""
+    return sum(len(s.conns) for s in _scopes())
+
+
+@contextlib.contextmanager
+def scope() -> Iterator[None]:
+    """A connection scope around a unit of work on this thread. Nested scopes share the outer
+    one's connection (a fragment's first run happens inside the page run that draws it)."""
+    stack = _scopes()
+    if stack:
+        yield
+        return
+    own = _Scope()
+    stack.append(own)
+    try:
+        yield
+    finally:
+        stack.remove(own)
+        own.close()
+
+
+def in_scope() -> bool:
+    """True when `db()` may be called on this thread."""
+    return bool(_scopes())
+
+
 def db() -> Database:
-    """This thread's connection (Streamlit runs each session's script in its own thread)."""
-    path = str(store.database_path())
-    _prepared(path)
-    conns: dict[str, Database] = _local.__dict__.setdefault("conns", {})
-    if path not in conns:
-        conns[path] = store.connect(path)
-    return conns[path]
+    """The current scope's connection (opened on first use, closed when the scope ends)."""
+    stack = _scopes()
+    if not stack:
+        raise ScopeError(
+            "context.db() outside a connection scope: run it inside Home.py's run, "
+            "a @context.fragment, or a callback wrapped with context.callback(...)"
+        )
+    return stack[-1].connection(str(store.database_path()))
+
+
+def _run_scope() -> None:
+    """Open a scope that ends with the current script run (a page file run without Home.py).
+
+    The end of a run is Streamlit's ScriptRunner `on_event` signal (SCRIPT_STOPPED_* /
+    FRAGMENT_STOPPED_* / SHUTDOWN, sent on the script thread). The runner is reached through
+    the run context's enqueue method, which is bound to it. Should a future Streamlit hide it,
+    the scope is closed at the start of the next scope on this thread instead (one connection
+    kept per idle script thread at most) — see `_close_orphans`.
+    """
+    _close_orphans()
+    own = _Scope()
+    _scopes().append(own)
+    runner = getattr(getattr(get_script_run_ctx(), "_enqueue", None), "__self__", None)
+    signal = getattr(runner, "on_event", None)
+    if signal is None:
+        own.orphan_ok = True  # type: ignore[attr-defined]
+        return
+
+    def finished(sender: Any, event: Any = None, **_: Any) -> None:
+        name = getattr(event, "name", "")
+        if not (name.startswith(("SCRIPT_STOPPED", "FRAGMENT_STOPPED")) or name == "SHUTDOWN"):
+            return
+        if threading.get_ident() != own.thread:  # pragma: no cover - Streamlit sends these on the script thread
+            return
+        with contextlib.suppress(Exception):
+            signal.disconnect(finished)
+        with contextlib.suppress(ValueError):
+            _scopes().remove(own)
+        own.close()
+
+    signal.connect(finished, weak=False)
+
+
+def _close_orphans() -> None:
+    stack = _scopes()
+    for stale in [s for s in stack if getattr(s, "orphan_ok", False)]:
+        stack.remove(stale)
+        stale.close()
+
+
+def debug() -> bool:
+    """Tests set KAM_DEBUG=1 so unexpected errors surface instead of a friendly message."""
+    return os.environ.get("KAM_DEBUG") == "1"
+
+
+def report_unexpected(where: str) -> str:
+    """Log the exception being handled with a short reference; show the friendly message quoting it."""
+    ref = secrets.token_hex(4)
+    log.exception("Unexpected error [ref %s] in %s", ref, where)
+    st.error(tr("shell.unexpected_ref", ref=ref))
+    return ref
+
+
+@contextlib.contextmanager
+def boundary(where: str) -> Iterator[None]:
+    """The error boundary: a refusal (KamError) is shown as such, anything else is logged with
+    a reference and shown as the friendly message. Streamlit's rerun/stop pass through."""
+    from kamui.editing import show_error
+
+    try:
+        yield
+    except ScriptControlException:
+        raise
+    except KamError as exc:
+        show_error(exc)
+    except Exception:
+        if debug():
+            raise
+        report_unexpected(where)
+
+
+def fragment(func: Callable[..., Any] | None = None, *, run_every: Any = None, **options: Any) -> Any:
+    """`@st.fragment` with its own connection scope and the error boundary around every rerun."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def body(*args: Any, **kwargs: Any) -> Any:
+            with scope(), boundary(f"fragment {fn.__qualname__}"):
+                return fn(*args, **kwargs)
+            return None
+
+        return st.fragment(body, run_every=run_every, **options)
+
+    return wrap(func) if func is not None else wrap
+
+
+def callback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], None]:
+    """A widget callback (`on_click=`/`on_change=`) run in its own scope behind the error boundary.
+
+    Callbacks run at the start of the next run, before Home.py, possibly on another thread:
+    inside, use `context.db()` (or a PageContext's `.db`, which reads the current scope).
+    What a callback shows appears at the top of the page of the run that follows it.
+    """
+
+    @functools.wraps(fn)
+    def run() -> None:
+        with scope(), boundary(f"callback {getattr(fn, '__qualname__', fn)}"):
+            fn(*args, **kwargs)
+
+    return run
 
 
 def lang() -> str:
@@ -80,19 +269,18 @@ def current_user() -> User | None:
     return users.get_user(db(), user_id)
 
 
-def debug() -> bool:
-    """Tests set KAM_DEBUG=1 so unexpected errors surface instead of a friendly message."""
-    return os.environ.get("KAM_DEBUG") == "1"
-
-
 @dataclass(frozen=True)
 class PageContext:
-    """What a page needs: the connection, who is acting, the language, and the account in view."""
+    """What a page needs: who is acting, the language, the account in view — and `db`, the
+    connection of whatever scope is running now (never one captured from an earlier run)."""
 
-    db: Database
     user: User
     lang: str
     account_id: int | None
+
+    @property
+    def db(self) -> Database:
+        return db()
 
     def t(self, key: str, **params: Any) -> str:
         """Translate into this page's language."""
@@ -110,11 +298,13 @@ def page() -> PageContext:
         # (AppTest has no request headers and runs switched-to pages on their own by design.)
         PagesManager.uses_pages_directory = False
         st.rerun()
+    if not in_scope():  # a page file run on its own (AppTest): a scope for the rest of this run
+        _run_scope()
     user = current_user()
     if user is None:  # only reachable when a page file is run on its own (AppTest)
         st.switch_page("Home.py", query_params=st.query_params.to_dict())
     show_flash()
-    return PageContext(db(), user, lang(), _account_in_view(user))
+    return PageContext(user, lang(), _account_in_view(user))
 
 
 def _account_in_view(user: User) -> int | None:

@@ -62,7 +62,7 @@ def language_switch() -> None:
         st.session_state["lang"] = "en"
     st.sidebar.segmented_control(
         tr("shell.language"), LANGS, format_func=LANG_NAMES.get, key="lang", selection_mode="single",
-        on_change=_remember_language,
+        on_change=context.callback(_remember_language),
     )
 
 
@@ -136,7 +136,7 @@ def _pick_account(visible: list[dict]) -> int | None:
     st.session_state["account_picker"] = wanted  # the URL is the source of truth
     st.query_params["account"] = str(wanted)
     st.sidebar.selectbox(tr("shell.account"), ids, format_func=names.get, key="account_picker",
-                         on_change=_follow_picker)
+                         on_change=context.callback(_follow_picker))
     return wanted
 
 

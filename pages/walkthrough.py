@@ -76,11 +76,11 @@ position = order.index(current)
 
 nav = st.columns([1, 6, 1])
 nav[0].button(page.t("walk.previous"), key="walk.previous", disabled=position == 0, width="stretch",
-              on_click=go, args=(order[max(0, position - 1)],))
+              on_click=context.callback(go, order[max(0, position - 1)]))
 nav[1].markdown(f"<div style='text-align:center;font-size:1.2rem'>{page.t('walk.position', n=position + 1, total=len(order))}"
                 "</div>", unsafe_allow_html=True)
 nav[2].button(page.t("walk.next"), key="walk.next", disabled=position == len(order) - 1, width="stretch",
-              on_click=go, args=(order[min(len(order) - 1, position + 1)],))
+              on_click=context.callback(go, order[min(len(order) - 1, position + 1)]))
 
 card = overview.account_card(page.db, page.user, current)
 tier = card["tier"]
@@ -200,4 +200,4 @@ st.download_button(page.t("walk.download"), one_pager_html(card, page.lang).enco
 with st.expander(page.t("walk.pick_order"), expanded=False):
     if "walk.order" not in st.session_state:
         st.session_state["walk.order"] = order
-    st.multiselect(page.t("walk.order"), readable, key="walk.order", format_func=names.get, on_change=reorder)
+    st.multiselect(page.t("walk.order"), readable, key="walk.order", format_func=names.get, on_change=context.callback(reorder))
