@@ -19,6 +19,9 @@ from kamcore import clock, money, permissions, store
 from kamcore.huddle.what_changed import link_for
 from kamcore.i18n import has, t
 from kamcore.learning import rules
+from kamcore.proposals import rooms
+from kamcore.relationships import guidance
+from kamcore.reviews import qbr
 from kamcore.users import SYSTEM, User
 
 DUE_SOON_DAYS = 7
@@ -278,6 +281,48 @@ def goals_behind(db: Database, account_ids: list[int], today: date) -> list[Agen
                 owner_id=row["owner_id"], owner_name=row["owner_name"],
                 detail=f"{attained:.0%} / {expected:.0%}", severity="critical" if attained < expected / 2 else "warning",
                 link=link_for("goal", row["account_id"])))
+    return items
+
+
+@provider("proposals")
+def proposals(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Live tenders (D13): the countdown to submission and the compliance items still open."""
+    return [
+        AgendaItem("overdue" if c.days_left < 0 else "due", f"proposal:{c.proposal_id}", c.account_id, c.account_name,
+                   "entity.proposal", c.opportunity_name, c.deadline.isoformat(), c.next_owner_id, c.next_owner_name,
+                   detail=t("agenda.open_requirements", "en", count=c.open_requirements),
+                   detail_zh=t("agenda.open_requirements", "zh", count=c.open_requirements),
+                   severity="critical" if c.days_left <= 2 else "warning", link=link_for("proposal", c.account_id))
+        for c in rooms.proposal_countdowns(db, account_ids, today)
+    ]
+
+
+@provider("customer_commitments")
+def customer_commitments(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Commitments made at a customer review (QBR), ours and the customer's, overdue or due soon."""
+    return [
+        AgendaItem("overdue" if row["overdue"] else "due", f"qbr_commitment:{row['id']}", row["account_id"],
+                   row["account_name"], "entity.qbr_commitment", row["text"], row["due_on"], None, row["owner"],
+                   detail=row["qbr_title"], severity="critical" if row["overdue"] else "warning",
+                   link=link_for("qbr_commitment", row["account_id"]))
+        for row in qbr.commitments_due(db, account_ids, today)
+    ]
+
+
+@provider("key_people_not_contacted")
+def key_people_not_contacted(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Key people nobody has contacted for longer than the admin-set number of days (D8 freshness)."""
+    names = {a: n for a, n in db.execute(
+        f"SELECT id, name FROM accounts WHERE id IN ({_marks(account_ids)})", list(account_ids)).fetchall()} \
+        if account_ids else {}
+    items = []
+    for person in guidance.key_people_not_contacted(db, account_ids, today=today):
+        days = person["days_since"]
+        key = "agenda.never_contacted" if days is None else "agenda.not_contacted"
+        items.append(AgendaItem(
+            "flags", f"stakeholder:{person['stakeholder_id']}", person["account_id"], names.get(person["account_id"], ""),
+            "entity.stakeholder", person["name"], detail=t(key, "en", days=days), detail_zh=t(key, "zh", days=days),
+            severity="warning", link=link_for("stakeholder", person["account_id"])))
     return items
 
 

@@ -51,6 +51,17 @@ ENTITY_PAGES: dict[str, str] = {
     "flag": "health",
     "flag_ack": "health",
     "financials": "financials",
+    "proposal": "proposal",
+    "proposal_step": "proposal",
+    "proposal_role": "proposal",
+    "proposal_requirement": "proposal",
+    "win_theme": "proposal",
+    "qbr": "reviews",
+    "qbr_commitment": "reviews",
+    "rhythm_entry": "rhythm",
+    "segment": "segments",
+    "segment_score": "segments",
+    "account_segment": "segments",
 }
 # The order groups are shown in: deals and people first, bookkeeping last.
 ENTITY_ORDER = ("opportunity", "stakeholder", "relationship_action", "visit", "goal", "share_plan", "flag_ack",

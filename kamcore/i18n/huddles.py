@@ -2,6 +2,9 @@
 export / import and backups."""
 
 TEXTS = {
+    "agenda.open_requirements": ("{count} compliance items still open", "{count} 项合规条目未完成"),
+    "agenda.not_contacted": ("not contacted for {days} days", "已 {days} 天未联系"),
+    "agenda.never_contacted": ("never contacted", "从未联系"),
     # navigation
     "nav.huddle": ("Huddle", "例会"),
     "nav.present": ("Present", "投屏模式"),

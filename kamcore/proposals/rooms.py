@@ -387,19 +387,3 @@ def proposal_countdowns(db: Database, account_ids: list[int], today: date) -> li
                              date.fromisoformat(step["due_on"]) if step.get("due_on") else None,
                              step.get("owner_id"), step.get("owner_name", "")))
     return sorted(out, key=lambda c: (c.deadline, c.account_name))
-
-
-def agenda_items(db: Database, account_ids: list[int], today: date) -> list[Any]:
-    """The countdowns as huddle agenda items (register with `agenda.provider("proposals")`)."""
-    from kamcore.huddle.agenda import AgendaItem
-
-    items = []
-    for c in proposal_countdowns(db, account_ids, today):
-        items.append(AgendaItem(
-            "overdue" if c.days_left < 0 else "due", f"proposal:{c.proposal_id}", c.account_id, c.account_name,
-            "entity.proposal", c.opportunity_name, c.deadline.isoformat(), c.next_owner_id, c.next_owner_name,
-            detail=f"{c.days_left} / {c.open_requirements}",
-            severity="critical" if c.days_left <= 2 else "warning",
-            link=f"/proposal?account={c.account_id}&proposal={c.proposal_id}"))
-    return items
-

@@ -8,6 +8,7 @@ import pytest
 
 from kamcore import accounts, product_lines, team, users
 from kamcore.errors import ValidationError
+from kamcore.huddle import agenda
 from kamcore.learning import retrospectives
 from kamcore.pipeline import opportunities as opp
 from kamcore.proposals import rooms
@@ -97,8 +98,10 @@ def test_countdown_shows_working_days_left_and_open_requirements(world):
                                                        "status": "compliant"})
     before = rooms.proposal_countdowns(db, [world["account"]], date(2026, 11, 25))
     assert [(c.days_left, c.open_requirements, c.next_step) for c in before] == [(2, 1, "bid_decision")]
-    items = rooms.agenda_items(db, [world["account"]], date(2026, 11, 25))
-    assert items[0].section == "due" and items[0].severity == "critical"
+    items = agenda.build(db, am, [world["account"]], date(2026, 11, 25))["due"]
+    tender = [i for i in items if i.source == f"proposal:{head['id']}"]
+    assert len(tender) == 1 and tender[0].severity == "critical", "the countdown is on the huddle agenda"
+    assert "1" in tender[0].display_detail("en")
     rooms.update_proposal(db, am, head["id"], head["version"], {"decision": "no_bid", "decision_reason": "no fit"})
     assert rooms.proposal_countdowns(db, [world["account"]], date(2026, 11, 25)) == []
 
