@@ -402,10 +402,16 @@ def _portfolio_flags(db: Database, account_ids: list[int]) -> list[Flag]:
     kept per account data version (kamcore.data_cache.per_account): a write to one account re-evaluates
     that account only. Shared, read-only."""
     by_account = _flags_by_account(db, account_ids)
-    flags = [f for found in by_account.values() for f in found]
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    flags.sort(key=lambda f: (f.acknowledged is not None, order[f.severity], f.account_name, f.opportunity_id or 0))
-    return flags
+
+    def merge() -> list[Flag]:
+        flags = [f for found in by_account.values() for f in found]
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        flags.sort(key=lambda f: (f.acknowledged is not None, order[f.severity], f.account_name,
+                                  f.opportunity_id or 0))
+        return flags
+
+    # the merged, sorted list (50,000 flags at L) is kept until the next write anywhere
+    return data_cache.cached(db, "rules.flags.merged", tuple(sorted(by_account)), merge)
 
 
 def _flags_by_account(db: Database, account_ids: list[int]) -> dict[int, list[Flag]]:
