@@ -298,8 +298,8 @@ def table(results: dict[str, dict], pages: list[str], browser: dict[str, dict[st
         cells += [f"{info[s]['after_write']['median'] * 1000:.0f} ({info[s]['after_write']['ratio']:.1f})"
                   + (" ⚠" if info[s]["after_write"].get("error") else "") for s in sizes]
         warm, after = info[last]["ratio"], info[last]["after_write"]["ratio"]
-        gaps = [f"warm {warm / WARM_GOAL:.1f}× over" if warm > WARM_GOAL else "",
-                f"after {after / WRITE_GOAL:.1f}× over" if after > WRITE_GOAL else ""]
+        gaps = [f"warm {warm:.2f}× > {WARM_GOAL:.0f}×" if warm > WARM_GOAL else "",
+                f"after a write {after:.2f}× > {WRITE_GOAL:.0f}×" if after > WRITE_GOAL else ""]
         cells.append("✓" if not any(gaps) else "✗ " + ", ".join(g for g in gaps if g))
         cells += [f"{browser[s][page] * 1000:.0f}" if page in browser[s] else "" for s in browser]
         lines.append("| " + " | ".join(cells) + " |")

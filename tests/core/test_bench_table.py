@@ -30,7 +30,7 @@ def test_the_table_shows_each_role_warm_and_after_a_write_with_the_goal_marked()
     member, executive = text.split("**Signed in as chen.jie**")
     assert "**Signed in as li.wei**" in member and "zhang.min" in member
     assert "| home | 150 (1.5) | 150 (1.5) | 200 (2.0) | 200 (2.0) | ✓ |" in member
-    assert "✗ warm 2.5× over, after 3.0× over" in executive  # 5.0 / 2 and 9.0 / 3
+    assert "✗ warm 5.00× > 2×, after a write 9.00× > 3×" in executive
     assert "goal at L" in text and "L after write ms (÷floor)" in text
 
 
