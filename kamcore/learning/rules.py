@@ -452,9 +452,31 @@ def evaluate(db: Database, actor: User, *, account_id: int | None = None,
 
 
 def _portfolio_flags(db: Database, account_ids: list[int]) -> list[Flag]:
-    """Flags of many accounts, computed once per data version (kamcore.data_cache): shared, read-only."""
-    ids = sorted(set(account_ids))
-    return data_cache.cached(db, "rules.flags", tuple(ids), lambda: _evaluate(db, ids))
+    """Flags of many accounts, most severe first (as `_evaluate` sorts them). Each account's flags are
+    kept per account data version (kamcore.data_cache.per_account): a write to one account re-evaluates
+    that account only. Shared, read-only."""
+    by_account = _flags_by_account(db, account_ids)
+
+    def merge() -> list[Flag]:
+        flags = [f for found in by_account.values() for f in found]
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        flags.sort(key=lambda f: (f.acknowledged is not None, order[f.severity], f.account_name,
+                                  f.opportunity_id or 0))
+        return flags
+
+    # the merged, sorted list (50,000 flags at L) is kept until the next write anywhere
+    return data_cache.cached(db, "rules.flags.merged", tuple(sorted(by_account)), merge)
+
+
+def _flags_by_account(db: Database, account_ids: list[int]) -> dict[int, list[Flag]]:
+    """{account id: its flags}, evaluated (set-based, in one batch) only for accounts changed since last time."""
+    def compute(ids: list[int]) -> dict[int, list[Flag]]:
+        out: dict[int, list[Flag]] = {a: [] for a in ids}
+        for flag in _evaluate(db, ids):
+            out[flag.account_id].append(flag)
+        return out
+
+    return data_cache.per_account(db, "rules.flags", account_ids, compute)
 
 
 def flags_for_account(db: Database, user: User, account_id: int) -> list[Flag]:
@@ -478,11 +500,12 @@ def flag_counts(db: Database, user: User, account_ids: list[int]) -> dict[int, d
     readable = set(permissions.readable_account_ids(db, user))
     ids = [a for a in account_ids if a in readable]
     out = {a: {"critical": 0, "warning": 0, "info": 0, "total": 0, "open": 0} for a in ids}
-    for flag in _portfolio_flags(db, ids):
-        counts = out[flag.account_id]
-        counts[flag.severity] += 1
-        counts["total"] += 1
-        counts["open"] += flag.acknowledged is None
+    for account_id, flags in _flags_by_account(db, ids).items():
+        counts = out[account_id]
+        for flag in flags:
+            counts[flag.severity] += 1
+            counts["total"] += 1
+            counts["open"] += flag.acknowledged is None
     return out
 
 

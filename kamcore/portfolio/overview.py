@@ -24,14 +24,22 @@ from kamcore.portfolio import fake_key_accounts, financials, positioning, tierin
 from kamcore.users import User
 
 
-def overview(db: Database, actor: User, year: int | None = None) -> list[dict[str, Any]]:
-    """One row per readable account for `year` (default: the latest year with figures)."""
-    ids = permissions.readable_account_ids(db, actor)
+def overview(db: Database, actor: User, year: int | None = None,
+             account_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """One row per readable account for `year` (default: the latest year with figures), by name; with
+    `account_ids` (e.g. one page from `page_ids`) only those readable accounts, in that order."""
+    readable = permissions.readable_account_ids(db, actor)
+    if account_ids is None:
+        ids = readable
+    else:
+        allowed = set(readable)
+        ids = list(dict.fromkeys(a for a in account_ids if a in allowed))
     if not ids:
         return []
     marks = ",".join("?" for _ in ids)
-    accounts = store.rows(db, f"SELECT id, name, industry, region, status, currency FROM accounts WHERE id IN ({marks}) "
-                              "ORDER BY name", ids)
+    found = {r["id"]: r for r in store.rows(
+        db, f"SELECT id, name, industry, region, status, currency FROM accounts WHERE id IN ({marks})", ids)}
+    accounts = [found[a] for a in ids if a in found]  # readable ids come by name
     known_years = financials.years(db)
     year = year if year is not None else (known_years[0] if known_years else None)
     figures = {}
@@ -39,8 +47,10 @@ def overview(db: Database, actor: User, year: int | None = None) -> list[dict[st
         figures = {r["account_id"]: financials.with_ratios(r) for r in store.rows(
             db, f"SELECT * FROM account_financials WHERE year = ? AND account_id IN ({marks})", [year, *ids])}
     tiers = tiering.assignments(db, ids)
-    flags = fake_key_accounts.flags_by_account(db, actor)
-    grid = {r["account_id"]: r for r in positioning.grid(db, actor)}
+    definition = fake_key_accounts.definition_in_force(db)
+    facts = tiering.account_facts(db, ids, definition.years)
+    flags = {a: fake_key_accounts.flags_for(facts[a], definition.flags) for a in ids}  # as flags_by_account
+    grid = {r["account_id"]: r for r in positioning.grid(db, actor) if r["account_id"] in facts}
     rows = []
     for account in accounts:
         a = account["id"]
@@ -69,6 +79,73 @@ def overview(db: Database, actor: User, year: int | None = None) -> list[dict[st
     for extend in _extensions():
         extend(db, actor, rows, year)
     return rows
+
+
+PAGE_SIZE = 25
+# sort keys of `page_ids`: SQL expressions over accounts a, account_tiers t, account_financials f
+SORTS = {
+    "name": "a.name COLLATE NOCASE",
+    "status": "a.status",
+    "tier": "CASE t.tier WHEN 'key' THEN 0 WHEN 'general' THEN 1 WHEN 'small' THEN 2 END",
+    "score": "t.score",
+    "revenue": "f.revenue",
+    "gross_profit": "f.gross_profit",
+}
+
+
+def page_ids(db: Database, actor: User, *, sort: str = "name", descending: bool = False, limit: int = PAGE_SIZE,
+             offset: int = 0, year: int | None = None, tiers: list[str] | None = None,
+             types: list[str] | None = None, only: list[int] | None = None) -> tuple[list[int], int]:
+    """One page of the readable accounts, sorted and paged in SQL: (account ids in order, how many match).
+    Empty values sort last either way; ties go by name. `only` keeps just those accounts (a filter computed
+    elsewhere, e.g. the flagged ones)."""
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    ids = permissions.readable_account_ids(db, actor)
+    if only is not None:
+        keep = set(only)
+        ids = [a for a in ids if a in keep]
+    if not ids:
+        return [], 0
+    if year is None:
+        known = financials.years(db)
+        year = known[0] if known else None
+    where, params = ["a.id IN (SELECT value FROM json_each(?))"], [json.dumps(ids)]
+    if tiers:
+        where.append("t.tier IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(tiers)))
+    if types:
+        where.append("t.account_type IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(types)))
+    body = (f"FROM accounts a LEFT JOIN account_tiers t ON t.account_id = a.id "
+            f"LEFT JOIN account_financials f ON f.account_id = a.id AND f.year = ? WHERE {' AND '.join(where)}")
+    total = db.execute(f"SELECT count(*) {body}", [year, *params]).fetchone()[0]
+    if limit > 0 and offset >= total:
+        offset = max(0, (total - 1) // limit * limit)  # past the end (a filter shrank the list): the last page
+    key = SORTS[sort]
+    found = db.execute(
+        f"SELECT a.id {body} ORDER BY ({key}) IS NULL, {key} {'DESC' if descending else 'ASC'}, "
+        f"a.name COLLATE NOCASE, a.id LIMIT ? OFFSET ?", [year, *params, max(limit, 0), max(offset, 0)]).fetchall()
+    return [r[0] for r in found], total
+
+
+def names(db: Database, actor: User, account_ids: list[int]) -> dict[int, str]:
+    """{account id: name} of those accounts the actor can read."""
+    allowed = set(permissions.readable_account_ids(db, actor))
+    ids = [a for a in account_ids if a in allowed]
+    return {r[0]: r[1] for r in db.execute("SELECT id, name FROM accounts WHERE id IN (SELECT value FROM json_each(?))",
+                                           [json.dumps(ids)]).fetchall()}
+
+
+def totals(db: Database, actor: User) -> dict[str, int]:
+    """Portfolio-wide counts for the headline figures: accounts, accounts at risk, open deal-health flags
+    (each account's flags kept per account version: after a write only that account is re-evaluated)."""
+    ids = permissions.readable_account_ids(db, actor)
+    at_risk = db.execute("SELECT count(*) FROM accounts WHERE status = 'at_risk' AND id IN "
+                         "(SELECT value FROM json_each(?))", [json.dumps(ids)]).fetchone()[0]
+    counts = rules.flag_counts(db, actor, ids)
+    return {"accounts": len(ids), "at_risk": at_risk,
+            "risk_flags": sum(c["open"] for c in counts.values() if c["total"])}
 
 
 FEATURE_COLUMNS = ("revenue_goal", "goal_reached_pct", "open_deals", "pipeline_weighted", "relationship_level",
@@ -136,17 +213,23 @@ def _risk_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: i
             row["risk_flags"] = found["open"]
 
 
-def portfolio_totals(db: Database, rows: list[dict[str, Any]], year: int | None) -> dict[str, Any]:
-    """The portfolio's revenue and weighted pipeline in the reporting currency at `year`'s rates
-    (`money.total`): each total with the rates it used and what it could not convert (kept in its own
-    currency, never dropped)."""
-    revenue = money.total(db, [(r["revenue"], r["currency"]) for r in rows if r.get("revenue") is not None], year)
-    weighted = money.total(db, [(v, c) for r in rows for c, v in (r.get("pipeline_weighted") or {}).items()], year)
+def portfolio_totals(db: Database, actor: User, year: int | None) -> dict[str, Any]:
+    """The portfolio's revenue and weighted pipeline over every account `actor` may read, in the
+    reporting currency at `year`'s rates (`money.total`): each total with the rates it used and what it
+    could not convert (kept in its own currency, never dropped). Grouped in SQL, so a paged list of
+    2,000 accounts still totals all of them without building their rows."""
+    ids = permissions.readable_account_ids(db, actor)
+    marks = ",".join("?" for _ in ids)
+    revenues = [] if year is None or not ids else db.execute(
+        f"""SELECT f.account_id, f.revenue, a.currency FROM account_financials f JOIN accounts a ON a.id = f.account_id
+            WHERE f.year = ? AND f.revenue IS NOT NULL AND f.account_id IN ({marks})""", [year, *ids]).fetchall()
+    revenue = money.total(db, [(amount, currency) for _, amount, currency in revenues], year)
+    pipe = opportunities.open_pipeline(db, ids)
+    weighted = money.total(db, [(b["weighted"], c) for c, b in pipe["by_currency"].items()], year)
     per_account = {}
-    for r in rows:  # each account's revenue in the reporting currency (None: no rate — shown unconverted)
-        if r.get("revenue") is not None:
-            one = money.total(db, [(r["revenue"], r["currency"])], year)
-            per_account[r["account_id"]] = None if one.unconverted else one.amount
+    for account_id, amount, currency in revenues:  # each account's revenue in the reporting currency
+        one = money.total(db, [(amount, currency)], year)
+        per_account[account_id] = None if one.unconverted else one.amount  # None: no rate, shown unconverted
     return {"year": year, "currency": revenue.currency, "revenue": revenue.as_dict(),
             "pipeline_weighted": weighted.as_dict(), "revenue_reporting": per_account}
 

@@ -83,7 +83,7 @@ def test_portfolio_totals_convert_at_the_stored_rates_and_keep_what_has_no_rate(
     db = store.connect(path)
     admin = users.find_by_username(db, "admin")
     rows = overview.overview(db, admin, 2026)
-    totals = overview.portfolio_totals(db, rows, 2026)
+    totals = overview.portfolio_totals(db, admin, 2026)
     db.close()
     # by hand: CNY 1,000 k + USD 200 k × 7.0 + HKD 500 k × 0.9 = 2,850 k CNY; EUR 300 k has no rate
     assert totals["revenue"]["amount"] == pytest.approx(2_850)
@@ -263,7 +263,7 @@ def test_figures_agree_over_the_generated_m_data(m_db):
             for goal in orders:
                 if goal["actual_source"] == "won_deals":
                     assert goal["actual"] == cov["won_amount"]
-    line_totals = overview.portfolio_totals(m_db, rows, DEMO_DAY.year)
+    line_totals = overview.portfolio_totals(m_db, admin, DEMO_DAY.year)
     # never dropped: converted + unconverted covers every account with revenue
     counted = sum(1 for r in rows if r.get("revenue") is not None)
     assert counted == len(line_totals["revenue_reporting"])
