@@ -82,7 +82,6 @@ def test_portfolio_totals_convert_at_the_stored_rates_and_keep_what_has_no_rate(
     path, made = three_currencies
     db = store.connect(path)
     admin = users.find_by_username(db, "admin")
-    rows = overview.overview(db, admin, 2026)
     totals = overview.portfolio_totals(db, admin, 2026)
     db.close()
     # by hand: CNY 1,000 k + USD 200 k × 7.0 + HKD 500 k × 0.9 = 2,850 k CNY; EUR 300 k has no rate
