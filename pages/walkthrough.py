@@ -153,6 +153,11 @@ with rel_col:
     if rel["people"]:
         lines += [f"<div class='walk-s risk'>{esc(f.message(page.lang))}</div>" for f in rel["coverage_flags"]] or \
             [f"<div class='walk-s'>{esc(page.t('walk.no_coverage_flags'))}</div>"]
+    score = card["health_score"]
+    weakest = sorted(score["components"], key=lambda c: c["value"])[:2]
+    lines.append(f"{esc(page.t('ahealth.score'))}: <b>{score['score']} / 100</b>")
+    lines.append("<div class='walk-s'>" + esc(" · ".join(
+        f"{page.t('ahealth.' + c['key'])} {c['value']:.0f}" for c in weakest)) + "</div>")
     block(page.t("walk.relationships"), lines)
 
 why, risk, strategy = st.columns([1, 1.3, 1])

@@ -294,6 +294,7 @@ TEXTS = {
     "portfolio.col.open_deals": ("Open deals", "在途机会点"),
     "portfolio.col.pipeline_weighted": ("Weighted pipeline", "加权销售管线"),
     "portfolio.col.relationship_level": ("Relationship level (−1…3)", "关系等级（−1…3）"),
+    "portfolio.col.health_score": ("Account health (0–100)", "客户健康度（0–100）"),
     "portfolio.col.supportive": ("Supportive people", "支持者人数"),
     "portfolio.col.risk_flags": ("Open risk flags", "未处理风险标记"),
 }

@@ -21,6 +21,7 @@ from kamcore.learning import rules
 from kamcore.pipeline import opportunities
 from kamcore.plan import goals, scorecard
 from kamcore.portfolio import fake_key_accounts, financials, positioning, tiering
+from kamcore.relationships import health
 from kamcore.users import User
 
 
@@ -149,7 +150,7 @@ def totals(db: Database, actor: User) -> dict[str, int]:
 
 
 FEATURE_COLUMNS = ("revenue_goal", "goal_reached_pct", "open_deals", "pipeline_weighted", "relationship_level",
-                   "supportive", "risk_flags")
+                   "supportive", "risk_flags", "health_score")
 MONEY_COLUMNS = ("revenue", "gross_profit", "revenue_goal")  # stored unit, in the row's `currency`
 # columns holding {currency: amount in the stored unit} (a deal may be in another currency than its account)
 MONEY_BY_CURRENCY_COLUMNS = ("pipeline_weighted",)  # what _extensions adds to a row when there is data behind it
@@ -157,7 +158,13 @@ MONEY_BY_CURRENCY_COLUMNS = ("pipeline_weighted",)  # what _extensions adds to a
 
 def _extensions() -> list[Any]:
     """The columns that come from the other features: goals, pipeline, relationships, deal health."""
-    return [_goal_columns, _pipeline_columns, _relationship_columns, _risk_columns]
+    return [_goal_columns, _pipeline_columns, _relationship_columns, _risk_columns, _health_columns]
+
+
+def _health_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
+    """The account health score 0–100 (`relationships.health.health_score`) of each row shown."""
+    for row in rows:
+        row["health_score"] = health.health_score(db, actor, row["account_id"])["score"]
 
 
 def _goal_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
@@ -257,7 +264,12 @@ def account_card(db: Database, actor: User, account_id: int) -> dict[str, Any]:
 
 def _card_extensions() -> list[Any]:
     """Per-account figures from the other capabilities: goals vs actuals, pipeline, relationships, deal health."""
-    return [_card_goals, _card_pipeline, _card_relationships, _card_health]
+    return [_card_goals, _card_pipeline, _card_relationships, _card_health, _card_health_score]
+
+
+def _card_health_score(db: Database, actor: User, card: dict[str, Any]) -> None:
+    """The account health score with its components (the same function as the relationships page)."""
+    card["health_score"] = health.health_score(db, actor, card["id"])
 
 
 CLOSING_SOON_DAYS = 60  # a deal "closes soon" when its expected close is at most this many days away (or past)
