@@ -192,9 +192,4 @@ def changes_since(db: Database, actor: User, account_ids: list[int], since: str,
 
 def entity_named(name: str) -> Entity:
     """The Entity registered under `name` (every kamcore module is imported once to find it)."""
-    if name not in records.REGISTRY:
-        records.all_entities()
-    try:
-        return records.REGISTRY[name]
-    except KeyError:
-        raise NotFoundError("err.not_found_entity", entity=name, id="?") from None
+    return records.entity(name)

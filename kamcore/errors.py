@@ -45,6 +45,7 @@ class FieldProblem:
     entity: str | None = None
 
     def message(self, lang: str = "en") -> str:
+        """The problem as one sentence: the field's label and the reason, in `lang`."""
         reason = t(self.reason_key, lang, **self.params)
         name = field_label(self.field, lang, self.entity)
         text = t("err.field_reason", lang, field=name, reason=reason)
@@ -68,6 +69,7 @@ class ValidationError(KamError):
         return cls([FieldProblem(field_name, reason_key, params)])
 
     def message(self, lang: str = "en") -> str:
+        """Every problem of the refused input, one sentence each, in `lang`."""
         return "; ".join(p.message(lang) for p in self.problems)
 
 
@@ -117,6 +119,7 @@ class ConflictError(KamError):
         super().__init__(self.key, entity=entity, entity_id=entity_id)
 
     def message(self, lang: str = "en") -> str:
+        """Who changed which field from what to what since the version the user saw, in `lang`."""
         if not self.changes:
             return t("err.conflict_deleted", lang, entity=t(f"entity.{self.entity}", lang))
         parts = [

@@ -182,6 +182,7 @@ class Total:
     unconverted: dict[str, float] = field(default_factory=dict)  # currency -> amount in that currency
 
     def as_dict(self) -> dict[str, Any]:
+        """The total as plain data (amount, currency, the rates used, what stayed unconverted)."""
         return {"currency": self.currency, "year": self.year, "amount": self.amount, "rates": dict(self.rates),
                 "unconverted": dict(self.unconverted)}
 

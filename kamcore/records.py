@@ -18,7 +18,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -27,9 +27,7 @@ from sqlite_utils import Database
 
 from kamcore import clock, permissions, store
 from kamcore.errors import ChangeByOther, ConflictError, FieldProblem, Label, NotFoundError, ValidationError
-
-if TYPE_CHECKING:
-    from kamcore.users import User
+from kamcore.identity import User
 
 Action = Literal["create", "update", "delete"]
 Authorizer = Callable[[Database, "User", "int | None", Action], None]
@@ -63,7 +61,7 @@ class Record(BaseModel):
         if _CONTROL.search(value):
             raise PydanticCustomError("reason.control_character", "control character")
         value = value.strip(_ZERO_WIDTH + " \t\n")
-        if value == "" and _optional(cls, info.field_name):
+        if value == "" and _accepts_none(cls, info.field_name):
             return None
         return value
 
@@ -80,7 +78,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 
 
-def _optional(model: type[BaseModel], name: str | None) -> bool:
+def _accepts_none(model: type[BaseModel], name: str | None) -> bool:
     """Does the field accept None (so a blank means 'not given')?"""
     found = model.model_fields.get(name or "")
     return found is not None and type(None) in get_args(found.annotation)
@@ -232,6 +230,16 @@ def _delete_dependents(db: Database, actor: User, entity: Entity, row_id: int) -
                     f"SELECT id, version FROM [{child.table}] WHERE [{fk[3]}] = ?", [row_id]
                 ).fetchall():
                     delete(db, actor, child, child_id, version)
+
+
+def entity(name: str) -> Entity:
+    """The Entity registered under `name`, for code that must not import the module defining it."""
+    if name not in REGISTRY:
+        all_entities()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise NotFoundError("err.not_found_entity", entity=name, id="?") from None
 
 
 def all_entities() -> list[Entity]:

@@ -269,7 +269,7 @@ with tab_deals:
         ids = permissions.readable_account_ids(page.db, page.user)
         figures = analytics.summary(page.db, ids)
         st.subheader(t("ix.result"))
-        currencies = sorted({r[0] for r in page.db.execute("SELECT DISTINCT currency FROM opportunities")})
+        currencies = figures["currencies"]
         st.write(t("ix.won", count=figures["won"], value=f"{figures['won_value']:,.0f}",
                    currency="/".join(currencies)))
         st.markdown(f"**{t('ix.per_line')}**")

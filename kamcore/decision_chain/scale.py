@@ -99,6 +99,7 @@ def category(stance: str, score: int) -> str:
 
 
 def empty_counts() -> dict[str, int]:
+    """A zero count for every stance, plus `supportive` and `total`."""
     return dict.fromkeys(COUNT_KEYS, 0)
 
 
@@ -143,12 +144,15 @@ def stance_counts(db: Database, account_ids: Iterable[int],
 
 
 def is_supportive(person: dict[str, Any]) -> bool:
+    """Is this score on the supportive side of the scale (supporter or coach)?"""
     return category(person["stance"], person["score"]) in ("coach", "supporter")
 
 
 def is_coach(person: dict[str, Any]) -> bool:
+    """Is this score the top of the scale: a coach who tells us who opposes us and why?"""
     return category(person["stance"], person["score"]) == "coach"
 
 
 def is_hostile(person: dict[str, Any]) -> bool:
+    """Is this score below neutral (an opponent or a blocker)?"""
     return category(person["stance"], person["score"]) in ("opponent", "blocker")

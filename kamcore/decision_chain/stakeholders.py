@@ -254,8 +254,7 @@ def erase_profile(db: Database, actor: User, stakeholder_id: int, base_version: 
 def delete_stakeholder(db: Database, actor: User, stakeholder_id: int, base_version: int) -> None:
     """Remove a person with their links, opportunity roles and planned actions (each audited); visits keep their
     record but no longer point at the person."""
-    from kamcore.relationships import pdca, visits
-
+    actions, visits = records.entity("relationship_action"), records.entity("visit")  # relationships build on this
     current = records.get(db, ENTITY, stakeholder_id)
     permissions.require_edit(db, actor, current["account_id"])
     with transaction(db):
@@ -267,9 +266,9 @@ def delete_stakeholder(db: Database, actor: User, stakeholder_id: int, base_vers
             records.delete(db, actor, PARTICIPATION_ENTITY, part["id"], part["version"])
         for act in store.rows(db, "SELECT id, version FROM relationship_actions WHERE stakeholder_id = ?",
                               [stakeholder_id]):
-            records.delete(db, actor, pdca.ACTION_ENTITY, act["id"], act["version"])
+            records.delete(db, actor, actions, act["id"], act["version"])
         for visit in store.rows(db, "SELECT id, version FROM visits WHERE stakeholder_id = ?", [stakeholder_id]):
-            records.update(db, actor, visits.VISIT_ENTITY, visit["id"], visit["version"],
+            records.update(db, actor, visits, visit["id"], visit["version"],
                            {"stakeholder_id": None})
         records.delete(db, actor, ENTITY, stakeholder_id, base_version)
 

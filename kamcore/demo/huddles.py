@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kamcore import clock, comments, store, team
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.huddle import huddles
 
 ACCOUNTS = ("huaxin", "jiangnan", "longma", "nile", "pudong", "pearl")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kamcore import clock
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.demo.core import ACCOUNTS
 from kamcore.plan import baselines, goals, scorecard, share_plans, strategy
 

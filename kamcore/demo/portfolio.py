@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from kamcore import clock, money
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.demo.core import ACCOUNTS
 from kamcore.portfolio import financials, positioning, tiering
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from kamcore import clock
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.demo.opportunities import TRIANGLES, _deal
 from kamcore.learning import retrospectives
 from kamcore.proposals import rooms

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from kamcore import clock
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.learning import playbook, retrospectives, rules
 
 # key in ctx.extra["opportunities"], account, days after the close the review starts, writers (AM, SM, DM)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kamcore import clock
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.demo.opportunities import TRIANGLES
 from kamcore.reviews import qbr
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from kamcore import clock, store
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.rhythm import entries
 
 LOGS = {

@@ -4,7 +4,7 @@ score in each, and every account in one of them."""
 from __future__ import annotations
 
 from kamcore import clock
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.segments import values
 
 # name, value proposition, weights (price, quality, performance, lead time, delivery accuracy, tech support)

@@ -18,7 +18,7 @@ from typing import Any
 from kamcore import clock, team
 from kamcore.decision_chain import scale
 from kamcore.decision_chain import stakeholders as sh
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.relationships import health, pdca, visits
 
 SURNAMES = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu",

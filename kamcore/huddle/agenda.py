@@ -364,6 +364,7 @@ class AccountAgenda:
         return sum(len(items) for items in self.groups.values())
 
     def counts(self) -> dict[str, int]:
+        """How many items each urgency group of this account holds."""
         return {section: len(items) for section, items in self.groups.items()}
 
 

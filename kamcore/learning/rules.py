@@ -323,6 +323,7 @@ class Flag:
     rule_version: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The flag as plain data (for caching and the pages)."""
         return asdict(self)
 
     @property

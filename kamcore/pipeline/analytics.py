@@ -396,7 +396,8 @@ def run_backtest(db: Database, account_ids: list[int], product_line_id: int | No
 
 
 def summary(db: Database, account_ids: list[int], product_line_id: int | None = None) -> dict[str, Any]:
-    """Headline figures: won count and value, lost, no decision, win rate, open count and amount."""
+    """Headline figures: won count and value, lost, no decision, win rate, open count and amount, and the
+    currencies the amounts are in (summed as stored: one currency is the case the page labels)."""
     where, params = _scope(account_ids, product_line_id)
     row = store.row(
         db,
@@ -408,6 +409,8 @@ def summary(db: Database, account_ids: list[int], product_line_id: int | None = 
         params,
     ) or {}
     out = {k: (v or 0) for k, v in row.items()}
+    out["currencies"] = [r[0] for r in db.execute(
+        f"SELECT DISTINCT o.currency FROM opportunities o WHERE {where} ORDER BY 1", params).fetchall()]
     closed = out.get("won", 0) + out.get("lost", 0) + out.get("no_decision", 0)
     out["win_rate"] = out["won"] / closed if closed else None
     return out

@@ -217,6 +217,7 @@ class UnmetCriteria(ValidationError):
         super().__init__([FieldProblem("stage", "reason.entry_criteria_unmet", {"count": len(unmet)})])
 
     def message(self, lang: str = "en") -> str:
+        """The refused stage move with the entry criteria still unmet, in `lang`."""
         label = "label_zh" if lang == "zh" else "label_en"
         items = "; ".join(f"{stage_name(c, lang)}: {c[label]}" for c in self.unmet)
         return t("opp.err.unmet_criteria", lang, items=items)
@@ -499,6 +500,7 @@ def parse_number(number: str) -> tuple[str, int, int] | None:
 
 
 def same_opportunity(table: str, field_name: str):
+    """An extra check: the row that `field_name` points to in `table` belongs to the same deal."""
     def check(db: Database, values: dict[str, Any], row_id: int | None) -> None:
         ref = values.get(field_name)
         if ref is None:
@@ -510,11 +512,13 @@ def same_opportunity(table: str, field_name: str):
 
 
 def opportunity_of_account(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    """An extra check: the deal a child row names belongs to the row's account."""
     found = db.execute("SELECT account_id FROM opportunities WHERE id = ?", [values["opportunity_id"]]).fetchone()
     if found is None or found[0] != values["account_id"]:
         raise ValidationError.single("opportunity_id", "reason.other_opportunity")
 
 
 def child_values(db: Database, actor: User, opportunity_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """The values of a record that hangs off a deal, with the deal's account filled in (read permission checked)."""
     opp = get_opportunity(db, actor, opportunity_id)
     return {**values, "account_id": opp["account_id"], "opportunity_id": opportunity_id}

@@ -29,6 +29,7 @@ from sqlite_utils import Database
 
 from kamcore import clock, permissions, records, store
 from kamcore.decision_chain import coverage, targets
+from kamcore.plan import goals
 from kamcore.records import Entity, Record
 from kamcore.relationships import guidance
 from kamcore.users import User
@@ -141,14 +142,13 @@ def _pipeline(db: Database, actor: User, account_id: int, year: int) -> tuple[fl
 
 
 def _goal(db: Database, actor: User, account_id: int, year: int) -> tuple[float, dict[str, Any]]:
-    from kamcore.portfolio import overview
-
-    row: dict[str, Any] = {"account_id": account_id}
-    overview._goal_columns(db, actor, [row], year)  # the same figure the portfolio shows
-    pct = row.get("goal_reached_pct")
+    # the revenue line of goals.financial_lines: the same figure the portfolio and walk-through show
+    line = next((g for g in goals.financial_lines(db, actor, account_id, year) if g["metric"] == "revenue"), None)
+    target = line["target"] if line else None
+    pct = line["attainment_pct"] if line else None
     if pct is None:
-        return 0.0, {"pct": None, "goal": row.get("revenue_goal")}
-    return min(100.0, pct), {"pct": pct, "goal": row.get("revenue_goal")}
+        return 0.0, {"pct": None, "goal": target}
+    return min(100.0, pct), {"pct": pct, "goal": target}
 
 
 def _risk(db: Database, account_id: int, day: date) -> tuple[float, dict[str, Any]]:

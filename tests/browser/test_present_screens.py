@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from kamcore.i18n import t
 from tests.browser.sign_in import settle, sign_in
 from tests.browser.test_present_follow import SLIDE, _clean, _ids, _moved, _where
@@ -28,7 +30,7 @@ def test_every_present_section_fits_the_screen_at_both_sizes(app, new_page, arti
                 page.get_by_role("option", name=option, exact=True).click()
                 try:
                     _moved(page, before)
-                except Exception:  # noqa: BLE001 - already on that section
+                except PlaywrightTimeout:  # already on that section
                     settle(page)
                 _clean(page)
                 bottom = page.evaluate(f"() => document.querySelector('{SLIDE}').getBoundingClientRect().bottom")

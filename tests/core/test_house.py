@@ -92,16 +92,18 @@ def test_every_versioned_table_has_an_entity(tmp_path):
     try:
         versioned = {t.name for t in db.tables if "version" in t.columns_dict and not t.name.startswith("_")}
         covered = {e.table for e in records.all_entities()}
-        assert versioned - covered == set()
+        # the audit log records versions; the shared screen's position is moved by its own last-move-wins rule
+        assert versioned - covered - {"audit_log", "huddle_sessions"} == set()
     finally:
         db.close()
 
 
 def test_no_code_guards_against_a_feature_that_may_not_be_installed():
-    pattern = re.compile(r"_optional\(|has_table\(|Facts\(.*\)\.has\(|facts\.has\(|except ImportError|"
-                         r"except Exception|has not landed")
+    guards = re.compile(r"_optional\(|has_table\(|Facts\(.*\)\.has\(|facts\.has\(|except ImportError|has not landed")
+    swallow = re.compile(r"except Exception")  # in the domain and the tests: anything unexpected must fail loudly
     offenders = [f"{p.relative_to(ROOT)}:{n}" for p in [*KAMCORE.rglob("*.py"), *VIEWS, *(ROOT / "tests").rglob("*.py")]
                  if p.name != "test_house.py"
                  for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-                 if pattern.search(line) and "unreadable" not in line]  # a user's unreadable file is input, not a bug
+                 if guards.search(line) or (swallow.search(line) and p not in VIEWS
+                                            and "unreadable" not in line)]  # a user's unreadable file is input
     assert offenders == []
