@@ -98,6 +98,7 @@ def pick(key: str, options: Sequence[Hashable], label: Callable[[Any], str], *, 
     return choice
 
 
-def tabs(names: Sequence[str], key: str) -> Sequence[Any]:
-    """`st.tabs` that stays on the open tab across reruns."""
-    return st.tabs(list(names), key=key)
+def tabs(names: Sequence[str], key: str, *, lazy: bool = False) -> Sequence[Any]:
+    """`st.tabs` that stays on the open tab across reruns. `lazy=True`: a click on a tab reruns the page,
+    and the page draws only the tab whose `.open` is true (for a tab whose content is expensive)."""
+    return st.tabs(list(names), key=key, on_change="rerun" if lazy else "ignore")

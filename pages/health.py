@@ -168,12 +168,13 @@ def analytics_tab() -> None:
 
 
 shown = tabs([page.t("health.tab.flags"), page.t("health.tab.rules"), page.t("health.tab.history"),
-              page.t("health.tab.analytics")], key="health.tabs")
+              page.t("health.tab.analytics")], key="health.tabs", lazy=True)
 with shown[0]:
     flags_tab()
 with shown[1]:
     rules_tab()
 with shown[2]:
-    history_tab()
+    if shown[2].open:  # the loss-prediction backtest judges every closed deal: drawn only when asked for
+        history_tab()
 with shown[3]:
     analytics_tab()
