@@ -11,8 +11,9 @@ from kamcore import audit, clock, records, store
 from kamcore.users import User
 
 
-def recent_changes(db: Database, actor: User, days: int = 7, limit: int = 80) -> list[dict[str, Any]]:
-    """The newest audit rows on the actor's accounts within `days`, with account names."""
+def recent_changes(db: Database, actor: User, days: int = 7, limit: int = 80,
+                   lang: str = "en") -> list[dict[str, Any]]:
+    """The newest audit rows on the actor's accounts within `days`, with account and record names."""
     since = (clock.now() - timedelta(days=days)).isoformat(timespec="seconds")
     scope, params = _scope(db, actor)
     found = store.rows(
@@ -29,7 +30,7 @@ def recent_changes(db: Database, actor: User, days: int = 7, limit: int = 80) ->
     for row in found:
         row["old_value"] = records.decode(row["old_value"])
         row["new_value"] = records.decode(row["new_value"])
-    return audit.with_reference_names(db, found)
+    return audit.named(db, audit.with_reference_names(db, found), lang)
 
 
 def change_count(db: Database, actor: User, days: int = 7) -> int:

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from kamcore import permissions, records, store
 from kamcore.errors import NotFoundError, PermissionDenied, ValidationError
+from kamcore.i18n import has, t
 from kamcore.records import Entity
 from kamcore.users import User
 
@@ -29,8 +30,9 @@ def history(
     until: str | None = None,
     limit: int = PAGE_SIZE,
     offset: int = 0,
+    lang: str = "en",
 ) -> list[dict[str, Any]]:
-    """An account's audit rows, newest first, filtered and paged in SQL."""
+    """An account's audit rows, newest first, filtered and paged in SQL; each names its record (`record`)."""
     permissions.require_read(db, actor, account_id)
     where, params = _filters(account_id, actor_id, entity, since, until)
     found = store.rows(
@@ -44,7 +46,15 @@ def history(
     for row in found:
         row["old_value"] = records.decode(row["old_value"])
         row["new_value"] = records.decode(row["new_value"])
-    return with_reference_names(db, found)
+    return named(db, with_reference_names(db, found), lang)
+
+
+def named(db: Database, rows: list[dict[str, Any]], lang: str = "en") -> list[dict[str, Any]]:
+    """Give each audit row `record`: its record's name (see `record_titles`), else the kind of record."""
+    titles = record_titles(db, {(r["entity"], r["entity_id"]) for r in rows}, rows, lang)
+    for row in rows:
+        row["record"] = titles.get((row["entity"], row["entity_id"])) or entity_label(row["entity"], lang)
+    return rows
 
 
 def count_history(db: Database, actor: User, account_id: int, *, actor_id: int | None = None,
@@ -193,3 +203,84 @@ def changes_since(db: Database, actor: User, account_ids: list[int], since: str,
 def entity_named(name: str) -> Entity:
     """The Entity registered under `name` (every kamcore module is imported once to find it)."""
     return records.entity(name)
+
+
+TITLE_COLUMNS = ("name", "title", "metric", "action", "text", "plan", "goal", "statement", "summary", "body",
+                 "label", "code", "number")  # the columns that name a record, most telling first
+
+
+def entity_label(entity: str, lang: str) -> str:
+    """The kind of a record in `lang`, capitalised ("Opportunity", "决策链人员")."""
+    label = t(f"entity.{entity}", lang)
+    return label[:1].upper() + label[1:] if label != f"entity.{entity}" else entity.replace("_", " ").capitalize()
+
+
+def record_titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str, Any]],
+            lang: str = "en") -> dict[tuple[str, int], str]:
+    """A readable name for each (entity, id): its current title column, else the one it had when created or
+    deleted (seen in `rows`, audit rows), else what it links (a stakeholder's role on a deal). One naming for
+    History, Home's feed, My work and What changed: no screen shows a bare record number."""
+    out: dict[tuple[str, int], str] = {}
+    for row in rows:  # values seen in the log cover deleted records
+        value = row["new_value"] if row["new_value"] not in (None, "") else row["old_value"]
+        if row["field"] in TITLE_COLUMNS and isinstance(value, str) and value:
+            key = f"{row['field']}.{value}"
+            out.setdefault((row["entity"], row["entity_id"]), _short(t(key, lang) if has(key) else value))
+    by_entity: dict[str, list[int]] = {}
+    for entity, entity_id in keys:
+        by_entity.setdefault(entity, []).append(entity_id)
+    for entity, ids in by_entity.items():
+        try:
+            table = entity_named(entity).table
+        except NotFoundError:
+            continue
+        columns = {c.name for c in db[table].columns}
+        present = [c for c in TITLE_COLUMNS if c in columns]
+        marks = ",".join("?" for _ in ids)
+        if not present:  # named by what it links (a stakeholder's role on a deal: "Wang Jun · Line 3 upgrade")
+            out.update(_titles_by_reference(db, entity, table, columns, ids, lang))
+            continue
+        if entity == "team_member":
+            found = db.execute(
+                f"SELECT t.id, u.display_name FROM account_team t JOIN users u ON u.id = t.user_id "
+                f"WHERE t.id IN ({marks})", ids).fetchall()
+        elif not present:
+            continue
+        else:  # the first non-empty title-like column; a goal without a title is named by its (translated) metric
+            cols = ", ".join(f"[{c}]" for c in present)
+            for row_id, *values in db.execute(f"SELECT id, {cols} FROM [{table}] WHERE id IN ({marks})", ids):
+                name, value = next(((c, v) for c, v in zip(present, values, strict=True) if v not in (None, "")),
+                                   (None, None))
+                if value is not None:
+                    key = f"{name}.{value}"
+                    out[(entity, row_id)] = _short(t(key, lang) if has(key) else str(value))
+            continue
+        for row_id, text in found:
+            if text:
+                out[(entity, row_id)] = _short(str(text))
+    return out
+
+
+def _titles_by_reference(db: Database, entity: str, table: str, columns: set[str], ids: list[int],
+                         lang: str) -> dict[tuple[str, int], str]:
+    refs = [c for c in REFERENCES if c in columns and c != "account_id"]
+    out: dict[tuple[str, int], str] = {}
+    if not refs:
+        return out
+    marks = ",".join("?" for _ in ids)
+    cols = ", ".join(f"[{c}]" for c in refs)
+    found = [dict(zip(["id", *refs], row, strict=True)) for row in
+             db.execute(f"SELECT id, {cols} FROM [{table}] WHERE id IN ({marks})", ids).fetchall()]
+    label = entity_label(entity, lang)
+    for row in found:
+        fake = [{"field": c, "old_value": None, "new_value": row[c]} for c in refs]
+        names = [str(r["new_value"]) for r in with_reference_names(db, fake)
+                 if r["new_value"] is not None and not isinstance(r["new_value"], int)]
+        if names:
+            out[(entity, row["id"])] = _short(f"{label} · {' · '.join(names)}")
+    return out
+
+
+def _short(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
+from kamcore import audit, clock, permissions, records, store
 from kamcore.errors import NotFoundError, PermissionDenied, ValidationError
 from kamcore.records import Entity, Record
 from kamcore.users import User
@@ -123,15 +123,21 @@ def list_comments(db: Database, actor: User, entity: str, entity_id: int) -> lis
     return found
 
 
-def account_comments(db: Database, actor: User, account_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    """Recent comments on an account's records, newest first."""
+def account_comments(db: Database, actor: User, account_id: int, limit: int = 50,
+                     lang: str = "en") -> list[dict[str, Any]]:
+    """Recent comments on an account's records, newest first, each with the name of what it is on (`record`)."""
     permissions.require_read(db, actor, account_id)
-    return store.rows(
+    found = store.rows(
         db,
         """SELECT c.*, u.display_name AS author FROM comments c JOIN users u ON u.id = c.author_id
            WHERE c.account_id = ? ORDER BY c.created_at DESC, c.id DESC LIMIT ?""",
         [account_id, limit],
     )
+    titles = audit.record_titles(db, {(c["entity"], c["entity_id"]) for c in found}, [], lang)
+    for comment in found:
+        comment["record"] = titles.get((comment["entity"], comment["entity_id"])) or audit.entity_label(
+            comment["entity"], lang)
+    return found
 
 
 def my_mentions(db: Database, actor: User, days: int = 30, limit: int = 50) -> list[dict[str, Any]]:
@@ -154,15 +160,12 @@ def my_mentions(db: Database, actor: User, days: int = 30, limit: int = 50) -> l
 
 def commentable_records(db: Database, actor: User, account_id: int, entity: str, limit: int = 200) -> dict[int, str]:
     """Id → name of the account's records of one kind, for a picker (a kind that cannot be commented on is refused)."""
-    from kamcore.audit import entity_named
-    from kamcore.huddle.what_changed import TITLE_COLUMNS
-
     permissions.require_read(db, actor, account_id)
     if entity not in COMMENTABLE:
         raise ValidationError.single("entity", "reason.not_commentable")
-    table = entity_named(entity).table  # every commentable kind is a registered entity with its table
+    table = audit.entity_named(entity).table  # every commentable kind is a registered entity with its table
     columns = {c.name for c in db[table].columns}
-    title = next((c for c in TITLE_COLUMNS if c in columns), "id")
+    title = next((c for c in audit.TITLE_COLUMNS if c in columns), "id")
     where = "id = ?" if entity == "account" else "account_id = ?"
     found = db.execute(f"SELECT id, [{title}] FROM [{table}] WHERE {where} ORDER BY id DESC LIMIT ?",
                        [account_id, limit]).fetchall()

@@ -31,7 +31,7 @@ def audit_frame(rows: list[dict[str, Any]], with_account: bool = False) -> pd.Da
         if with_account:
             record[tr("shell.account")] = row.get("account", "")
         record |= {
-            tr("col.entity"): f"{tr('entity.' + row['entity'])} #{row['entity_id']}",
+            tr("col.entity"): row["record"],
             tr("col.action"): choice_label("action", row["action"], lang()),
             tr("col.field"): field_label(row["field"], lang(), row["entity"]) if row["field"] else "",
             tr("col.old"): value_text(row["old_value"], row["field"]),

@@ -38,7 +38,7 @@ pages_total = max(1, -(-total // audit.PAGE_SIZE))
 st.caption(page.t("history.count", count=total))
 number = st.pagination(pages_total, key="history.page") if pages_total > 1 else 1
 rows = audit.history(page.db, page.user, page.account_id, **filters,
-                     offset=(number - 1) * audit.PAGE_SIZE)
+                     offset=(number - 1) * audit.PAGE_SIZE, lang=page.lang)
 st.dataframe(audit_frame(rows), hide_index=True, width="stretch")
 
 restorable = audit.restorable(page.db, page.user, rows)
@@ -48,7 +48,7 @@ if restorable:
         chosen = st.selectbox(
             page.t("history.restore_pick"), list(by_id), key="history.restore.pick",
             format_func=lambda i: f"{by_id[i]['at'][:16].replace('T', ' ')} · {by_id[i]['actor']} · "
-            f"{page.t('entity.' + by_id[i]['entity'])} #{by_id[i]['entity_id']} · "
+            f"{by_id[i]['record']} · "
             f"{page.t('field.' + by_id[i]['field'])}: {value_text(by_id[i]['old_value'])} → "
             f"{value_text(by_id[i]['new_value'])}",
         )

@@ -65,7 +65,7 @@ st.dataframe(
 paging.page_picker("home.list", total)
 
 st.subheader(page.t("home.recent"))
-recent = activity.recent_changes(page.db, page.user)
+recent = activity.recent_changes(page.db, page.user, lang=page.lang)
 if recent:
     st.dataframe(audit_frame(recent, with_account=True), hide_index=True, width="stretch")
 else:

@@ -62,10 +62,10 @@ else:
                 flash(page.t("mywork.posted"))
                 st.rerun()
 st.markdown(f"#### {page.t('mywork.recent_comments')}")
-recent = comments.account_comments(page.db, page.user, page.account_id, limit=20)
+recent = comments.account_comments(page.db, page.user, page.account_id, limit=20, lang=page.lang)
 if not recent:
     st.caption(page.t("mywork.no_comments"))
 for comment in recent:
-    st.markdown(f"**{comment['author']}** · {page.t('entity.' + comment['entity'])} #{comment['entity_id']} · "
+    st.markdown(f"**{comment['author']}** · {page.t('entity.' + comment['entity'])}: {comment['record']} · "
                 f"{comment['created_at'][:16].replace('T', ' ')}")
     st.caption(comment["body"])

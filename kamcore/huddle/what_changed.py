@@ -21,7 +21,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from kamcore import audit, store
-from kamcore.errors import NotFoundError
 from kamcore.i18n import field_label, has, t
 from kamcore.users import User
 
@@ -67,8 +66,6 @@ ENTITY_PAGES: dict[str, str] = {
 ENTITY_ORDER = ("opportunity", "stakeholder", "relationship_action", "visit", "goal", "share_plan", "flag_ack",
                 "retrospective", "improvement_action",
                 "huddle_item", "comment", "account", "team_member")
-TITLE_COLUMNS = ("name", "title", "metric", "action", "text", "plan", "goal", "statement", "summary", "body", "label",
-                 "code", "number")
 WON_LOST = {"won", "lost", "closed_won", "closed_lost", "dropped", "abandoned"}
 FLAG_ENTITIES = ("flag", "rule_flag", "health_flag", "alert")
 # Areas a room reads changes by, in the order they are shown; each entity belongs to one.
@@ -322,13 +319,13 @@ def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: st
         if row["entity"] in SKIPPED_ENTITIES or (row["action"] == "create" and row["entity"] in SKIPPED_CREATES):
             continue
         events.setdefault((row["entity"], row["entity_id"], row["at"], row["actor"], row["action"]), []).append(row)
-    titles = _titles(db, {(e, i) for e, i, *_ in events}, rows, lang)
+    titles = audit.record_titles(db, {(e, i) for e, i, *_ in events}, rows, lang)
     for (entity, entity_id, at, who, action), group in events.items():
         account_id = group[0]["account_id"]
         item = items.get((entity, entity_id))
         if item is None:
             item = FeedItem(entity, entity_id, account_id, account_names.get(account_id, ""),
-                            titles.get((entity, entity_id)) or _entity_label(entity, lang), link_for(entity, account_id))
+                            titles.get((entity, entity_id)) or audit.entity_label(entity, lang), link_for(entity, account_id))
             items[(entity, entity_id)] = item
         when = day_label(at, lang, today)
         if action == "create":
@@ -392,11 +389,6 @@ def _stage_names(db: Database) -> dict[str, tuple[str, str]]:
             for s in stage_model.list_stages(db, active_only=False)}
 
 
-def _entity_label(entity: str, lang: str) -> str:
-    label = t(f"entity.{entity}", lang)
-    return label[:1].upper() + label[1:] if label != f"entity.{entity}" else entity.replace("_", " ").capitalize()
-
-
 def _kind_label(entity: str, group: list[dict[str, Any]], lang: str) -> str:
     """What a new record is: its entity label, or its kind's label when there is one ("New decision: …")."""
     kind = next((r["new_value"] for r in group if r["field"] == "kind"), None)
@@ -415,75 +407,6 @@ def _account_names(db: Database, account_ids: list[int]) -> dict[int, str]:
         return {}
     marks = ",".join("?" for _ in account_ids)
     return dict(db.execute(f"SELECT id, name FROM accounts WHERE id IN ({marks})", list(account_ids)).fetchall())
-
-
-def _titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str, Any]],
-            lang: str = "en") -> dict[tuple[str, int], str]:
-    """A name for each record: its current title column, else the one it had when created or deleted."""
-    out: dict[tuple[str, int], str] = {}
-    for row in rows:  # values seen in the log cover deleted records
-        value = row["new_value"] if row["new_value"] not in (None, "") else row["old_value"]
-        if row["field"] in TITLE_COLUMNS and isinstance(value, str) and value:
-            key = f"{row['field']}.{value}"
-            out.setdefault((row["entity"], row["entity_id"]), _short(t(key, lang) if has(key) else value))
-    by_entity: dict[str, list[int]] = {}
-    for entity, entity_id in keys:
-        by_entity.setdefault(entity, []).append(entity_id)
-    for entity, ids in by_entity.items():
-        try:
-            table = audit.entity_named(entity).table
-        except NotFoundError:
-            continue
-        columns = {c.name for c in db[table].columns}
-        present = [c for c in TITLE_COLUMNS if c in columns]
-        marks = ",".join("?" for _ in ids)
-        if not present:  # named by what it links (a stakeholder's role on a deal: "Wang Jun · Line 3 upgrade")
-            out.update(_titles_by_reference(db, entity, table, columns, ids, lang))
-            continue
-        if entity == "team_member":
-            found = db.execute(
-                f"SELECT t.id, u.display_name FROM account_team t JOIN users u ON u.id = t.user_id "
-                f"WHERE t.id IN ({marks})", ids).fetchall()
-        elif not present:
-            continue
-        else:  # the first non-empty title-like column; a goal without a title is named by its (translated) metric
-            cols = ", ".join(f"[{c}]" for c in present)
-            for row_id, *values in db.execute(f"SELECT id, {cols} FROM [{table}] WHERE id IN ({marks})", ids):
-                name, value = next(((c, v) for c, v in zip(present, values, strict=True) if v not in (None, "")),
-                                   (None, None))
-                if value is not None:
-                    key = f"{name}.{value}"
-                    out[(entity, row_id)] = _short(t(key, lang) if has(key) else str(value))
-            continue
-        for row_id, text in found:
-            if text:
-                out[(entity, row_id)] = _short(str(text))
-    return out
-
-
-def _titles_by_reference(db: Database, entity: str, table: str, columns: set[str], ids: list[int],
-                         lang: str) -> dict[tuple[str, int], str]:
-    refs = [c for c in audit.REFERENCES if c in columns and c != "account_id"]
-    out: dict[tuple[str, int], str] = {}
-    if not refs:
-        return out
-    marks = ",".join("?" for _ in ids)
-    cols = ", ".join(f"[{c}]" for c in refs)
-    found = [dict(zip(["id", *refs], row, strict=True)) for row in
-             db.execute(f"SELECT id, {cols} FROM [{table}] WHERE id IN ({marks})", ids).fetchall()]
-    label = _entity_label(entity, lang)
-    for row in found:
-        fake = [{"field": c, "old_value": None, "new_value": row[c]} for c in refs]
-        names = [str(r["new_value"]) for r in audit.with_reference_names(db, fake)
-                 if r["new_value"] is not None and not isinstance(r["new_value"], int)]
-        if names:
-            out[(entity, row["id"])] = _short(f"{label} · {' · '.join(names)}")
-    return out
-
-
-def _short(text: str, limit: int = 70) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def count_changes(db: Database, actor: User, account_ids: list[int], since: str) -> int:
