@@ -50,7 +50,7 @@ def year_table(account_id: int, editable: bool) -> None:
 def import_section() -> None:
     """Upload, map columns, check every row, then write all rows or none."""
     st.subheader(page.t("financials.import"))
-    st.caption(page.t("financials.import_help", columns=", ".join(financials.IMPORT_COLUMNS)))
+    st.caption(page.t("financials.import_help", columns=", ".join(f"`{c}`" for c in financials.IMPORT_COLUMNS)))
     upload = st.file_uploader(page.t("financials.file"), type=["csv", "xlsx"], key="financials.upload")
     if upload is None:
         return

@@ -49,8 +49,8 @@ if restorable:
             page.t("history.restore_pick"), list(by_id), key="history.restore.pick",
             format_func=lambda i: f"{by_id[i]['at'][:16].replace('T', ' ')} · {by_id[i]['actor']} · "
             f"{by_id[i]['record']} · "
-            f"{page.t('field.' + by_id[i]['field'])}: {value_text(by_id[i]['old_value'])} → "
-            f"{value_text(by_id[i]['new_value'])}",
+            f"{page.t('field.' + by_id[i]['field'])}: {value_text(by_id[i]['old_value'], by_id[i]['field'])} → "
+            f"{value_text(by_id[i]['new_value'], by_id[i]['field'])}",
         )
         # restore on the version that was on screen when the user chose: a newer write is a conflict
         seen = st.session_state.get("history.seen_versions", {})

@@ -43,13 +43,18 @@ def visible_text(at: Any) -> str:
         value = frame.value
         shown = [c for c in value.columns if not config.get(str(c), {}).get("hidden")]
         parts += [str(config.get(str(c), {}).get("label") or c) for c in shown]
-        cells = value[shown].astype(str).to_numpy().ravel() if shown else []
-        parts += [str(v) for v in cells if v not in ("nan", "<NA>", "NaT")]
+        for column in shown:  # a selectbox column shows each value's label (its format_func), not the value
+            options = config.get(str(column), {}).get("type_config", {}).get("options") or []
+            labels = {str(o["value"]): str(o["label"]) for o in options if isinstance(o, dict)}
+            parts += [labels.get(v, v) for v in value[column].astype(str) if v not in ("nan", "<NA>", "NaT", "None")
+                      or labels.get(v)]
     return "\n".join(parts)
 
 
 def slips(text: str) -> list[str]:
-    """Translation keys, internal codes, bare record numbers and `None` found in `text`."""
+    """Translation keys, internal codes, bare record numbers and `None` found in `text` (a `code span` —
+    a file column the user must type, say — is meant to be read as code and is left out)."""
+    text = re.sub(r"`[^`]*`", "", text)
     found: list[str] = []
     for match in _DOTTED.finditer(text):
         token = match.group(0)

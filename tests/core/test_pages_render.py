@@ -1,11 +1,13 @@
 """Every page registered in Home.py renders without exception: on the demo database and on an
-empty one, in English and in Chinese, and an empty page says what to do next."""
+empty one, in English and in Chinese, as a member and as an executive; an empty page says what to do
+next; and no page shows a translation key, an internal code, a bare record number or `None`."""
 
 import ast
 
 import pytest
 
 from tests.conftest import ROOT, account_id, signed_in_app
+from tests.visible_text import slips, visible_text
 
 
 def registered_pages() -> list[str]:
@@ -32,12 +34,15 @@ def test_page_renders_on_demo_data(demo_path, page, lang):
     at = signed_in_app(demo_path, "li.wei", page, account_id(demo_path, "Huaxin Semiconductor"), lang=lang)
     assert not at.exception, at.exception
     assert at.title, "every page has a title"
+    assert slips(visible_text(at)) == []
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_renders_for_an_executive(demo_path, page):
-    at = signed_in_app(demo_path, "chen.jie", page, account_id(demo_path, "Jiangnan Power Grid"))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_renders_for_an_executive(demo_path, page, lang):
+    at = signed_in_app(demo_path, "chen.jie", page, account_id(demo_path, "Jiangnan Power Grid"), lang=lang)
     assert not at.exception, at.exception
+    assert slips(visible_text(at)) == []
 
 
 @pytest.mark.parametrize("page", PAGES)
