@@ -1,5 +1,6 @@
 """Tiering criteria: the version in force, drafting a new one, previewing who changes tier and why,
-activating it with the names of those who agreed, and the history of versions (D1)."""
+each person signing off on the draft for themselves, activating it once enough have agreed, and the
+history of versions (D1)."""
 
 import pandas as pd
 import streamlit as st
@@ -8,12 +9,14 @@ from kamcore.i18n import choice_label
 from kamcore.portfolio import tiering
 from kamcore.portfolio.tiering import INDICATORS
 from kamui import context
+from kamui.chores import act
 from kamui.editing import attempt, flash
 
 page = context.page()
 st.title(page.t("tiering.title"))
 st.caption(page.t("tiering.caption"))
 steward = page.user.is_admin or page.user.is_executive
+agreer = tiering.may_agree(page.db, page.user)
 versions = tiering.list_criteria(page.db)
 active = next((v for v in versions if v["status"] == "active"), None)
 drafts = [v for v in versions if v["status"] == "draft"]
@@ -97,6 +100,7 @@ def edit_draft(draft: dict) -> None:
             for index, field in enumerate(names):
                 values[field] = cols[index % 4].number_input(
                     page.t(f"field.{field}"), value=float(source[field]), key=f"{key}.{field}")
+        st.caption(page.t("tiering.changed_loses"))
         if st.form_submit_button(page.t("tiering.save_draft"), type="primary"):
             new = {
                 **{k: values[k] for k in THRESHOLDS},
@@ -121,8 +125,32 @@ def _indicator(row: dict) -> dict:
     return {k: (None if pd.isna(v) else v) for k, v in row.items()}
 
 
-def preview_and_activate(draft: dict) -> None:
-    """Who would change tier, and why; then activation with the agreeing names."""
+def agreement(draft: dict) -> list[dict]:
+    """The recorded sign-offs on a draft (who, when, comment) and, for whoever may agree, the button to sign."""
+    agreed = tiering.agreements(page.db, draft["id"])
+    st.markdown(f"**{page.t('tiering.signoffs')}**")
+    if agreed:
+        st.dataframe(pd.DataFrame([{
+            page.t("tiering.signoff_who"): s["name"],
+            page.t("tiering.signoff_when"): s["signed_at"][:16].replace("T", " "),
+            page.t("tiering.signoff_comment"): s["comment"] or "—",
+        } for s in agreed]), hide_index=True, width="stretch")
+    else:
+        st.caption(page.t("tiering.no_signoffs"))
+    if any(s["user_id"] == page.user.id for s in agreed):
+        st.caption(page.t("tiering.you_agreed"))
+    elif agreer:
+        with st.form(f"tiering.agree.{draft['id']}"):
+            comment = st.text_input(page.t("tiering.agree_comment"), key=f"tiering.agree.{draft['id']}.comment")
+            if st.form_submit_button(page.t("tiering.agree")):
+                act(lambda: tiering.agree(page.db, page.user, draft["id"], comment), page.t("tiering.agreed_ok"))
+    if not steward and len(agreed) < tiering.MIN_AGREEING:
+        st.caption(page.t("tiering.needs_more", min=tiering.MIN_AGREEING, count=len(agreed)))
+    return agreed
+
+
+def preview_and_activate(draft: dict, agreed: list[dict]) -> None:
+    """Who would change tier, and why; then activation, open once enough people have agreed."""
     rows = tiering.preview(page.db, page.user, draft["id"])
     moving = [r for r in rows if r["changes"]]
     st.markdown(page.t("tiering.preview_count", count=len(moving), total=len(rows)))
@@ -136,15 +164,12 @@ def preview_and_activate(draft: dict) -> None:
         page.t("tiering.changes"): "●" if r["changes"] else "",
     } for r in rows])
     st.dataframe(frame, hide_index=True, width="stretch")
-    with st.form(f"tiering.activate.{draft['id']}"):
-        names = st.text_input(page.t("tiering.agreed_names"), key="tiering.agreed_names",
-                              placeholder=page.t("tiering.agreed_placeholder"))
-        if st.form_submit_button(page.t("tiering.activate"), type="primary"):
-            ok, row = attempt(lambda: tiering.activate(page.db, page.user, draft["id"], draft["version"],
-                                                       tiering.parse_names(names)))
-            if ok:
-                flash(page.t("tiering.activated", number=row["number"]))
-                st.rerun()
+    if st.button(page.t("tiering.activate"), key=f"tiering.activate.{draft['id']}", type="primary",
+                 disabled=len(agreed) < tiering.MIN_AGREEING):
+        act(lambda: tiering.activate(page.db, page.user, draft["id"], draft["version"]),
+            page.t("tiering.activated", number=draft["number"]))
+    if len(agreed) < tiering.MIN_AGREEING:
+        st.caption(page.t("tiering.needs_more", min=tiering.MIN_AGREEING, count=len(agreed)))
     if st.button(page.t("tiering.discard_draft"), key=f"tiering.discard.{draft['id']}"):
         ok, _ = attempt(lambda: tiering.delete_draft(page.db, page.user, draft["id"], draft["version"]))
         if ok:
@@ -157,12 +182,13 @@ for draft in drafts:
     st.subheader(page.t("tiering.draft_title", number=draft["number"], name=draft["name"]))
     if draft["notes"]:
         st.caption(draft["notes"])
+    agreed = agreement(draft)
     if steward:
         edit_tab, preview_tab = st.tabs([page.t("tiering.edit"), page.t("tiering.preview")])
         with edit_tab:
             edit_draft(draft)
         with preview_tab:
-            preview_and_activate(draft)
+            preview_and_activate(draft, agreed)
     else:
         summary(draft)
 

@@ -135,8 +135,16 @@ def seed(ctx: DemoContext) -> None:
     with clock.at(ctx.moment(104, 10)):
         v1 = tiering.create_draft(ctx.db, chen, "One company definition of a key account", V1,
                                   notes="Replaces the BU, region and project-team definitions after the Huaxin loss.")
-    with clock.at(ctx.moment(100, 17)):
-        tiering.activate(ctx.db, admin, v1["id"], v1["version"], ["Chen Jie", "Li Wei", "Zhang Min", "Wang Fang"])
+    activated = ctx.moment(100, 17)  # one draw from the demo's random stream, as before sign-offs existed
+    for hours, (username, comment) in enumerate((
+            ("chen.jie", "One definition for every BU at last."),
+            ("li.wei", ""),
+            ("zhang.min", "Profit should count more next year."),
+            ("wang.fang", "")), start=1):
+        with clock.at(activated - timedelta(days=1, hours=8 - hours)):  # each signs the day before, in the app
+            tiering.agree(ctx.db, ctx.users[username], v1["id"], comment)
+    with clock.at(activated):
+        tiering.activate(ctx.db, admin, v1["id"], v1["version"])
     for index, (key, (*_fields, posture, rationale)) in enumerate(POSITIONS.items()):
         if posture is None:
             continue

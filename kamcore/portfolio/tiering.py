@@ -8,8 +8,10 @@ other way round when lower is better), and contributes `weight`% of the score
 score gives the type (strategic / value / transactional). The set also holds the
 fake-key-account flag thresholds and the potential-grid thresholds.
 
-A new set is drafted, previewed (which accounts would change tier, and why) and
-activated with the names of those who agreed; activation retires the previous
+A new set is drafted, previewed (which accounts would change tier, and why), agreed
+by each person signing off in the app (`agree`, recorded in `signoffs`; a changed
+draft loses its sign-offs) and activated once enough have agreed; the set keeps
+the agreeing names (`agreed_by`, JSON) for its history. Activation retires the previous
 set and re-tiers every account in one transaction, each assignment recording
 the criteria number and every indicator's contribution.
 """
@@ -25,7 +27,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
+from kamcore import clock, permissions, records, signoffs, store
 from kamcore.errors import FieldProblem, NotFoundError, PermissionDenied, ValidationError
 from kamcore.portfolio import financials
 from kamcore.records import Action, Entity, Record
@@ -274,10 +276,8 @@ def create_draft(db: Database, actor: User, name: str, definition: dict[str, Any
 
 def update_draft(db: Database, actor: User, criteria_id: int, base_version: int, *, name: str | None = None,
                  definition: dict[str, Any] | None = None, notes: str | None = None) -> dict[str, Any]:
-    """Change a draft; active and retired versions are never edited."""
-    current = records.get(db, CRITERIA, criteria_id)
-    if current["status"] != "draft":
-        raise ValidationError.single("status", "reason.only_drafts_edited")
+    """Change a draft; active and retired versions are never edited. A changed definition withdraws the
+    draft's sign-offs: what they agreed to is no longer what is on the table."""
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = name
@@ -285,15 +285,24 @@ def update_draft(db: Database, actor: User, criteria_id: int, base_version: int,
         changes["notes"] = notes
     if definition is not None:
         changes["definition"] = parse_definition(definition).model_dump_json()
-    return _decoded(records.update(db, actor, CRITERIA, criteria_id, base_version, changes))
+    with store.transaction(db):
+        current = records.get(db, CRITERIA, criteria_id)
+        if current["status"] != "draft":
+            raise ValidationError.single("status", "reason.only_drafts_edited")
+        row = records.update(db, actor, CRITERIA, criteria_id, base_version, changes)
+        if "definition" in changes and changes["definition"] != current["definition"]:
+            signoffs.withdraw_all(db, actor, CRITERIA.name, criteria_id, "agree")
+    return _decoded(row)
 
 
 def delete_draft(db: Database, actor: User, criteria_id: int, base_version: int) -> None:
-    """Throw a draft away."""
-    current = records.get(db, CRITERIA, criteria_id)
-    if current["status"] != "draft":
-        raise ValidationError.single("status", "reason.only_drafts_edited")
-    records.delete(db, actor, CRITERIA, criteria_id, base_version)
+    """Throw a draft away, with its sign-offs."""
+    with store.transaction(db):
+        current = records.get(db, CRITERIA, criteria_id)
+        if current["status"] != "draft":
+            raise ValidationError.single("status", "reason.only_drafts_edited")
+        records.delete(db, actor, CRITERIA, criteria_id, base_version)
+        signoffs.withdraw_all(db, actor, CRITERIA.name, criteria_id, "agree")
 
 
 # --- scoring ------------------------------------------------------------------------------------------
@@ -445,29 +454,49 @@ def preview(db: Database, actor: User, criteria_id: int) -> list[dict[str, Any]]
     return out
 
 
-def parse_names(text: str) -> list[str]:
-    """Agreeing names from 'A, B; C' or one per line, trimmed, de-duplicated in order."""
-    seen: list[str] = []
-    for part in text.replace(";", ",").replace("\n", ",").split(","):
-        name = part.strip()
-        if name and name.lower() not in {s.lower() for s in seen}:
-            seen.append(name[:80])
-    return seen
-
-
 MIN_AGREEING = 2
 
 
-def activate(db: Database, actor: User, criteria_id: int, base_version: int, agreed_by: list[str]) -> dict[str, Any]:
-    """Put a draft in force with the names of those who agreed; retire the old set; re-tier every account."""
+def may_agree(db: Database, actor: User) -> bool:
+    """Criteria are agreed by those who live with them: admins, executives, and anyone who edits an account."""
+    if actor.is_admin or actor.is_executive:
+        return True
+    marks = ",".join("?" for _ in permissions.EDITING_ROLES)
+    return db.execute(f"SELECT 1 FROM account_team WHERE user_id = ? AND role IN ({marks}) LIMIT 1",
+                      [actor.id, *permissions.EDITING_ROLES]).fetchone() is not None
+
+
+def _require_agreer(db: Database, actor: User) -> None:
+    if not may_agree(db, actor):
+        raise PermissionDenied("err.criteria_agree_who")
+
+
+def agree(db: Database, actor: User, criteria_id: int, comment: str = "") -> dict[str, Any]:
+    """`actor` records, for themselves, that they agree with a draft (once; only a draft can be agreed)."""
+    with store.transaction(db):
+        current = records.get(db, CRITERIA, criteria_id)
+        if current["status"] != "draft":
+            raise ValidationError.single("status", "reason.only_drafts_agreed")
+        return signoffs.sign(db, actor, CRITERIA.name, criteria_id, "agree", comment=comment,
+                             may_sign=_require_agreer)
+
+
+def agreements(db: Database, criteria_id: int) -> list[dict[str, Any]]:
+    """The recorded sign-offs on a criteria version: who (`name`), when (`signed_at`), `comment`; oldest first."""
+    return signoffs.list_signoffs(db, CRITERIA.name, criteria_id, "agree")
+
+
+def activate(db: Database, actor: User, criteria_id: int, base_version: int) -> dict[str, Any]:
+    """Put a draft in force once enough people have signed off; retire the old set; re-tier every account."""
     require_steward(actor)
-    names = parse_names(", ".join(agreed_by))
-    if len(names) < MIN_AGREEING:
-        raise ValidationError.single("agreed_by", "reason.agreement_needs", min=MIN_AGREEING)
     with store.transaction(db):
         current = records.get(db, CRITERIA, criteria_id)
         if current["status"] != "draft":
             raise ValidationError.single("status", "reason.only_drafts_activated")
+        names = [s["name"] for s in agreements(db, criteria_id)]
+        if len(names) < MIN_AGREEING:
+            raise ValidationError.single("agreed_by", "reason.agreement_needs", min=MIN_AGREEING,
+                                         count=len(names))
         old = active_criteria(db)
         if old:
             records.update(db, actor, CRITERIA, old["id"], old["version"], {"status": "retired"})

@@ -9,6 +9,7 @@ from kamcore import accounts, team, users
 from kamcore.errors import NotFoundError, ValidationError
 from kamcore.portfolio import fake_key_accounts, financials, overview, pareto, positioning, tiering
 from kamcore.portfolio.tiering import FlagThresholds, GridThresholds
+from tests.portfolio.agreeing import agree_and_activate
 
 
 @pytest.fixture
@@ -226,7 +227,7 @@ def test_overview_has_one_row_per_account_with_tier_figures_and_flags(fresh_db, 
         financials.create_financials(fresh_db, admin, {"account_id": a, "year": year, "revenue": revenue,
                                                        "gross_profit": revenue * 0.04, "deals_count": 0})
     draft = tiering.create_draft(fresh_db, admin, "v1")
-    tiering.activate(fresh_db, admin, draft["id"], draft["version"], ["A", "B"])
+    agree_and_activate(fresh_db, admin, draft)
     rows = {r["name"]: r for r in overview.overview(fresh_db, admin, 2025)}
     assert rows["Alpha Steel"]["revenue"] == 60_000
     assert rows["Alpha Steel"]["criteria_number"] == 1
@@ -245,7 +246,7 @@ def test_walk_order_puts_key_accounts_first_and_parses_deep_links(fresh_db, admi
     financials.create_financials(fresh_db, admin, {"account_id": b, "year": 2025, "revenue": 200_000,
                                                    "gross_profit": 40_000})
     draft = tiering.create_draft(fresh_db, admin, "v1")
-    tiering.activate(fresh_db, admin, draft["id"], draft["version"], ["A", "B"])
+    agree_and_activate(fresh_db, admin, draft)
     assert overview.walk_order(fresh_db, admin) == [b, a]
     assert overview.parse_order(f"{a}, x,{b},{a},999", [a, b]) == [a, b]
     card = overview.account_card(fresh_db, admin, b)

@@ -5,6 +5,7 @@ import pytest
 from kamcore import store, users
 from kamcore.portfolio import financials, positioning, tiering
 from tests.conftest import account_id, signed_in_app
+from tests.visible_text import slips, visible_text
 
 PAGES = ["pages/portfolio.py", "pages/tiering.py", "pages/financials.py", "pages/walkthrough.py"]
 
@@ -61,22 +62,48 @@ def test_saving_the_chosen_posture_writes_a_new_version(demo_path):
     assert (got["chosen_posture"], got["rationale"]) == ("flank", "Flank the incumbent on payment terms")
 
 
-def test_activating_the_draft_needs_two_names_then_records_them(demo_path):
+def _activate_button(at):
+    return next(b for b in at.button if b.label == "Activate this version")
+
+
+def test_activation_waits_for_two_recorded_agreements_then_lists_the_signers(demo_path):
+    db = store.connect(demo_path)
+    draft = next(v for v in tiering.list_criteria(db) if v["status"] == "draft")
+    assert tiering.agreements(db, draft["id"]) == []
     at = signed_in_app(demo_path, "chen.jie", "pages/tiering.py")
     assert "would change tier" in _texts(at)
-    at.text_input(key="tiering.agreed_names").set_value("Chen Jie")
-    submit = next(b for b in at.button if b.label == "Activate this version")
-    submit.click().run()
-    assert "name at least 2 people who agreed" in at.error[0].value
-    db = store.connect(demo_path)
-    assert tiering.active_criteria(db)["number"] == 1
-    at.text_input(key="tiering.agreed_names").set_value("Chen Jie, Li Wei, Zhang Min")
-    next(b for b in at.button if b.label == "Activate this version").click().run()
+    assert _activate_button(at).disabled
+    assert "Activation needs at least 2 recorded agreements; 0 so far." in " ".join(c.value for c in at.caption)
+    at.text_input(key=f"tiering.agree.{draft['id']}.comment").set_value("Profit first, agreed")
+    next(b for b in at.button if b.label == "I agree with this draft").click().run()
+    assert not at.exception, at.exception
+    assert [(s["name"], s["comment"]) for s in tiering.agreements(db, draft["id"])] == [
+        ("Chen Jie", "Profit first, agreed")]
+    assert not [b for b in at.button if b.label == "I agree with this draft"], "nobody signs twice"
+    assert _activate_button(at).disabled
+    member = signed_in_app(demo_path, "li.wei", "pages/tiering.py")
+    next(b for b in member.button if b.label == "I agree with this draft").click().run()
+    assert not member.exception, member.exception
+    at.run()
+    assert not _activate_button(at).disabled
+    _activate_button(at).click().run()
     assert not at.exception, at.exception
     active = tiering.active_criteria(db)
-    assert (active["number"], active["agreed_by"]) == (2, ["Chen Jie", "Li Wei", "Zhang Min"])
+    assert (active["number"], active["agreed_by"]) == (2, ["Chen Jie", "Li Wei"])
     sunrise = account_id(demo_path, "Sunrise Logistics")
     assert tiering.assignments(db, [sunrise])[sunrise]["criteria_number"] == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_draft_lists_who_agreed_when_and_why_without_slips(demo_path, lang):
+    db = store.connect(demo_path)
+    draft = next(v for v in tiering.list_criteria(db) if v["status"] == "draft")
+    tiering.agree(db, users.find_by_username(db, "zhang.min"), draft["id"], "Collection period matters")
+    at = signed_in_app(demo_path, "wang.fang", "pages/tiering.py", lang=lang)
+    assert not at.exception, at.exception
+    signers = next(f.value for f in at.dataframe if "Collection period matters" in f.value.to_string())
+    assert list(signers.iloc[:, 0]) == ["Zhang Min"]
+    assert slips(visible_text(at)) == []
 
 
 def test_draft_thresholds_out_of_order_are_refused_on_screen(demo_path):

@@ -4,10 +4,11 @@ import json
 
 import pytest
 
-from kamcore import accounts, users
+from kamcore import accounts, team, users
 from kamcore.errors import PermissionDenied, ValidationError
 from kamcore.portfolio import financials, positioning, tiering
 from kamcore.portfolio.tiering import parse_definition, score_account
+from tests.portfolio.agreeing import agree_and_activate, executive
 
 TWO = {
     "indicators": [
@@ -106,7 +107,7 @@ ONE_REVENUE = {"indicators": [{"key": "cum_revenue", "weight": 100, "low": 0, "h
 def test_activation_records_agreement_and_tiers_every_account_with_its_version(fresh_db, admin):
     ids = _world(fresh_db, admin)
     v1 = tiering.create_draft(fresh_db, admin, "Revenue only", ONE_REVENUE)
-    tiering.activate(fresh_db, admin, v1["id"], v1["version"], ["Chen Jie", "Li Wei"])
+    agree_and_activate(fresh_db, admin, v1)
     tier = tiering.get_assignment(fresh_db, admin, ids["Beta"])
     assert (tier["tier"], tier["criteria_number"], tier["score"]) == ("general", 1, 40)
     assert tier["contributions"][0]["key"] == "cum_revenue"
@@ -117,7 +118,7 @@ def test_activation_records_agreement_and_tiers_every_account_with_its_version(f
     assert preview["Beta"]["changes"] and preview["Beta"]["tier_after"] == "key"
     assert preview["Gamma"]["tier_before"] == "small" and preview["Gamma"]["tier_after"] == "small"
     assert not preview["Alpha"]["changes"]
-    tiering.activate(fresh_db, admin, v2["id"], v2["version"], ["Chen Jie", "Zhang Min", "Li Wei"])
+    agree_and_activate(fresh_db, admin, v2, ("Chen Jie", "Zhang Min", "Li Wei"))
     assert tiering.get_assignment(fresh_db, admin, ids["Beta"])["criteria_number"] == 2
     statuses = {r["number"]: r["status"] for r in tiering.list_criteria(fresh_db)}
     assert statuses == {1: "retired", 2: "active"}
@@ -129,7 +130,7 @@ def test_activation_records_agreement_and_tiers_every_account_with_its_version(f
 def test_preview_names_the_indicators_that_moved_an_account(fresh_db, admin):
     _world(fresh_db, admin)
     v1 = tiering.create_draft(fresh_db, admin, "Revenue only", ONE_REVENUE)
-    tiering.activate(fresh_db, admin, v1["id"], v1["version"], ["A", "B"])
+    agree_and_activate(fresh_db, admin, v1)
     profit = {"indicators": [{"key": "cum_revenue", "weight": 50, "low": 0, "high": 100_000},
                              {"key": "cum_profit", "weight": 50, "low": 0, "high": 10_000}],
               "key_min": 60, "general_min": 30}
@@ -140,17 +141,61 @@ def test_preview_names_the_indicators_that_moved_an_account(fresh_db, admin):
     assert dict(beta["drivers"]) == {"cum_profit": 30, "cum_revenue": -20}
 
 
-def test_activation_needs_two_agreeing_names_and_a_draft(fresh_db, admin):
+def test_activation_needs_two_recorded_signoffs_and_a_draft(fresh_db, admin):
     v1 = tiering.create_draft(fresh_db, admin, "First")
+    tiering.agree(fresh_db, executive(fresh_db, admin, "Chen Jie"), v1["id"], "fine by me")
     with pytest.raises(ValidationError) as exc:
-        tiering.activate(fresh_db, admin, v1["id"], v1["version"], ["Only Me", " only me "])
+        tiering.activate(fresh_db, admin, v1["id"], v1["version"])
     assert exc.value.problems[0].field == "agreed_by"
     assert tiering.active_criteria(fresh_db) is None
-    active = tiering.activate(fresh_db, admin, v1["id"], v1["version"], ["A", "B"])
+    tiering.agree(fresh_db, admin, v1["id"])
+    active = tiering.activate(fresh_db, admin, v1["id"], v1["version"])
+    assert active["agreed_by"] == ["Chen Jie", "Admin"]
     with pytest.raises(ValidationError):
-        tiering.activate(fresh_db, admin, v1["id"], active["version"], ["A", "B"])
+        tiering.activate(fresh_db, admin, v1["id"], active["version"])
     with pytest.raises(ValidationError):
         tiering.update_draft(fresh_db, admin, v1["id"], active["version"], name="Edited after agreement")
+    with pytest.raises(ValidationError) as exc:
+        tiering.agree(fresh_db, executive(fresh_db, admin, "Li Wei"), v1["id"])
+    assert exc.value.problems[0].field == "status"
+
+
+def test_a_person_cannot_agree_twice(fresh_db, admin):
+    draft = tiering.create_draft(fresh_db, admin, "First")
+    tiering.agree(fresh_db, admin, draft["id"])
+    with pytest.raises(ValidationError) as exc:
+        tiering.agree(fresh_db, admin, draft["id"], "again")
+    assert exc.value.problems[0].field == "user_id"
+    assert [s["name"] for s in tiering.agreements(fresh_db, draft["id"])] == ["Admin"]
+
+
+def test_a_changed_draft_loses_its_signoffs_but_a_renamed_one_keeps_them(fresh_db, admin):
+    draft = tiering.create_draft(fresh_db, admin, "First")
+    for name in ("Chen Jie", "Li Wei"):
+        tiering.agree(fresh_db, executive(fresh_db, admin, name), draft["id"])
+    renamed = tiering.update_draft(fresh_db, admin, draft["id"], draft["version"], name="First, renamed")
+    assert len(tiering.agreements(fresh_db, draft["id"])) == 2
+    changed = json.loads(renamed["definition"]) | {"key_min": 80}
+    after = tiering.update_draft(fresh_db, admin, draft["id"], renamed["version"], definition=changed)
+    assert tiering.agreements(fresh_db, draft["id"]) == []
+    withdrawn = fresh_db.execute("SELECT count(DISTINCT entity_id) FROM audit_log "
+                                 "WHERE entity = 'signoff' AND action = 'delete'"
+                                 ).fetchone()[0]
+    assert withdrawn == 2
+    with pytest.raises(ValidationError):
+        tiering.activate(fresh_db, admin, draft["id"], after["version"])
+
+
+def test_who_may_agree(fresh_db, admin):
+    draft = tiering.create_draft(fresh_db, admin, "First")
+    outsider = users.create_user(fresh_db, admin, "m.out", "Outsider", "member-pass-1", "member")
+    with pytest.raises(PermissionDenied):
+        tiering.agree(fresh_db, outsider, draft["id"])
+    editor = users.create_user(fresh_db, admin, "m.ed", "Editor", "member-pass-1", "member")
+    account = accounts.create_account(fresh_db, admin, {"name": "Alpha", "industry": "X", "region": "Y"})
+    team.add_member(fresh_db, admin, account["id"], editor.id, "solution_manager")
+    tiering.agree(fresh_db, editor, draft["id"])
+    assert [s["name"] for s in tiering.agreements(fresh_db, draft["id"])] == ["Editor"]
 
 
 def test_invalid_draft_edit_writes_nothing(fresh_db, admin):
@@ -165,7 +210,3 @@ def test_members_cannot_draft_criteria(fresh_db, admin):
     member = users.create_user(fresh_db, admin, "m.one", "Member One", "member-pass-1", "member")
     with pytest.raises(PermissionDenied):
         tiering.create_draft(fresh_db, member, "Mine")
-
-
-def test_names_are_parsed_from_commas_semicolons_and_lines():
-    assert tiering.parse_names("Chen Jie, Li Wei;\nzhang min\n li wei") == ["Chen Jie", "Li Wei", "zhang min"]
