@@ -1,7 +1,9 @@
-"""The playbook: best practices drawn from retrospectives, searchable and tagged, linked to their deals."""
+"""The playbook: best practices drawn from retrospectives, searchable and tagged, linked to their deals.
+A link with `?entry=` shows that practice first, whatever the search says."""
 
 import streamlit as st
 
+from kamcore.errors import KamError
 from kamcore.i18n import choice_label
 from kamcore.learning import playbook
 from kamcore.pipeline import stage_model
@@ -29,22 +31,8 @@ def facet_label(name: str, value: str) -> str:
     return value
 
 
-text = st.text_input(page.t("playbook.search"), key="playbook.q", placeholder=page.t("playbook.search_hint"))
-cols = st.columns(4)
-any_label = page.t("history.all")
-chosen = {
-    name: cols[i].selectbox(page.t(f"field.{name}" if name != "tag" else "field.tags"), ["", *facets[name]],
-                            key=f"playbook.{name}",
-                            format_func=lambda v, n=name: any_label if v == "" else facet_label(n, v))
-    for i, name in enumerate(("industry", "stage", "dimension", "tag"))
-}
-found = playbook.search(page.db, page.user, text, limit=PAGE_SIZE + 1, **chosen)
-if not found:
-    st.info(page.t("playbook.no_match"))
-    st.stop()
-if len(found) > PAGE_SIZE:
-    st.caption(page.t("playbook.more", count=PAGE_SIZE))
-for entry in found[:PAGE_SIZE]:
+def card(entry: dict) -> None:
+    """One practice: title, facets, the practice itself, and the deals it came from."""
     with st.container(border=True):
         st.markdown(f"#### {entry['title']}")
         tags = " ".join(f":blue-badge[{t}]" for t in entry["tag_list"])
@@ -62,3 +50,40 @@ for entry in found[:PAGE_SIZE]:
                          f"{outcome}", icon=":material/history_edu:",
                          query_params={"account": str(source["account_id"]),
                                        "retro": str(source["retrospective_id"])})
+
+
+def linked_entry() -> dict | None:
+    """The practice a link names (`?entry=`), or None when there is none or it is gone."""
+    raw = st.query_params.get("entry")
+    if not raw or not raw.isdigit():
+        return None
+    try:
+        return playbook.get_entry(page.db, page.user, int(raw))
+    except KamError:
+        return None
+
+
+pinned = linked_entry()
+if pinned:
+    st.subheader(page.t("playbook.linked"))
+    card(pinned)
+    st.divider()
+
+text = st.text_input(page.t("playbook.search"), key="playbook.q", placeholder=page.t("playbook.search_hint"))
+cols = st.columns(4)
+any_label = page.t("history.all")
+chosen = {
+    name: cols[i].selectbox(page.t(f"field.{name}" if name != "tag" else "field.tags"), ["", *facets[name]],
+                            key=f"playbook.{name}",
+                            format_func=lambda v, n=name: any_label if v == "" else facet_label(n, v))
+    for i, name in enumerate(("industry", "stage", "dimension", "tag"))
+}
+found = playbook.search(page.db, page.user, text, limit=PAGE_SIZE + 1, **chosen)
+if not found:
+    st.info(page.t("playbook.no_match"))
+    st.stop()
+if len(found) > PAGE_SIZE:
+    st.caption(page.t("playbook.more", count=PAGE_SIZE))
+for entry in found[:PAGE_SIZE]:
+    if not pinned or entry["id"] != pinned["id"]:
+        card(entry)

@@ -255,6 +255,9 @@ def lessons(retro: dict, rows: list[dict], writable: bool) -> None:
         with st.expander(f"**{lesson['title']}** — {label('dimension', lesson['dimension'])}{badge}"):
             if lesson["detail"]:
                 st.write(lesson["detail"])
+            if lesson["playbook_entry_id"]:
+                st.page_link("pages/playbook.py", label=page.t("retro.open_practice"), icon=":material/menu_book:",
+                             query_params={"entry": str(lesson["playbook_entry_id"])})
             if not editable:
                 continue
             left, right = st.columns(2)

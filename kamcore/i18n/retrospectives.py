@@ -207,6 +207,8 @@ TEXTS = {
                            "已创建规则“{name}”，现在会检查每个进行中商机。"),
     # playbook page
     "playbook.title": ("Playbook", "最佳实践库"),
+    "playbook.linked": ("The practice you opened", "你打开的实践"),
+    "retro.open_practice": ("Open this practice in the playbook", "在最佳实践库中打开此实践"),
     "playbook.caption": ("Best practices drawn from retrospectives, so success stops depending on a few stars.",
                          "从复盘中提炼的最佳实践，让成功不再依赖少数明星。"),
     "playbook.empty": ("The playbook is empty. Promote a lesson from a retrospective to add the first best practice.",

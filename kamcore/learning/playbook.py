@@ -113,7 +113,10 @@ def delete_entry(db: Database, actor: User, entry_id: int, base_version: int) ->
 def get_entry(db: Database, actor: User, entry_id: int) -> dict[str, Any]:
     """One best practice with the deals it came from."""
     entry = records.get(db, ENTITY, entry_id)
-    return {**entry, "sources": sources(db, actor, [entry_id]).get(entry_id, [])}
+    owner = db.execute("SELECT display_name FROM users WHERE id = ?", [entry["owner_id"]]).fetchone()
+    return {**entry, "owner_name": owner[0] if owner else None,
+            "tag_list": [t for t in entry["tags"].split(",") if t],
+            "sources": sources(db, actor, [entry_id]).get(entry_id, [])}
 
 
 def search(db: Database, actor: User, text: str = "", *, industry: str = "", stage: str = "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kamcore import store, users
-from kamcore.learning import retrospectives, rules
+from kamcore.learning import playbook, retrospectives, rules
 from tests.conftest import account_id, signed_in_app
 
 PAGES = ["pages/retrospectives.py", "pages/playbook.py", "pages/health.py"]
@@ -234,3 +234,25 @@ def test_retrospectives_page_for_a_viewer_is_read_only(demo_path):
     assert at.header[0].value == "FY2025 grid goal"
     assert not [b for b in at.button if b.label in ("Add factor", "Send to review")]
     assert all(r.disabled for r in at.radio if r.key and r.key.startswith("retro.goals"))
+
+
+def test_a_practice_just_promoted_is_shown_first_when_its_link_is_opened(demo_path):
+    huaxin = account_id(demo_path, "Huaxin Semiconductor")
+    db = store.connect(demo_path)
+    li = users.find_by_username(db, "li.wei")
+    retro = retrospectives.create_retrospective(db, li, {
+        "account_id": huaxin, "review_type": "period", "title": "Quarter review", "result": "goal_missed",
+        "review_from": "2026-01-01", "review_to": "2026-03-31"})
+    made = retrospectives.add_lesson(db, li, retro["id"], {"title": "Brief the buyer's CFO before the tender",
+                                                           "detail": "The CFO decided on payment terms.",
+                                                           "dimension": "relationship", "stage": ""})
+    entry = playbook.promote(db, li, made["id"], made["version"], {})
+    at = signed_in_app(demo_path, "li.wei", "pages/playbook.py", huaxin)
+    at.text_input(key="playbook.q").set_value("definition").run()  # a search the new practice does not match
+    assert not any("Brief the buyer's CFO" in m.value for m in at.markdown)
+    at.query_params["entry"] = str(entry["id"])
+    at.run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader] == ["The practice you opened"]
+    assert "#### Brief the buyer's CFO before the tender" in [m.value for m in at.markdown]
+    db.close()
