@@ -1,12 +1,15 @@
-"""Administration: users and their global roles, passwords, and the product-line catalogue."""
+"""Administration: users and their global roles, passwords, the product-line catalogue, and the company-wide
+settings (health weights, relationship thresholds, the retrospective review amount)."""
 
 import pandas as pd
 import streamlit as st
 
 from kamcore import product_lines, users
 from kamcore.i18n import choice_label
+from kamcore.learning import retrospectives
+from kamcore.relationships import guidance, health
 from kamcore.users import GLOBAL_ROLES, LANGS
-from kamui.chores import open_page
+from kamui.chores import act, open_page
 from kamui.editing import EditableTable, attempt, flash
 
 page = open_page("admin.title", needs_account=False)
@@ -23,7 +26,8 @@ if not page.user.is_admin:
     st.info(page.t("admin.only"))
     st.stop()
 
-users_tab, lines_tab = st.tabs([page.t("admin.users"), page.t("admin.product_lines")])
+users_tab, lines_tab, settings_tab = st.tabs([page.t("admin.users"), page.t("admin.product_lines"),
+                                              page.t("admin.settings")])
 
 with users_tab:
     everyone = users.list_users(page.db)
@@ -115,3 +119,35 @@ with lines_tab:
             if ok:
                 flash(page.t("admin.line_created", code=line["code"]))
                 st.rerun()
+
+with settings_tab:
+    weights = health.weights(page.db)
+    with st.form(f"admin.weights.{weights['version']}"):  # keyed per version: a saved change shows its values
+        st.markdown(f"**{page.t('admin.settings.weights')}**")
+        st.caption(page.t("admin.settings.weights_help"))
+        cols = st.columns(4)
+        chosen_weights = {c: cols[i % 4].number_input(page.t(f"ahealth.{c}"), min_value=0, max_value=100, step=1,
+                                                      value=int(weights[c]), key=f"admin.weights.{c}")
+                          for i, c in enumerate(health.COMPONENTS)}
+        if st.form_submit_button(page.t("admin.settings.save"), type="primary"):
+            act(lambda: health.save_weights(page.db, page.user, chosen_weights, weights["version"]),
+                page.t("admin.settings.weights_saved"))
+    limits = guidance.settings(page.db)
+    with st.form(f"admin.thresholds.{limits['version']}"):
+        st.markdown(f"**{page.t('admin.settings.thresholds')}**")
+        st.caption(page.t("admin.settings.thresholds_help"))
+        cols = st.columns(3)
+        chosen_limits = {k: cols[i % 3].number_input(page.t(f"field.{k}"), min_value=0, step=1, value=int(limits[k]),
+                                                     key=f"admin.thresholds.{k}")
+                         for i, k in enumerate(guidance.DEFAULTS)}
+        if st.form_submit_button(page.t("admin.settings.save"), type="primary"):
+            act(lambda: guidance.save_settings(page.db, page.user, chosen_limits, limits["version"]),
+                page.t("admin.settings.thresholds_saved"))
+    with st.form("admin.review"):
+        st.markdown(f"**{page.t('admin.settings.review')}**")
+        st.caption(page.t("admin.settings.review_help"))
+        amount = st.number_input(page.t("field.review_amount"), min_value=0.0, step=100.0,
+                                 value=float(retrospectives.review_amount(page.db)), key="admin.review_amount")
+        if st.form_submit_button(page.t("admin.settings.save"), type="primary"):
+            act(lambda: retrospectives.set_review_amount(page.db, page.user, amount),
+                page.t("admin.settings.review_saved"))
