@@ -82,15 +82,14 @@ def edit_draft(draft: dict) -> None:
             indicators_frame(definition), key=f"{key}.indicators", num_rows="dynamic", hide_index=True,
             width="stretch",
             column_config={
-                "key": st.column_config.SelectboxColumn(page.t("field.tiering_criteria.key"), options=list(INDICATORS), required=True),
+                "key": st.column_config.SelectboxColumn(page.t("field.tiering_criteria.key"), options=list(INDICATORS),
+                                                        required=True, format_func=lambda k: page.t(f"indicator.{k}")),
                 "weight": st.column_config.NumberColumn(page.t("field.weight"), min_value=0, max_value=100),
                 "low": st.column_config.NumberColumn(page.t("field.low")),
                 "high": st.column_config.NumberColumn(page.t("field.high")),
                 "higher_is_better": st.column_config.CheckboxColumn(page.t("field.higher_is_better")),
             },
         )
-        st.caption(page.t("tiering.indicator_keys", keys=", ".join(
-            f"{k} = {page.t(f'indicator.{k}')}" for k in INDICATORS)))
         values: dict = {}
         for group, names, source in (("tiering.thresholds", THRESHOLDS, definition),
                                      ("field.flags", FLAGS, definition["flags"]),

@@ -214,7 +214,6 @@ TEXTS = {
     "tiering.preview": ("Preview and activate", "预览并生效"),
     "tiering.family": ("Family", "指标类别"),
     "tiering.thresholds": ("Tier and type thresholds", "级别与类型阈值"),
-    "tiering.indicator_keys": ("Indicators: {keys}", "指标：{keys}"),
     "tiering.indicators": ("Indicators and weights", "指标与权重"),
     "tiering.save_draft": ("Save draft", "保存草案"),
     "tiering.draft_saved": ("Draft saved.", "草案已保存。"),
