@@ -196,7 +196,8 @@ def remarks_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int
     if not remarks:
         st.caption(page.t("huddle.remarks_none"))
     for remark in remarks:
-        where = f"{md(remark['account_name'])} · {page.t('present.section.' + remark['section'])}"
+        section = page.t(f"present.section.{remark['section']}")
+        where = f"{md(remark['account_name'])} · {section}"
         st.markdown(f"- **{choice_label('remark_role', remark['role'], page.lang)}** ({md(remark['author'] or '—')}, "
                     f"{where}): {md(remark['text'])}")
         if remark["action_id"] is not None:

@@ -154,7 +154,7 @@ if picked is not None and shown is not None and picked != shown and picked in ra
         else st.session_state.__setitem__(local_key, (*target, 0)))
 st.session_state[jump_key] = st.session_state[shown_key] = position
 jump.selectbox(page.t("present.jump"), list(range(len(order))), key=jump_key,
-               format_func=lambda i: f"{names[order[i][0]]} · {page.t('present.section.' + order[i][1])}",
+               format_func=lambda i: f"{names[order[i][0]]} · {page.t(f'present.section.{order[i][1]}')}",
                disabled=follow and not may_present)
 toggle.toggle(page.t("present.follow"), value=True, key="present.follow")
 if follow and may_present and shared["presenter_id"] != page.user.id:
@@ -170,7 +170,7 @@ moved = (page.t("present.moved_by", name=html.escape(shared["presenter_name"]), 
          if shared["updated_at"] else page.t("present.nobody_yet"))
 title = html.escape(huddle["title"] or huddle["held_on"])
 st.markdown(
-    f'<div class="kam-slide-title">{html.escape(names[account_id])} · {page.t("present.section." + section)}</div>'
+    f'<div class="kam-slide-title">{html.escape(names[account_id])} · {page.t(f"present.section.{section}")}</div>'
     f'<div class="kam-meta">{title} · {page.t("present.step", n=position + 1, total=len(order))} · '
     f'{page.t("present.slide", n=slide_no + 1, total=len(slides))} · '
     f'<b data-testid="kam-presenter">{page.t("present.presenting", name=html.escape(presenter))}</b> · {moved}'

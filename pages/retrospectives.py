@@ -109,7 +109,7 @@ def lifecycle(retro: dict) -> None:
     if status == "draft" and editable:
         left, right = st.columns([3, 1])
         options = [None, *reviewers] if not needed else list(reviewers)
-        who = left.selectbox(page.t("field.reviewer_id"), options, key=f"{key}.reviewer",
+        who = left.selectbox(page.t("field.retrospective.reviewer_id"), options, key=f"{key}.reviewer",
                              format_func=lambda i: page.t("retro.no_reviewer") if i is None else reviewers[i],
                              help=page.t("retro.reviewer_needed_help" if needed else "retro.reviewer_optional_help"))
         if right.button(page.t("retro.submit"), key=f"{key}.submit", type="primary"):

@@ -46,9 +46,22 @@ def visible_text(at: Any) -> str:
         for column in shown:  # a selectbox column shows each value's label (its format_func), not the value
             options = config.get(str(column), {}).get("type_config", {}).get("options") or []
             labels = {str(o["value"]): str(o["label"]) for o in options if isinstance(o, dict)}
-            parts += [labels.get(v, v) for v in value[column].astype(str) if v not in ("nan", "<NA>", "NaT", "None")
-                      or labels.get(v)]
-    return "\n".join(parts)
+            cells = [str(v) for v in value[column].tolist() if not _missing(v)]
+            parts += [labels.get(v, v) for v in cells]
+    return unescape("\n".join(parts))
+
+
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>])")
+
+
+def unescape(markdown: str) -> str:
+    """Markdown source as it reads on screen: user text is escaped (`Storage refresh \\(new\\)`), shown plain."""
+    return _ESCAPED.sub(r"\1", markdown)
+
+
+def _missing(value: Any) -> bool:
+    """An empty cell (pandas shows it blank, not as the word None or nan)."""
+    return value is None or (isinstance(value, float) and value != value) or str(value) in ("<NA>", "NaT")
 
 
 def slips(text: str) -> list[str]:

@@ -67,7 +67,8 @@ def remark_lines(minutes: Minutes) -> list[str]:
     lang = minutes.lang
     out = []
     for r in minutes.remarks:
-        where = f"{r['account_name']} · {t('present.section.' + r['section'], lang)}"
+        section = t(f"present.section.{r['section']}", lang)
+        where = f"{r['account_name']} · {section}"
         line = f"{choice_label('remark_role', r['role'], lang)} ({r['author'] or '—'}, {where}): {r['text']}"
         if r["action_id"] is not None:
             line += " " + t("huddle.remark_is_action", lang, owner=r["action_owner"] or "—", due=r["action_due"] or "—",

@@ -352,7 +352,7 @@ TEXTS = {
     "retro.reviewer_named": ("Reviewer: {name}", "评审人：{name}"),
     "retro.former_user": ("a former user", "已停用的用户"),
     "retro.reopened_because": ("Reopened: {reason}", "已重新打开：{reason}"),
-    "field.reviewer_id": ("Reviewer (one level up)", "评审人（上一级）"),
+    "field.retrospective.reviewer_id": ("Reviewer (one level up)", "评审人（上一级）"),
     "field.comment": ("Comment", "意见"),
     "field.reopen_reason": ("Why reopen", "重新打开的原因"),
     "field.review_amount": ("Amount from which a lost deal is reviewed one level up", "需上一级评审的丢单金额"),

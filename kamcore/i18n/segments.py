@@ -39,7 +39,7 @@ TEXTS = {
     "segments.weight": ("Weight (%)", "权重（%）"),
     "segments.score": ("Score (0–10)", "得分（0–10）"),
     "segments.factor": ("Buying factor", "采购因素"),
-    "field.weights": ("Factor weights", "因素权重"),
+    "field.segment.weights": ("Factor weights", "因素权重"),
     "field.segment_id": ("Segment", "客户细分"),
     "field.value_proposition": ("Value proposition", "价值主张"),
     "reason.factor_weights_sum": ("must add up to 100 (now {total})", "合计必须为 100（当前 {total}）"),

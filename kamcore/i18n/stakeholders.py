@@ -363,3 +363,6 @@ TEXTS.update({
     "sh.key_person_sheet": ("Key-person worksheet (D4's four factors)", "关键人分析表（四要素）"),
     "sh.targets": ("Current vs target", "当前与目标"),
 })
+# a target is a step on the same ladder: its values read like the current ones (History, What changed)
+TEXTS.update({f"{ladder}_target.{key.split('.', 1)[1]}": pair for key, pair in list(TEXTS.items())
+              for ladder in ("stage", "standing") if key.startswith(f"{ladder}.")})

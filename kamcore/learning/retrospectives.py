@@ -590,7 +590,10 @@ def timeline(db: Database, actor: User, retro_id: int, limit: int = 300) -> list
         [account_id, since, until, *params, *CREATED_FACTS, *([opp_id] if opp_id else []), limit],
     )
     names = _subject_names(db, rows)
+    scored = {(r["entity_id"], r["at"]) for r in rows if r["entity"] == "stakeholder" and r["field"] == "score"}
     for row in rows:
+        if row["field"] == "stance" and (row["entity_id"], row["at"]) in scored:
+            continue  # one scale: the stance is the score's label, so the score's move already says it
         facts.append({"at": row["at"], "kind": TIMELINE_FIELDS[(row["entity"], row["field"])],
                       "subject": names.get((row["entity"], row["entity_id"]), ""),
                       "old": records.decode(row["old_value"]), "new": records.decode(row["new_value"]),
