@@ -62,6 +62,6 @@ def cached(db: Database, name: str, key: Hashable, compute: Callable[[], T]) -> 
 
 
 def clear() -> None:
-    """Forget everything (tests)."""
+    """Forget everything: after a restore replaced the data under the same file (and tests)."""
     with _lock:
         _entries.clear()

@@ -150,8 +150,8 @@ def backups_tab() -> None:
                                                             safety_dir=folder))
         if ok:
             _plan, safety = result
-            flash(page.t("data.restored_safety", name=chosen, safety=safety.name) if safety
-                  else page.t("data.restored", name=chosen))
+            flash(page.t("data.restored_safety", name=chosen, safety=safety.name) + " "
+                  + page.t("data.restored_sessions"))
             st.rerun()
 
 

@@ -7,6 +7,11 @@ TEXTS = {
                                   "您无权写入（与页面上的权限相同）"),
     "reason.too_deep": ("nests deeper than {depth} levels: this is not an export of the war room",
                         "嵌套超过 {depth} 层：这不是作战室的导出文件"),
+    "reason.foreign_schema": ("holds schema objects this war room's migrations did not create ({objects}): "
+                              "a restore brings back data, never triggers, views or tables of its own",
+                              "包含本作战室迁移未创建的数据库对象（{objects}）：恢复只带回数据，不带回其自身的触发器、视图或表"),
+    "data.restored_sessions": ("Every sign-in session has ended: everyone signs in again (you too).",
+                               "所有登录会话均已结束：每个人都需重新登录（包括您）。"),
     "data.changes": ("Record by record", "逐条记录"),
     "data.col.kind": ("Kind", "类型"),
     "data.col.record": ("Record", "记录"),
