@@ -101,3 +101,15 @@ def pick(key: str, options: Sequence[Hashable], label: Callable[[Any], str], *, 
 def tabs(names: Sequence[str], key: str) -> Sequence[Any]:
     """`st.tabs` that stays on the open tab across reruns."""
     return st.tabs(list(names), key=key)
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>:$&\"'=")
+
+
+def plain(text: object) -> str:
+    """User text made safe to put inside `st.markdown`: every Markdown, HTML, directive (`:red[…]`) and math
+    character is backslash-escaped, so a name shows literally — no link, no remote image, no heading, no
+    italics; line breaks stay line breaks. Use it for every piece of user text (and `?account=`) in Markdown."""
+    if text is None:
+        return BLANK
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))

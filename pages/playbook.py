@@ -5,6 +5,7 @@ import streamlit as st
 from kamcore.i18n import choice_label
 from kamcore.learning import playbook
 from kamui import context
+from kamui.chores import plain
 
 PAGE_SIZE = 20
 page = context.page()
@@ -34,10 +35,11 @@ if len(found) > PAGE_SIZE:
     st.caption(page.t("playbook.more", count=PAGE_SIZE))
 for entry in found[:PAGE_SIZE]:
     with st.container(border=True):
-        st.markdown(f"#### {entry['title']}")
-        tags = " ".join(f":blue-badge[{t}]" for t in entry["tag_list"])
+        st.markdown(f"#### {plain(entry['title'])}")
+        tags = " ".join(f":blue-badge[{plain(t)}]" for t in entry["tag_list"])
         st.markdown(" · ".join(x for x in (
-            choice_label("dimension", entry["dimension"], page.lang), entry["industry"], entry["stage"], tags) if x))
+            choice_label("dimension", entry["dimension"], page.lang), plain(entry["industry"]) if entry["industry"]
+            else "", plain(entry["stage"]) if entry["stage"] else "", tags) if x))
         st.write(entry["practice"])
         st.caption(page.t("playbook.from", count=len(entry["sources"]), name=entry["owner_name"] or "—"))
         for source in entry["sources"]:
