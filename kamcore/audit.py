@@ -145,8 +145,11 @@ def restorable(db: Database, actor: User, rows: list[dict[str, Any]]) -> list[di
 
 
 def _may_write(db: Database, actor: User, row: dict[str, Any]) -> bool:
+    """The same authorization `restore` runs: the entity's, and its row check (author, owner) on the row now."""
+    entity = entity_named(row["entity"])
+    current = store.row(db, f"SELECT * FROM [{entity.table}] WHERE id = ?", [row["entity_id"]])
     try:
-        records.authorize(db, actor, entity_named(row["entity"]), row["account_id"], "update")
+        records.authorize(db, actor, entity, row["account_id"], "update", row=current)
     except PermissionDenied:
         return False
     return True

@@ -42,7 +42,15 @@ def _authorize(db: Database, actor: User, account_id: int | None, action: record
     permissions.require_read(db, actor, account_id)
 
 
-ENTITY = Entity("comment", "comments", CommentIn, authorize=_authorize)
+def _own_comment(db: Database, actor: User, row: dict[str, Any], action: records.Action) -> None:
+    """A comment is written, changed and removed by its author (or an admin) — on every path, History's
+    restore and the import included."""
+    if row.get("author_id") != actor.id and not actor.is_admin:
+        raise PermissionDenied("err.own_comments_only")
+
+
+ENTITY = Entity("comment", "comments", CommentIn, authorize=_authorize, authorize_row=_own_comment,
+                workflow_fields=frozenset({"author_id", "entity", "entity_id"}))
 
 
 def mentioned_usernames(body: str) -> list[str]:

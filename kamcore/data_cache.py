@@ -121,7 +121,7 @@ _ABSENT: Any = object()
 
 
 def clear() -> None:
-    """Forget everything (tests)."""
+    """Forget everything: after a restore replaced the data under the same file (and tests)."""
     with _lock:
         _entries.clear()
         _per_account.clear()

@@ -31,6 +31,7 @@ from kamcore.identity import User
 
 Action = Literal["create", "update", "delete"]
 Authorizer = Callable[[Database, "User", "int | None", Action], None]
+RowAuthorizer = Callable[[Database, "User", dict[str, Any], Action], None]
 BOOKKEEPING = ("id", "version", "created_at", "updated_at", "updated_by")
 HIDDEN = "[hidden]"
 REDACTED = "[redacted]"
@@ -96,6 +97,9 @@ class Entity:
     private_fields: frozenset[str] = frozenset()
     workflow_fields: frozenset[str] = frozenset()  # changed only by their own use case, never restored
     authorize: Authorizer | None = None
+    # who may touch THIS row (its author, its owner…): run on every create, update, delete, redact and
+    # restore with the row as it is now (the new values on create), after `authorize`
+    authorize_row: RowAuthorizer | None = None
     extra_checks: tuple[Callable[[Database, dict[str, Any], int | None], None], ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -140,7 +144,7 @@ def create(db: Database, actor: User, entity: Entity, values: dict[str, Any]) ->
     """Insert a validated row at version 1 and audit every field it sets."""
     clean = validate(entity, values)
     account_id = entity.account_of(clean)
-    authorize(db, actor, entity, account_id, "create")
+    authorize(db, actor, entity, account_id, "create", row=clean)
     now = clock.now_iso()
     with store.transaction(db):
         for check in entity.extra_checks:
@@ -177,7 +181,7 @@ def update(
     with store.transaction(db):
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
-        authorize(db, actor, entity, account_id, "update")
+        authorize(db, actor, entity, account_id, "update", row=current)
         editable = {f: current[f] for f in entity.model.model_fields if f in current}
         clean = validate(entity, {**editable, **changes})
         if entity.account_field and entity.account_field != "id" and clean.get(entity.account_field) != account_id:
@@ -208,7 +212,7 @@ def delete(db: Database, actor: User, entity: Entity, row_id: int, base_version:
     with store.transaction(db):
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
-        authorize(db, actor, entity, account_id, "delete")
+        authorize(db, actor, entity, account_id, "delete", row=current)
         _delete_dependents(db, actor, entity, row_id)
         try:
             db.conn.execute(f"DELETE FROM [{entity.table}] WHERE id = ?", [row_id])
@@ -269,7 +273,7 @@ def redact(
     with store.transaction(db):
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
-        authorize(db, actor, entity, account_id, "update")
+        authorize(db, actor, entity, account_id, "update", row=current)
         sets = ", ".join(f"[{f}] = NULL" for f in names)
         db.conn.execute(
             f"UPDATE [{entity.table}] SET {sets}, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?",
@@ -411,14 +415,18 @@ def changes_since(db: Database, entity: Entity, row_id: int, base_version: int) 
     return out
 
 
-def authorize(db: Database, actor: User, entity: Entity, account_id: int | None, action: Action) -> None:
-    """Raise PermissionDenied unless `actor` may do `action` on a row of `entity` in `account_id`."""
+def authorize(db: Database, actor: User, entity: Entity, account_id: int | None, action: Action,
+              row: dict[str, Any] | None = None) -> None:
+    """Raise PermissionDenied unless `actor` may do `action` on a row of `entity` in `account_id`
+    (and, given the row, on that row: its author or owner, see `Entity.authorize_row`)."""
     if entity.authorize is not None:
         entity.authorize(db, actor, account_id, action)
     elif account_id is None:
         permissions.require_admin(actor)
     else:
         permissions.require_edit(db, actor, account_id)
+    if row is not None and entity.authorize_row is not None:
+        entity.authorize_row(db, actor, row, action)
 
 
 _UNIQUE = re.compile(r"UNIQUE constraint failed: \w+\.(\w+)")

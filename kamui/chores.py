@@ -102,3 +102,15 @@ def tabs(names: Sequence[str], key: str, *, lazy: bool = False) -> Sequence[Any]
     """`st.tabs` that stays on the open tab across reruns. `lazy=True`: a click on a tab reruns the page,
     and the page draws only the tab whose `.open` is true (for a tab whose content is expensive)."""
     return st.tabs(list(names), key=key, on_change="rerun" if lazy else "ignore")
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>:$&\"'=")
+
+
+def plain(text: object) -> str:
+    """User text made safe to put inside `st.markdown`: every Markdown, HTML, directive (`:red[…]`) and math
+    character is backslash-escaped, so a name shows literally — no link, no remote image, no heading, no
+    italics; line breaks stay line breaks. Use it for every piece of user text (and `?account=`) in Markdown."""
+    if text is None:
+        return BLANK
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))

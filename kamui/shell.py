@@ -128,7 +128,9 @@ def _pick_account(visible: list[dict]) -> int | None:
     if raw is not None and wanted not in names:
         fallback = st.session_state.get("account_picker")
         fallback = fallback if fallback in names else ids[0]
-        st.warning(tr("shell.bad_account_param", raw=str(raw)[:40], name=names[fallback]))
+        from kamui.chores import plain  # user text in Markdown: shown literally
+
+        st.warning(tr("shell.bad_account_param", raw=plain(str(raw)[:40]), name=plain(names[fallback])))
         wanted = fallback
     if wanted is None:
         wanted = st.session_state.get("account_picker")

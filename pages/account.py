@@ -6,7 +6,7 @@ from kamcore import accounts, permissions, team, users
 from kamcore.accounts import STATUSES
 from kamcore.i18n import choice_label
 from kamcore.learning import rules
-from kamui.chores import open_page
+from kamui.chores import open_page, plain
 from kamui.editing import VersionedForm, attempt, flash
 from kamui.flag_panel import flag_section
 
@@ -67,7 +67,7 @@ def team_section(account_id: int) -> None:
                           roles=", ".join(choice_label("role", r, page.lang) for r in missing)))
     for member in members:
         star = " ⭐" if member["first_responsible"] else ""
-        st.markdown(f"- **{member['display_name']}**{star} — {choice_label('role', member['role'], page.lang)}")
+        st.markdown(f"- **{plain(member['display_name'])}**{star} — {choice_label('role', member['role'], page.lang)}")
     can_manage = page.user.is_admin or permissions.is_first_responsible(page.db, page.user, account_id)
     if not can_manage:
         return

@@ -33,6 +33,29 @@ def plan_frame(plan: ImportPlan, restore: bool = False) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def change_frame(plan: ImportPlan) -> pd.DataFrame:
+    """One line per record the import would write, with each field's value now and from the file."""
+    def shown(value: object) -> str:
+        return "—" if value in (None, "") else str(value)[:60]
+
+    rows = []
+    for change in plan.changes:
+        label = next((str(change.row[f]) for f in NAME_FIELDS if change.row.get(f)), "")
+        action = ("data.action.new" if change.action == "new" else
+                  "data.action.changed_newer" if change.newer_in_db else "data.action.changed")
+        rows.append({
+            page.t("data.col.kind"): page.t(f"entity.{change.entity}"),
+            page.t("data.col.record"): label[:60] or page.t(f"entity.{change.entity}"),
+            page.t("data.col.action"): page.t(action),
+            page.t("data.col.fields"): "; ".join(f"{page.t(f'field.{f}')}: {shown(old)} → {shown(new)}"
+                                                 for f, old, new in change.fields[:12]),
+        })
+    return pd.DataFrame(rows)
+
+
+NAME_FIELDS = ("name", "title", "label", "statement", "body", "text", "description", "code")
+
+
 def export_tab() -> None:
     """One account (anyone who can read it) or everything (administrators)."""
     scopes = ([page.account_id] if page.account_id is not None else []) + ([None] if page.user.is_admin else [])
@@ -73,10 +96,15 @@ def import_tab() -> None:
         show_error(exc)
         return
     st.markdown(f"**{page.t('data.preview')}**")
+    skipped = [f"{t.table} ({t.skipped})" for t in plan.tables if t.skipped]
+    if skipped:
+        st.caption(page.t("data.skipped", tables=", ".join(skipped)))
     if not plan.writes:
         st.info(page.t("data.nothing_to_do"))
         return
     st.dataframe(plan_frame(plan), hide_index=True, width="stretch")
+    st.markdown(f"**{page.t('data.changes')}**")
+    st.dataframe(change_frame(plan), hide_index=True, width="stretch")
     confirm = False
     if plan.newer_in_db:
         confirm = st.checkbox(page.t("data.confirm_newer", count=plan.newer_in_db), key="data.import.confirm")
@@ -122,8 +150,8 @@ def backups_tab() -> None:
                                                             safety_dir=folder))
         if ok:
             _plan, safety = result
-            flash(page.t("data.restored_safety", name=chosen, safety=safety.name) if safety
-                  else page.t("data.restored", name=chosen))
+            flash(page.t("data.restored_safety", name=chosen, safety=safety.name) + " "
+                  + page.t("data.restored_sessions"))
             st.rerun()
 
 

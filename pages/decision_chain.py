@@ -16,6 +16,7 @@ from kamcore.decision_chain import stakeholders as sh
 from kamcore.i18n import choice_label
 from kamcore.relationships import guidance
 from kamui import context
+from kamui.chores import plain
 from kamui.editing import VersionedForm, attempt, flash
 from kamui.portfolio_view import stance_line
 
@@ -206,10 +207,10 @@ def edit_person(person_id: int, editable: bool, private: bool, owners: dict[int 
 
 def participation(row: dict, deals: list[dict]) -> None:
     """Which opportunities the person takes part in, and adding one."""
-    st.markdown(f"**{t('sh.opportunities_of', name=row['name'])}**")
+    st.markdown(f"**{t('sh.opportunities_of', name=plain(row['name']))}**")
     parts = [p for p in sh.list_participation(page.db, page.user, row["account_id"]) if p["stakeholder_id"] == row["id"]]
     for part in parts:
-        st.markdown(f"- {part['opportunity_number']} {part['opportunity_name']} — "
+        st.markdown(f"- {plain(part['opportunity_number'])} {plain(part['opportunity_name'])} — "
                     f"{choice_label('buying_role', part['role'], page.lang)}")
     if not deals:
         st.caption(t("sh.no_deals"))

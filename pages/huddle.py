@@ -19,14 +19,6 @@ from kamui import chores
 
 page = chores.open_page("huddle.title", "huddle.caption")
 ICON = {"critical": ":red[●]", "warning": ":orange[●]", "info": ":blue[●]"}
-_MD = re.compile(r"([\\`*_{}\[\]()#+!|<>~$])")
-
-
-def md(text: object) -> str:
-    """User text shown as text inside Markdown (no links, emphasis or headings of its own)."""
-    return _MD.sub(r"\\\1", " ".join(str(text).split()))
-
-
 def start_form(has_past: bool) -> None:
     """Open a huddle for this account (or a group); "since" defaults to the previous huddle of the same scope."""
     visible = {a["id"]: a["name"] for a in accounts.list_accounts(page.db, page.user)}
@@ -77,13 +69,13 @@ def what_changed_tab(huddle: dict, scope: list[int]) -> None:
     for account_name, area, found in what_changed.grouped(items):
         if len(scope) > 1 and account_name != current_account:
             current_account = account_name
-            st.markdown(f"### {md(account_name)}")
+            st.markdown(f"### {chores.plain(account_name)}")
         st.markdown(f"#### {page.t('area.' + area)} ({sum(len(i.lines) for i in found)})")
         bullets = []
         for item in found:
             mark = ":orange[▲] " if item.highlight else ""
             for number, text in enumerate(what_changed.sentences(item)):
-                bullets.append(f"- {mark if number == 0 else ''}{md(text)}")
+                bullets.append(f"- {mark if number == 0 else ''}{chores.plain(text)}")
         st.markdown("\n".join(bullets))
 
 
@@ -113,10 +105,10 @@ def decide_form(item: agenda.AgendaItem, huddle: dict, people: dict[int, str], k
 def agenda_row(item: agenda.AgendaItem, huddle: dict, editable: bool, people: dict[int, str], multi: bool) -> None:
     bits = [b for b in (item.urgency(page.lang), item.owner_name, item.display_detail(page.lang)) if b]
     if item.display_lesson(page.lang):
-        bits.append(f"*{md(item.display_lesson(page.lang))}*")
+        bits.append(f"*{chores.plain(item.display_lesson(page.lang))}*")
     text, button = st.columns([9, 2], vertical_alignment="center")
-    text.markdown(f"{ICON.get(item.severity, '')} [{md(item.display_title(page.lang))}]({item.link})"
-                  + (f" — {' · '.join(md(b) if not b.startswith('*') else b for b in bits)}" if bits else ""))
+    text.markdown(f"{ICON.get(item.severity, '')} [{chores.plain(item.display_title(page.lang))}]({item.link})"
+                  + (f" — {' · '.join(chores.plain(b) if not b.startswith('*') else b for b in bits)}" if bits else ""))
     key = re.sub(r"\W", "_", item.source)
     if editable and button.button(page.t("agenda.act"), key=f"huddle.agenda.act.{key}"):
         st.session_state["huddle.agenda.target"] = item.source
@@ -131,7 +123,7 @@ def agenda_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int,
         st.info(page.t("agenda.empty"))
         return
     for account in grouped:
-        st.markdown(f"### {md(account.account_name)} · {page.t('agenda.account_counts', count=account.total)}")
+        st.markdown(f"### {chores.plain(account.account_name)} · {page.t('agenda.account_counts', count=account.total)}")
         for section, items in account.groups.items():
             if not items:
                 continue
@@ -155,7 +147,7 @@ def items_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int, 
     if not decisions:
         st.caption(page.t("huddle.no_decisions"))
     for item in decisions:
-        st.markdown(f"- {md(item['text'])}" + (f" · {md(item['account_name'])}" if len(scope) > 1 else ""))
+        st.markdown(f"- {chores.plain(item['text'])}" + (f" · {chores.plain(item['account_name'])}" if len(scope) > 1 else ""))
     st.markdown(f"#### {page.t('huddle.actions')}")
     if not actions:
         st.caption(page.t("huddle.no_actions"))
@@ -163,7 +155,7 @@ def items_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int, 
         late = item["status"] == "open" and (item["due_on"] or "") < clock.today().isoformat()
         text, done = st.columns([5, 1])
         strike = "~~" if item["status"] != "open" else ""
-        text.markdown(f"{':red[●] ' if late else ''}{strike}{md(item['text'])}{strike} — {md(item['owner_name'])} · "
+        text.markdown(f"{':red[●] ' if late else ''}{strike}{chores.plain(item['text'])}{strike} — {chores.plain(item['owner_name'])} · "
                       f"{item['due_on']} · {choice_label('item_status', item['status'], page.lang)}")
         if editable and item["status"] == "open" and done.button(page.t("huddle.mark_done"),
                                                                  key=f"huddle.done.{item['id']}"):
@@ -197,9 +189,9 @@ def remarks_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int
         st.caption(page.t("huddle.remarks_none"))
     for remark in remarks:
         section = page.t(f"present.section.{remark['section']}")
-        where = f"{md(remark['account_name'])} · {section}"
-        st.markdown(f"- **{choice_label('remark_role', remark['role'], page.lang)}** ({md(remark['author'] or '—')}, "
-                    f"{where}): {md(remark['text'])}")
+        where = f"{chores.plain(remark['account_name'])} · {section}"
+        st.markdown(f"- **{choice_label('remark_role', remark['role'], page.lang)}** ({chores.plain(remark['author'] or '—')}, "
+                    f"{where}): {chores.plain(remark['text'])}")
         if remark["action_id"] is not None:
             st.caption(page.t("huddle.remark_is_action", owner=remark["action_owner"] or "—",
                               due=remark["action_due"] or "—",
@@ -286,7 +278,7 @@ huddle = huddles.get_huddle(page.db, page.user, hid)
 scope = huddles.scope_ids(huddle)
 editable = all(permissions.can_edit(page.db, page.user, a) for a in scope)
 roles = huddles.role_names(page.db, huddle)
-st.markdown(md(page.t("huddle.role_line", presenter=roles["presenter_id"] or "—",
+st.markdown(chores.plain(page.t("huddle.role_line", presenter=roles["presenter_id"] or "—",
                       reviewer=roles["reviewer_id"] or "—", coach=roles["coach_id"] or "—")))
 if not editable:
     st.caption(page.t("huddle.readonly"))

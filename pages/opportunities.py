@@ -16,6 +16,7 @@ from kamcore.learning import rules
 from kamcore.pipeline import competitors, discovery, qualification, stage_model
 from kamcore.pipeline import opportunities as opp
 from kamui import context
+from kamui.chores import plain
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.flag_panel import flag_section
 
@@ -337,7 +338,7 @@ def spin_section(deal: dict[str, Any]) -> None:
             for col, part in zip(cols, parts, strict=True):
                 col.markdown(f"*{t(f'opp.spin.{part}')}*")
                 for q in discovery.spin_questions(plan[part]):
-                    col.markdown(f"- {q}")
+                    col.markdown(f"- {plain(q)}")
             gaps = discovery.spin_gaps(plan)
             if gaps:
                 st.caption(t("opp.spin_gaps", parts=", ".join(f"{t(f'opp.spin.{p}')} +{n}" for p, n in gaps.items())))
@@ -418,7 +419,7 @@ def detail(rows: list[dict[str, Any]]) -> None:
     deal_id = st.selectbox(t("opp.pick"), list(by_id), key="opp.pick",
                            format_func=lambda i: f"{by_id[i]['number']} · {by_id[i]['name']}")
     deal = opp.get_opportunity(page.db, page.user, deal_id)
-    st.subheader(f"{deal['number']} · {deal['name']}")
+    st.subheader(f"{plain(deal['number'])} · {plain(deal['name'])}")
     st.caption(t("opp.headline", kind=_label("opp_kind", deal["kind"]), stage=STAGE_NAMES.get(deal["stage"]),
                  status=_label("opp_status", deal["status"]), amount=money.fmt(deal["amount"], deal["currency"], page.lang),
                  probability=stage_model.effective_probability(deal, stage_model.stage_probabilities(page.db))))

@@ -8,6 +8,7 @@ from kamcore.i18n import choice_label
 from kamcore.learning import playbook
 from kamcore.pipeline import stage_model
 from kamui import context
+from kamui.chores import plain
 
 PAGE_SIZE = 20
 page = context.page()
@@ -34,11 +35,11 @@ def facet_label(name: str, value: str) -> str:
 def card(entry: dict) -> None:
     """One practice: title, facets, the practice itself, and the deals it came from."""
     with st.container(border=True):
-        st.markdown(f"#### {entry['title']}")
-        tags = " ".join(f":blue-badge[{t}]" for t in entry["tag_list"])
+        st.markdown(f"#### {plain(entry['title'])}")
+        tags = " ".join(f":blue-badge[{plain(t)}]" for t in entry["tag_list"])
         st.markdown(" · ".join(x for x in (
-            choice_label("dimension", entry["dimension"], page.lang), entry["industry"],
-            stages.get(entry["stage"], entry["stage"]), tags) if x))
+            choice_label("dimension", entry["dimension"], page.lang), plain(entry["industry"]) if entry["industry"]
+            else "", plain(stages.get(entry["stage"], entry["stage"])) if entry["stage"] else "", tags) if x))
         st.write(entry["practice"])
         st.caption(page.t("playbook.from", count=len(entry["sources"]), name=entry["owner_name"] or "—"))
         for source in entry["sources"]:

@@ -9,6 +9,7 @@ from kamcore import permissions
 from kamcore.i18n import choice_label
 from kamcore.portfolio import fake_key_accounts, financials, overview, pareto, positioning, tiering
 from kamui import context, paging
+from kamui.chores import plain
 from kamui.editing import VersionedForm
 from kamui.portfolio_view import contributions_frame, flag_text, money, money_by_currency, tier_badge, total_text
 
@@ -164,9 +165,9 @@ with tab_flags:
     if not raised:
         st.success(page.t("flags.none"))
     for account_id, account_flags in raised.items():
-        st.markdown(f"**{names[account_id]}**")
+        st.markdown(f"**{plain(names[account_id])}**")
         for flag in account_flags:
-            st.markdown(f"- :red[{flag_text(flag, page.lang)}]")
+            st.markdown(f"- :red[{plain(flag_text(flag, page.lang))}]")
     st.caption(page.t("flags.thresholds_from", version=f"v{active['number']}" if active else "—"))
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from kamcore import clock, permissions
 from kamcore.proposals import rooms
 from kamcore.proposals.timeline import DEFAULT_CYCLE, working_days_left
-from kamui.chores import act, labels, open_page, pick, tabs
+from kamui.chores import act, labels, open_page, pick, plain, tabs
 
 page = open_page("proposal.title", "proposal.caption")
 db, user, t = page.db, page.user, page.t
@@ -54,7 +54,7 @@ matrix = rooms.compliance(got["requirement"])
 today = clock.today()
 left = working_days_left(today, head["deadline"])
 
-st.subheader(f"{head['opportunity_number']} · {head['opportunity_name']}")
+st.subheader(f"{plain(head['opportunity_number'])} · {plain(head['opportunity_name'])}")
 cols = st.columns(4)
 cols[0].metric(t("proposal.deadline"), head["deadline"].isoformat())
 cols[1].metric(t("proposal.days_left"), left if head["outcome"] == "open" and not head["submitted_on"] else "—")

@@ -6,7 +6,7 @@ import streamlit as st
 from kamcore import clock, permissions
 from kamcore.i18n import choice_label
 from kamcore.reviews import qbr
-from kamui.chores import act, labels, open_page, pick, tabs
+from kamui.chores import act, labels, open_page, pick, plain, tabs
 
 page = open_page("qbr.title", "qbr.caption")
 db, user, t = page.db, page.user, page.t
@@ -36,7 +36,7 @@ by_id = {r["id"]: r for r in listed}
 chosen = pick("qbr.pick", list(by_id), lambda i: f"{by_id[i]['title']} · {by_id[i]['meeting_on']}", param="qbr",
               title=t("qbr.pick"))
 review = qbr.get_qbr(db, user, chosen)
-st.subheader(f"{review['title']} · {t('qbr.period', year=review['year'], quarter=review['quarter'])}")
+st.subheader(f"{plain(review['title'])} · {t('qbr.period', year=review['year'], quarter=review['quarter'])}")
 promises = qbr.commitments(db, user, chosen)
 due = [c for c in qbr.commitments_due(db, [page.account_id], clock.today()) if c["qbr_id"] == chosen]
 if due:

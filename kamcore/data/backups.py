@@ -4,7 +4,8 @@ A restore replaces the whole database with the backup's content. It is
 planned first: rows that exist now but not in the backup (they would be lost)
 and rows changed since the backup are counted, and the restore refuses to go
 ahead without `confirm=True` when anything would be lost. Before it writes, a
-safety backup of the current database is taken, so a restore can be undone.
+safety backup of the current database is always taken, under the same exclusive
+lock as the copy, so a restore can be undone and no acknowledged write is lost.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, store
+from kamcore import clock, data_cache, permissions, store
 from kamcore.data.portability import ImportPlan, NeedsConfirmation, diff_table, tables
 from kamcore.errors import ValidationError
 from kamcore.i18n import t
@@ -139,23 +140,96 @@ def losses(plan: ImportPlan) -> int:
     return sum(t.only_in_db + t.changed + t.kept for t in plan.tables)
 
 
-def restore_backup(db: Database, actor: User, path: str | Path, confirm: bool = False,
-                   safety_dir: str | Path | None = None) -> tuple[ImportPlan, Path | None]:
-    """Replace the database with the backup; refuses without `confirm` when newer data would be lost.
+def foreign_objects(conn: sqlite3.Connection, db: Database) -> list[str]:
+    """Schema objects (tables, views, triggers, indexes) of a backup that the migrations did not create here:
+    a restore brings data back, never code (a planted trigger could make anyone an administrator later)."""
+    query = "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+    ours = {(r[0], r[1]): _normal(r[2]) for r in db.execute(query).fetchall()}
+    return [f"{kind} {name}" for kind, name, sql in conn.execute(query).fetchall()
+            if ours.get((kind, name), "<none>") != _normal(sql)]
 
+
+def _normal(sql: str | None) -> str:
+    return " ".join((sql or "").split())
+
+
+def restore_backup(db: Database, actor: User, path: str | Path, confirm: bool = False,
+                   safety_dir: str | Path | None = None) -> tuple[ImportPlan, Path]:
+    """Replace the database's data with the backup's; refuses without `confirm` when newer data would be lost.
+
+    One lock for all of it: under BEGIN EXCLUSIVE (in WAL mode: no other writer, readers see the data as it
+    was) a safety backup of the current data is ALWAYS taken, then every table is emptied and filled from
+    the backup, in one transaction. A writer waits (busy timeout) or is refused; a write acknowledged before
+    the lock is in the safety backup, one acknowledged after it is in the restored database. The restore ends
+    every sign-in session, keeps everyone's CURRENT password (a restore never brings an old one back),
+    refuses schema objects the migrations did not create, and forgets cached results.
     Returns the plan and the safety backup taken of the data as it was just before.
     """
     plan = plan_restore(db, actor, path)
     lost = losses(plan)
     if lost and not confirm:
         raise NeedsConfirmation("err.restore_loses", count=lost)
-    safety = create_backup(db, actor, safety_dir or Path(path).parent, "before-restore") if lost else None
     source = open_backup(path)
     try:
-        source.backup(db.conn)
+        foreign = foreign_objects(source, db)
     finally:
         source.close()
+    if foreign:
+        raise ValidationError.single("file", "reason.foreign_schema", objects=", ".join(foreign[:5]))
+    folder = Path(safety_dir or Path(path).parent)
+    names = tables(db)
+    conn = db.conn
+    if conn.in_transaction:
+        conn.execute("COMMIT")
+    conn.execute("ATTACH DATABASE ? AS restore_src", [f"{Path(path).resolve().as_uri()}?mode=ro"])
+    try:
+        conn.execute("BEGIN EXCLUSIVE")
+        try:
+            safety = _safety_copy(db, actor, folder)
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            conn.execute("CREATE TEMP TABLE restore_passwords AS SELECT id, password_hash FROM main.users")
+            for table in reversed(names):
+                conn.execute(f"DELETE FROM main.[{table}]")
+            for table in names:
+                cols = ", ".join(f"[{c[1]}]" for c in conn.execute(f"PRAGMA main.table_info([{table}])"))
+                conn.execute(f"INSERT INTO main.[{table}] ({cols}) SELECT {cols} FROM restore_src.[{table}]")
+            conn.execute("UPDATE main.users SET password_hash = (SELECT p.password_hash FROM restore_passwords p "
+                         "WHERE p.id = users.id) WHERE id IN (SELECT id FROM restore_passwords)")
+            conn.execute("DELETE FROM main.sign_in_sessions")  # everyone signs in again, on today's passwords
+            conn.execute("DROP TABLE temp.restore_passwords")
+            if conn.execute("PRAGMA main.foreign_key_check").fetchone():
+                raise ValidationError.single("file", "reason.damaged_database", name=Path(path).name,
+                                             detail="foreign keys")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("DETACH DATABASE restore_src")
+    data_cache.clear()
     return plan, safety
+
+
+def _safety_copy(db: Database, actor: User, folder: Path) -> Path:
+    """Copy the committed data (what other connections see: nothing can commit while we hold the lock)."""
+    permissions.require_admin(actor)
+    live = next(r[2] for r in db.execute("PRAGMA database_list").fetchall() if r[1] == "main")
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+    target = folder / f"{PREFIX}{stamp}-before-restore.db"
+    number = 1
+    while target.exists():
+        number += 1
+        target = folder / f"{PREFIX}{stamp}-before-restore-{number}.db"
+    folder.mkdir(parents=True, exist_ok=True)
+    reader = sqlite3.connect(live)
+    copy = sqlite3.connect(str(target))
+    try:
+        reader.backup(copy)
+    finally:
+        copy.close()
+        reader.close()
+    return target
 
 
 def command(db: Database, args: Any, db_path: Path) -> int:
@@ -180,5 +254,5 @@ def command(db: Database, args: Any, db_path: Path) -> int:
                 print(f"  {table.table}: {table.only_in_db} added since the backup, {table.changed + table.kept} changed")
         print(f"error: {exc.message('en')} Run again with --yes to restore.", file=sys.stderr)
         return 3
-    print(f"restored {db_path} from {args.file}" + (f"; previous data saved in {safety}" if safety else ""))
+    print(f"restored {db_path} from {args.file}; previous data saved in {safety}; every sign-in session ended")
     return 0

@@ -27,7 +27,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kamcore import clock, permissions, records, store
-from kamcore.errors import FieldProblem, KamError, ValidationError
+from kamcore.errors import ConflictError, FieldProblem, KamError, NotFoundError, PermissionDenied, ValidationError
 from kamcore.users import User
 
 FORMAT = "kam-warroom-export"
@@ -37,6 +37,8 @@ UNUSABLE_PASSWORD = "!imported"  # not an argon2 hash: the user cannot sign in u
 OMITTED = "[omitted]"  # how Excel marks a left-out value (JSON simply leaves the key out)
 META_SHEET = "_meta"
 MAX_PROBLEMS = 20
+NEVER_IMPORTED = frozenset({"users", "sign_in_sessions", "audit_log", "settings"})
+MAX_NESTING = 64  # a JSON export is at most five levels deep; deeper input is refused before parsing
 
 
 class ImportProblems(ValidationError):
@@ -86,6 +88,23 @@ class TablePlan:
     newer_in_db: list[Any] = field(default_factory=list)  # keys of changed rows the database has a newer version of
     only_in_db: int = 0  # rows the file does not have (an import keeps them; a restore drops them)
     kept: int = 0  # rows of append-only tables that differ and are left as they are
+    skipped: int = 0  # rows of tables an import never writes (sessions, users, audit log, settings, histories)
+
+
+@dataclass
+class RecordChange:
+    """One record an import would create or change, and how (the per-record preview)."""
+
+    table: str
+    entity: str
+    key: int
+    account_id: Any
+    action: str  # "new" or "changed"
+    fields: list[tuple[str, Any, Any]]  # (field, value now, value from the file)
+    row: dict[str, Any]
+    number: int  # the row's position in the file's table (for error messages)
+    newer_in_db: bool = False
+    base_version: int | None = None  # the database's version when planned
 
 
 @dataclass
@@ -95,6 +114,7 @@ class ImportPlan:
     tables: list[TablePlan]
     scope: dict[str, Any]
     schema: list[str]
+    changes: list[RecordChange] = field(default_factory=list)
 
     @property
     def newer_in_db(self) -> int:
@@ -159,7 +179,7 @@ def export_data(db: Database, actor: User, account_id: int | None = None) -> dic
                 where, params = "WHERE id = ?", [account_id]
             elif "account_id" in names:
                 where, params = "WHERE account_id = ?", [account_id]
-            elif table == "settings":
+            else:  # company-wide: users and their roles, sign-in sessions, settings, rules, stages…
                 continue
         select = ", ".join(f"[{n}]" for n in names)
         rows = store.rows(db, f"SELECT {select} FROM [{table}] {where} ORDER BY {', '.join(key_columns(cols))}",
@@ -174,6 +194,8 @@ def export_data(db: Database, actor: User, account_id: int | None = None) -> dic
                 if not seen[acc]:
                     for name in hide:
                         row.pop(name, None)
+        if table == "audit_log":
+            _hide_private_history(db, actor, rows, private)
         out_tables[table] = {"columns": names, "rows": rows}
     return {
         "format": FORMAT,
@@ -186,6 +208,23 @@ def export_data(db: Database, actor: User, account_id: int | None = None) -> dic
     }
 
 
+def _hide_private_history(db: Database, actor: User, rows: list[dict[str, Any]],
+                          private: dict[str, frozenset[str]]) -> None:
+    """Personal fields left out of the rows are left out of their history too."""
+    fields = {(e.name, f) for e in records.REGISTRY.values() for f in private.get(e.table, ())}
+    seen: dict[Any, bool] = {}
+    for row in rows:
+        if (row.get("entity"), row.get("field")) not in fields:
+            continue
+        acc = row.get("account_id")
+        if acc not in seen:
+            seen[acc] = acc is not None and permissions.can_see_private(db, actor, acc)
+        if not seen[acc]:
+            for side in ("old_value", "new_value"):
+                if row.get(side) is not None:
+                    row[side] = records.HIDDEN
+
+
 def to_json(data: dict[str, Any]) -> bytes:
     """The export as UTF-8 JSON text."""
     return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
@@ -195,11 +234,28 @@ def from_json(raw: bytes) -> dict[str, Any]:
     """Parse an export file; a file that is not JSON is refused with a clear reason."""
     try:
         data = json.loads(raw.decode("utf-8-sig"))
+    except RecursionError:
+        raise ValidationError.single("file", "reason.too_deep", depth=MAX_NESTING) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValidationError.single("file", "reason.not_json", detail=str(exc)[:120]) from None
     if not isinstance(data, dict):
         raise ValidationError.single("file", "reason.not_export")
+    if _depth(data) > MAX_NESTING:
+        raise ValidationError.single("file", "reason.too_deep", depth=MAX_NESTING)
     return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest (without recursion, so any depth can be measured)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if level > MAX_NESTING:
+                return level
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def to_xlsx(data: dict[str, Any]) -> bytes:
@@ -350,12 +406,42 @@ def _newer(here: dict[str, Any], row: dict[str, Any]) -> bool:
     return bool(row.get("updated_at")) and str(here.get("updated_at") or "") > str(row["updated_at"])
 
 
-def _validate_rows(db: Database, data: dict[str, Any]) -> list[FieldProblem]:
-    """Structural and per-entity checks of every row that would be written; problems name table, row and field."""
+# ---------------------------------------------------------------------------------------------
+# Import: a list of domain writes, each through the same checks as the screens.
+
+
+def importable(table: str) -> records.Entity | None:
+    """The entity an import may write rows of, or None (sign-in sessions, users, audit log, settings and
+    other tables without an entity are never imported: the file cannot plant sessions, roles or history)."""
+    if table in NEVER_IMPORTED:
+        return None
+    private_columns()  # every entity registered
+    return next((e for e in records.REGISTRY.values() if e.table == table), None)
+
+
+def _account_of(entity: records.Entity, row: dict[str, Any]) -> Any:
+    return row.get("id") if entity.account_field == "id" else entity.account_of(row)
+
+
+def _scope_account(db: Database, data: dict[str, Any]) -> int | None:
+    """The account the file declares it holds (None: the whole war room)."""
+    scope = data.get("scope")
+    account = scope.get("account_id") if isinstance(scope, dict) else None
+    if account is not None and (not isinstance(account, int) or isinstance(account, bool)):
+        raise ValidationError.single("file", "reason.not_export")
+    return account
+
+
+def _plan_rows(db: Database, actor: User, data: dict[str, Any]) -> tuple[list[FieldProblem], list[RecordChange],
+                                                                          dict[str, TablePlan]]:
+    """Check every row that would be written, and say per record what would change."""
     problems: list[FieldProblem] = []
+    changes: list[RecordChange] = []
+    plans: dict[str, TablePlan] = {}
     known = set(tables(db))
-    by_table = {e.table: e for e in records.REGISTRY.values()}
-    for table, body in data["tables"].items():
+    scope = _scope_account(db, data)
+    new_accounts: set[int] = set()
+    for table, body in _in_order(db, data):
         if table not in known:
             problems.append(FieldProblem(table, "reason.unknown_table", {"table": table}))
             continue
@@ -363,56 +449,117 @@ def _validate_rows(db: Database, data: dict[str, Any]) -> list[FieldProblem]:
         if not isinstance(rows, list):
             problems.append(FieldProblem(table, "reason.not_export", {"table": table}))
             continue
+        plan = plans.setdefault(table, TablePlan(table))
+        entity = importable(table)
         cols = {c.name: c for c in columns(db, table)}
         keys = key_columns(list(cols.values()))
-        entity = by_table.get(table)
+        current: dict[tuple[Any, ...], dict[str, Any]] | None = None
         for number, row in enumerate(rows, start=1):
             if len(problems) >= MAX_PROBLEMS:
-                return problems
+                return problems, changes, plans
             if not isinstance(row, dict):
                 problems.append(FieldProblem("record", "reason.bad_row", {"table": table}, row=number))
                 continue
+            if entity is None:  # never written, whatever it holds; the preview counts the rows that differ
+                if current is None:
+                    current = {tuple(r[k] for k in keys): r for r in store.rows(db, f"SELECT * FROM [{table}]")}
+                here = current.get(tuple(row.get(k) for k in keys))
+                if here is None or not same_content(here, row, False):
+                    plan.skipped += 1
+                continue
             unknown = [c for c in row if c not in cols or c in SECRET_COLUMNS.get(table, ())]
             if unknown:
-                problems.append(FieldProblem(unknown[0], "reason.unknown_column", {"table": table}, row=number))
+                problems.append(FieldProblem(str(unknown[0])[:40], "reason.unknown_column", {"table": table},
+                                             row=number))
                 continue
-            if any(not isinstance(row.get(k), (int, str)) or isinstance(row.get(k), bool) for k in keys):
+            key = row.get("id")
+            if not isinstance(key, int) or isinstance(key, bool) or not 0 < key < records.SQLITE_INT_MAX:
                 problems.append(FieldProblem(keys[0], "reason.bad_key", {"table": table}, row=number))
                 continue
-            here = store.row(db, f"SELECT * FROM [{table}] WHERE " + " AND ".join(f"[{k}] = ?" for k in keys),
-                             [row[k] for k in keys])
-            if here is not None and same_content(here, row, is_versioned(set(cols))):
-                continue  # unchanged rows need no checks
-            merged = {**(here or {}), **row}
-            for secret in SECRET_COLUMNS.get(table, ()):
-                merged.setdefault(secret, UNUSABLE_PASSWORD)
-            missing = [c.name for c in cols.values() if c.notnull and c.default is None and not c.pk
-                       and merged.get(c.name) is None and c.name not in SECRET_COLUMNS.get(table, ())]
-            if missing:
-                problems.append(FieldProblem(missing[0], "reason.missing", {"table": table}, row=number))
+            here = store.row(db, f"SELECT * FROM [{table}] WHERE id = ?", [key])
+            given = {f: v for f, v in row.items() if f in entity.model.model_fields}
+            merged = {**{f: here[f] for f in entity.model.model_fields if here and f in here}, **given}
+            account = _account_of(entity, here or {**merged, "id": key})
+            if scope is not None and (entity.account_field is None or account != scope
+                                      or _account_of(entity, {**merged, "id": key}) != scope):
+                # an account's file holds that account's rows only, unchanged ones included
+                problems.append(FieldProblem(entity.account_field or "record", "reason.outside_scope",
+                                             {"table": table}, row=number))
                 continue
-            if entity is not None:
-                editable = {f: merged.get(f) for f in entity.model.model_fields if f in cols}
-                try:
-                    records.validate(entity, editable)
-                except ValidationError as exc:
-                    for problem in exc.problems[:3]:
-                        problem.row = number
-                        problem.params = {**problem.params, "table": table}
-                        problems.append(problem)
-    return problems
+            if here is not None and same_content(here, row, True):
+                plan.unchanged += 1
+                continue
+            problem = _row_problem(db, actor, entity, scope, here, merged, account, given, new_accounts)
+            if problem is not None:
+                problem.row, problem.params = number, {**problem.params, "table": table}
+                problems.append(problem)
+                continue
+            if here is None:
+                plan.new += 1
+                if table == "accounts":
+                    new_accounts.add(key)
+                changes.append(RecordChange(table, entity.name, key, account, "new",
+                                            [(f, None, v) for f, v in given.items() if v not in (None, "")],
+                                            row, number))
+            else:
+                diff = [(f, here.get(f), v) for f, v in given.items() if not _same(here.get(f), v)]
+                newer = row.get("version") != here["version"]  # anything but the version exported is newer
+                plan.changed += 1
+                if newer:
+                    plan.newer_in_db.append(key)
+                changes.append(RecordChange(table, entity.name, key, account, "changed", diff, row, number,
+                                            newer, here["version"]))
+        plan.only_in_db = 0 if entity is None else _only_in_db(db, table, rows, entity, scope)
+    return problems, changes, plans
+
+
+def _only_in_db(db: Database, table: str, rows: list[Any], entity: records.Entity, scope: int | None) -> int:
+    ids = {r.get("id") for r in rows if isinstance(r, dict)}
+    here = [r[0] for r in db.execute(f"SELECT id FROM [{table}]").fetchall()]
+    if scope is not None and entity.account_field:
+        column = "id" if entity.account_field == "id" else entity.account_field
+        here = [r[0] for r in db.execute(f"SELECT id FROM [{table}] WHERE [{column}] = ?", [scope]).fetchall()]
+    return len(set(here) - ids)
+
+
+def _row_problem(db: Database, actor: User, entity: records.Entity, scope: int | None, here: dict[str, Any] | None,
+                 merged: dict[str, Any], account: Any, given: dict[str, Any],
+                 new_accounts: set[int]) -> FieldProblem | None:
+    """Why this row may not be written, or None: scope, validation, permission, workflow fields."""
+    if here is not None and entity.account_field not in (None, "id") and \
+            entity.account_field in given and given[entity.account_field] != here[entity.account_field]:
+        return FieldProblem(entity.account_field, "reason.read_only", {})
+    if here is not None:
+        moved = [f for f in entity.workflow_fields if f in given and not _same(here.get(f), given[f])]
+        if moved:
+            return FieldProblem(moved[0], "reason.not_restorable_workflow", {})
+    try:
+        records.validate(entity, merged)
+        if here is None and (entity.account_field == "id" or account in new_accounts):
+            # a new account, or a record of one this file creates: for administrators (checked at the write too)
+            permissions.require_admin(actor)
+            if entity.authorize_row is not None:
+                entity.authorize_row(db, actor, merged, "create")
+        else:
+            records.authorize(db, actor, entity, account, "update" if here is not None else "create",
+                              row=here if here is not None else merged)
+    except ValidationError as exc:
+        return exc.problems[0]
+    except NotFoundError:
+        return FieldProblem(entity.account_field or "record", "reason.dangling_reference", {"parent": "accounts"})
+    except PermissionDenied:
+        return FieldProblem(entity.account_field or "record", "reason.import_not_allowed", {})
+    return None
 
 
 def plan_import(db: Database, actor: User, data: dict[str, Any]) -> ImportPlan:
-    """The dry run: check the file and every row, and say what an import would change. Writes nothing."""
+    """The dry run: check the file and every row, and say per record what an import would change. Writes nothing."""
     permissions.require_admin(actor)
     check_header(db, data)
-    private_columns()  # load every entity before validating
-    problems = _validate_rows(db, data)
+    problems, changes, plans = _plan_rows(db, actor, data)
     if problems:
         raise ImportProblems(problems)
-    plans = [diff_table(db, table, body["rows"]) for table, body in _in_order(db, data)]
-    return ImportPlan(plans, data.get("scope") or {}, data.get("schema") or [])
+    return ImportPlan(list(plans.values()), data.get("scope") or {}, data.get("schema") or [], changes)
 
 
 def _in_order(db: Database, data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -421,30 +568,33 @@ def _in_order(db: Database, data: dict[str, Any]) -> list[tuple[str, dict[str, A
 
 
 def apply_import(db: Database, actor: User, data: dict[str, Any], confirm_newer: bool = False) -> ImportPlan:
-    """Import the file: insert new rows, update changed ones; refuse newer-data overwrites unless confirmed."""
+    """Import the file as domain writes: create new records, update changed ones on the DATABASE's version
+    (audited as restores by the importing user); refuse newer-data overwrites unless confirmed."""
     plan = plan_import(db, actor, data)
     if plan.newer_in_db and not confirm_newer:
         raise NeedsConfirmation("err.import_newer", count=plan.newer_in_db)
-    by_table = {e.table: e for e in records.REGISTRY.values()}
-    now = clock.now_iso()
     with store.transaction(db):
         db.conn.execute("PRAGMA defer_foreign_keys = ON")  # parents and children may come in any order
-        for table, body in _in_order(db, data):
-            cols = columns(db, table)
-            names = {c.name for c in cols}
-            keys = key_columns(cols)
-            append_only = not is_versioned(names)
-            for number, row in enumerate(body["rows"], start=1):
-                where = " AND ".join(f"[{k}] = ?" for k in keys)
-                here = store.row(db, f"SELECT * FROM [{table}] WHERE {where}", [row[k] for k in keys])
-                try:
-                    if here is None:
-                        _insert(db, table, row, names)
-                    elif not append_only and not same_content(here, row, True):
-                        _update(db, actor, table, by_table.get(table), here, row, keys, now)
-                except sqlite3.IntegrityError as exc:
-                    raise ImportProblems([FieldProblem("record", "reason.constraint",
-                                                       {"detail": str(exc), "table": table}, row=number)]) from None
+        for change in plan.changes:
+            entity = records.REGISTRY[change.entity]
+            try:
+                if change.action == "new":
+                    _create(db, actor, entity, change.row)
+                else:
+                    here = records.get(db, entity, change.key)
+                    if here["version"] != change.base_version:  # moved on since the preview
+                        raise ConflictError(entity.name, change.key, change.base_version, here["version"],
+                                            records.changes_since(db, entity, change.key, change.base_version))
+                    records.update(db, actor, entity, change.key, here["version"],
+                                   {f: v for f, _, v in change.fields}, action="restore")
+            except ValidationError as exc:
+                problem = exc.problems[0]
+                problem.row, problem.params = change.number, {**problem.params, "table": change.table}
+                raise ImportProblems([problem]) from None
+            except sqlite3.IntegrityError as exc:
+                raise ImportProblems([FieldProblem("record", "reason.constraint",
+                                                   {"detail": str(exc), "table": change.table},
+                                                   row=change.number)]) from None
         broken = db.execute("PRAGMA foreign_key_check").fetchall()
         if broken:
             problems = [FieldProblem("record", "reason.dangling_reference", {"parent": r[2], "table": r[0]}, row=r[1])
@@ -453,29 +603,18 @@ def apply_import(db: Database, actor: User, data: dict[str, Any], confirm_newer:
     return plan
 
 
-def _insert(db: Database, table: str, row: dict[str, Any], names: set[str]) -> None:
-    values = dict(row)
-    if table == "users" and "password_hash" in names:
-        values["password_hash"] = UNUSABLE_PASSWORD
-    cols = ", ".join(f"[{c}]" for c in values)
-    db.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({', '.join('?' for _ in values)})", list(values.values()))
-
-
-def _update(db: Database, actor: User, table: str, entity: records.Entity | None, here: dict[str, Any],
-            row: dict[str, Any], keys: list[str], now: str) -> None:
-    """Bring a row to the file's values on a NEW version, audited as a restore by the importing user."""
-    bookkeeping = set(records.BOOKKEEPING)
-    diff = [(c, here[c], row[c]) for c in row if c not in bookkeeping and c not in keys and not _same(here[c], row[c])]
-    if not diff:
-        return
-    sets = ", ".join(f"[{c}] = ?" for c, _, _ in diff)
-    version = max(int(here.get("version") or 0), int(row.get("version") or 0)) + 1
-    db.conn.execute(
-        f"UPDATE [{table}] SET {sets}, version = ?, updated_at = ?, updated_by = ? WHERE "
-        + " AND ".join(f"[{k}] = ?" for k in keys),
-        [*(v for _, _, v in diff), version, now, actor.id, *(here[k] for k in keys)],
-    )
-    if entity is not None:
-        merged = {**here, **row}
-        records.write_audit(db, actor, entity, here["id"], entity.account_of(merged) if entity.account_field != "id"
-                            else here["id"], "restore", diff, version)
+def _create(db: Database, actor: User, entity: records.Entity, row: dict[str, Any]) -> None:
+    """A new record under the file's id: validated, authorized, the entity's extra checks, audited as a create."""
+    clean = records.validate(entity, {f: v for f, v in row.items() if f in entity.model.model_fields})
+    account = row["id"] if entity.account_field == "id" else entity.account_of(clean)
+    records.authorize(db, actor, entity, None if entity.account_field == "id" else account, "create", row=clean)
+    for check in entity.extra_checks:
+        check(db, clean, None)
+    now = clock.now_iso()
+    created = row.get("created_at") if isinstance(row.get("created_at"), str) else now
+    values = {"id": row["id"], **clean, "version": 1, "created_at": created, "updated_at": now,
+              "updated_by": actor.id}
+    marks = ", ".join("?" for _ in values)
+    db.conn.execute(f"INSERT INTO [{entity.table}] ({', '.join(f'[{c}]' for c in values)}) VALUES ({marks})",
+                    list(values.values()))
+    records.write_audit(db, actor, entity, row["id"], account, "create", ((f, None, v) for f, v in clean.items()), 1)

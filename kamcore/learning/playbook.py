@@ -57,7 +57,17 @@ def _authorize(db: Database, actor: User, account_id: int | None, action: Action
         raise PermissionDenied("err.playbook_editors_only")
 
 
-ENTITY = Entity("playbook_entry", "playbook_entries", EntryIn, account_field=None, authorize=_authorize)
+def _owner_row(db: Database, actor: User, row: dict[str, Any], action: Action) -> None:
+    """Every path (History's restore, the import) keeps the author check of `update_entry`/`delete_entry`."""
+    if action == "create":
+        if not (actor.is_admin or row.get("owner_id") == actor.id):
+            raise PermissionDenied("err.playbook_author_only")
+        return
+    _author_or_admin(actor, row)
+
+
+ENTITY = Entity("playbook_entry", "playbook_entries", EntryIn, account_field=None, authorize=_authorize,
+                authorize_row=_owner_row, workflow_fields=frozenset({"owner_id"}))
 
 
 def _author_or_admin(actor: User, entry: dict[str, Any]) -> None:

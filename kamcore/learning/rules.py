@@ -143,7 +143,18 @@ def _authorize(db: Database, actor: User, account_id: int | None, action: Action
         raise PermissionDenied("err.rule_editors_only")
 
 
-ENTITY = Entity("rule", "rules", RuleIn, account_field=None, authorize=_authorize, extra_checks=(_known_stages,))
+def _rule_row(db: Database, actor: User, row: dict[str, Any], action: Action) -> None:
+    """Every path (History's restore, the import) keeps `_may_change`: built-in rules by admins, others by
+    their owner or an admin."""
+    if action == "create":
+        if not actor.is_admin and (row.get("builtin") or row.get("owner_id") != actor.id):
+            raise PermissionDenied("err.rule_owner_only")
+        return
+    _may_change(actor, row)
+
+
+ENTITY = Entity("rule", "rules", RuleIn, account_field=None, authorize=_authorize, authorize_row=_rule_row,
+                extra_checks=(_known_stages,), workflow_fields=frozenset({"builtin", "code", "owner_id", "lesson_id"}))
 
 
 class AckIn(Record):
