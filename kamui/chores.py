@@ -23,6 +23,7 @@ import streamlit as st
 
 from kamcore.errors import KamError
 from kamcore.i18n import choice_label
+from kamcore.text import markdown_plain
 from kamui import context
 from kamui.context import PageContext, lang, tr
 from kamui.editing import flash, show_error
@@ -104,13 +105,8 @@ def tabs(names: Sequence[str], key: str, *, lazy: bool = False) -> Sequence[Any]
     return st.tabs(list(names), key=key, on_change="rerun" if lazy else "ignore")
 
 
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>:$&\"'=")
-
 
 def plain(text: object) -> str:
-    """User text made safe to put inside `st.markdown`: every Markdown, HTML, directive (`:red[…]`) and math
-    character is backslash-escaped, so a name shows literally — no link, no remote image, no heading, no
-    italics; line breaks stay line breaks. Use it for every piece of user text (and `?account=`) in Markdown."""
-    if text is None:
-        return BLANK
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
+    """User text made safe inside `st.markdown` (`kamcore.text.markdown_plain`): no link, remote image,
+    heading or italics of its own. Use it for every piece of user text (and `?account=`) in Markdown."""
+    return markdown_plain(text)

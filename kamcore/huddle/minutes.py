@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from kamcore.huddle import huddles
 from kamcore.i18n import choice_label, t
+from kamcore.text import markdown_plain
 from kamcore.users import User
 
 
@@ -87,26 +88,27 @@ def _headers(lang: str) -> list[str]:
 
 
 def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return markdown_plain(text).replace("\n", " ")
 
 
 def to_markdown(minutes: Minutes) -> str:
     """The minutes as Markdown (headings, bullet decisions, an action table)."""
     lang = minutes.lang
+    esc = markdown_plain  # user text reads as typed: no links, images, HTML or headings of its own
     lines = [
-        f"# {minutes.title}",
+        f"# {esc(minutes.title)}",
         "",
         f"- **{t('field.held_on', lang)}:** {minutes.held_on}",
-        f"- **{t('huddle.scope', lang)}:** {', '.join(minutes.accounts)}",
-        f"- **{t('huddle.attendees', lang)}:** {', '.join(minutes.attendees) or '—'}",
+        f"- **{t('huddle.scope', lang)}:** {esc(', '.join(minutes.accounts))}",
+        f"- **{t('huddle.attendees', lang)}:** {esc(', '.join(minutes.attendees)) if minutes.attendees else '—'}",
         f"- **{t('field.since', lang)}:** {minutes.since}",
-        *[f"- **{label}:** {name}" for label, name in role_lines(minutes)],
+        *[f"- **{label}:** {esc(name)}" for label, name in role_lines(minutes)],
         "",
     ]
     if minutes.notes:
-        lines += [f"## {t('field.notes', lang)}", "", minutes.notes, ""]
+        lines += [f"## {t('field.notes', lang)}", "", esc(minutes.notes), ""]
     lines += [f"## {t('huddle.decisions', lang)}", ""]
-    lines += [f"- {d['text']}" + (f" ({d['account_name']})" if len(minutes.accounts) > 1 else "")
+    lines += [f"- {esc(d['text'])}" + (f" ({esc(d['account_name'])})" if len(minutes.accounts) > 1 else "")
               for d in minutes.decisions] or [f"_{t('huddle.no_decisions', lang)}_"]
     lines += ["", f"## {t('huddle.actions', lang)}", ""]
     if minutes.actions:

@@ -12,6 +12,7 @@ from kamcore.errors import PermissionDenied, ValidationError
 from kamcore.huddle import agenda, huddles, minutes, shared_screen
 from kamcore.i18n import t
 from tests.conftest import account_id, signed_in_app
+from tests.visible_text import unescape
 
 FIVE = "Li Wei's accounts — weekly huddle"
 STATUS_KEYS = {"at_risk", "no_decision", "in_progress", "closed_won", "closed_lost"}
@@ -167,7 +168,7 @@ def test_a_remark_becomes_an_action_and_the_minutes_carry_both(demo_db):
                                  due_on="2026-11-27")
     for lang in ("en", "zh"):
         record = minutes.gather(demo_db, li, hid, lang)
-        text = minutes.to_markdown(record)
+        text = unescape(minutes.to_markdown(record))  # as it reads rendered
         assert t("minutes.remarks", lang) in text and open_remark["text"] in text
         assert t("field.presenter_id", lang) in text and "Li Wei" in text
         assert open_remark["text"].encode() in _docx_text(minutes.to_docx(record))
@@ -178,3 +179,15 @@ def _docx_text(data: bytes) -> bytes:
     import zipfile
 
     return zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
+
+
+def test_markdown_minutes_show_hostile_text_as_typed():
+    """A decision or title carrying a tracking image, a link or HTML reads literally in the Markdown minutes."""
+    from kamcore.huddle.minutes import Minutes, to_markdown
+
+    hostile = "![pixel](https://tracker.example/p.png) <img src=x onerror=alert(1)> [click](http://x) # big"
+    text = to_markdown(Minutes(title=hostile, held_on="2026-11-25", since="2026-11-18", accounts=["Huaxin"],
+                               attendees=[hostile], notes=hostile, decisions=[{"text": hostile, "account_name": "Huaxin"}],
+                               actions=[], remarks=[], roles={}, lang="en"))
+    assert re.search(r"(?<!\\)(<|!\[|\]\()", text) is None, "no tag, image or link left unescaped"
+    assert unescape(text).count(hostile) == 4, "and each reads exactly as typed once rendered"
