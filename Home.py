@@ -32,7 +32,7 @@ PAGES = {
     "nav.group.pipeline": [
         ("pages/opportunities.py", "nav.opportunities", ":material/handshake:", "opportunities"),
         ("pages/pipeline.py", "nav.pipeline", ":material/filter_alt:", "pipeline"),
-        ("pages/opportunity_import.py", "nav.opportunity_import", ":material/upload_file:", "opportunity_import"),
+        ("pages/opportunity_import.py", "nav.import", ":material/upload_file:", "opportunity_import"),
     ],
     "nav.group.relationships": [
         ("pages/decision_chain.py", "nav.decision_chain", ":material/account_tree:", "decision_chain"),
@@ -42,6 +42,12 @@ PAGES = {
         ("pages/retrospectives.py", "nav.retrospectives", ":material/history_edu:", "retrospectives"),
         ("pages/playbook.py", "nav.playbook", ":material/menu_book:", "playbook"),
         ("pages/health.py", "nav.health", ":material/health_and_safety:", "health"),
+    ],
+    "nav.group.proposals": [
+        ("pages/proposal.py", "nav.proposal", ":material/gavel:", "proposal"),
+        ("pages/segments.py", "nav.segments", ":material/category:", "segments"),
+        ("pages/rhythm.py", "nav.rhythm", ":material/event_repeat:", "rhythm"),
+        ("pages/reviews.py", "nav.reviews", ":material/rate_review:", "reviews"),
     ],
     "nav.group.admin": [
         ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin"),

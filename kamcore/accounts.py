@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlite_utils import Database
 
 from kamcore import permissions, records, store
+from kamcore.errors import FieldProblem, ValidationError
 from kamcore.records import Action, Entity, Record
 from kamcore.users import User
 
@@ -23,6 +25,45 @@ class AccountIn(Record):
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     status: Literal["prospect", "active", "at_risk", "dormant", "lost"] = "active"
     notes: str = Field(default="", max_length=4000)
+    parent_id: int | None = None  # the group this account belongs to (m014)
+    attributes: str = Field(default="{}", max_length=20_000)  # JSON object of extra imported columns
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _attributes_object(cls, value: Any) -> str:
+        """Attributes are a JSON object of text/number values; a dict is stored as its JSON text."""
+        if value is None or value == "":
+            return "{}"
+        data = json.loads(value) if isinstance(value, str) else value
+        if not isinstance(data, dict):
+            raise ValueError("attributes must be an object")
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def would_cycle(db: Database, account_id: int | None, parent_id: int | None) -> bool:
+    """True when making `parent_id` the parent of `account_id` would close a loop in the hierarchy."""
+    if parent_id is None or account_id is None:
+        return False
+    seen: set[int] = set()
+    current: int | None = parent_id
+    while current is not None and current not in seen:
+        if current == account_id:
+            return True
+        seen.add(current)
+        found = db.execute("SELECT parent_id FROM accounts WHERE id = ?", [current]).fetchone()
+        current = found[0] if found else None
+    return False
+
+
+def _parent_check(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    """The parent exists and is not the account itself or one of its subsidiaries."""
+    parent = values.get("parent_id")
+    if parent is None:
+        return
+    if not db.execute("SELECT 1 FROM accounts WHERE id = ?", [parent]).fetchone():
+        raise ValidationError([FieldProblem("parent_account", "reason.parent_unknown", {"value": parent})])
+    if parent == row_id or would_cycle(db, row_id, parent):
+        raise ValidationError([FieldProblem("parent_account", "reason.parent_cycle", {"value": parent})])
 
 
 def _authorize(db: Database, actor: User, account_id: int | None, action: Action) -> None:
@@ -32,7 +73,8 @@ def _authorize(db: Database, actor: User, account_id: int | None, action: Action
         permissions.require_admin(actor)
 
 
-ENTITY = Entity("account", "accounts", AccountIn, account_field="id", authorize=_authorize)
+ENTITY = Entity("account", "accounts", AccountIn, account_field="id", authorize=_authorize,
+                extra_checks=(_parent_check,))
 
 
 def create_account(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:
@@ -75,3 +117,51 @@ def list_accounts(db: Database, actor: User) -> list[dict[str, Any]]:
             WHERE a.id IN ({marks}) ORDER BY a.name""",
         ids,
     )
+
+
+def rollup(db: Database, actor: User) -> list[dict[str, Any]]:
+    """Groups with their subsidiaries (every level below), summed: won deals and value, open deals and
+    open value, per currency. Only accounts the actor may read count; groups without readable
+    subsidiaries are left out. One function for Portfolio and the walk-through."""
+    readable = set(permissions.readable_account_ids(db, actor))
+    if not readable:
+        return []
+    found = store.rows(db, "SELECT id, name, parent_id FROM accounts ORDER BY name")
+    children: dict[int, list[int]] = {}
+    for a in found:
+        if a["parent_id"] is not None:
+            children.setdefault(a["parent_id"], []).append(a["id"])
+    names = {a["id"]: a["name"] for a in found}
+    figures: dict[int, dict[str, Any]] = {}
+    ids = sorted(readable)
+    marks = ",".join("?" for _ in ids)
+    for account_id, currency, won, won_value, open_count, open_value in db.execute(
+        f"""SELECT account_id, currency, sum(status = 'won'), sum(CASE WHEN status = 'won' THEN amount END),
+                   sum(status = 'open'), sum(CASE WHEN status = 'open' THEN amount END)
+            FROM opportunities WHERE account_id IN ({marks}) GROUP BY account_id, currency""", ids).fetchall():
+        per = figures.setdefault(account_id, {})
+        per[currency] = (won or 0, won_value or 0.0, open_count or 0, open_value or 0.0)
+    out = []
+    for group_id in sorted(children, key=lambda i: names.get(i, "").casefold()):
+        members, stack = [], list(children[group_id])
+        while stack:  # every level below the group, each once
+            child = stack.pop()
+            if child in members:
+                continue
+            members.append(child)
+            stack.extend(children.get(child, []))
+        visible = [m for m in members if m in readable]
+        if not visible:
+            continue
+        totals: dict[str, dict[str, float]] = {}
+        for member in ([group_id] if group_id in readable else []) + visible:
+            for currency, (won, won_value, open_count, open_value) in figures.get(member, {}).items():
+                bucket = totals.setdefault(currency, {"won": 0, "won_value": 0.0, "open": 0, "open_value": 0.0})
+                bucket["won"] += won
+                bucket["won_value"] += won_value
+                bucket["open"] += open_count
+                bucket["open_value"] += open_value
+        out.append({"id": group_id, "name": names.get(group_id, ""),
+                    "subsidiaries": sorted((names[m] for m in visible), key=str.casefold),
+                    "by_currency": dict(sorted(totals.items()))})
+    return out

@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kamcore import permissions, records, store
-from kamcore.errors import NotFoundError, ValidationError
+from kamcore.errors import NotFoundError, PermissionDenied, ValidationError
 from kamcore.records import Entity
 from kamcore.users import User
 
@@ -36,7 +36,7 @@ def history(
     found = store.rows(
         db,
         f"""SELECT a.id, a.at, a.actor_id, coalesce(u.display_name, 'System') AS actor, a.entity,
-                   a.entity_id, a.action, a.field, a.old_value, a.new_value, a.version
+                   a.entity_id, a.account_id, a.action, a.field, a.old_value, a.new_value, a.version
             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
             WHERE {where} ORDER BY a.at DESC, a.id DESC LIMIT ? OFFSET ?""",
         [*params, limit, offset],
@@ -117,26 +117,47 @@ def history_facets(db: Database, actor: User, account_id: int) -> dict[str, list
     return {"people": people, "entities": kinds}
 
 
+def _refusal(entry: dict[str, Any]) -> ValidationError | None:
+    """Why an audit row cannot be restored, or None: one rule for the History page and `restore`."""
+    if entry["action"] not in ("update", "restore") or entry["field"] is None:
+        return ValidationError.single("record", "reason.not_restorable")
+    if entry["old_value"] in (records.HIDDEN, records.REDACTED) or entry["action"] == "redact":
+        return ValidationError.single(entry["field"], "reason.not_restorable")
+    if entry["field"] in entity_named(entry["entity"]).workflow_fields:
+        # e.g. a stage: moving it back must pass its own rules
+        return ValidationError.single(entry["field"], "reason.not_restorable_workflow")
+    return None
+
+
+def restorable(db: Database, actor: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audit rows `actor` may restore: what `restore` would accept, but for a newer version."""
+    return [row for row in rows if _refusal(row) is None and _may_write(db, actor, row)]
+
+
+def _may_write(db: Database, actor: User, row: dict[str, Any]) -> bool:
+    try:
+        records.authorize(db, actor, entity_named(row["entity"]), row["account_id"], "update")
+    except PermissionDenied:
+        return False
+    return True
+
+
 def restore(db: Database, actor: User, audit_id: int, base_version: int) -> dict[str, Any]:
     """Put a field back to the value it had before audit row `audit_id`.
 
     The restore is an ordinary versioned write: refused if the row has moved past
-    `base_version`, and audited with action 'restore'.
+    `base_version`, checked by the entity's own authorization, and audited with action 'restore'.
     """
     entry = store.row(db, "SELECT * FROM audit_log WHERE id = ?", [audit_id])
     if entry is None:
         raise NotFoundError("err.not_found_entity", entity="audit", id=audit_id)
     if entry["account_id"] is not None:
         permissions.require_read(db, actor, entry["account_id"])
-    if entry["action"] not in ("update", "restore") or entry["field"] is None:
-        raise ValidationError.single("record", "reason.not_restorable")
-    if entry["old_value"] in (records.HIDDEN, records.REDACTED) or entry["action"] == "redact":
-        raise ValidationError.single(entry["field"], "reason.not_restorable")
-    entity = entity_named(entry["entity"])
-    if entry["field"] in entity.workflow_fields:  # e.g. a stage: moving it back must pass its own rules
-        raise ValidationError.single(entry["field"], "reason.not_restorable_workflow")
+    refusal = _refusal(entry)
+    if refusal is not None:
+        raise refusal
     return records.update(
-        db, actor, entity, entry["entity_id"], base_version,
+        db, actor, entity_named(entry["entity"]), entry["entity_id"], base_version,
         {entry["field"]: records.decode(entry["old_value"])}, action="restore",
     )
 
@@ -171,9 +192,4 @@ def changes_since(db: Database, actor: User, account_ids: list[int], since: str,
 
 def entity_named(name: str) -> Entity:
     """The Entity registered under `name` (every kamcore module is imported once to find it)."""
-    if name not in records.REGISTRY:
-        records.all_entities()
-    try:
-        return records.REGISTRY[name]
-    except KeyError:
-        raise NotFoundError("err.not_found_entity", entity=name, id="?") from None
+    return records.entity(name)

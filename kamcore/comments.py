@@ -153,18 +153,14 @@ def my_mentions(db: Database, actor: User, days: int = 30, limit: int = 50) -> l
 
 
 def commentable_records(db: Database, actor: User, account_id: int, entity: str, limit: int = 200) -> dict[int, str]:
-    """Id → name of the account's records of one kind, for a picker (empty if that feature is not installed)."""
+    """Id → name of the account's records of one kind, for a picker (a kind that cannot be commented on is refused)."""
     from kamcore.audit import entity_named
-    from kamcore.huddle.agenda import has_table
     from kamcore.huddle.what_changed import TITLE_COLUMNS
 
     permissions.require_read(db, actor, account_id)
-    try:
-        table = entity_named(entity).table
-    except NotFoundError:
-        return {}
-    if not has_table(db, table):
-        return {}
+    if entity not in COMMENTABLE:
+        raise ValidationError.single("entity", "reason.not_commentable")
+    table = entity_named(entity).table  # every commentable kind is a registered entity with its table
     columns = {c.name for c in db[table].columns}
     title = next((c for c in TITLE_COLUMNS if c in columns), "id")
     where = "id = ?" if entity == "account" else "account_id = ?"

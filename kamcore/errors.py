@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kamcore.i18n import field_label, t
+
 
 class KamError(Exception):
     """Base class: a refusal that changed nothing and can be explained to the user."""
@@ -21,14 +23,10 @@ class KamError(Exception):
 
     def message(self, lang: str = "en") -> str:
         """The user-facing sentence in the given language."""
-        from kamcore.i18n import t
-
         return t(self.key, lang, **{k: _display(v, lang) for k, v in self.params.items()})
 
 
 def _display(value: Any, lang: str) -> Any:
-    from kamcore.i18n import t
-
     return t(str(value), lang) if isinstance(value, Label) else value
 
 
@@ -47,8 +45,7 @@ class FieldProblem:
     entity: str | None = None
 
     def message(self, lang: str = "en") -> str:
-        from kamcore.i18n import field_label, t
-
+        """The problem as one sentence: the field's label and the reason, in `lang`."""
         reason = t(self.reason_key, lang, **self.params)
         name = field_label(self.field, lang, self.entity)
         text = t("err.field_reason", lang, field=name, reason=reason)
@@ -72,6 +69,7 @@ class ValidationError(KamError):
         return cls([FieldProblem(field_name, reason_key, params)])
 
     def message(self, lang: str = "en") -> str:
+        """Every problem of the refused input, one sentence each, in `lang`."""
         return "; ".join(p.message(lang) for p in self.problems)
 
 
@@ -121,8 +119,7 @@ class ConflictError(KamError):
         super().__init__(self.key, entity=entity, entity_id=entity_id)
 
     def message(self, lang: str = "en") -> str:
-        from kamcore.i18n import field_label, t
-
+        """Who changed which field from what to what since the version the user saw, in `lang`."""
         if not self.changes:
             return t("err.conflict_deleted", lang, entity=t(f"entity.{self.entity}", lang))
         parts = [

@@ -9,14 +9,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlite_utils import Database
 
 from kamcore.errors import NotFoundError, PermissionDenied
-
-if TYPE_CHECKING:
-    from kamcore.users import User
+from kamcore.identity import User
 
 EDITING_ROLES = ("account_manager", "solution_manager", "delivery_manager")
 TEAM_ROLES = (*EDITING_ROLES, "executive", "viewer")

@@ -18,17 +18,16 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
 from kamcore import clock, permissions, store
 from kamcore.errors import ChangeByOther, ConflictError, FieldProblem, Label, NotFoundError, ValidationError
-
-if TYPE_CHECKING:
-    from kamcore.users import User
+from kamcore.identity import User
 
 Action = Literal["create", "update", "delete"]
 Authorizer = Callable[[Database, "User", "int | None", Action], None]
@@ -40,19 +39,49 @@ SQLITE_INT_MIN, SQLITE_INT_MAX = -(2**63), 2**63 - 1  # what an INTEGER column c
 
 
 class Record(BaseModel):
-    """Base for entity input models: trims text, refuses unknown fields."""
+    """Base for entity input models: one rule for every field of every entity.
+
+    - text is trimmed; a blank value of an optional field is None (a form's empty box means
+      "not given", never an empty string for one model and None for another);
+    - a vertical tab or form feed (what a paste from Excel brings) becomes a line break; any
+      other control character (NUL, escape…) is refused naming the field, because exports and
+      documents cannot carry them; zero-width characters around a value are dropped, so a name
+      made only of them is empty;
+    - unknown fields are refused; a whole number SQLite cannot store is a validation error.
+    """
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", validate_default=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\x0c", "\n")
+        if _CONTROL.search(value):
+            raise PydanticCustomError("reason.control_character", "control character")
+        value = value.strip(_ZERO_WIDTH + " \t\n")
+        if value == "" and _accepts_none(cls, info.field_name):
+            return None
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
     def _fits_sqlite(cls, value: Any) -> Any:
         """A whole number SQLite cannot store is a validation error, not an OverflowError (found by fuzzing)."""
         if isinstance(value, int) and not isinstance(value, bool) and not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
-            from pydantic_core import PydanticCustomError
-
             raise PydanticCustomError("reason.number_too_large", "number too large")
         return value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _accepts_none(model: type[BaseModel], name: str | None) -> bool:
+    """Does the field accept None (so a blank means 'not given')?"""
+    found = model.model_fields.get(name or "")
+    return found is not None and type(None) in get_args(found.annotation)
 
 
 @dataclass(frozen=True)
@@ -111,7 +140,7 @@ def create(db: Database, actor: User, entity: Entity, values: dict[str, Any]) ->
     """Insert a validated row at version 1 and audit every field it sets."""
     clean = validate(entity, values)
     account_id = entity.account_of(clean)
-    _authorize(db, actor, entity, account_id, "create")
+    authorize(db, actor, entity, account_id, "create")
     now = clock.now_iso()
     with store.transaction(db):
         for check in entity.extra_checks:
@@ -148,7 +177,7 @@ def update(
     with store.transaction(db):
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
-        _authorize(db, actor, entity, account_id, "update")
+        authorize(db, actor, entity, account_id, "update")
         editable = {f: current[f] for f in entity.model.model_fields if f in current}
         clean = validate(entity, {**editable, **changes})
         if entity.account_field and entity.account_field != "id" and clean.get(entity.account_field) != account_id:
@@ -179,7 +208,7 @@ def delete(db: Database, actor: User, entity: Entity, row_id: int, base_version:
     with store.transaction(db):
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
-        _authorize(db, actor, entity, account_id, "delete")
+        authorize(db, actor, entity, account_id, "delete")
         _delete_dependents(db, actor, entity, row_id)
         try:
             db.conn.execute(f"DELETE FROM [{entity.table}] WHERE id = ?", [row_id])
@@ -201,6 +230,16 @@ def _delete_dependents(db: Database, actor: User, entity: Entity, row_id: int) -
                     f"SELECT id, version FROM [{child.table}] WHERE [{fk[3]}] = ?", [row_id]
                 ).fetchall():
                     delete(db, actor, child, child_id, version)
+
+
+def entity(name: str) -> Entity:
+    """The Entity registered under `name`, for code that must not import the module defining it."""
+    if name not in REGISTRY:
+        all_entities()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise NotFoundError("err.not_found_entity", entity=name, id="?") from None
 
 
 def all_entities() -> list[Entity]:
@@ -230,7 +269,7 @@ def redact(
     with store.transaction(db):
         current = _current_or_conflict(db, entity, row_id, base_version)
         account_id = entity.account_of(current)
-        _authorize(db, actor, entity, account_id, "update")
+        authorize(db, actor, entity, account_id, "update")
         sets = ", ".join(f"[{f}] = NULL" for f in names)
         db.conn.execute(
             f"UPDATE [{entity.table}] SET {sets}, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?",
@@ -372,7 +411,8 @@ def changes_since(db: Database, entity: Entity, row_id: int, base_version: int) 
     return out
 
 
-def _authorize(db: Database, actor: User, entity: Entity, account_id: int | None, action: Action) -> None:
+def authorize(db: Database, actor: User, entity: Entity, account_id: int | None, action: Action) -> None:
+    """Raise PermissionDenied unless `actor` may do `action` on a row of `entity` in `account_id`."""
     if entity.authorize is not None:
         entity.authorize(db, actor, account_id, action)
     elif account_id is None:

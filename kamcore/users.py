@@ -1,4 +1,5 @@
-"""People who sign in: accounts of users, password hashing (argon2) and sign-in.
+"""People who sign in: accounts of users, password hashing (argon2) and sign-in (the acting
+`User` itself lives in `kamcore.identity`; it is re-exported here).
 
 Argon2 (argon2-cffi) is the current OWASP recommendation for password storage;
 hashes never reach the audit log.
@@ -6,7 +7,6 @@ hashes never reach the audit log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from argon2 import PasswordHasher
@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from kamcore import records, store
 from kamcore.errors import NotFoundError, PermissionDenied, ValidationError
+from kamcore.identity import SYSTEM, User
 from kamcore.records import Entity, Record
 
 GLOBAL_ROLES = ("admin", "executive", "member")
@@ -30,28 +31,6 @@ def use_hasher(hasher: PasswordHasher) -> None:
     carry their own parameters, so either verifies the other's."""
     global _hasher
     _hasher = hasher
-
-
-@dataclass(frozen=True)
-class User:
-    """The acting person; `id=None` is the system (command line, migrations)."""
-
-    id: int | None
-    username: str
-    display_name: str
-    global_role: str = "member"
-    lang: str = "en"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.global_role == "admin"
-
-    @property
-    def is_executive(self) -> bool:
-        return self.global_role == "executive"
-
-
-SYSTEM = User(id=None, username="system", display_name="System", global_role="admin")
 
 
 class UserIn(Record):

@@ -7,14 +7,41 @@ from typing import Any
 
 import pandas as pd
 
+from kamcore import money as money_core
 from kamcore.i18n import choice_label, has, t
 from kamcore.portfolio.fake_key_accounts import Flag
 from kamcore.portfolio.tiering import INDICATORS
 
 
-def money(value: float | None) -> str:
-    """A figure in the reporting unit with thousands separators, or an em dash."""
-    return "—" if value is None else f"{value:,.0f}"
+def money(value: float | None, currency: str | None, lang: str) -> str:
+    """An amount (stored unit) with its currency and unit: `kamcore.money.fmt`, the one money formatter."""
+    return money_core.fmt(value, currency, lang)
+
+
+def money_by_currency(amounts: dict[str, float] | None, lang: str) -> str:
+    """{currency: amount} as "CNY 1.2 M · USD 340 k" (each in its own currency), or an em dash."""
+    return " · ".join(money(v, c, lang) for c, v in sorted((amounts or {}).items())) or "—"
+
+
+def tier_badge(tier: str | None, flags: list[str], lang: str) -> str:
+    """The tier with the fake-key-account warning beside it: "Key account ⚠ One-off buyer" (plain text)."""
+    label = choice_label("tier", tier, lang) if tier else "—"
+    if not flags:
+        return label
+    return f"{label} ⚠ " + ", ".join(choice_label("flag", f, lang) for f in flags)
+
+
+def total_text(total: dict, lang: str) -> str:
+    """A cross-account total in the reporting currency, saying at which rates and what stayed unconverted."""
+    text = money(total["amount"], total["currency"], lang)
+    if total["rates"]:
+        rates = ", ".join(f"{c} {r:g}" for c, r in sorted(total["rates"].items()))
+        text += " " + t("money.converted_at", lang, year=total["year"] or "—", rates=rates,
+                        currency=total["currency"])
+    if total["unconverted"]:
+        text += " " + t("money.plus_unconverted", lang, amounts=money_by_currency(total["unconverted"], lang),
+                        year=total["year"] or "—")
+    return text
 
 
 def flag_text(flag: Flag, lang: str) -> str:
@@ -56,8 +83,9 @@ def goal_rows(card: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
     """Goals vs actuals as (metric, 'actual of target', attainment) texts (plain: escape before HTML)."""
     out = []
     for g in (card.get("goals") or {}).get("lines", []):
+        currency = card.get("currency")
         done = t("walk.not_measured", lang) if g["actual"] is None else \
-            t("walk.goal_line", lang, actual=money(g["actual"]), target=money(g["target"]))
+            t("walk.goal_line", lang, actual=money(g["actual"], currency, lang), target=money(g["target"], currency, lang))
         out.append((t(f"metric.{g['metric']}", lang), done, percent(g["attainment_pct"])))
     return out
 
@@ -65,7 +93,7 @@ def goal_rows(card: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
 def pipeline_lines(pipeline: dict[str, Any], lang: str) -> list[str]:
     """The open pipeline in sentences: count, then per currency unweighted and weighted (plain text)."""
     lines = [t("walk.open_deals", lang, count=pipeline["count"])]
-    lines += [t("walk.pipe_amounts", lang, currency=c, amount=money(b["amount"]), weighted=money(b["weighted"]))
+    lines += [t("money.pipe_amounts", lang, amount=money(b["amount"], c, lang), weighted=money(b["weighted"], c, lang))
               for c, b in pipeline["by_currency"].items()]
     return lines
 
@@ -74,7 +102,7 @@ def closing_text(deal: dict[str, Any], lang: str) -> str:
     """A deal closing soon: name · amount · expected close · stage (win %), plain text."""
     stage = deal.get("stage_name_zh" if lang == "zh" else "stage_name_en") or deal["stage"]
     late = f" ({t('walk.overdue', lang)})" if deal["overdue"] else ""
-    return (f"{deal['name']} · {deal['currency']} {money(deal['amount'])} · {deal['expected_close']}{late} · "
+    return (f"{deal['name']} · {money(deal['amount'], deal['currency'], lang)} · {deal['expected_close']}{late} · "
             f"{stage} {deal['win_probability']}%")
 
 
@@ -87,6 +115,14 @@ def relationship_lines(rel: dict[str, Any], lang: str) -> list[str]:
         lines.append(t("walk.rel_level", lang, average=f"{rel['average']:.2f}"))
     lines.append(t("walk.rel_people", lang, supportive=rel["supportive"], people=rel["people"]))
     return lines
+
+
+def stance_line(counts: dict[str, int], lang: str) -> str:
+    """`scale.stance_counts` of one account as a sentence: supportive of people, then each stance (plain text)."""
+    parts = [t("walk.rel_people", lang, supportive=counts["supportive"], people=counts["total"])]
+    parts += [f"{choice_label('stance', s, lang)} {counts[s]}" for s in ("coach", "supporter", "neutral", "opponent",
+                                                                          "blocker")]
+    return " · ".join(parts)
 
 
 def rule_name(flag: Any, lang: str) -> str:
@@ -122,13 +158,14 @@ def one_pager_html(card: dict[str, Any], lang: str) -> str:
         for c in (tier or {}).get("contributions", [])
     )
     figures = "".join(
-        f"<tr><td>{f['year']}</td><td>{money(f['revenue'])}</td><td>{money(f['gross_profit'])}</td>"
+        f"<tr><td>{f['year']}</td><td>{e(money(f['revenue'], card.get('currency'), lang))}</td>"
+        f"<td>{e(money(f['gross_profit'], card.get('currency'), lang))}</td>"
         f"<td>{'—' if f['margin_pct'] is None else f['margin_pct']}</td><td>{f['dso_days'] or '—'}</td></tr>"
         for f in card.get("financials", [])
     )
     flags = "".join(f"<li>{e(flag_text(f, lang))}</li>" for f in card.get("flags", [])) or \
         f"<li>{e(t('walk.no_flags', lang))}</li>"
-    tier_line = (f"{e(t('tier.' + tier['tier'], lang))} · "
+    tier_line = (f"{e(tier_badge(tier['tier'], [f.kind for f in card.get('flags', [])], lang))} · "
                  f"{e(choice_label('account_type', tier['account_type'], lang)) if tier['account_type'] else '—'} · "
                  f"{e(t('walk.by_criteria', lang, number=tier['criteria_number'], score=tier['score']))}"
                  if tier else e(t("walk.no_tier", lang)))
@@ -186,7 +223,7 @@ h1{{font-size:22pt;margin:0}} h2{{font-size:13pt;margin:14px 0 4px}} h3{{font-si
 table{{border-collapse:collapse;width:100%}} td,th{{border:1px solid #bbb;padding:3px 6px;text-align:left}}
 .sub{{color:#555}} @page{{size:A4;margin:12mm}}</style></head><body>
 <h1>{e(card['name'])}</h1><p class="sub">{e(card.get('industry', ''))} · {e(card.get('region', ''))} ·
-{e(t('walk.unit', lang))}</p>
+{e(t('money.amounts_in', lang, currency=card.get('currency') or '—'))}</p>
 <h2>{e(t('walk.why_key', lang))}</h2><p>{tier_line}</p><table>{head}{rows}</table>
 <h2>{e(t('walk.how_doing', lang))}</h2><table>{fhead}{figures}</table>
 <h2>{e(t('walk.goals', lang, year=year))}</h2>{goal_part}

@@ -1,7 +1,9 @@
-"""Widgets for deal-health rules: the condition builder and the flag list (other pages may show flags too).
+"""Widgets for deal-health rules: the condition builder, the preview of what a rule would flag, and the flag list.
 
-`flag_list(flags)` renders flags from `kamcore.learning.rules` (portfolio, huddle and opportunity pages can call it);
-`condition_builder(key)` draws up to three field/operator/threshold rows and returns the conditions typed.
+`flag_list(flags)` renders flags from `kamcore.learning.rules` (portfolio, huddle and opportunity pages call it);
+`condition_builder(key, initial)` draws up to three conditions picked from typed choices — a stage from the
+pipeline, yes/no, a number with its unit, an industry from the accounts — never a typed code;
+`rule_preview(db, user, conditions, key)` shows "this rule would flag these N live deals" before saving.
 """
 
 from __future__ import annotations
@@ -9,15 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+from sqlite_utils import Database
 
+from kamcore.errors import KamError
 from kamcore.i18n import choice_label
 from kamcore.learning import rules
-from kamcore.learning.rule_facts import FIELDS, OPS
+from kamcore.learning.rule_facts import FIELDS, OPS, UNITS, text_choices
+from kamcore.pipeline import stage_model
+from kamcore.users import User
+from kamui import context
 from kamui.context import lang, tr
 
 ICONS = {"critical": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
 ROWS = 3
+OP_SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
 
 def rule_title(rule: dict[str, Any] | Any) -> str:
@@ -36,18 +44,37 @@ def rule_lesson(rule: dict[str, Any] | Any) -> str:
     return tr(key) if code and tr(key) != key else str(text)
 
 
-def condition_text(cond: dict[str, Any]) -> str:
-    """One condition in words, e.g. 'Days since last activity ≥ 30'."""
-    value = cond["value"]
+def stage_names() -> dict[str, str]:
+    """Stage key -> name in the UI language (all stages, retired ones too, so old rules still read well)."""
+    return {s["key"]: stage_model.stage_name(s, lang()) for s in stage_model.list_stages(context.db(), False)}
+
+
+def op_label(op: str) -> str:
+    """An operator as a sign or words ('≥', 'is one of'), never its code."""
+    return OP_SIGNS.get(op) or tr(f"rule_op.{op}")
+
+
+def value_text(field: str, value: Any, stages: dict[str, str] | None = None) -> str:
+    """A threshold or an actual value in words: stage names, yes/no, numbers with their unit."""
     if isinstance(value, bool):
-        value = tr("common.yes") if value else tr("common.no")
-    elif isinstance(value, list):
-        value = ", ".join(value)
-    return f"{tr('rulefield.' + cond['field'])} {cond['op']} {value}"
+        return tr("common.yes") if value else tr("common.no")
+    if isinstance(value, list):
+        return ", ".join(value)
+    if FIELDS.get(field) is not None and FIELDS[field].kind == "stage":
+        return (stages if stages is not None else stage_names()).get(value, str(value))
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    unit = UNITS.get(field)
+    return f"{shown} {tr(f'unit.{unit}')}" if unit else shown
+
+
+def condition_text(cond: dict[str, Any], stages: dict[str, str] | None = None) -> str:
+    """One condition in words, e.g. 'Days since last activity ≥ 30 days'."""
+    return f"{tr('rulefield.' + cond['field'])} {op_label(cond['op'])} {value_text(cond['field'], cond['value'], stages)}"
 
 
 def flag_list(flags: list[rules.Flag], *, show_account: bool = True, key: str = "flags") -> None:
     """Flags, most severe first: what fired, on which deal, the facts, the lesson, and any acknowledgement."""
+    stages = stage_names() if flags else {}
     for flag in flags:
         where = flag.opportunity_name or tr("health.account_level")
         if show_account:
@@ -57,39 +84,91 @@ def flag_list(flags: list[rules.Flag], *, show_account: bool = True, key: str = 
             f"**{rule_title(flag)}**"
         with st.expander(f"{title} — {where}{muted}", icon=ICONS[flag.severity]):
             st.markdown(f"*{rule_lesson(flag)}*")
-            st.caption(" · ".join(f"{tr('rulefield.' + f['field'])}: {_value(f['actual'])} "
-                                  f"({f['op']} {_value(f['value'])})" for f in flag.facts))
+            st.caption(" · ".join(f"{tr('rulefield.' + f['field'])}: {value_text(f['field'], f['actual'], stages)} "
+                                  f"({op_label(f['op'])} {value_text(f['field'], f['value'], stages)})"
+                                  for f in flag.facts))
             if flag.acknowledged:
                 ack = flag.acknowledged
                 until = f" ({tr('field.until')} {ack['until']})" if ack.get("until") else ""
                 st.info(tr("health.ack_by", name=ack.get("by_name") or "—", reason=ack["reason"]) + until)
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return tr("common.yes") if value else tr("common.no")
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list):
-        return ", ".join(value)
-    return str(value)
-
-
-def condition_builder(key: str) -> list[dict[str, Any]]:
-    """Up to three conditions, all of which must hold; rows left on '—' are ignored."""
+def condition_builder(key: str, initial: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Up to three conditions, all of which must hold, each picked from typed choices; rows left on '—' are
+    ignored. `initial` fills the rows the first time (editing a rule)."""
+    state = st.session_state
+    if initial is not None and not state.get(f"{key}._loaded"):
+        for row, cond in enumerate(initial[:ROWS]):
+            state[f"{key}.field.{row}"] = cond["field"]
+            state[f"{key}.op.{row}"] = cond["op"]
+            state[f"{key}.value.{row}.{cond['field']}"] = cond["value"]
+        state[f"{key}._loaded"] = True
+    db = context.db()
+    stages = stage_names()
     names = [None, *FIELDS]
     out = []
     for row in range(ROWS):
         left, mid, right = st.columns([3, 1, 2])
         field_name = left.selectbox(tr("health.cond_field", number=row + 1), names, key=f"{key}.field.{row}",
                                     format_func=lambda n: "—" if n is None else tr(f"rulefield.{n}"))
-        ops = OPS[FIELDS[field_name].kind] if field_name else ("==",)
-        op = mid.selectbox(tr("health.cond_op"), ops, key=f"{key}.op.{row}")
-        hint = tr(f"type.{FIELDS[field_name].kind}") if field_name else ""
-        text = right.text_input(tr("health.cond_value"), key=f"{key}.value.{row}", placeholder=hint)
-        if field_name:
-            out.append(rules.condition_from_text(field_name, op, text))
+        if field_name is None:
+            continue
+        kind = FIELDS[field_name].kind
+        ops = OPS[kind]
+        if state.get(f"{key}.op.{row}") not in ops:
+            state.pop(f"{key}.op.{row}", None)
+        op = mid.selectbox(tr("health.cond_op"), ops, key=f"{key}.op.{row}", format_func=op_label)
+        vkey = f"{key}.value.{row}.{field_name}"
+        value: Any
+        if kind == "stage":
+            value = right.selectbox(tr("health.cond_value"), list(stages), key=vkey, format_func=stages.get)
+        elif kind == "bool":
+            value = right.radio(tr("health.cond_value"), [True, False], key=vkey, horizontal=True,
+                                format_func=lambda b: tr("common.yes") if b else tr("common.no"))
+        elif kind in ("integer", "number"):
+            spec = FIELDS[field_name]
+            unit = UNITS.get(field_name)
+            title = tr("health.cond_value") + (f" ({tr(f'unit.{unit}')})" if unit else "")
+            if kind == "integer":
+                state.setdefault(vkey, 0)
+                value = right.number_input(title, min_value=int(spec.low) if spec.low is not None else None,
+                                           max_value=int(spec.high) if spec.high is not None else None,
+                                           step=1, key=vkey)
+            else:
+                state.setdefault(vkey, 0.0)
+                value = right.number_input(title, min_value=float(spec.low) if spec.low is not None else None,
+                                           max_value=float(spec.high) if spec.high is not None else None, key=vkey)
+        else:
+            choices = text_choices(db, field_name)
+            if op in ("in", "not_in"):
+                value = right.multiselect(tr("health.cond_value"), choices, key=f"{vkey}.many")
+            else:
+                value = right.selectbox(tr("health.cond_value"), choices, key=vkey)
+        out.append({"field": field_name, "op": op, "value": value})
     return out
+
+
+def rule_preview(db: Database, user: User, conditions: list[dict[str, Any]], key: str) -> bool:
+    """'This rule would flag these N live deals', listed; a rule that matches every live deal is warned about
+    and saving it needs a tick. Returns whether that tick is given."""
+    if not conditions:
+        st.caption(tr("rules.preview_none"))
+        return False
+    try:
+        found = rules.preview(db, user, conditions)
+    except KamError as exc:
+        st.warning(exc.message(lang()))
+        return False
+    flags = found["flags"]
+    noun = "rules.preview_deals" if found["scope"] == "opportunity" else "rules.preview_accounts"
+    st.markdown(tr(noun, count=len(flags)))
+    if flags:
+        st.caption(" · ".join(f"{f.account_name} — {f.opportunity_name or tr('health.account_level')}"
+                              for f in flags[:30]) + (" …" if len(flags) > 30 else ""))
+    if found["matches_all"]:
+        st.warning(tr("rules.preview_matches_all", count=found["subjects"]))
+        return st.checkbox(tr("rules.save_anyway"), key=f"{key}.allow_all")
+    return False
 
 
 def severity_label(value: str) -> str:

@@ -6,12 +6,11 @@ from kamcore import accounts, permissions, team, users
 from kamcore.accounts import STATUSES
 from kamcore.i18n import choice_label
 from kamcore.learning import rules
-from kamui import context
+from kamui.chores import open_page
 from kamui.editing import VersionedForm, attempt, flash
 from kamui.flag_panel import flag_section
 
-page = context.page()
-st.title(page.t("account.title"))
+page = open_page("account.title", needs_account=False)  # with no account, an admin may open one here
 PROFILE_FIELDS = ("name", "industry", "region", "currency", "status", "notes")
 
 

@@ -6,11 +6,10 @@ import streamlit as st
 from kamcore import product_lines, users
 from kamcore.i18n import choice_label
 from kamcore.users import GLOBAL_ROLES, LANGS
-from kamui import context
+from kamui.chores import open_page
 from kamui.editing import EditableTable, attempt, flash
 
-page = context.page()
-st.title(page.t("admin.title"))
+page = open_page("admin.title", needs_account=False)
 
 with st.expander(page.t("admin.my_password")), st.form("admin.my_password"):
     mine = st.text_input(page.t("admin.new_password"), type="password", key="admin.my_password.value")

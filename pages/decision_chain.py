@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import altair as alt
@@ -9,18 +10,21 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import accounts, permissions
-from kamcore.decision_chain import coverage
+from kamcore.decision_chain import coverage, scale
 from kamcore.decision_chain import relationship_map as rm
 from kamcore.decision_chain import stakeholders as sh
 from kamcore.i18n import choice_label
+from kamcore.relationships import guidance
 from kamui import context
 from kamui.editing import VersionedForm, attempt, flash
+from kamui.portfolio_view import stance_line
 
 page = context.page()
 t = page.t
 st.title(t("nav.decision_chain"))
 EDIT_FIELDS = ("name", "job_title", "department", "level", "roles", "stance", "score", "favoured_rival", "owner_id",
-               "org_interests", "personal_interests", "needs", "notes")
+               "org_interests", "personal_interests", "needs", "notes", *sh.TARGET_FIELDS, *sh.MARKS, "checkin_days",
+               *sh.KEY_PERSON_FIELDS)
 
 
 def label(kind: str):
@@ -35,6 +39,13 @@ class PersonForm(VersionedForm):
         super()._load(row)
         st.session_state[self.widget("roles")] = sh.role_list(row["roles"])
         st.session_state[f"{self.key}._base"]["roles"] = sh.role_list(row["roles"])
+        base = st.session_state[f"{self.key}._base"]
+        day = date.fromisoformat(row["target_date"]) if row.get("target_date") else None
+        st.session_state[self.widget("target_date")] = base["target_date"] = day
+        for mark in sh.MARKS:
+            st.session_state[self.widget(mark)] = base[mark] = bool(row.get(mark))
+        for text in ("kp_governance", "kp_expertise", "kp_style"):
+            st.session_state[self.widget(text)] = base[text] = row.get(text) or ""
 
 
 def person_fields(form_key: str, owners: dict[int | None, str], editable: bool, private: bool) -> None:
@@ -60,6 +71,29 @@ def person_fields(form_key: str, owners: dict[int | None, str], editable: bool, 
     b.text_area(t("field.personal_interests"), key=f"{form_key}.personal_interests", height=80, disabled=not editable)
     a.text_area(t("field.needs"), key=f"{form_key}.needs", height=80, disabled=not editable)
     b.text_area(t("field.notes"), key=f"{form_key}.notes", height=80, disabled=not editable)
+    st.markdown(f"**{t('sh.targets')}**")
+    g = st.columns(5)
+    g[0].selectbox(t("field.stakeholder.stage"), [None, *sh.STAGES], key=f"{form_key}.stage", format_func=label("stage"),
+                   disabled=not editable)
+    g[1].selectbox(t("field.stage_target"), [None, *sh.STAGES], key=f"{form_key}.stage_target",
+                   format_func=label("stage"), disabled=not editable)
+    g[2].selectbox(t("field.standing"), [None, *sh.STANDINGS], key=f"{form_key}.standing",
+                   format_func=label("standing"), disabled=not editable)
+    g[3].selectbox(t("field.standing_target"), [None, *sh.STANDINGS], key=f"{form_key}.standing_target",
+                   format_func=label("standing"), disabled=not editable)
+    g[4].date_input(t("field.target_date"), key=f"{form_key}.target_date", value=None, disabled=not editable)
+    m = st.columns(5)
+    for index, mark in enumerate(sh.MARKS):
+        m[index].checkbox(t(f"field.{mark}"), key=f"{form_key}.{mark}", disabled=not editable)
+    m[4].selectbox(t("field.checkin_days"), [None, *sh.CHECKIN_CLASSES], key=f"{form_key}.checkin_days",
+                   format_func=label("revisit"), disabled=not editable)
+    with st.expander(t("sh.key_person_sheet")):
+        k = st.columns(2)
+        k[0].text_area(t("field.kp_governance"), key=f"{form_key}.kp_governance", height=70, disabled=not editable)
+        k[1].text_area(t("field.kp_expertise"), key=f"{form_key}.kp_expertise", height=70, disabled=not editable)
+        k[0].text_area(t("field.kp_style"), key=f"{form_key}.kp_style", height=70, disabled=not editable)
+        k[1].number_input(t("field.kp_purchase_share"), min_value=0, max_value=100, step=1, value=None,
+                          key=f"{form_key}.kp_purchase_share", disabled=not editable)
     if private:
         with st.expander(t("sh.profile_sheet")):
             st.caption(t("sh.profile_note"))
@@ -67,6 +101,22 @@ def person_fields(form_key: str, owners: dict[int | None, str], editable: bool, 
             for index, name in enumerate(sh.PROFILE_FIELDS):
                 cols[index % 2].text_area(t(f"field.{name}"), key=f"{form_key}.{name}", height=70,
                                           disabled=not editable)
+
+
+def ladder_text(ladder: str, person: dict) -> str:
+    """"Current → target" of one ladder, e.g. "Familiar → Interest" ("—" where unset)."""
+    now, target = person.get(ladder), person.get(f"{ladder}_target")
+    if now is None and target is None:
+        return ""
+    text = label(ladder)
+    return t("rel.current_vs_target", now=text(now), target=text(target)) if target else text(now)
+
+
+def counts_line(account_id: int, deal: int | None = None) -> None:
+    """The one count of coaches, supporters, neutrals, opponents and blockers (kamcore.decision_chain.scale)."""
+    counts = scale.stance_counts(page.db, [account_id], deal)[account_id]
+    parts = " · ".join(f"{choice_label('stance', s, page.lang)} {counts[s]}" for s in sh.STANCES)
+    st.caption(t("sh.counts_line", parts=parts, supportive=counts["supportive"], total=counts["total"]))
 
 
 def map_tab(account_id: int, deals: list[dict]) -> None:
@@ -83,6 +133,7 @@ def map_tab(account_id: int, deals: list[dict]) -> None:
     stance = e.selectbox(t("field.stance"), [None, *sh.STANCES], key="dc.map.stance",
                          format_func=lambda v: t("sh.all") if v is None else choice_label("stance", v, page.lang))
     options = rm.MapOptions(layout=layout, size_by=size_by, opportunity_id=deal, department=department, stance=stance)
+    st.markdown(stance_line(scale.stance_counts(page.db, [account_id])[account_id], page.lang))  # as the walk-through
     st.iframe(rm.render_map(page.db, page.user, account_id, page.lang, options), height=options.height_px + 120)
 
 
@@ -91,6 +142,8 @@ def people_tab(account_id: int, editable: bool, private: bool, owners: dict[int 
     """The list, one person's form, their part in opportunities, and a new-person form."""
     search = st.text_input(t("sh.search"), key="dc.search", placeholder=t("sh.search_hint"))
     people = sh.list_stakeholders(page.db, page.user, account_id, search=search or None)
+    counts_line(account_id)
+    fresh = guidance.stakeholder_freshness(page.db, page.user, account_id)
     if people:
         st.dataframe(
             pd.DataFrame([{
@@ -99,6 +152,13 @@ def people_tab(account_id: int, editable: bool, private: bool, owners: dict[int 
                 t("field.roles"): ", ".join(choice_label("buying_role", r, page.lang) for r in p["role_list"]),
                 t("field.stance"): choice_label("stance", p["stance"], page.lang), t("sh.score_label"): p["score"],
                 t("sh.our_owner"): p["owner_name"] or "—", t("field.favoured_rival"): p["favoured_rival"],
+                t("field.stakeholder.stage"): ladder_text("stage", p),
+                t("field.standing"): ladder_text("standing", p),
+                t("field.target_date"): p["target_date"] or "",
+                t("rel.last_contact"): fresh[p["id"]]["last_contact"] or t("rel.never"),
+                t("rel.days_since"): "" if fresh[p["id"]]["days_since"] is None else fresh[p["id"]]["days_since"],
+                t("rel.checkin_due"): "⚠" if fresh[p["id"]]["checkin_due"] else "",
+                t("sh.marks"): ", ".join(t(f"field.{m}") for m in sh.MARKS if p.get(m)),
             } for p in people]),
             hide_index=True, width="stretch",
         )
@@ -178,7 +238,9 @@ def new_person(account_id: int, owners: dict[int | None, str], private: bool) ->
         if st.form_submit_button(t("sh.add_person"), type="primary"):
             names = EDIT_FIELDS + (sh.PROFILE_FIELDS if private else ())
             values = {n: st.session_state.get(f"new_person.{n}") for n in names}
-            values = {k: ("" if v is None and k not in ("owner_id", *sh.PROFILE_FIELDS) else v) for k, v in values.items()}
+            texts = ("name", "job_title", "department", "favoured_rival", "org_interests", "personal_interests",
+                     "needs", "notes")
+            values = {k: ("" if v is None and k in texts else v) for k, v in values.items()}
             ok, created = attempt(lambda: sh.create_stakeholder(page.db, page.user, account_id, values))
             if ok:
                 for n in names:
@@ -232,6 +294,7 @@ def coverage_tab(account_id: int, deals: list[dict]) -> None:
     names = {None: t("sh.whole_account")} | {o["id"]: f"{o['number']} {o['name']}" for o in deals}
     deal = st.selectbox(t("sh.scope"), list(names), key="dc.cov.deal", format_func=names.get)
     matrix = coverage.coverage_matrix(page.db, page.user, account_id, deal)
+    counts_line(account_id, deal)
     columns = {o["id"]: o["name"] or t("sh.nobody") for o in matrix["owners"]}
     st.dataframe(pd.DataFrame([
         {t("field.roles"): choice_label("buying_role", row["role"], page.lang)}
@@ -239,7 +302,7 @@ def coverage_tab(account_id: int, deals: list[dict]) -> None:
         for row in matrix["rows"]
     ]), hide_index=True, width="stretch")
     st.caption(t("sh.matrix_note"))
-    found = coverage.flags(page.db, page.user, account_id, deal)
+    found = coverage.flags(page.db, page.user, account_id, deal) + guidance.flags(page.db, page.user, account_id, deal)
     if not found:
         st.success(t("sh.no_flags"))
     for flag in found:

@@ -4,7 +4,7 @@ CSV / Excel with column mapping, a row-by-row validation report and an all-or-no
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, permissions
+from kamcore import accounts, clock, money, permissions
 from kamcore.errors import KamError
 from kamcore.portfolio import financials
 from kamui import context
@@ -12,7 +12,9 @@ from kamui.editing import EditableTable, attempt, flash
 
 page = context.page()
 st.title(page.t("financials.title"))
-st.caption(page.t("financials.caption", unit=financials.UNIT))
+current = accounts.get_account(page.db, page.user, page.account_id) if page.account_id is not None else None
+st.caption(page.t("financials.caption", unit=money.unit_label(current["currency"], page.lang) if current
+                  else page.t("money.stored_note")))
 COLUMNS = ("year", "revenue", "gross_profit", "deals_count", "receivables_outstanding", "receivables_overdue",
            "dso_days", "price_cuts")
 
@@ -26,10 +28,12 @@ def year_table(account_id: int, editable: bool) -> None:
     table = EditableTable(f"financials.{account_id}", frame, lambda r: str(r["year"]))
     table.refused_panel(lambda row_id, values: financials.update_financials(
         page.db, page.user, row_id, financials.get_row(page.db, row_id)["version"], values))
-    config = {c: st.column_config.NumberColumn(page.t(f"field.{c}")) for c in COLUMNS}
+    unit = money.unit_label(current["currency"], page.lang)
+    config = {c: st.column_config.NumberColumn(f"{page.t(f'field.{c}')} ({unit})" if c in financials.MONEY_FIELDS
+                                               else page.t(f"field.{c}")) for c in COLUMNS}
     config["year"] = st.column_config.NumberColumn(page.t("field.year"), format="%d")
     config["margin_pct"] = st.column_config.NumberColumn(page.t("field.margin_pct"), disabled=True)
-    config["avg_deal_size"] = st.column_config.NumberColumn(page.t("field.avg_deal_size"), disabled=True,
+    config["avg_deal_size"] = st.column_config.NumberColumn(f"{page.t('field.avg_deal_size')} ({unit})", disabled=True,
                                                             format="%,.0f")
     table.render(column_order=[*COLUMNS, "margin_pct", "avg_deal_size"], column_config=config, hide_index=True,
                  width="stretch", num_rows="dynamic" if editable else "fixed", disabled=not editable)
@@ -84,13 +88,56 @@ def import_section() -> None:
             st.rerun()
 
 
+def rates_section() -> None:
+    """The reporting currency and the exchange rates per currency and year (administrators edit; all read)."""
+    st.subheader(page.t("money.rates"))
+    reporting = money.reporting_currency(page.db)
+    st.caption(page.t("money.rates_hint", currency=reporting))
+    missing = money.missing_rates(page.db, clock.today().year)
+    if missing:
+        st.warning(page.t("money.missing_rates", year=clock.today().year, currencies=", ".join(missing)))
+    rates = money.list_rates(page.db)
+    if rates:
+        st.dataframe(pd.DataFrame([{
+            page.t("field.currency"): r["currency"], page.t("field.to_currency"): r["to_currency"],
+            page.t("field.year"): str(r["year"]), page.t("field.rate"): r["rate"], page.t("field.note"): r["note"],
+        } for r in rates]), hide_index=True, width="stretch")
+    if not page.user.is_admin:
+        return
+    with st.form("money.rate.form"):
+        a, b, c = st.columns(3)
+        currency = a.text_input(page.t("field.currency"), max_chars=3, key="money.rate.currency")
+        year = b.number_input(page.t("field.year"), 1990, 2100, clock.today().year, key="money.rate.year")
+        value = c.number_input(page.t("field.rate"), value=None, format="%.6f", key="money.rate.rate")
+        if st.form_submit_button(page.t("money.save_rate")):
+            ok, _ = attempt(lambda: money.save_rate(page.db, page.user, {
+                "currency": currency, "year": int(year), "rate": value}))
+            if ok:
+                flash(page.t("money.rate_saved"))
+                st.rerun()
+    upload = st.file_uploader(page.t("money.import_rates"), type=["csv"], key="money.rates.upload")
+    if upload is not None and st.button(page.t("financials.commit"), key="money.rates.commit"):
+        ok, result = attempt(lambda: money.import_rates(page.db, page.user, upload.getvalue()))
+        if ok:
+            flash(page.t("money.rates_imported", count=result["rates"]))
+            st.rerun()
+    with st.form("money.reporting.form"):
+        chosen = st.text_input(page.t("field.reporting_currency"), reporting, max_chars=3, key="money.reporting")
+        if st.form_submit_button(page.t("money.save_reporting")):
+            ok, _ = attempt(lambda: money.set_reporting_currency(page.db, page.user, chosen))
+            if ok:
+                flash(page.t("money.reporting_saved"))
+                st.rerun()
+
+
 if page.account_id is None:
     st.info(page.t("financials.pick_account"))
 else:
-    account = accounts.get_account(page.db, page.user, page.account_id)
-    st.subheader(account["name"])
+    account = current
+    st.subheader(f"{account['name']} · {money.unit_label(account['currency'], page.lang)}")
     editable = permissions.can_edit(page.db, page.user, page.account_id)
     if not editable:
         st.caption(page.t("shell.read_only"))
     year_table(page.account_id, editable)
 import_section()
+rates_section()

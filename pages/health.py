@@ -8,14 +8,20 @@ from kamcore import permissions
 from kamcore.i18n import choice_label
 from kamcore.learning import retrospectives, rules
 from kamcore.learning.rules import SEVERITIES
-from kamui import context
-from kamui.editing import attempt, flash
+from kamui.chores import act, open_page, pick, tabs
 from kamui.flag_panel import ack_form
-from kamui.rules_view import condition_builder, condition_text, flag_list, rule_lesson, rule_title, severity_label
+from kamui.rules_view import (
+    condition_builder,
+    condition_text,
+    flag_list,
+    rule_lesson,
+    rule_preview,
+    rule_title,
+    severity_label,
+    stage_names,
+)
 
-page = context.page()
-st.title(page.t("health.title"))
-st.caption(page.t("health.caption"))
+page = open_page("health.title", "health.caption", needs_account=False)
 rules.sweep_if_stale(page.db)  # keeps the firing log (and the huddle's flag list) current
 
 
@@ -40,28 +46,22 @@ def flags_tab() -> None:
 
 
 def rules_tab() -> None:
+    stages = stage_names()
     listing = rules.list_rules(page.db)
     st.dataframe(pd.DataFrame([{
         page.t("field.name"): rule_title(r), page.t("field.severity"): severity_label(r["severity"]),
         page.t("health.col.scope"): page.t(f"scope.{r['scope']}"),
-        page.t("field.conditions"): " ∧ ".join(condition_text(c) for c in r["condition_list"]),
+        page.t("field.conditions"): " ∧ ".join(condition_text(c, stages) for c in r["condition_list"]),
+        page.t("health.col.version"): f"v{r['version']}",
         page.t("field.active"): bool(r["active"]),
         page.t("health.col.source"): page.t("field.builtin") if r["builtin"] else (r["owner_name"] or "—"),
         page.t("field.lesson"): rule_lesson(r)} for r in listing]), hide_index=True, width="stretch")
     mine = [r for r in listing if page.user.is_admin or (not r["builtin"] and r["owner_id"] == page.user.id)]
     if mine:
         by_id = {r["id"]: r for r in mine}
-        left, right = st.columns([3, 1])
-        chosen = left.selectbox(page.t("health.rule_pick"), list(by_id), key="health.rule.pick",
-                                format_func=lambda i: rule_title(by_id[i]))
-        rule = by_id[chosen]
-        switch = "health.deactivate" if rule["active"] else "health.activate"
-        if right.button(page.t(switch), key="health.rule.toggle"):
-            ok, _ = attempt(lambda: rules.update_rule(page.db, page.user, rule["id"], rule["version"],
-                                                      {"active": not rule["active"]}))
-            if ok:
-                flash(page.t("health.rule_saved"))
-                st.rerun()
+        chosen = pick("health.rule.pick", list(by_id), lambda i: rule_title(by_id[i]), param="rule",
+                      title=page.t("health.rule_pick"))
+        edit_rule(by_id[chosen], stages)
     with st.expander(page.t("health.new_rule"), icon=":material/rule:"):
         st.caption(page.t("health.new_rule_help"))
         name = st.text_input(page.t("field.name"), key="health.rule.name")
@@ -69,12 +69,34 @@ def rules_tab() -> None:
         severity = st.selectbox(page.t("field.severity"), SEVERITIES, index=1, key="health.rule.severity",
                                 format_func=severity_label)
         conditions = condition_builder("health.rule")
+        allow_all = rule_preview(page.db, page.user, conditions, "health.rule")
         if st.button(page.t("health.create_rule"), key="health.rule.create", type="primary"):
-            ok, row = attempt(lambda: rules.create_rule(page.db, page.user, {
-                "name": name, "lesson": lesson, "severity": severity, "conditions": conditions}))
-            if ok:
-                flash(page.t("retro.rule_created", name=row["name"]))
-                st.rerun()
+            act(lambda: rules.create_rule(page.db, page.user, {
+                "name": name, "lesson": lesson, "severity": severity, "conditions": conditions},
+                allow_match_all=allow_all), page.t("retro.rule_created", name=name), select="health.rule.pick")
+
+
+def edit_rule(rule: dict, stages: dict) -> None:
+    """Switch a rule on or off, change its conditions (a new version, previewed first), and its version history."""
+    key = f"health.rule.edit.{rule['id']}.{rule['version']}"
+    switch = "health.deactivate" if rule["active"] else "health.activate"
+    if st.button(page.t(switch), key="health.rule.toggle"):
+        act(lambda: rules.update_rule(page.db, page.user, rule["id"], rule["version"], {"active": not rule["active"]}),
+            page.t("health.rule_saved"))
+    with st.expander(page.t("health.edit_conditions", version=rule["version"]), icon=":material/edit:"):
+        conditions = condition_builder(key, rule["condition_list"])
+        allow_all = rule_preview(page.db, page.user, conditions, key)
+        if st.button(page.t("health.save_conditions"), key="health.rule.save_conditions", type="primary"):
+            act(lambda: rules.update_rule(page.db, page.user, rule["id"], rule["version"],
+                                          {"conditions": conditions}, allow_match_all=allow_all),
+                page.t("health.rule_saved"))
+        versions = rules.rule_versions(page.db, rule["id"])
+        st.markdown(f"**{page.t('health.rule_versions')}**")
+        st.dataframe(pd.DataFrame([{
+            page.t("health.col.version"): f"v{v['version']}", page.t("col.at"): v["at"][:16].replace("T", " "),
+            page.t("col.actor"): v["actor"],
+            page.t("field.conditions"): " ∧ ".join(condition_text(c, stages) for c in v["conditions"])}
+            for v in versions]), hide_index=True, width="stretch")
 
 
 def history_tab() -> None:
@@ -107,7 +129,9 @@ def history_tab() -> None:
         return
     st.dataframe(pd.DataFrame([{
         page.t("health.col.fired"): h["first_fired_at"][:10], page.t("health.col.cleared"): (h["cleared_at"] or "")[:10],
-        page.t("field.name"): h["rule_name"], page.t("field.account_id"): h["account_name"],
+        page.t("field.name"): h["rule_name"],
+        page.t("health.col.version"): f"v{h['rule_version']}" if h["rule_version"] else "—",
+        page.t("field.account_id"): h["account_name"],
         page.t("field.opportunity_id"): h["opportunity_name"] or page.t("health.account_level"),
         page.t("field.result"): choice_label("result", h["outcome"], page.lang) if h["outcome"] else "—"}
         for h in log]), hide_index=True, width="stretch")
@@ -143,13 +167,13 @@ def analytics_tab() -> None:
             color=alt.Color("kind:N", title=None)), width="stretch")
 
 
-tabs = st.tabs([page.t("health.tab.flags"), page.t("health.tab.rules"), page.t("health.tab.history"),
-                page.t("health.tab.analytics")])
-with tabs[0]:
+shown = tabs([page.t("health.tab.flags"), page.t("health.tab.rules"), page.t("health.tab.history"),
+              page.t("health.tab.analytics")], key="health.tabs")
+with shown[0]:
     flags_tab()
-with tabs[1]:
+with shown[1]:
     rules_tab()
-with tabs[2]:
+with shown[2]:
     history_tab()
-with tabs[3]:
+with shown[3]:
     analytics_tab()

@@ -5,16 +5,10 @@ from datetime import date, datetime, timedelta
 import streamlit as st
 
 from kamcore import audit
-from kamui import context
 from kamui.audit_view import audit_frame, value_text
-from kamui.editing import attempt, flash
+from kamui.chores import act, open_page
 
-page = context.page()
-st.title(page.t("history.title"))
-st.caption(page.t("history.caption"))
-if page.account_id is None:
-    st.info(page.t("account.none_selected"))
-    st.stop()
+page = open_page("history.title", "history.caption")
 
 facets = audit.history_facets(page.db, page.user, page.account_id)
 people = {p["id"]: p["name"] for p in facets["people"]}
@@ -47,7 +41,7 @@ rows = audit.history(page.db, page.user, page.account_id, **filters,
                      offset=(number - 1) * audit.PAGE_SIZE)
 st.dataframe(audit_frame(rows), hide_index=True, width="stretch")
 
-restorable = [r for r in rows if r["action"] in ("update", "restore") and r["old_value"] != "[hidden]"]
+restorable = audit.restorable(page.db, page.user, rows)
 if restorable:
     with st.form("history.restore"):
         by_id = {r["id"]: r for r in restorable}
@@ -63,11 +57,8 @@ if restorable:
         if st.form_submit_button(page.t("history.restore")):
             entry = by_id[chosen]
             base = seen.get(chosen) or audit.current_version(page.db, entry["entity"], entry["entity_id"]) or 0
-            ok, _ = attempt(lambda: audit.restore(page.db, page.user, chosen, base))
-            if ok:
-                flash(page.t("history.restored", field=page.t("field." + entry["field"]),
-                             value=value_text(entry["old_value"])))
-                st.rerun()
+            act(lambda: audit.restore(page.db, page.user, chosen, base),
+                page.t("history.restored", field=page.t("field." + entry["field"]), value=value_text(entry["old_value"])))
     st.session_state["history.seen_versions"] = {
         i: audit.current_version(page.db, r["entity"], r["entity_id"]) for i, r in by_id.items()
     }

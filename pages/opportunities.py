@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import permissions, product_lines, team
+from kamcore import money, permissions, product_lines, team
 from kamcore.i18n import choice_label
 from kamcore.learning import rules
 from kamcore.pipeline import competitors, discovery, qualification, stage_model
@@ -81,7 +81,7 @@ def new_deal_form() -> None:
 def deal_list() -> list[dict[str, Any]]:
     """Filters and the list; quick edits of the main fields in the table."""
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 2])
-    status = c1.selectbox(t("field.status"), [None, *opp.STATUSES], key="opp.filter.status",
+    status = c1.selectbox(t("field.status"), [None, *stage_model.STATUSES], key="opp.filter.status",
                           format_func=lambda s: t("history.all") if s is None else _label("opp_status", s))
     kind = c2.selectbox(t("opp.kind"), [None, *opp.KINDS], key="opp.filter.kind",
                         format_func=lambda k: t("history.all") if k is None else _label("opp_kind", k))
@@ -116,10 +116,10 @@ def deal_list() -> list[dict[str, Any]]:
             "name": st.column_config.TextColumn(t("field.name")),
             "stage": st.column_config.TextColumn(t("field.stage"), disabled=True),
             "status": st.column_config.TextColumn(t("field.status"), disabled=True),
-            "amount": st.column_config.NumberColumn(t("field.amount"), min_value=0, format="localized"),
+            "amount": st.column_config.NumberColumn(t("money.amount_k"), min_value=0, format="localized"),
             "currency": st.column_config.TextColumn(t("field.currency"), disabled=True),
             "probability": st.column_config.NumberColumn(t("field.probability"), min_value=0, max_value=100),
-            "weighted": st.column_config.NumberColumn(t("opp.weighted"), disabled=True, format="localized"),
+            "weighted": st.column_config.NumberColumn(t("money.weighted_k"), disabled=True, format="localized"),
             "expected_close": st.column_config.DateColumn(t("field.expected_close")),
             "owner": st.column_config.TextColumn(t("field.owner"), disabled=True),
             "next_step": st.column_config.TextColumn(t("field.next_step")),
@@ -204,7 +204,7 @@ def stage_section(deal: dict[str, Any]) -> None:
                     flash(t("opp.moved", stage=STAGE_NAMES[row["stage"]]))
                     st.rerun()
         with close.form(f"opp.close.{deal['id']}"):
-            status = st.selectbox(t("opp.close_as"), opp.CLOSED, format_func=lambda s: _label("opp_status", s),
+            status = st.selectbox(t("opp.close_as"), stage_model.CLOSED, format_func=lambda s: _label("opp_status", s),
                                   key="opp.close.status")
             reason = st.text_input(t("field.close_reason"), key="opp.close.reason")
             day = st.date_input(t("field.closed_on"), value=date.today(), key="opp.close.on")
@@ -420,7 +420,7 @@ def detail(rows: list[dict[str, Any]]) -> None:
     deal = opp.get_opportunity(page.db, page.user, deal_id)
     st.subheader(f"{deal['number']} · {deal['name']}")
     st.caption(t("opp.headline", kind=_label("opp_kind", deal["kind"]), stage=STAGE_NAMES.get(deal["stage"]),
-                 status=_label("opp_status", deal["status"]), amount=f"{deal['amount']:,.0f} {deal['currency']}",
+                 status=_label("opp_status", deal["status"]), amount=money.fmt(deal["amount"], deal["currency"], page.lang),
                  probability=stage_model.effective_probability(deal, stage_model.stage_probabilities(page.db))))
     deal_flags = [f for f in rules.flags_for_opportunity(page.db, page.user, deal_id) if f.opportunity_id == deal_id]
     flag_section(page, deal_flags, key="opp.flags", account_id=ACCOUNT)

@@ -1,128 +1,303 @@
-"""Import deals from a CRM export (CSV or Excel) with a column-mapping step and a per-row report; export the list."""
+"""Bring your data: accounts -> contacts -> products -> deals from a CRM export, each read, mapped,
+previewed and written all-or-nothing; and the deal export."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from kamcore import permissions
+from kamcore import accounts, permissions
+from kamcore.data.imports import accounts as acc_import
+from kamcore.data.imports import contacts as contact_import
+from kamcore.data.imports import files
+from kamcore.data.imports import products as product_import
 from kamcore.errors import KamError
+from kamcore.pipeline import analytics
 from kamcore.pipeline import deal_import as oi
 from kamcore.pipeline import opportunities as opp
-from kamcore.pipeline import stage_model
 from kamui import context
-from kamui.editing import flash, show_error
+from kamui.chores import tabs
+from kamui.editing import show_error
 
 page = context.page()
 t = page.t
-st.title(t("imp.title"))
-st.caption(t("imp.caption"))
+st.title(t("ix.title"))
+st.caption(t("ix.caption"))
 NONE = ""
+KEEP = "__keep__"
+CREATE = "__create__"
+CAN_EDIT = page.user.is_admin or any(permissions.can_edit(page.db, page.user, a)
+                                     for a in permissions.readable_account_ids(page.db, page.user))
 
-# ---------------------------------------------------------------- export
-st.subheader(t("imp.export"))
-if page.account_id is None:
-    st.info(t("opp.no_account"))
-else:
-    rows = opp.list_opportunities(page.db, page.user, page.account_id, limit=50_000)
-    if not rows:
-        st.info(t("imp.nothing_to_export"))
-    else:
-        frame = oi.export_frame(rows)
-        stem = f"opportunities-{page.account_id}-{date.today().isoformat()}"
-        left, right = st.columns(2)
-        left.download_button(t("imp.download_csv", count=len(rows)), oi.to_csv_bytes(frame), f"{stem}.csv",
-                             "text/csv", key="imp.csv")
-        right.download_button(t("imp.download_xlsx", count=len(rows)), oi.to_excel_bytes(frame), f"{stem}.xlsx",
-                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="imp.xlsx")
 
-# ---------------------------------------------------------------- import
-st.subheader(t("imp.import"))
-if not (page.user.is_admin or any(permissions.can_edit(page.db, page.user, a)
-                                  for a in permissions.readable_account_ids(page.db, page.user))):
-    st.info(t("imp.no_rights"))
-    st.stop()
-upload = st.file_uploader(t("imp.file"), type=["csv", "xlsx"], key="imp.file")
-encoding = st.selectbox(t("imp.encoding"), oi.ENCODINGS, key="imp.encoding")
-if upload is None:
-    st.info(t("imp.how"))
-    st.stop()
-try:
-    table = oi.read_table(upload.getvalue(), upload.name, encoding)
-except KamError as exc:
-    show_error(exc)
-    st.stop()
-st.caption(t("imp.read", rows=len(table), columns=len(table.columns)))
-st.dataframe(table.head(5), hide_index=True, width="stretch")
-
-# step 1: columns
-st.markdown(f"**{t('imp.step_columns')}**")
-guess = oi.guess_mapping(list(table.columns))
-options = [NONE, *table.columns]
-mapping_cols = st.columns(3)
-columns = {}
-for index, ours in enumerate(oi.IMPORT_FIELDS):
-    required = " *" if ours in oi.REQUIRED_FIELDS else ""
-    chosen = mapping_cols[index % 3].selectbox(
-        t(f"field.{ours}") + required, options, key=f"imp.col.{ours}",
-        index=options.index(guess[ours]) if ours in guess else 0)
-    if chosen:
-        columns[ours] = chosen
-
-# step 2: values (stages and product lines as the CRM spells them)
-values: dict[str, dict[str, str]] = {}
-stages = stage_model.list_stages(page.db)
-stage_targets = [NONE, *[s["key"] for s in stages], *opp.CLOSED]
-for ours, targets in (("stage", stage_targets),):
-    if ours in columns:
-        distinct = sorted({v for v in table[columns[ours]].astype(str) if v.strip()})[:30]
-        with st.expander(t("imp.step_values", field=t(f"field.{ours}"), count=len(distinct))):
-            values[ours] = {}
-            for raw in distinct:
-                guessed = raw.strip().lower().replace(" ", "_")
-                pick = st.selectbox(raw, targets, key=f"imp.val.{ours}.{raw}",
-                                    index=targets.index(guessed) if guessed in targets else 0)
-                if pick:
-                    values[ours][raw] = pick
-
-# step 3: options
-with st.expander(t("imp.options")):
-    default_account = st.text_input(t("imp.default_account"), key="imp.default_account")
-    default_currency = st.text_input(t("imp.default_currency"), key="imp.default_currency")
-    create_accounts = st.checkbox(t("imp.create_accounts"), key="imp.create_accounts", disabled=not page.user.is_admin)
-    create_lines = st.checkbox(t("imp.create_lines"), key="imp.create_lines", disabled=not page.user.is_admin)
-mapping = oi.ImportMapping(columns=columns, values=values, default_account=default_account or None,
-                           create_accounts=create_accounts, create_product_lines=create_lines,
-                           default_currency=default_currency.strip().upper() or None)
-
-signature = (upload.name, upload.size, encoding, repr(mapping))  # a plan is only valid for what it checked
-if st.button(t("imp.check"), key="imp.check", type="primary"):
+def _upload(kind: str, types: tuple[str, ...] = ("csv", "xlsx", "txt")) -> pd.DataFrame | None:
+    """The uploaded table of this step (encoding detected, overridable), or None."""
+    upload = st.file_uploader(t("imp.file"), type=list(types), key=f"ix.{kind}.file")
+    encoding = st.selectbox(t("imp.encoding"), files.ENCODINGS, key=f"ix.{kind}.encoding",
+                            format_func=lambda e: t("ix.auto") if e == files.AUTO else e.upper())
+    if upload is None:
+        st.info(t("imp.how"))
+        return None
     try:
-        st.session_state["imp.plan"] = (signature, oi.plan_import(page.db, page.user, table, mapping))
+        table = files.read_table(upload.getvalue(), upload.name, encoding)
     except KamError as exc:
-        st.session_state.pop("imp.plan", None)
         show_error(exc)
-checked = st.session_state.get("imp.plan")
-plan: oi.ImportPlan | None = checked[1] if checked and checked[0] == signature else None
-if plan is not None:
-    if plan.problems:
-        st.error(t("imp.problems", rows=plan.problem_rows(), count=len(plan.problems)))
-        st.dataframe(pd.DataFrame([{t("imp.row"): p.row, t("col.field"): t(f"field.{p.field}"),
-                                    t("imp.problem"): p.message(page.lang)} for p in plan.problems[:500]]),
-                     hide_index=True, width="stretch")
-    else:
-        st.success(t("imp.ready", count=len(plan.rows), accounts=len(plan.new_accounts),
-                     lines=len(plan.new_product_lines)))
-    for warning in plan.warnings:
-        st.caption("⚠ " + warning.message(page.lang))
-    if st.button(t("imp.commit"), key="imp.commit", disabled=not plan.ok):
+        return None
+    table.attrs["signature"] = (upload.file_id, upload.name, upload.size, encoding)  # stable across reruns
+    used = table.attrs.get("encoding", "")
+    st.caption(t("imp.read", rows=len(table), columns=len(table.columns)) + " " + t(
+        "ix.encoding_used", encoding=used.upper(), how=t("ix.detected") if table.attrs.get("detected") else ""))
+    st.dataframe(table.head(5), hide_index=True, width="stretch")
+    return table
+
+
+def _columns(kind: str, fields: tuple[str, ...], required: tuple[str, ...], guess: dict[str, str],
+             table: pd.DataFrame) -> dict[str, str]:
+    """One selectbox per field: which file column holds it."""
+    st.markdown(f"**{t('imp.step_columns')}**")
+    options = [NONE, *table.columns]
+    grid = st.columns(3)
+    out = {}
+    for index, ours in enumerate(fields):
+        chosen = grid[index % 3].selectbox(
+            t(f"field.{ours}") + (" *" if ours in required else ""), options, key=f"ix.{kind}.col.{ours}",
+            index=options.index(guess[ours]) if ours in guess else 0, format_func=lambda c: c or "—")
+        if chosen:
+            out[ours] = chosen
+    return out
+
+
+def _problems(problems: list[Any]) -> None:
+    rows = len({p.row for p in problems if p.row is not None})
+    st.error(t("imp.problems", rows=rows, count=len(problems)))
+    st.dataframe(pd.DataFrame([{t("imp.row"): p.row if p.row is not None else "—",
+                                t("col.field"): t(f"field.{p.field}"),
+                                t("imp.problem"): p.message(page.lang)} for p in problems[:500]]),
+                 hide_index=True, width="stretch")
+
+
+def _checked(kind: str, signature: Any, make: Any) -> Any:
+    """The plan of this step: made on "Check every row", valid only for what it checked."""
+    if st.button(t("imp.check"), key=f"ix.{kind}.check", type="primary"):
         try:
-            count = oi.commit_import(page.db, page.user, plan)
+            st.session_state[f"ix.{kind}.plan"] = (signature, make())
         except KamError as exc:
+            st.session_state.pop(f"ix.{kind}.plan", None)
             show_error(exc)
+    held = st.session_state.get(f"ix.{kind}.plan")
+    return held[1] if held and held[0] == signature else None
+
+
+def _commit(kind: str, plan: Any, write: Any, done_key: str) -> None:
+    """The commit button: disabled while it runs; a second click on the same preview reports the first result."""
+    busy_key = f"ix.{kind}.busy"
+    st.button(t("imp.commit"), key=f"ix.{kind}.commit", disabled=not plan.ok or st.session_state.get(busy_key, False),
+              on_click=lambda: st.session_state.__setitem__(busy_key, True))
+    if not st.session_state.get(busy_key):
+        return
+    bar = st.progress(0.0, text=t("ix.working", rows=getattr(plan, "rows", None) and len(plan.rows) or ""))
+    try:
+        result = write(lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
+    except KamError as exc:
+        show_error(exc)
+    else:
+        bar.progress(1.0)
+        st.session_state[f"ix.{kind}.result"] = result
+    finally:
+        st.session_state[busy_key] = False
+    st.rerun()
+
+
+def _result(kind: str, done_key: str) -> None:
+    result = st.session_state.get(f"ix.{kind}.result")
+    if result:
+        st.success(t(done_key, **{k: v for k, v in result.items() if k != "repeated"}))
+        if result.get("repeated"):
+            st.info(t("ix.repeated"))
+
+
+# ---------------------------------------------------------------- steps
+
+tab_accounts, tab_contacts, tab_products, tab_deals, tab_export = tabs(
+    [t("ix.tab.accounts"), t("ix.tab.contacts"), t("ix.tab.products"), t("ix.tab.deals"), t("ix.tab.export")],
+    key="ix.tabs")
+
+with tab_accounts:
+    if not page.user.is_admin:
+        st.caption(t("ix.admin_only"))
+    if CAN_EDIT and (table := _upload("accounts")) is not None:
+        columns = _columns("accounts", acc_import.FIELDS, acc_import.REQUIRED,
+                           acc_import.guess_mapping(list(table.columns)), table)
+        extra = [c for c in table.columns if c not in columns.values()]
+        if extra:
+            st.caption(t("ix.extra_columns", columns=", ".join(extra)))
+        left, right = st.columns(2)
+        key = left.selectbox(t("ix.key"), ["name", *extra], key="ix.accounts.key",
+                             format_func=lambda k: t("ix.key_name") if k == "name" else k)
+        currency = right.text_input(t("imp.default_currency"), key="ix.accounts.currency").strip().upper() or None
+        fill = {f: st.text_input(t("ix.fill", field=t(f"field.{f}")), key=f"ix.accounts.fill.{f}")
+                for f in ("industry", "region") if f in columns}
+        mapping = acc_import.AccountMapping(columns=columns, key=key, fill={k: v for k, v in fill.items() if v},
+                                            default_currency=currency)
+        plan = _checked("accounts", (table.attrs["signature"], repr(mapping)),
+                        lambda: acc_import.plan_accounts(page.db, page.user, table, mapping))
+        if plan is not None:
+            if plan.problems:
+                _problems(plan.problems)
+            else:
+                st.success(t("ix.accounts_ready", creates=len(plan.creates), updates=len(plan.updates),
+                             parents=len(plan.parents)))
+            if plan.filled:
+                st.caption(t("ix.filled", detail=", ".join(f"{t('field.' + f)}: {n}" for f, n in plan.filled.items())))
+            _commit("accounts", plan, lambda _p: acc_import.commit_accounts(context.db(), page.user, plan),
+                    "ix.done_accounts")
+    _result("accounts", "ix.done_accounts")
+    groups = accounts.rollup(page.db, page.user)
+    if groups:
+        with st.expander(t("ix.rollup")):
+            for g in groups:
+                for currency_code, b in g["by_currency"].items():
+                    st.write(t("ix.rollup_line", name=g["name"], n=len(g["subsidiaries"]), won=b["won"],
+                               won_value=f"{b['won_value']:,.0f}", currency=currency_code, open=b["open"]))
+
+with tab_contacts:
+    editable = [a for a in accounts.list_accounts(page.db, page.user)
+                if permissions.can_edit(page.db, page.user, a["id"])]
+    if not editable:
+        st.info(t("ix.no_account"))
+    else:
+        names = {a["id"]: a["name"] for a in editable}
+        ids = list(names)
+        account_id = st.selectbox(t("ix.contacts_account"), ids, key="ix.contacts.account", format_func=names.get,
+                                  index=ids.index(page.account_id) if page.account_id in ids else 0)
+        st.caption(t("ix.private_note"))
+        if (table := _upload("contacts")) is not None:
+            fields = contact_import.FIELDS if permissions.can_see_private(page.db, page.user, account_id) else \
+                tuple(f for f in contact_import.FIELDS if not f.startswith("profile_"))
+            columns = _columns("contacts", fields, contact_import.REQUIRED,
+                               contact_import.guess_mapping(list(table.columns)), table)
+            mapping = contact_import.ContactMapping(columns=columns)
+            plan = _checked("contacts", (table.attrs["signature"], account_id, repr(mapping)),
+                            lambda: contact_import.plan_contacts(page.db, page.user, account_id, table, mapping))
+            if plan is not None:
+                if plan.problems:
+                    _problems(plan.problems)
+                else:
+                    st.success(t("ix.contacts_ready", people=len(plan.people), links=len(plan.links)))
+                _commit("contacts", plan, lambda _p: contact_import.commit_contacts(context.db(), page.user, plan),
+                        "ix.done_contacts")
+        _result("contacts", "ix.done_contacts")
+
+with tab_products:
+    if not page.user.is_admin:
+        st.caption(t("ix.admin_only"))
+    elif (table := _upload("products")) is not None:
+        columns = _columns("products", ("name", "code"), ("name",), product_import.guess_mapping(list(table.columns)),
+                           table)
+        plan = _checked("products", (table.attrs["signature"], repr(columns)),
+                        lambda: product_import.plan_products(page.db, page.user, table, columns))
+        if plan is not None:
+            if plan.problems:
+                _problems(plan.problems)
+            else:
+                st.success(t("ix.products_ready", creates=len(plan.creates), existing=len(plan.existing)))
+            _commit("products", plan, lambda _p: product_import.commit_products(context.db(), page.user, plan),
+                    "ix.done_products")
+    _result("products", "ix.done_products")
+
+with tab_deals:
+    if CAN_EDIT and (table := _upload("deals")) is not None:
+        columns = _columns("deals", oi.IMPORT_FIELDS, oi.REQUIRED_FIELDS, oi.guess_mapping(list(table.columns)), table)
+        values: dict[str, dict[str, str]] = {}
+        create_lines = False
+        for ours in ("stage", "product_line", "owner"):
+            if ours not in columns:
+                continue
+            distinct = oi.distinct_values(table, columns[ours])
+            targets = oi.value_targets(page.db, ours, page.lang)
+            suggested = oi.suggest_values(page.db, ours, distinct, page.lang)
+            extra = [CREATE] if ours == "product_line" and page.user.is_admin else []
+            options = [KEEP, *targets, *extra]
+            with st.expander(t("ix.values", column=columns[ours]), expanded=any(v is None for v in suggested.values())):
+                values[ours] = {}
+                for index, raw in enumerate(distinct):
+                    hit = suggested.get(raw)
+                    pick = st.selectbox(raw, options, key=f"ix.deals.val.{ours}.{index}",
+                                        index=options.index(hit) if hit in options else 0,
+                                        format_func=lambda v, o=ours, tg=targets: (t("ix.owner_keep") if o == "owner" else
+                                                                       t("ix.keep")) if v == KEEP else
+                                        t("ix.create") if v == CREATE else tg[v])
+                    if pick == CREATE:
+                        create_lines = True
+                    elif pick != KEEP:
+                        values[ours][raw] = pick
+        left, mid, right = st.columns(3)
+        default_account = left.text_input(t("imp.default_account"), key="ix.deals.default_account")
+        currency = mid.text_input(t("ix.currency_pick"), key="ix.deals.currency").strip().upper() or None
+        opened_rule = right.date_input(t("ix.opened_rule"), value=None, key="ix.deals.opened_rule")
+        create_accounts = st.checkbox(t("imp.create_accounts"), key="ix.deals.create_accounts",
+                                      disabled=not page.user.is_admin)
+        mapping = oi.ImportMapping(columns=columns, values=values, default_account=default_account.strip() or None,
+                                   create_accounts=create_accounts, create_product_lines=create_lines,
+                                   default_currency=currency,
+                                   default_opened_on=opened_rule.isoformat() if opened_rule else None)
+        plan = _checked("deals", (table.attrs["signature"], repr(mapping)),
+                        lambda: oi.plan_import(page.db, page.user, table, mapping))
+        if plan is not None:
+            if plan.problems:
+                _problems(plan.problems)
+            else:
+                st.success(t("imp.ready", count=len(plan.rows), accounts=len(plan.new_accounts),
+                             lines=len(plan.new_product_lines)))
+            st.caption(t("ix.currencies", detail=", ".join(f"{c}: {n}" for c, n in plan.currencies.items()) or "—"))
+            if plan.default_account_rows:
+                st.caption(t("ix.default_rows", count=plan.default_account_rows, account=mapping.default_account))
+            if plan.blanks:
+                st.caption(t("ix.blanks", detail=", ".join(f"{t('field.' + f)}: {n}" for f, n in plan.blanks.items())))
+            if plan.filled:
+                st.caption(t("ix.filled", detail=", ".join(f"{t('field.' + f)}: {n}" for f, n in plan.filled.items())))
+            if plan.external_owners:
+                st.warning(t("ix.owners_external", count=len(plan.external_owners),
+                             names=", ".join(plan.external_owners)))
+            _commit("deals", plan, lambda progress: oi.commit_import_once(context.db(), page.user, plan, progress),
+                    "ix.done_deals")
+    _result("deals", "ix.done_deals")
+    if st.session_state.get("ix.deals.result"):
+        ids = permissions.readable_account_ids(page.db, page.user)
+        figures = analytics.summary(page.db, ids)
+        st.subheader(t("ix.result"))
+        currencies = figures["currencies"]
+        st.write(t("ix.won", count=figures["won"], value=f"{figures['won_value']:,.0f}",
+                   currency="/".join(currencies)))
+        st.markdown(f"**{t('ix.per_line')}**")
+        st.table(pd.DataFrame([{t("field.product_line"): r["code"], t("pipe.won"): r["won"],
+                                t("pipe.won_value"): f"{r['won_value']:,.0f}"}
+                               for r in analytics.won_by_product_line(page.db, ids)]))
+        st.markdown(f"**{t('ix.top_accounts')}**")
+        st.table(pd.DataFrame([{t("field.account_id"): r["account"], t("pipe.won"): r["won"],
+                                t("pipe.won_value"): f"{r['won_value']:,.0f}", t("field.currency"): r["currency"]}
+                               for r in oi.won_by_account(page.db, ids)]))
+        owners = oi.external_owners(page.db, ids)
+        st.markdown(f"**{t('field.external_owner')}** ({len(owners)})")
+        st.table(pd.DataFrame([{t("col.owner"): r["owner"], t("col.deals"): r["deals"]} for r in owners]))
+
+with tab_export:
+    if page.account_id is None:
+        st.info(t("opp.no_account"))
+    else:
+        rows = opp.list_opportunities(page.db, page.user, page.account_id, limit=50_000)
+        if not rows:
+            st.info(t("imp.nothing_to_export"))
         else:
-            st.session_state.pop("imp.plan", None)
-            flash(t("imp.done", count=count))
-            st.rerun()
+            frame = oi.export_frame(rows)
+            stem = f"opportunities-{page.account_id}-{date.today().isoformat()}"
+            left, right = st.columns(2)
+            left.download_button(t("imp.download_csv", count=len(rows)), oi.to_csv_bytes(frame), f"{stem}.csv",
+                                 "text/csv", key="imp.csv")
+            right.download_button(t("imp.download_xlsx", count=len(rows)), oi.to_excel_bytes(frame), f"{stem}.xlsx",
+                                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="imp.xlsx")
+if not CAN_EDIT:
+    st.info(t("imp.no_rights"))

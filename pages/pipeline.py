@@ -8,11 +8,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import permissions, product_lines
-from kamcore.pipeline import analytics, stage_model
+from kamcore import accounts, money, permissions, product_lines
+from kamcore.pipeline import analytics, opportunities, stage_model
 from kamcore.plan import pipeline_coverage
 from kamui import context
 from kamui.editing import EditableTable, attempt, flash
+from kamui.portfolio_view import money_by_currency
 
 page = context.page()
 t = page.t
@@ -78,13 +79,25 @@ if not any(figures.get(k) for k in ("open", "won", "lost", "no_decision")):
     st.info(t("pipe.empty"))
     stage_model_section()
     st.stop()
+currencies = analytics.currencies(page.db, ids)
+pipe = opportunities.open_pipeline(page.db, ids, product_line_id=line)  # the same figure as Home and the walk-through
+
+
+def amount(value: float) -> str:
+    """A sum over deals: with its currency and unit when the deals share one currency, else the bare number
+    (the caption below says the currencies are mixed)."""
+    return money.fmt(value, currencies[0], page.lang) if len(currencies) == 1 else f"{value:,.0f}"
+
+
 c = st.columns(5)
 c[0].metric(t("pipe.open"), figures["open"])
-c[1].metric(t("pipe.open_amount"), f"{figures['open_amount']:,.0f}")
+c[1].metric(t("pipe.open_amount"), money_by_currency({k: b["amount"] for k, b in pipe["by_currency"].items()},
+                                                     page.lang))
 c[2].metric(t("pipe.won"), figures["won"])
-c[3].metric(t("pipe.won_value"), f"{figures['won_value']:,.0f}")
+c[3].metric(t("pipe.won_value"), amount(figures["won_value"]))
 c[4].metric(t("pipe.win_rate"), "—" if figures["win_rate"] is None else f"{figures['win_rate']:.0%}")
-currencies = analytics.currencies(page.db, ids)
+st.markdown(t("money.weighted_line", count=pipe["count"], amounts=money_by_currency(
+    {k: b["weighted"] for k, b in pipe["by_currency"].items()}, page.lang)))
 if len(currencies) > 1:
     st.caption(t("pipe.mixed_currencies", currencies=", ".join(sorted(currencies))))
 
@@ -155,9 +168,9 @@ start = period[0].date_input(t("pipe.close_from"), value=None, key="pipe.from")
 end = period[1].date_input(t("pipe.close_to"), value=None, key="pipe.to")
 both = analytics.forecasts(page.db, ids, line, start, end)
 f1, f2, f3 = st.columns(3)
-f1.metric(t("pipe.unweighted"), f"{both['weighted'].amount:,.0f}", help=t("pipe.deals_n", n=both["weighted"].count))
-f2.metric(t("pipe.fc_weighted"), f"{both['weighted'].expected:,.0f}", help=t("pipe.fc_weighted_help"))
-f3.metric(t("pipe.fc_historical"), f"{both['historical'].expected:,.0f}", help=t("pipe.fc_historical_help"))
+f1.metric(t("pipe.unweighted"), amount(both['weighted'].amount), help=t("pipe.deals_n", n=both["weighted"].count))
+f2.metric(t("pipe.fc_weighted"), amount(both['weighted'].expected), help=t("pipe.fc_weighted_help"))
+f3.metric(t("pipe.fc_historical"), amount(both['historical'].expected), help=t("pipe.fc_historical_help"))
 bases = pd.Series([r["basis"] for r in both["historical"].by_deal]).value_counts().to_dict()
 if bases:
     st.caption(t("pipe.basis", parts=", ".join(f"{t(f'pipe.basis.{k}')}: {v}" for k, v in bases.items())))
@@ -191,11 +204,13 @@ if scope == "account":
     if not coverage:
         st.info(t("pipe.coverage_empty"))
     else:
+        own = accounts.get_account(page.db, page.user, page.account_id)["currency"]
         st.dataframe(pd.DataFrame([{
-            t("field.product_line_id"): r["product_line_code"], t("pipe.goal"): r["goal"],
-            t("pipe.won"): r["won_amount"], t("pipe.open_amount"): r["open_amount"],
-            t("opp.weighted"): round(r["weighted_amount"]),
+            t("field.product_line_id"): r["product_line_code"], t("pipe.goal"): money.fmt(r["goal"], own, page.lang),
+            t("pipe.won"): money.fmt(r["won_amount"], own, page.lang),
+            t("pipe.open_amount"): money.fmt(r["open_amount"], own, page.lang),
+            t("opp.weighted"): money.fmt(r["weighted_amount"], own, page.lang),
             t("pipe.coverage_pct"): None if r["coverage"] is None else round(100 * r["coverage"]),
         } for r in coverage]), hide_index=True, width="stretch")
         st.caption(t("pipe.coverage_hint"))
-stage_model()
+stage_model_section()

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from kamcore import audit, clock, permissions, product_lines
+from kamcore import accounts, audit, clock, money, permissions, product_lines
 from kamcore.i18n import choice_label
 from kamcore.plan import baselines, goals, pipeline_coverage, scorecard, share_plans, strategy
 from kamcore.plan.goals import METRICS, QUADRANTS
@@ -101,13 +101,23 @@ def goals_section() -> None:
     """All goals of the period in one table: edit in place, add at the bottom, delete rows."""
     st.subheader(page.t("plan.goals"))
     columns = ["id", "version", "quadrant", "metric", "title", "product_line_id", "target", "actual",
-               "attainment", "owner_id", "split_am", "split_sm", "split_dm"]
+               "actual_from", "actual_reason", "attainment", "owner_id", "split_am", "split_sm", "split_dm"]
+
+    def source_text(r: dict) -> str:
+        """Where the actual comes from: measured (won deals, financials) or typed — by whom and when."""
+        if r["actual_source"] is None:
+            return ""
+        text = choice_label("actual_source", r["actual_source"], page.lang)
+        if r["actual_source"] in ("typed", "override") and r["actual_by"]:
+            text += " · " + page.t("money.typed_by", who=r["actual_by"], when=r["actual_at"])
+        return text
 
     def load() -> pd.DataFrame:
         rows = goals.list_goals(db, user, aid, year, quarter)
         for r in rows:
             value = scorecard.goal_attainment(r["target"], r["actual"])
             r["attainment"] = None if value is None else round(100 * value, 1)
+            r["actual_from"] = source_text(r)
         return pd.DataFrame(rows, columns=columns).astype(
             {"id": "Int64", "version": "Int64", "product_line_id": "Int64", "owner_id": "Int64",
              "target": "float64", "actual": "float64", "attainment": "float64",
@@ -118,13 +128,15 @@ def goals_section() -> None:
         st.info(page.t("plan.no_goals"))
     else:
         st.caption(page.t("plan.goals_hint"))
+        st.caption(page.t("money.goal_unit", unit=money.unit_label(accounts.get_account(db, user, aid)["currency"],
+                                                                      page.lang)))
     table = EditableTable("plan.goals", frame, lambda r: f"{choice_label('metric', r['metric'], page.lang)}")
     table.refused_panel(reapply_with("goal", lambda i, v, c: goals.update_goal(db, user, i, v, c)))
     metrics = [m for q in QUADRANTS for m in METRICS[q]]
     pct = {"min_value": 0, "max_value": 100, "step": 5}
     table.render(
         column_order=columns[2:], hide_index=True, num_rows="dynamic" if editable else "fixed",
-        disabled=True if not editable else ["attainment"], width="stretch",
+        disabled=True if not editable else ["attainment", "actual_from"], width="stretch",
         column_config={
             "quadrant": st.column_config.SelectboxColumn(page.t("field.quadrant"), options=QUADRANTS,
                                                          format_func=labeller("quadrant"), required=True),
@@ -135,6 +147,8 @@ def goals_section() -> None:
                                                                 options=list(lines), format_func=mapper(lines)),
             "target": st.column_config.NumberColumn(page.t("field.target"), format="localized"),
             "actual": st.column_config.NumberColumn(page.t("field.actual"), format="localized"),
+            "actual_from": st.column_config.TextColumn(page.t("field.actual_source")),
+            "actual_reason": st.column_config.TextColumn(page.t("field.actual_reason")),
             "attainment": st.column_config.ProgressColumn(page.t("plan.attainment"), min_value=0,
                                                           max_value=100, format="%.0f%%"),
             "owner_id": st.column_config.SelectboxColumn(page.t("field.owner_id"), options=list(owners),
@@ -165,12 +179,13 @@ def coverage_section() -> None:
     if not rows:
         st.info(page.t("plan.coverage_empty"))
         return
+    currency = accounts.get_account(db, user, aid)["currency"]
     st.dataframe(pd.DataFrame([{
         page.t("field.product_line_id"): r["product_line_code"],
-        page.t("plan.coverage_goal"): r["goal"],
-        page.t("plan.coverage_won"): r["won_amount"],
-        page.t("plan.coverage_open"): r["open_amount"],
-        page.t("plan.coverage_weighted"): r["weighted_amount"],
+        page.t("plan.coverage_goal"): money.fmt(r["goal"], currency, page.lang),
+        page.t("plan.coverage_won"): money.fmt(r["won_amount"], currency, page.lang),
+        page.t("plan.coverage_open"): money.fmt(r["open_amount"], currency, page.lang),
+        page.t("plan.coverage_weighted"): money.fmt(r["weighted_amount"], currency, page.lang),
         page.t("plan.coverage_ratio"): None if r["coverage"] is None else round(100 * r["coverage"]),
     } for r in rows]), hide_index=True, width="stretch")
 

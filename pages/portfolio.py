@@ -8,27 +8,32 @@ import streamlit as st
 from kamcore import permissions
 from kamcore.i18n import choice_label
 from kamcore.portfolio import fake_key_accounts, financials, overview, pareto, positioning, tiering
-from kamui import context
+from kamui import context, paging
 from kamui.editing import VersionedForm
-from kamui.portfolio_view import contributions_frame, flag_text
+from kamui.portfolio_view import contributions_frame, flag_text, money, money_by_currency, tier_badge, total_text
 
 page = context.page()
 st.title(page.t("portfolio.title"))
-st.caption(page.t("portfolio.caption", unit=financials.UNIT))
+st.caption(page.t("portfolio.caption", unit=page.t("money.stored_note")))
 
 years = financials.years(page.db)
-rows = overview.overview(page.db, page.user)
-if not rows:
+if not permissions.readable_account_ids(page.db, page.user):
     st.info(page.t("portfolio.empty_accounts"))
     st.stop()
 if not years:
     st.info(page.t("portfolio.empty_financials"))
 year = st.columns(4)[0].selectbox(page.t("field.year"), years, key="portfolio.year") if years else None
-if year is not None and year != years[0]:
-    rows = overview.overview(page.db, page.user, year)
 active = tiering.active_criteria(page.db)
 if active is None:
     st.info(page.t("portfolio.no_criteria"))
+
+totals = overview.portfolio_totals(page.db, page.user, year)
+reporting = totals["currency"]
+sums = st.columns(2)
+sums[0].metric(page.t("money.total_revenue", year=year or "—"), money(totals["revenue"]["amount"], reporting, page.lang))
+sums[0].caption(total_text(totals["revenue"], page.lang))
+sums[1].metric(page.t("money.total_pipeline"), money(totals["pipeline_weighted"]["amount"], reporting, page.lang))
+sums[1].caption(total_text(totals["pipeline_weighted"], page.lang))
 
 tab_table, tab_pareto, tab_grid, tab_flags, tab_account = st.tabs([
     page.t("portfolio.tab.accounts"), page.t("portfolio.tab.pareto"), page.t("portfolio.tab.grid"),
@@ -48,29 +53,40 @@ with tab_table:
     types = filters[1].multiselect(page.t("field.account_type"), tiering.TYPES, key="portfolio.filter.type",
                                    format_func=lambda v: label("account_type", v))
     flagged = filters[2].toggle(page.t("portfolio.only_flagged"), key="portfolio.filter.flagged")
-    shown = [r for r in rows if (not tiers or r["tier"] in tiers) and (not types or r["account_type"] in types)
-             and (not flagged or r["flags"])]
+    # one page, filtered, sorted and paged in kamcore: only the shown accounts' figures are computed
+    sort, descending = paging.sort_controls("portfolio.list")
+    limit, offset = paging.window("portfolio.list")
+    only = [a for a, f in fake_key_accounts.flags_by_account(page.db, page.user).items() if f] if flagged else None
+    ids, total = overview.page_ids(page.db, page.user, sort=sort, descending=descending, limit=limit,
+                                   offset=offset, year=year, tiers=tiers, types=types, only=only)
+    shown = overview.overview(page.db, page.user, year, account_ids=ids)
     frame = pd.DataFrame([{
         page.t("field.name"): r["name"],
-        page.t("field.tier"): label("tier", r["tier"]),
+        page.t("field.tier"): tier_badge(r["tier"], r["flags"], page.lang),
         page.t("field.account_type"): label("account_type", r["account_type"]),
         page.t("field.score"): r["score"],
         page.t("field.criteria_number"): f"v{r['criteria_number']}" if r["criteria_number"] else "",
-        page.t("field.revenue"): r["revenue"],
+        page.t("field.currency"): r["currency"],
+        page.t("money.own_currency"): money(r["revenue"], r["currency"], page.lang) if r["revenue"] is not None else None,
+        page.t("money.in_reporting", currency=reporting): (
+            money(totals["revenue_reporting"].get(r["account_id"]), reporting, page.lang)
+            if totals["revenue_reporting"].get(r["account_id"]) is not None
+            else page.t("money.no_rate", year=year, currency=r["currency"]) if r["revenue"] is not None else None),
         page.t("field.margin_pct"): r["margin_pct"],
         page.t("field.dso_days"): r["dso_days"],
         page.t("field.obtainable_share"): r["obtainable_share"],
         page.t("field.priority"): r["priority"],
         page.t("field.chosen_posture"): label("posture", r["chosen_posture"]),
         page.t("portfolio.flags"): ", ".join(label("flag", f) for f in r["flags"]),
-        **{page.t(f"portfolio.col.{k}"): r[k] for k in overview.FEATURE_COLUMNS if k in r},
+        **{page.t(f"portfolio.col.{k}"): (money_by_currency(r[k], page.lang) if k in overview.MONEY_BY_CURRENCY_COLUMNS
+                                          else money(r[k], r["currency"], page.lang) if k in overview.MONEY_COLUMNS
+                                          else r[k]) for k in overview.FEATURE_COLUMNS if k in r},
     } for r in shown])
     # columns nobody has data for are dropped rather than shown empty
     frame = frame.dropna(axis="columns", how="all") if not frame.empty else frame
     st.dataframe(frame, hide_index=True, width="stretch", key="portfolio.table",
-                 column_config={page.t("field.revenue"): st.column_config.NumberColumn(format="%,.0f"),
-                                page.t("field.score"): st.column_config.NumberColumn(format="%.1f")})
-    st.caption(page.t("portfolio.count", shown=len(shown), total=len(rows)))
+                 column_config={page.t("field.score"): st.column_config.NumberColumn(format="%.1f")})
+    paging.page_picker("portfolio.list", total)
 
 with tab_pareto:
     if year is None:
@@ -143,8 +159,8 @@ with tab_grid:
 
 with tab_flags:
     flags = fake_key_accounts.flags_by_account(page.db, page.user)
-    names = {r["account_id"]: r["name"] for r in rows}
     raised = {a: f for a, f in flags.items() if f}
+    names = overview.names(page.db, page.user, [*raised, *([page.account_id] if page.account_id else [])])
     if not raised:
         st.success(page.t("flags.none"))
     for account_id, account_flags in raised.items():
@@ -194,8 +210,7 @@ with tab_account:
     if page.account_id is None:
         st.info(page.t("portfolio.pick_account"))
     else:
-        account_row = next((r for r in rows if r["account_id"] == page.account_id), None)
-        st.subheader(account_row["name"] if account_row else "")
+        st.subheader(names.get(page.account_id, ""))
         tier = tiering.get_assignment(page.db, page.user, page.account_id)
         if tier is None:
             st.info(page.t("portfolio.no_tier"))

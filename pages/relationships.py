@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from kamcore import accounts, clock, permissions
 from kamcore.decision_chain import stakeholders as sh
+from kamcore.decision_chain import targets
 from kamcore.i18n import choice_label
-from kamcore.relationships import pdca, visits
+from kamcore.relationships import guidance, health, pdca, visits
 from kamui import context
 from kamui.editing import attempt, flash
 
@@ -49,7 +51,11 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
             t("field.action_kind"): choice_label("action_kind", a["kind"], page.lang), t("field.plan"): a["plan"],
             t("sh.our_owner"): a["owner_name"] or "—", t("field.status"): choice_label("action_status", a["status"], page.lang),
             t("rel.overdue"): "⚠" if a["overdue"] else "", t("field.check_result"): a["check_result"],
-            t("field.score_change"): "" if a["score_change"] is None else f"{a['score_change']:+d}"} for a in actions]), hide_index=True, width="stretch")
+            t("field.score_change"): "" if a["score_change"] is None else f"{a['score_change']:+d}",
+            t("field.aims_to"): (f"{choice_label('aims_at', a['aims_at'], page.lang)}: "
+                                 f"{choice_label(a['aims_at'], a['aims_to'], page.lang)}") if a["aims_to"] else "",
+            t("field.budget_planned"): money(a["budget_planned"]), t("field.budget_spent"): money(a["budget_spent"]),
+        } for a in actions]), hide_index=True, width="stretch")
     else:
         st.info(t("rel.no_actions"))
     if not editable or not people:
@@ -62,9 +68,18 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
         plan = st.text_area(t("field.plan"), key="action.plan", height=70)
         owner = st.selectbox(t("sh.our_owner"), list(owners), key="action.owner", format_func=owners.get)
         due = st.date_input(t("field.due_date"), key="action.due", value=clock.today() + timedelta(days=14))
+        steps = [None] + [("stage", v) for v in sh.STAGES] + [("standing", v) for v in sh.STANDINGS]
+        aim = st.selectbox(t("field.aims_to"), steps, key="action.aim", format_func=lambda v: "—" if v is None else
+                           f"{choice_label('aims_at', v[0], page.lang)}: {choice_label(v[0], v[1], page.lang)}")
+        b1, b2 = st.columns(2)
+        planned = b1.number_input(t("field.budget_planned") + f" ({currency})", value=None, key="action.budget")
+        spent = b2.number_input(t("field.budget_spent") + f" ({currency})", value=None, key="action.spent")
+        key_visit = st.checkbox(t("field.key_visit"), key="action.key_visit")
         if st.form_submit_button(t("rel.add_action"), type="primary"):
             ok, result = attempt(lambda: pdca.create_action(page.db, page.user, account_id, {
-                "stakeholder_id": who, "kind": kind, "plan": plan, "owner_id": owner, "due_date": due}))
+                "stakeholder_id": who, "kind": kind, "plan": plan, "owner_id": owner, "due_date": due,
+                "aims_at": aim[0] if aim else None, "aims_to": aim[1] if aim else None,
+                "budget_planned": planned, "budget_spent": spent, "key_visit": key_visit}))
             if ok:
                 flash(" ".join([t("rel.action_added"), *(t(w) for w in result[1])]),
                       "warning" if result[1] else "success")
@@ -95,6 +110,77 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
                 st.rerun()
 
 
+def money(amount: float | None) -> str:
+    """An amount in thousands of the account's currency, with the currency."""
+    return "" if amount is None else f"{currency} {amount:,.1f}k"
+
+
+def flag_box(found: list) -> None:
+    if not found:
+        st.success(t("rel.no_guidance"))
+    for flag in found:
+        (st.error if flag.severity == "high" else st.warning)(flag.message(page.lang), icon=":material/flag:")
+
+
+def targets_tab(account_id: int) -> None:
+    """Current vs target per contact (ranked), freshness per person and account, budget and guidance flags."""
+    plan_budget = guidance.budget(page.db, account_id)
+    st.caption(t("rel.budget_line", spent=money(plan_budget["spent"]), planned=money(plan_budget["planned"])))
+    last = guidance.account_last_contact(page.db, [account_id])[account_id]
+    st.caption(t("rel.account_last_contact", day=last["last_contact"], days=last["days_since"])
+               if last["last_contact"] else t("rel.account_never"))
+    st.markdown(f"**{t('rel.guidance')}**")
+    flag_box(guidance.flags(page.db, page.user, account_id))
+    st.markdown(f"**{t('rel.gaps')}**")
+    ranked = targets.gaps(page.db, page.user, account_id)
+    if ranked:
+        st.dataframe(pd.DataFrame([{
+            t("field.stakeholder_id"): g["name"],
+            t("field.stakeholder.stage"): f"{label('stage')(g['stage'])} → {label('stage')(g['stage_target'])}",
+            t("field.standing"): f"{label('standing')(g['standing'])} → {label('standing')(g['standing_target'])}",
+            t("rel.steps_behind"): g["steps_behind"], t("field.target_date"): g["target_date"] or "",
+            t("rel.days_left"): "" if g["days_left"] is None else g["days_left"],
+        } for g in ranked]), hide_index=True, width="stretch")
+    fresh = sorted(guidance.stakeholder_freshness(page.db, page.user, account_id).values(),
+                   key=lambda p: (not p["checkin_due"], p["importance"], p["name"]))
+    st.dataframe(pd.DataFrame([{
+        t("field.stakeholder_id"): p["name"], t("rel.last_contact"): p["last_contact"] or t("rel.never"),
+        t("rel.days_since"): "" if p["days_since"] is None else p["days_since"],
+        t("rel.checkin_every"): p["checkin_every"], t("rel.checkin_due"): "⚠" if p["checkin_due"] else "",
+    } for p in fresh]), hide_index=True, width="stretch")
+
+
+def health_tab(account_id: int) -> None:
+    """The account health score with every component and the reason for it, and its trend."""
+    found = health.snapshot(page.db, page.user, account_id)
+    st.metric(t("ahealth.score"), f"{found['score']} / 100")
+    st.caption(t("ahealth.weights_version", version=found["weights_version"]))
+    st.markdown(f"**{t('ahealth.why')}**")
+    st.dataframe(pd.DataFrame([{
+        t("ahealth.component"): t(f"ahealth.{c['key']}"), t("ahealth.value"): c["value"],
+        t("ahealth.weight"): c["weight"], t("ahealth.points"): c["points"], t("ahealth.detail"): because(c),
+    } for c in found["components"]]), hide_index=True, width="stretch")
+    history = health.trend(page.db, page.user, account_id)
+    if len(history) > 1:
+        st.markdown(f"**{t('ahealth.trend')}**")
+        frame = pd.DataFrame([{"day": h["day"], "score": h["score"]} for h in history])
+        st.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
+            x=alt.X("day:T", title=t("ahealth.day")), y=alt.Y("score:Q", title=t("ahealth.score"),
+                                                               scale=alt.Scale(domain=[0, 100])),
+            tooltip=["day", "score"]).properties(height=200), width="stretch")
+
+
+def because(component: dict) -> str:
+    """The component's reason in words."""
+    key, detail = component["key"], component["detail"]
+    if key == "pipeline_coverage" and detail["goal"] is None:
+        return t("ahealth.d.pipeline_coverage.none")
+    if key == "goal_attainment" and detail["pct"] is None:
+        return t("ahealth.d.goal_attainment.none")
+    params = {k: (money(v) if key == "pipeline_coverage" else v) for k, v in detail.items() if k != "missing"}
+    return t(f"ahealth.d.{key}", **params)
+
+
 def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: dict[int | None, str]) -> None:
     """Visit list, a 6W2H plan, and recording an outcome."""
     visit_rows = visits.list_visits(page.db, page.user, account_id)
@@ -110,7 +196,7 @@ def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: 
         st.info(t("rel.no_visits"))
     if not editable:
         return
-    spins = visits.spin_plan_choices(page.db, page.user, account_id)
+    spins = visits.spin_plan_choices(page.db, page.user, account_id, st.session_state.get("visit.who"))
     spin_names = {None: "—"} | {s["id"]: s["label"] for s in spins}
     choices = {None: "—"} | people
     with st.expander(t("rel.plan_visit"), expanded=not visit_rows), st.form("visit.new"):
@@ -183,10 +269,16 @@ if not people:
     st.info(t("rel.map_first"))
 owners: dict[int | None, str] = {None: t("sh.nobody")} | {
     o["id"]: o["name"] for o in sh.owner_choices(page.db, page.user, account_id)}
-plan, visits_, due = st.tabs([t("rel.tab.plan"), t("rel.tab.visits"), t("rel.tab.due")])
+currency = account.get("currency") or ""
+plan, visits_, due, targets_, health_ = st.tabs([t("rel.tab.plan"), t("rel.tab.visits"), t("rel.tab.due"),
+                                                 t("rel.tab.targets"), t("rel.tab.health")])
 with plan:
     plan_tab(account_id, editable, people, owners)
 with visits_:
     visits_tab(account_id, editable, people, owners)
 with due:
     due_tab(account_id)
+with targets_:
+    targets_tab(account_id)
+with health_:
+    health_tab(account_id)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from kamcore import accounts, permissions
 from kamcore.i18n import choice_label
-from kamcore.portfolio import financials, overview
+from kamcore.portfolio import overview
 from kamui import context
 from kamui.portfolio_view import (
     closing_text,
@@ -25,6 +25,7 @@ from kamui.portfolio_view import (
     relationship_lines,
     rule_lesson,
     rule_name,
+    tier_badge,
 )
 
 page = context.page()
@@ -84,25 +85,31 @@ nav[2].button(page.t("walk.next"), key="walk.next", disabled=position == len(ord
 card = overview.account_card(page.db, page.user, current)
 tier = card["tier"]
 pos = card["position"] or {}
-badge = (f"{choice_label('tier', tier['tier'], page.lang)} · "
-         f"{choice_label('account_type', tier['account_type'], page.lang) if tier['account_type'] else '—'}"
-         if tier else page.t("walk.no_tier"))
+fake = [f.kind for f in card["flags"]]
+badge = (f"{esc(choice_label('tier', tier['tier'], page.lang))} · "
+         f"{esc(choice_label('account_type', tier['account_type'], page.lang)) if tier['account_type'] else '—'}"
+         if tier else esc(page.t("walk.no_tier")))
+if fake:  # the fake-key-account warning sits next to the tier, not only under "at risk"
+    badge += f" <span class='risk'>{esc(tier_badge(None, fake, page.lang).removeprefix('— '))}</span>"
 st.title(card["name"])
 st.markdown(f"<div class='walk'><span class='badge'>{badge}</span> &nbsp; "
-            f"<span class='big'>{esc(card['industry'])} · {esc(card['region'])}</span></div>",
+            f"<span class='big'>{esc(card['industry'])} · {esc(card['region'])} · "
+            f"{esc(page.t('money.amounts_in', currency=card['currency']))}</span></div>",
             unsafe_allow_html=True)
 
 figures = card["financials"]
-latest = figures[0] if figures else None
-previous = figures[1] if len(figures) > 1 else None
+revenue = card["revenue"]  # the same financials row the revenue goal's actual is measured from
+latest = next((f for f in figures if revenue and f["year"] == revenue["year"]), None)
+previous = next((f for f in figures if revenue and f["year"] == revenue["year"] - 1), None)
 goals = card["goals"]
 revenue_goal = goal_line(card, "revenue")
-metrics = st.columns(6)
+metrics = st.columns([1.7, 1, 1, 1, 1, 0.8])  # money with its unit needs the room
 if latest:
     delta = None
     if previous and previous["revenue"]:
         delta = f"{100 * (latest['revenue'] - previous['revenue']) / previous['revenue']:+.0f}%"
-    metrics[0].metric(page.t("walk.revenue", year=latest["year"], unit=financials.UNIT), money(latest["revenue"]), delta)
+    metrics[0].metric(page.t("money.revenue_year", year=revenue["year"]),
+                      money(revenue["amount"], revenue["currency"], page.lang), delta)
     metrics[1].metric(page.t("field.margin_pct"), "—" if latest["margin_pct"] is None else f"{latest['margin_pct']:.1f}%")
     metrics[2].metric(page.t("field.dso_days"), "—" if latest["dso_days"] is None else f"{latest['dso_days']:.0f}")
 else:
@@ -146,6 +153,11 @@ with rel_col:
     if rel["people"]:
         lines += [f"<div class='walk-s risk'>{esc(f.message(page.lang))}</div>" for f in rel["coverage_flags"]] or \
             [f"<div class='walk-s'>{esc(page.t('walk.no_coverage_flags'))}</div>"]
+    score = card["health_score"]
+    weakest = sorted(score["components"], key=lambda c: c["value"])[:2]
+    lines.append(f"{esc(page.t('ahealth.score'))}: <b>{score['score']} / 100</b>")
+    lines.append("<div class='walk-s'>" + esc(" · ".join(
+        f"{page.t('ahealth.' + c['key'])} {c['value']:.0f}" for c in weakest)) + "</div>")
     block(page.t("walk.relationships"), lines)
 
 why, risk, strategy = st.columns([1, 1.3, 1])

@@ -4,12 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from kamcore.plan import share_plans
-from kamui import context
+from kamui.chores import open_page
 from kamui.plan_view import heatmap
 
-page = context.page()
-st.title(page.t("whitespace.title"))
-st.caption(page.t("whitespace.caption"))
+page = open_page("whitespace.title", "whitespace.caption", needs_account=False)
 
 cells = share_plans.whitespace(page.db, page.user)
 if not any(c["plan_id"] is not None for c in cells):

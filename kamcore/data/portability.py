@@ -43,6 +43,7 @@ class ImportProblems(ValidationError):
     """Rows of an import file that cannot be written; each names its table, row and field."""
 
     def message(self, lang: str = "en") -> str:
+        """Every problem of the refused file, one line each with its table and row, in `lang`."""
         from kamcore.i18n import t
 
         parts = []

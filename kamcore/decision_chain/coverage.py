@@ -20,10 +20,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from kamcore import permissions, store
+from kamcore.decision_chain import scale
 from kamcore.decision_chain.stakeholders import BUYING_ROLES, role_list
 from kamcore.users import User
 
-SUPPORTIVE_SCORE = 1
+SUPPORTIVE_SCORE = scale.SUPPORTIVE_SCORE
 FLAG_KINDS = (
     "decision_maker_uncovered",
     "decision_maker_unknown",
@@ -99,7 +100,7 @@ def _with_roles(person: dict[str, Any]) -> dict[str, Any]:
 
 
 def _supportive(person: dict[str, Any]) -> bool:
-    return person["score"] >= SUPPORTIVE_SCORE or person["stance"] in ("coach", "supporter")
+    return scale.is_supportive(person)
 
 
 def _depended_on(person: dict[str, Any]) -> bool:
@@ -124,7 +125,7 @@ def _unknown_in(people: list[dict[str, Any]], account_id: int, opportunity_id: i
 
 
 def _no_coach_in(people: list[dict[str, Any]], account_id: int, opportunity_id: int | None) -> list[Flag]:
-    if not people or any(p["stance"] == "coach" or p["score"] >= 3 for p in people):
+    if not people or any(scale.is_coach(p) for p in people):
         return []
     return [Flag("no_coach", account_id, opportunity_id)]
 
@@ -139,7 +140,7 @@ def _single_in(people: list[dict[str, Any]], account_id: int, opportunity_id: in
 
 def _hostile_deciders(people: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [p for p in people
-            if p["stance"] in ("opponent", "blocker") and (p["level"] == "decision" or "decision_maker" in p["role_set"])]
+            if scale.is_hostile(p) and (p["level"] == "decision" or "decision_maker" in p["role_set"])]
 
 
 def _unattended_in(people: list[dict[str, Any]], acted: set[int], account_id: int,

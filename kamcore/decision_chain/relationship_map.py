@@ -36,6 +36,7 @@ from pyvis.network import Network
 from sqlite_utils import Database
 
 from kamcore import permissions, store
+from kamcore.decision_chain import scale
 from kamcore.decision_chain.stakeholders import BUYING_ROLES, LEVELS, STANCES, role_list
 from kamcore.i18n import t
 from kamcore.users import User
@@ -95,6 +96,7 @@ def map_data(db: Database, actor: User, account_id: int, options: MapOptions = M
     people = store.rows(
         db,
         f"""SELECT s.id, s.name, s.job_title, s.department, s.level, s.roles, s.stance, s.score,
+                   s.stage, s.stage_target, s.standing, s.standing_target,
                    s.favoured_rival, s.owner_id, u.display_name AS owner_name,
                    (SELECT count(*) FROM stakeholder_links r WHERE r.to_id = s.id AND r.kind = 'reports_to')
                    + (SELECT coalesce(sum(i.strength), 0) FROM stakeholder_links i
@@ -114,7 +116,14 @@ def map_data(db: Database, actor: User, account_id: int, options: MapOptions = M
         )
         if link["from_id"] in shown and link["to_id"] in shown
     ]
-    return {"people": people, "links": links}
+    counts = scale.stance_counts(db, [account_id], options.opportunity_id)[account_id]
+    from kamcore.relationships import guidance  # relationships builds on the decision chain, not the other way
+
+    fresh = {p["id"]: p for p in guidance.last_contacts(db, [account_id])}
+    for person in people:
+        person["last_contact"] = fresh[person["id"]]["last_contact"]
+        person["days_since"] = fresh[person["id"]]["days_since"]
+    return {"people": people, "links": links, "counts": counts}
 
 
 def primary_shape(roles: list[str]) -> str:
@@ -145,6 +154,23 @@ def org_rows(people: list[dict[str, Any]], per_row: int = ORG_ROW_WIDTH) -> dict
     return out
 
 
+def _ladder(person: dict[str, Any], ladder: str, lang: str) -> str:
+    """"Current → target" on one ladder, or "" when neither is set."""
+    now, target = person.get(ladder), person.get(f"{ladder}_target")
+    if now is None and target is None:
+        return ""
+    now_text = t(f"{ladder}.{now}", lang) if now else "—"
+    return f"{now_text} → {t(f'{ladder}.{target}', lang)}" if target else now_text
+
+
+def _contact(person: dict[str, Any], lang: str) -> str:
+    if "last_contact" not in person:
+        return ""
+    if person["last_contact"] is None:
+        return t("rel.never", lang)
+    return f"{person['last_contact']} ({person['days_since']} {t('rel.days_since', lang)})"
+
+
 def build_network(data: dict[str, Any], lang: str, options: MapOptions) -> Network:
     """The pyvis network: nodes and edges with their visual encoding and plain-text tooltip lines."""
     net = Network(height=f"{options.height_px}px", width="100%", directed=True, cdn_resources="in_line")
@@ -163,12 +189,15 @@ def build_network(data: dict[str, Any], lang: str, options: MapOptions) -> Netwo
             [t("field.score", lang), str(person["score"])],
             [t("field.favoured_rival", lang), person["favoured_rival"] or "—"],
             [t("sh.our_owner", lang), owner],
+            [t("field.stakeholder.stage", lang), _ladder(person, "stage", lang)],
+            [t("field.standing", lang), _ladder(person, "standing", lang)],
+            [t("rel.last_contact", lang), _contact(person, lang)],
         ]
         net.add_node(
             person["id"],
             label=label,
             shape=primary_shape(roles),
-            color=STANCE_COLOURS[person["stance"]],
+            color=STANCE_COLOURS[scale.category(person["stance"], person["score"])],
             size=node_size(person, options.size_by),
             level=rows[person["id"]],
             tip=[pair for pair in tip if pair[1]],
@@ -235,7 +264,7 @@ def build_html(data: dict[str, Any], lang: str, options: MapOptions = MapOptions
         css=css,
         js=js,
         height=int(options.height_px),
-        legend=_legend(lang),
+        legend=_legend(lang, data.get("counts")),
         people=_people_list(data, lang),
         payload=payload,
         empty=html.escape(t("map.empty", lang)),
@@ -268,14 +297,15 @@ def _vis_assets() -> tuple[str, str]:
     return js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
 
 
-def _legend(lang: str) -> str:
+def _legend(lang: str, counts: dict[str, int] | None = None) -> str:
     e = html.escape
 
     def item(mark: str, text: str) -> str:
         return f'<span class="item">{mark}{e(text)}</span>'
 
     stances = "".join(
-        item(f'<span class="swatch" style="background:{STANCE_COLOURS[s]}"></span>', t(f"stance.{s}", lang))
+        item(f'<span class="swatch" style="background:{STANCE_COLOURS[s]}"></span>',
+             t(f"stance.{s}", lang) + (f" ({counts[s]})" if counts else ""))
         for s in STANCES
     )
     roles = "".join(
@@ -302,7 +332,9 @@ def _people_list(data: dict[str, Any], lang: str) -> str:
     items = "".join(
         f"<li><b>{e(p['name'])}</b> — {e(p['job_title'] or '')} · {e(p['department'] or '')} · "
         f"{e(t('stance.' + p['stance'], lang))} ({p['score']}) · "
-        f"{e(t('map.owner_line', lang, owner=p['owner_name'] or '—'))}</li>"
+        f"{e(t('map.owner_line', lang, owner=p['owner_name'] or '—'))}"
+        f"{(' · ' + e(_ladder(p, 'stage', lang))) if _ladder(p, 'stage', lang) else ''} · "
+        f"{e(t('rel.last_contact', lang))}: {e(_contact(p, lang))}</li>"
         for p in data["people"]
     )
     summary = e(t("map.people_list", lang, count=len(data["people"])))

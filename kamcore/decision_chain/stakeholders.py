@@ -23,11 +23,12 @@ import calendar
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
 from kamcore import clock, permissions, records, store
+from kamcore.decision_chain import scale
 from kamcore.errors import PermissionDenied, ValidationError
 from kamcore.records import Entity, Record
 from kamcore.store import transaction
@@ -47,13 +48,22 @@ PROFILE_FIELDS = (
     "profile_social",
     "profile_resume",
 )
+STAGES = ("stranger", "familiar", "personal_trust", "interest", "organisational_trust")  # D8
+STANDINGS = ("vendor", "credible_source", "problem_solver", "trusted_advisor")  # our standing with the person
+MARKS = ("key_contact", "inner_circle", "executive_sponsor", "champion")
+KEY_PERSON_FIELDS = ("kp_governance", "kp_expertise", "kp_style", "kp_purchase_share")  # D4's four factors
+CHECKIN_CLASSES = (20, 40, 60, 80)
+TARGET_FIELDS = ("stage", "stage_target", "standing", "standing_target", "target_date")
 PUBLIC_FIELDS = (
     "name", "job_title", "department", "level", "roles", "stance", "score", "favoured_rival", "owner_id",
-    "org_interests", "personal_interests", "needs", "notes",
+    "org_interests", "personal_interests", "needs", "notes", *TARGET_FIELDS, *MARKS, "checkin_days",
+    *KEY_PERSON_FIELDS,
 )
 PAGE_SIZE = 200
 
 Level = Literal["decision", "management", "execution"]
+Stage = Literal["stranger", "familiar", "personal_trust", "interest", "organisational_trust"]
+Standing = Literal["vendor", "credible_source", "problem_solver", "trusted_advisor"]
 Stance = Literal["coach", "supporter", "neutral", "opponent", "blocker"]
 
 
@@ -91,6 +101,20 @@ class StakeholderIn(Record):
     personal_interests: str = Field(default="", max_length=1000)
     needs: str = Field(default="", max_length=2000)
     notes: str = Field(default="", max_length=4000)
+    stage: Stage | None = None
+    stage_target: Stage | None = None
+    standing: Standing | None = None
+    standing_target: Standing | None = None
+    target_date: date | None = None
+    key_contact: bool | None = None
+    inner_circle: bool | None = None
+    executive_sponsor: bool | None = None
+    champion: bool | None = None
+    checkin_days: Literal[20, 40, 60, 80] | None = None
+    kp_governance: str | None = Field(default=None, max_length=1000)
+    kp_expertise: str | None = Field(default=None, max_length=1000)
+    kp_style: str | None = Field(default=None, max_length=1000)
+    kp_purchase_share: int | None = Field(default=None, ge=0, le=100)
     profile_personal: str | None = Field(default=None, max_length=2000)
     profile_personality: str | None = Field(default=None, max_length=2000)
     profile_career: str | None = Field(default=None, max_length=2000)
@@ -102,6 +126,13 @@ class StakeholderIn(Record):
     @classmethod
     def _roles(cls, value: Any) -> str:
         return ",".join(parse_roles(value))
+
+    @model_validator(mode="after")
+    def _one_scale(self) -> StakeholderIn:
+        """The score is the measure, the stance its label: a path that changes one alone (restore from History)
+        brings the other along; the use cases refuse an explicit mismatched pair before this."""
+        self.stance = scale.stance_for(self.score, self.stance)  # type: ignore[assignment]
+        return self
 
     @field_validator(*PROFILE_FIELDS, mode="before")
     @classmethod
@@ -143,6 +174,35 @@ def precheck_choices(values: dict[str, Any], checks: dict[str, tuple[str, tuple[
             raise ValidationError.single(label, "reason.literal_error", expected=", ".join(map(str, allowed)))
 
 
+def _target_date_ahead(values: dict[str, Any]) -> None:
+    """A target date given now must not lie in the past (a date already set stays as it is)."""
+    raw = values.get("target_date")
+    if raw in (None, ""):
+        return
+    try:
+        day = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+    except ValueError:
+        return  # validation names the bad date
+    if day < clock.today():
+        raise ValidationError.single("target_date", "reason.target_date_past", today=clock.today().isoformat())
+
+
+def target_warnings(row: dict[str, Any]) -> list[str]:
+    """Warnings (i18n keys) that do not stop a save: a target below the current level is allowed but said."""
+    out = []
+    for now, goal, ladder in (("stage", "stage_target", STAGES), ("standing", "standing_target", STANDINGS)):
+        if row.get(now) in ladder and row.get(goal) in ladder and ladder.index(row[goal]) < ladder.index(row[now]):
+            out.append(f"warn.{goal}_below_current")
+    return out
+
+
+def _explicit_pair(values: dict[str, Any]) -> None:
+    """A stance and score given together must be a pair the one scale allows (else a clear refusal)."""
+    stance, score = values.get("stance"), values.get("score")
+    if stance in STANCES and isinstance(score, int) and not isinstance(score, bool):
+        scale.check_pair(stance, score)
+
+
 def _require_private(db: Database, actor: User, account_id: int, values: dict[str, Any]) -> None:
     touched = [f for f in PROFILE_FIELDS if f in values and values[f] not in (None, "")]
     if touched and not permissions.can_see_private(db, actor, account_id):
@@ -154,6 +214,9 @@ def create_stakeholder(db: Database, actor: User, account_id: int, values: dict[
     permissions.require_edit(db, actor, account_id)
     precheck_choices(values, {"level": ("stakeholder_level", LEVELS)})
     _require_private(db, actor, account_id, values)
+    values = scale.reconcile(None, values)
+    _explicit_pair(values)
+    _target_date_ahead(values)
     row = records.create(db, actor, ENTITY, {**values, "account_id": account_id})
     return _visible(db, actor, row)
 
@@ -168,6 +231,10 @@ def update_stakeholder(db: Database, actor: User, stakeholder_id: int, base_vers
         db, actor, current["account_id"]
     ):
         raise PermissionDenied("err.profile_team_only")
+    changes = scale.reconcile(current, changes)
+    _explicit_pair(changes)
+    if str(changes.get("target_date") or "") != str(current.get("target_date") or ""):
+        _target_date_ahead(changes)
     row = records.update(db, actor, ENTITY, stakeholder_id, base_version, changes)
     return _visible(db, actor, row)
 
@@ -187,8 +254,7 @@ def erase_profile(db: Database, actor: User, stakeholder_id: int, base_version: 
 def delete_stakeholder(db: Database, actor: User, stakeholder_id: int, base_version: int) -> None:
     """Remove a person with their links, opportunity roles and planned actions (each audited); visits keep their
     record but no longer point at the person."""
-    from kamcore.relationships import pdca, visits
-
+    actions, visits = records.entity("relationship_action"), records.entity("visit")  # relationships build on this
     current = records.get(db, ENTITY, stakeholder_id)
     permissions.require_edit(db, actor, current["account_id"])
     with transaction(db):
@@ -200,9 +266,9 @@ def delete_stakeholder(db: Database, actor: User, stakeholder_id: int, base_vers
             records.delete(db, actor, PARTICIPATION_ENTITY, part["id"], part["version"])
         for act in store.rows(db, "SELECT id, version FROM relationship_actions WHERE stakeholder_id = ?",
                               [stakeholder_id]):
-            records.delete(db, actor, pdca.ACTION_ENTITY, act["id"], act["version"])
+            records.delete(db, actor, actions, act["id"], act["version"])
         for visit in store.rows(db, "SELECT id, version FROM visits WHERE stakeholder_id = ?", [stakeholder_id]):
-            records.update(db, actor, visits.VISIT_ENTITY, visit["id"], visit["version"],
+            records.update(db, actor, visits, visit["id"], visit["version"],
                            {"stakeholder_id": None})
         records.delete(db, actor, ENTITY, stakeholder_id, base_version)
 
@@ -215,6 +281,7 @@ def _visible(db: Database, actor: User, row: dict[str, Any]) -> dict[str, Any]:
         for f in PROFILE_FIELDS:
             out[f] = None
     out["role_list"] = role_list(row.get("roles"))
+    out["warnings"] = target_warnings(row)
     return out
 
 

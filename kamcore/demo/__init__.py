@@ -10,44 +10,27 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import date
 
 from sqlite_utils import Database
 
-from kamcore.users import User
-
-SEED = 20261123
-DEMO_PASSWORD = "warroom-demo"
-Progress = Callable[[float, str], None]
-
-
-@dataclass
-class DemoContext:
-    """What the seed steps share: a seeded RNG, the anchor date, and the people and things made so far."""
-
-    db: Database
-    today: date
-    rng: random.Random
-    users: dict[str, User] = field(default_factory=dict)
-    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    product_lines: dict[str, dict[str, Any]] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def moment(self, days_ago: float, hour: int = 10) -> datetime:
-        """A point in time `days_ago` before the anchor date, during working hours."""
-        day = self.today - timedelta(days=int(days_ago))
-        minute = self.rng.randrange(0, 60)
-        return datetime.combine(day, time(hour, minute), tzinfo=UTC)
-
-    @property
-    def admin(self) -> User:
-        return self.users["admin"]
+from kamcore.demo.context import DEMO_PASSWORD, SEED, DemoContext, Progress  # noqa: F401 - the demo's public names
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from kamcore.demo import core, huddles, opportunities, plan, portfolio, retrospectives, stakeholders
+    from kamcore.demo import (
+        core,
+        huddles,
+        opportunities,
+        plan,
+        portfolio,
+        proposals,
+        retrospectives,
+        rhythm,
+        segments,
+        stakeholders,
+    )
+    from kamcore.demo import reviews as customer_reviews
 
     return [
         ("core", core.seed),
@@ -57,6 +40,10 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("stakeholders", stakeholders.seed),
         ("retrospectives", retrospectives.seed),
         ("huddles", huddles.seed),
+        ("proposals", proposals.seed),
+        ("segments", segments.seed),
+        ("rhythm", rhythm.seed),
+        ("reviews", customer_reviews.seed),
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kamcore import accounts, clock, product_lines, team, users
-from kamcore.demo import DEMO_PASSWORD, DemoContext
+from kamcore.demo.context import DEMO_PASSWORD, DemoContext
 
 PEOPLE = [
     # username, display name, global role

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kamcore import clock, comments, store, team
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.huddle import huddles
 
 ACCOUNTS = ("huaxin", "jiangnan", "longma", "nile", "pudong", "pearl")
@@ -60,6 +60,7 @@ def seed(ctx: DemoContext) -> None:
             last = huddle
         _after_last_huddle(ctx, key, chair, last)
     _group_huddle(ctx)
+    _five_account_huddle(ctx)
 
 
 def _after_last_huddle(ctx: DemoContext, key: str, chair, last: dict) -> None:
@@ -101,3 +102,30 @@ def _group_huddle(ctx: DemoContext) -> None:
         huddles.add_item(ctx.db, li, huddle["id"], "action", "Align the two accounts' delivery calendars",
                          account_id=ids[0], owner_id=ctx.users["wang.fang"].id,
                          due_on=ctx.today - timedelta(days=2))
+
+
+LI_WEI_ACCOUNTS = ("huaxin", "jiangnan", "longma", "sunrise", "pearl")
+
+
+def _five_account_huddle(ctx: DemoContext) -> None:
+    """Li Wei's weekly huddle across her five accounts, this morning: she presents and Chen Jie (the only other
+    person who sees all five) reviews; one question became an action. The East China review gets its roles too."""
+    ids = [ctx.accounts[key]["id"] for key in LI_WEI_ACCOUNTS]
+    li, chen, wang = ctx.users["li.wei"], ctx.users["chen.jie"], ctx.users["wang.fang"]
+    with clock.at(ctx.moment(0, 8)):
+        huddle = huddles.start_huddle(ctx.db, li, ids, held_on=ctx.today, title="Li Wei's accounts — weekly huddle",
+                                      attendee_ids=[li.id, chen.id], presenter_id=li.id, reviewer_id=chen.id)
+        question = huddles.add_remark(ctx.db, chen, huddle["id"], ids[0], "late", "question",
+                                      "Why has the reference-site invitation slipped twice, and who unblocks it?")
+        huddles.remark_to_action(ctx.db, li, question["id"], question["version"], owner_id=li.id,
+                                 due_on=ctx.today + timedelta(days=4))
+        huddles.add_remark(ctx.db, chen, huddle["id"], ids[1], "risks", "question",
+                           "Which of the closing deals still lacks the decision maker's sign-off?")
+    group = store.row(ctx.db, "SELECT * FROM huddles WHERE title = 'East China monthly review'")
+    with clock.at(ctx.moment(10, 17)):
+        huddles.update_huddle(ctx.db, li, group["id"], group["version"],
+                              {"reviewer_id": wang.id, "coach_id": chen.id})
+        huddles.add_remark(ctx.db, wang, group["id"], ids[0], "risks", "question",
+                           "Can delivery absorb both go-lives in the same month?")
+        huddles.add_remark(ctx.db, chen, group["id"], ids[1], "decisions", "recommendation",
+                           "Meet the new managing director before the tender opens; bring the operating-cost case.")

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from kamcore import clock
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.demo.core import ACCOUNTS
 from kamcore.pipeline import competitors, discovery
 from kamcore.pipeline import opportunities as opp

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kamcore import clock
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.demo.core import ACCOUNTS
 from kamcore.plan import baselines, goals, scorecard, share_plans, strategy
 
@@ -62,6 +62,11 @@ def seed(ctx: DemoContext) -> None:
         _plan(ctx, key, triangle, 92 - index)
 
 
+def _typed(kept: bool, value: object) -> object:
+    """A typed actual where the measure has no source; None where the war room measures it itself."""
+    return value if kept else None
+
+
 def _plan(ctx: DemoContext, key: str, triangle: tuple[str, str, str], days_ago: int) -> None:
     db, rng = ctx.db, ctx.rng
     account_id = ctx.accounts[key]["id"]
@@ -87,14 +92,17 @@ def _plan(ctx: DemoContext, key: str, triangle: tuple[str, str, str], days_ago: 
                 value = round(target * share, -1)
                 made[f"{plan_year}.{metric}"] = goals.create_goal(db, am, {
                     "account_id": account_id, "year": plan_year, "quadrant": "financial", "metric": metric,
-                    "target": value, "actual": None if pace is None else round(value * pace * rng.uniform(0.9, 1.1)),
+                    # revenue and gross margin are measured from the account's financials: only collections is
+                    # typed (the random draw stays so the rest of the demo is unchanged)
+                    "target": value, "actual": _typed(metric == "collections", None if pace is None
+                                                      else round(value * pace * rng.uniform(0.9, 1.1))),
                     "owner_id": owner.id, "split_am": split[0], "split_sm": split[1], "split_dm": split[2]})
             for number, code in enumerate(top_lines):
                 value = round(target * (0.5 if number == 0 else 0.3), -1)
                 made[f"{plan_year}.orders.{code}"] = goals.create_goal(db, am, {
                     "account_id": account_id, "year": plan_year, "quadrant": "financial", "metric": "orders",
                     "product_line_id": ctx.product_lines[code]["id"], "target": value,
-                    "actual": None if pace is None else round(value * pace * rng.uniform(0.8, 1.2)),
+                    "actual": _typed(False, None if pace is None else rng.uniform(0.8, 1.2)),  # from won deals
                     "owner_id": am.id, "split_am": 50, "split_sm": 30, "split_dm": 20})
             relationship = 3 if stage == "breakthrough" else 2
             made[f"{plan_year}.relationship"] = goals.create_goal(db, sm, {
@@ -121,7 +129,7 @@ def _plan(ctx: DemoContext, key: str, triangle: tuple[str, str, str], days_ago: 
                 "owner_id": sm.id, "split_am": 30, "split_sm": 40, "split_dm": 30})
         made["q4"] = goals.create_goal(db, am, {
             "account_id": account_id, "year": year, "quarter": 4, "quadrant": "financial", "metric": "orders",
-            "target": round(revenue * 0.3, -1), "actual": round(revenue * 0.3 * rng.uniform(0.2, 0.6), -1),
+            "target": round(revenue * 0.3, -1), "actual": _typed(False, rng.uniform(0.2, 0.6)),  # from won deals
             "owner_id": am.id, "split_am": 60, "split_sm": 30, "split_dm": 10})
         shares = {}
         for code, (wallet, share, targets) in lines.items():
@@ -155,12 +163,9 @@ def _edits_after_baseline(ctx: DemoContext, account_id: int, made: dict, shares:
     db, rng = ctx.db, ctx.rng
     am, sm, dm = triangle
     year = ctx.today.year
-    revenue = made[f"{year}.revenue"]
     collections = made[f"{year}.collections"]
     relationship = made[f"{year}.relationship"]
     with clock.at(ctx.moment(rng.randint(20, since - 5), 17)):
-        revenue = goals.update_goal(db, am, revenue["id"], revenue["version"],
-                                    {"actual": round(revenue["actual"] * 1.08)})
         goals.update_goal(db, dm, collections["id"], collections["version"],
                           {"actual": round(collections["actual"] * 1.1)})
     with clock.at(ctx.moment(rng.randint(3, 15), 11)):

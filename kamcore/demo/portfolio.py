@@ -5,8 +5,10 @@ repeated price cuts and a lengthening collection period)."""
 
 from __future__ import annotations
 
-from kamcore import clock
-from kamcore.demo import DemoContext
+from datetime import UTC, datetime, time, timedelta
+
+from kamcore import clock, money
+from kamcore.demo.context import DemoContext
 from kamcore.demo.core import ACCOUNTS
 from kamcore.portfolio import financials, positioning, tiering
 
@@ -88,8 +90,18 @@ V2 = {
 }
 
 
+# yearly average rates into the reporting currency (CNY), oldest year first
+RATES = {"USD": (7.10, 7.20, 7.15), "HKD": (0.910, 0.920, 0.915), "EUR": (7.70, 7.80, 7.85)}
+
+
 def seed(ctx: DemoContext) -> None:
     """Figures, assessments, criteria v1 (agreed) and v2 (draft), and later posture and figure edits."""
+    # a fixed moment (not ctx.moment): the seeded random draws of the rest of the demo stay as they were
+    with clock.at(datetime.combine(ctx.today - timedelta(days=119), time(10, 0), tzinfo=UTC)):
+        for currency, by_year in RATES.items():
+            for offset, value in enumerate(by_year):
+                money.save_rate(ctx.db, ctx.admin, {"currency": currency, "year": ctx.today.year - 2 + offset,
+                                                    "rate": value, "note": "yearly average"})
     managers = {key: (ctx.users[triangle[0]], ctx.users[triangle[1]]) for key, *_, triangle, _extra in ACCOUNTS}
     first_year = ctx.today.year - 2
     rows: dict[str, list[dict]] = {}

@@ -2,6 +2,7 @@
 iron-triangle win, the Harbour hidden-need win, and a mid-deal review of the Longma price ultimatum.
 
 Several team members write in each one at different moments (each part its own versioned, audited row);
+each goes to review, the team records its agreement, and a big loss is signed off one level up (chen.jie);
 lessons reach the playbook, and Pudong's lesson becomes a rule that flags the live Lingang deal (price
 talk with no one holding authority). Two rule sweeps leave a firing log; one flag is acknowledged.
 """
@@ -12,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from kamcore import clock
-from kamcore.demo import DemoContext
+from kamcore.demo.context import DemoContext
 from kamcore.learning import playbook, retrospectives, rules
 
 # key in ctx.extra["opportunities"], account, days after the close the review starts, writers (AM, SM, DM)
@@ -121,6 +122,7 @@ CASES: dict[str, dict[str, Any]] = {
         "actions": [("sun.li", "Integration pilot plan with buffer for data access", 40, "short", "done")],
     },
 }
+REVIEW_COMMENT = "Reviewed one level up: agreed with the root causes; the actions stand."
 
 
 def _user(ctx: DemoContext, name: str) -> Any:
@@ -168,9 +170,18 @@ def _case(ctx: DemoContext, deal: dict[str, Any], case: dict[str, Any]) -> dict[
             with clock.at(ctx.moment(max(day - due_in // 2, 1), 17)):
                 retrospectives.update_part(db, _user(ctx, writer), "action", action["id"], action["version"],
                                            {"status": status})
-    with clock.at(ctx.moment(max(day - 1, 1), 17)):
-        retro = retrospectives.update_retrospective(db, am, retro["id"], retro["version"],
-                                                    {"summary": case["summary"], "status": "final"})
+    last = max(day - 1, 1)
+    with clock.at(ctx.moment(last, 17)):
+        retro = retrospectives.update_retrospective(db, am, retro["id"], retro["version"], {"summary": case["summary"]})
+        reviewer = _user(ctx, "chen.jie") if retrospectives.needs_reviewer(db, retro) else None
+        retro = retrospectives.submit_for_review(db, am, retro["id"], retro["version"],
+                                                 reviewer.id if reviewer else None)
+    with clock.at(ctx.moment(last, 18)):
+        for writer in case["team"]:
+            retrospectives.agree_conclusions(db, _user(ctx, writer), retro["id"])
+    with clock.at(ctx.moment(max(last - 1, 0), 9)):
+        retro = retrospectives.finalize(db, reviewer or am, retro["id"], retro["version"],
+                                        REVIEW_COMMENT if reviewer else "")
     return retro
 
 

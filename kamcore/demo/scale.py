@@ -42,7 +42,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from kamcore import audit, records, store
-from kamcore.demo import DEMO_PASSWORD, SEED, DemoContext, Progress, build
+from kamcore.demo import build
+from kamcore.demo.context import DEMO_PASSWORD, SEED, DemoContext, Progress
 
 ROW_BATCH = 20_000
 LI_WEI_ACCOUNTS = 10  # generated accounts the demo account manager leads, at every size
@@ -117,6 +118,7 @@ class Generator:
 
     # ---- planning -------------------------------------------------------------------------
     def new_id(self, table: str) -> int:
+        """The next id for `table` (ids are never reused, as in kamcore.records)."""
         if table not in self.next_ids:
             self.next_ids[table] = (self.db.execute(f"SELECT coalesce(max(id), 0) FROM [{table}]").fetchone()[0]) + 1
         value = self.next_ids[table]
@@ -134,16 +136,19 @@ class Generator:
         return item
 
     def moment(self, low: int | None = None, high: int | None = None) -> int:
+        """A deterministic point in time `days_ago` before the anchor date."""
         low = self.start if low is None else low
         high = self.end - 3600 if high is None else high
         return self.rng.randint(low, max(low, high))
 
     def editor_of(self, account_id: int | None) -> int | None:
+        """A team member of the account who plausibly made an edit (deterministic)."""
         if account_id is None:
             return self.ctx.admin.id
         return self.rng.choice(self.editors.get(account_id) or [self.ctx.admin.id])
 
     def iso(self, seconds: int) -> str:
+        """A moment as the ISO text the audit log stores."""
         text = self.iso_cache.get(seconds)
         if text is None:
             text = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
@@ -208,6 +213,7 @@ class Generator:
 
     # ---- the run --------------------------------------------------------------------------
     def run(self) -> dict[str, int]:
+        """Generate the whole war room, reporting progress."""
         specs = [s for s in _specs() if _known(self.db, s.entity)]
         self.after_write = {s.entity: s.after_write for s in specs if s.after_write}
         self.db.conn.execute("DROP TABLE IF EXISTS temp._scale_audit")
@@ -551,10 +557,7 @@ STANCES = ("coach", "supporter", "neutral", "neutral", "opponent", "blocker")
 
 
 def _stakeholders(gen: Generator) -> Iterator[dict[str, Any]]:
-    try:
-        from kamcore.decision_chain.stakeholders import BUYING_ROLES
-    except ImportError:
-        BUYING_ROLES = ("decision_maker", "technical_evaluator", "purchaser", "user")  # noqa: N806
+    from kamcore.decision_chain.stakeholders import BUYING_ROLES
     for account_id in _spread(gen, gen.size.stakeholders):
         level = gen.rng.choice(("decision", "management", "management", "execution", "execution"))
         team = gen.team_members.get(account_id) or [None]

@@ -12,12 +12,14 @@ trends have history); some relationship actions are overdue; visits carry revisi
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from kamcore import clock, team
+from kamcore.decision_chain import scale
 from kamcore.decision_chain import stakeholders as sh
-from kamcore.demo import DemoContext
-from kamcore.relationships import pdca, visits
+from kamcore.demo.context import DemoContext
+from kamcore.relationships import health, pdca, visits
 
 SURNAMES = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu",
             "Hu", "Guo", "He", "Lin", "Luo", "Zheng", "Liang", "Xie", "Song", "Tang", "Han", "Feng", "Deng", "Cao")
@@ -104,6 +106,11 @@ def seed(ctx: DemoContext) -> None:
         _participation(ctx, key, people)
         _actions(ctx, key, people)
         _visits(ctx, key, people)
+        _targets_and_marks(ctx, key, people)
+        if key == "pudong":
+            _pudong_budget(ctx, key, people)
+    for key in ctx.accounts:
+        _health_history(ctx, key)
 
 
 def _triangle(ctx: DemoContext, key: str) -> list[Any]:
@@ -128,6 +135,7 @@ def _name(ctx: DemoContext, key: str, used: set[str]) -> str:
 
 
 def _create(ctx: DemoContext, key: str, days_ago: int, values: dict[str, Any]) -> dict[str, Any]:
+    values = {**values, "stance": scale.stance_for(values["score"], values["stance"])}  # the one scale (D4)
     with clock.at(ctx.moment(days_ago, 10)):
         return sh.create_stakeholder(ctx.db, _am(ctx, key), ctx.accounts[key]["id"], values)
 
@@ -228,7 +236,7 @@ def _history(ctx: DemoContext, key: str, people: list[dict[str, Any]], moves: di
             with clock.at(ctx.moment(days_ago, 15)):
                 fresh = sh.get_stakeholder(ctx.db, am, person["id"])
                 changed = sh.update_stakeholder(ctx.db, am, person["id"], fresh["version"],
-                                                {"score": score, "stance": stance})
+                                                {"score": score, "stance": scale.stance_for(score, stance)})
             person.update({k: changed[k] for k in ("score", "stance", "version")})
 
 
@@ -270,8 +278,14 @@ def _actions(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> None:
             action, _ = pdca.create_action(ctx.db, am, account_id, {
                 "stakeholder_id": person["id"], "kind": kind, "owner_id": rng.choice(owners),
                 "plan": f"{kind.replace('_', ' ').capitalize()} with {person['name']}",
-                "due_date": (ctx.today.fromordinal(ctx.today.toordinal() + due_in)).isoformat()})
+                "due_date": (ctx.today.fromordinal(ctx.today.toordinal() + due_in)).isoformat(),
+                "budget_planned": float(5 * (2 + (number + len(key)) % 6)),
+                "aims_at": "stage" if number % 2 == 0 else "standing",
+                "aims_to": "personal_trust" if number % 2 == 0 else "problem_solver"})
         if due_in < -15 and rng.random() < 0.75:
+            spent = round(action["budget_planned"] * (0.7 + 0.1 * (number % 4)), 1)
+            with clock.at(ctx.moment(-due_in, 16)):
+                action = pdca.update_action(ctx.db, am, action["id"], action["version"], {"budget_spent": spent})
             fresh = sh.get_stakeholder(ctx.db, am, person["id"])
             change = 1 if fresh["score"] < 3 else 0
             with clock.at(ctx.moment(-due_in - rng.randint(0, 5), 17)):
@@ -308,3 +322,81 @@ def _visits(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> None:
             "goal": f"First proper meeting with {target['name']}", "stage_goal": "Agree a technical exchange",
             "attendees": "Account manager, solution manager", "alternatives": "Lunch near their plant",
             "budget": "Dinner for four", "resources": "Reference list, phase-one results"})
+
+
+STAGE_OF_SCORE = {-1: "stranger", 0: "familiar", 1: "personal_trust", 2: "interest", 3: "organisational_trust"}
+STANDING_OF_SCORE = {-1: "vendor", 0: "vendor", 1: "credible_source", 2: "problem_solver", 3: "trusted_advisor"}
+
+
+def _targets_and_marks(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> None:
+    """Current vs target stage and standing for the decision and management levels; key-person marks (D4, D8)."""
+    am = _am(ctx, key)
+    rng = random.Random(f"relationship-targets-{key}")  # own stream: later demo steps draw the same numbers as before
+    sponsor_done = False
+    for person in people:
+        fresh = sh.get_stakeholder(ctx.db, am, person["id"])
+        if fresh["level"] == "execution":
+            continue
+        now_stage = STAGE_OF_SCORE[fresh["score"]]
+        now_standing = STANDING_OF_SCORE[fresh["score"]]
+        want = min(4, sh.STAGES.index(now_stage) + rng.choice((0, 1, 1, 2)))
+        changes: dict[str, Any] = {
+            "stage": now_stage, "standing": now_standing,
+            "stage_target": sh.STAGES[max(want, 2)],
+            "standing_target": sh.STANDINGS[min(3, max(2, sh.STANDINGS.index(now_standing) + 1))],
+            "target_date": ctx.today.fromordinal(ctx.today.toordinal() + rng.choice((45, 90, 120, 180))).isoformat(),
+            "key_contact": True, "champion": fresh["score"] == 3,
+            "checkin_days": 40 if fresh["level"] == "decision" else None,
+        }
+        decides = "decision_maker" in sh.role_list(fresh["roles"])
+        if decides and fresh["score"] >= 1 and not sponsor_done and key != "pudong":
+            changes["executive_sponsor"] = True
+            changes["inner_circle"] = True
+            sponsor_done = True
+        if decides:
+            changes.update({"kp_governance": "Board approves above ¥5M; state-owned culture, consensus first",
+                            "kp_expertise": "Engineer by training; reads the technical annex himself",
+                            "kp_style": "Decides late, asks for references", "kp_purchase_share": 12})
+        with clock.at(ctx.moment(8, 16)):
+            sh.update_stakeholder(ctx.db, am, person["id"], fresh["version"], changes)
+
+
+def _pudong_budget(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> None:
+    """The seeds' real failure: the budget is spent, the key customer never visited headquarters; the new MD
+    (the decision maker) is a stranger we need at personal trust, last met months ago."""
+    am = _am(ctx, key)
+    account_id = ctx.accounts[key]["id"]
+    owners = [u for u in _triangle(ctx, key) if u]
+    md, tech = people[1], people[2]
+    with clock.at(ctx.moment(120, 9)):
+        visit = visits.plan_visit(ctx.db, am, account_id, {
+            "stakeholder_id": md["id"], "owner_id": owners[0], "purpose": "rapport",
+            "planned_on": ctx.today.fromordinal(ctx.today.toordinal() - 95).isoformat(), "place": "Pudong plant",
+            "goal": "Introduce ourselves to the new managing director"})
+    with clock.at(ctx.moment(95, 18)):
+        visits.record_outcome(ctx.db, am, visit["id"], visit["version"],
+                              outcome="Twenty minutes; polite, asked for references", revisit_days=40)
+    for person, kind, plan, planned, spent, due in (
+            (md, "hq_visit", "Host the MD at our headquarters and reference line", 80, 72, -30),
+            (tech, "executive_visit", "Our CTO meets the head of the technical department", 30, 26, -12)):
+        with clock.at(ctx.moment(70, 9)):
+            pdca.create_action(ctx.db, am, account_id, {
+                "stakeholder_id": person["id"], "kind": kind, "owner_id": owners[0], "plan": plan,
+                "due_date": ctx.today.fromordinal(ctx.today.toordinal() + due).isoformat(),
+                "budget_planned": planned, "budget_spent": spent, "key_visit": True,
+                "aims_at": "stage", "aims_to": "personal_trust"})
+    fresh = sh.get_stakeholder(ctx.db, am, md["id"])
+    with clock.at(ctx.moment(7, 16)):
+        sh.update_stakeholder(ctx.db, am, md["id"], fresh["version"], {
+            "stage": "stranger", "stage_target": "personal_trust", "standing": "vendor",
+            "standing_target": "credible_source", "key_contact": True,
+            "target_date": ctx.today.fromordinal(ctx.today.toordinal() + 60).isoformat()})
+
+
+def _health_history(ctx: DemoContext, key: str) -> None:
+    """Monthly health snapshots (computed over the demo's records at each past day) so the trend has points."""
+    account_id = ctx.accounts[key]["id"]
+    for days_ago in (90, 60, 30, 0):
+        day = ctx.today.fromordinal(ctx.today.toordinal() - days_ago)
+        with clock.at(ctx.moment(days_ago, 20)):
+            health.snapshot(ctx.db, ctx.admin, account_id, today=day)

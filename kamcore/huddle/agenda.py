@@ -1,8 +1,8 @@
 """The huddle agenda: what is late, what is due, what is flagged, what is closing, what is behind.
 
 Each source is one provider function `(db, account_ids, today) -> list[AgendaItem]`
-registered in `PROVIDERS`. A provider whose table does not exist (a feature not
-installed) contributes nothing, so the agenda works on any schema level.
+registered in `PROVIDERS`. Every table exists (all migrations always run): a missing
+one is a broken database and fails loudly.
 Every item names its source record (`source`, e.g. "relationship_action:12"),
 so the huddle can turn it into a decision or an action that points back to it.
 """
@@ -15,10 +15,13 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, store
+from kamcore import clock, money, permissions, store
 from kamcore.huddle.what_changed import link_for
 from kamcore.i18n import has, t
 from kamcore.learning import rules
+from kamcore.proposals import rooms
+from kamcore.relationships import guidance
+from kamcore.reviews import qbr
 from kamcore.users import SYSTEM, User
 
 DUE_SOON_DAYS = 7
@@ -46,6 +49,28 @@ class AgendaItem:
     title_key: str = ""  # an i18n key naming the item when it has no title of its own (a goal's metric)
     lesson: str = ""  # a health flag's lesson: why the rule exists
     lesson_key: str = ""  # its i18n key for built-in rules
+    detail_zh: str = ""  # the detail in Chinese where it names a choice (a deal's stage)
+    days_late: int = 0  # overdue: days past the due date (a deal: past its expected close)
+    days_left: int | None = None  # not yet due: days until the due date
+
+    def display_detail(self, lang: str = "en") -> str:
+        """The detail in the reader's language."""
+        return self.detail_zh if lang == "zh" and self.detail_zh else self.detail
+
+    def urgency(self, lang: str = "en") -> str:
+        """How late or how soon, in words ("5 days overdue", "due in 3 days"); "" when undated."""
+        if self.days_late:
+            if self.section == "closing":
+                return t("agenda.past_close", lang, days=self.days_late)
+            return t("agenda.one_day_overdue" if self.days_late == 1 else "agenda.days_overdue", lang,
+                     days=self.days_late)
+        if self.days_left is None:
+            return ""
+        if self.days_left == 0:
+            return t("agenda.due_today", lang)
+        if self.days_left == 1 and self.section != "closing":
+            return t("agenda.due_tomorrow", lang)
+        return t("agenda.closes_in" if self.section == "closing" else "agenda.due_in", lang, days=self.days_left)
 
     def display_title(self, lang: str = "en") -> str:
         """The title in the reader's language."""
@@ -70,11 +95,6 @@ def provider(name: str) -> Callable[[Provider], Provider]:
     return register
 
 
-def has_table(db: Database, table: str) -> bool:
-    """Is this table in the schema (has the feature that owns it been installed)?"""
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone() is not None
-
-
 def _marks(ids: list[int]) -> str:
     return ",".join("?" for _ in ids)
 
@@ -82,7 +102,7 @@ def _marks(ids: list[int]) -> str:
 def _dated_actions(db: Database, account_ids: list[int], today: date, *, table: str, entity: str, title_sql: str,
                    due_col: str, open_sql: str, kind: str) -> list[AgendaItem]:
     """Open dated actions of one kind that are overdue or due within a week."""
-    if not has_table(db, table) or not account_ids:
+    if not account_ids:
         return []
     horizon = (today + timedelta(days=DUE_SOON_DAYS)).isoformat()
     found = store.rows(
@@ -97,8 +117,8 @@ def _dated_actions(db: Database, account_ids: list[int], today: date, *, table: 
     return [
         AgendaItem(
             "overdue" if row["due"] < today.isoformat() else "due", f"{entity}:{row['id']}", row["account_id"],
-            row["account_name"], kind, row["title"] or f"#{row['id']}", row["due"], row["owner_id"],
-            row["owner_name"], severity="critical" if row["due"] < today.isoformat() else "warning",
+            row["account_name"], kind, row["title"] or "", row["due"], row["owner_id"],
+            row["owner_name"], title_key="" if row["title"] else kind, severity="critical" if row["due"] < today.isoformat() else "warning",
             link=link_for(entity, row["account_id"]),
         )
         for row in found
@@ -116,8 +136,6 @@ def huddle_actions(db: Database, account_ids: list[int], today: date) -> list[Ag
 @provider("relationship_actions")
 def relationship_actions(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
     """Relationship-plan actions (D8 PDCA)."""
-    if not has_table(db, "stakeholders"):
-        return []
     return _dated_actions(
         db, account_ids, today, table="relationship_actions", entity="relationship_action",
         title_sql="(SELECT s.name FROM stakeholders s WHERE s.id = x.stakeholder_id) || ': ' || "
@@ -157,7 +175,7 @@ def rule_flags(db: Database, account_ids: list[int], today: date) -> list[Agenda
     Evaluated through `kamcore.learning.rules` rather than read from the firing log, which is only as fresh as its last
     sweep. `build` has already checked that the actor may read these accounts.
     """
-    if not has_table(db, "rules") or not account_ids:
+    if not account_ids:
         return []
     flags = [f for account_id in account_ids for f in rules.flags_for_account(db, SYSTEM, account_id)
              if f.acknowledged is None]
@@ -192,7 +210,7 @@ def account_status(db: Database, account_ids: list[int], today: date) -> list[Ag
 @provider("closing_deals")
 def closing_deals(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
     """Open opportunities expected to close within a month, or whose close date has passed."""
-    if not has_table(db, "opportunities") or not account_ids:
+    if not account_ids:
         return []
     horizon = (today + timedelta(days=CLOSING_SOON_DAYS)).isoformat()
     found = store.rows(
@@ -205,10 +223,18 @@ def closing_deals(db: Database, account_ids: list[int], today: date) -> list[Age
             ORDER BY o.expected_close, o.amount DESC""",
         [*account_ids, horizon],
     )
+    from kamcore.pipeline import stage_model
+
+    stages = {s["key"]: s for s in stage_model.list_stages(db, active_only=False)}
+
+    def stage(key: str, lang: str) -> str:
+        return stage_model.stage_name(stages[key], lang) if key in stages else key
+
     return [
         AgendaItem("closing", f"opportunity:{row['id']}", row["account_id"], row["account_name"],
                    "entity.opportunity", row["title"], row["due"], row["owner_id"], row["owner_name"],
-                   detail=f"{row['amount']:,.0f} {row['currency']} · {row['stage']}",
+                   detail=f"{money.fmt(row['amount'], row['currency'], 'en')} · {stage(row['stage'], 'en')}",
+                   detail_zh=f"{money.fmt(row['amount'], row['currency'], 'zh')} · {stage(row['stage'], 'zh')}",
                    severity="critical" if row["due"] < today.isoformat() else "warning",
                    link=link_for("opportunity", row["account_id"]))
         for row in found
@@ -232,7 +258,7 @@ def expected_share(year: int, quarter: int | None, today: date) -> float:
 @provider("goals_behind")
 def goals_behind(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
     """Goals whose attainment trails the elapsed share of their period (D3)."""
-    if not has_table(db, "goals") or not account_ids:
+    if not account_ids:
         return []
     found = store.rows(
         db,
@@ -258,6 +284,48 @@ def goals_behind(db: Database, account_ids: list[int], today: date) -> list[Agen
     return items
 
 
+@provider("proposals")
+def proposals(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Live tenders (D13): the countdown to submission and the compliance items still open."""
+    return [
+        AgendaItem("overdue" if c.days_left < 0 else "due", f"proposal:{c.proposal_id}", c.account_id, c.account_name,
+                   "entity.proposal", c.opportunity_name, c.deadline.isoformat(), c.next_owner_id, c.next_owner_name,
+                   detail=t("agenda.open_requirements", "en", count=c.open_requirements),
+                   detail_zh=t("agenda.open_requirements", "zh", count=c.open_requirements),
+                   severity="critical" if c.days_left <= 2 else "warning", link=link_for("proposal", c.account_id))
+        for c in rooms.proposal_countdowns(db, account_ids, today)
+    ]
+
+
+@provider("customer_commitments")
+def customer_commitments(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Commitments made at a customer review (QBR), ours and the customer's, overdue or due soon."""
+    return [
+        AgendaItem("overdue" if row["overdue"] else "due", f"qbr_commitment:{row['id']}", row["account_id"],
+                   row["account_name"], "entity.qbr_commitment", row["text"], row["due_on"], None, row["owner"],
+                   detail=row["qbr_title"], severity="critical" if row["overdue"] else "warning",
+                   link=link_for("qbr_commitment", row["account_id"]))
+        for row in qbr.commitments_due(db, account_ids, today)
+    ]
+
+
+@provider("key_people_not_contacted")
+def key_people_not_contacted(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
+    """Key people nobody has contacted for longer than the admin-set number of days (D8 freshness)."""
+    names = {a: n for a, n in db.execute(
+        f"SELECT id, name FROM accounts WHERE id IN ({_marks(account_ids)})", list(account_ids)).fetchall()} \
+        if account_ids else {}
+    items = []
+    for person in guidance.key_people_not_contacted(db, account_ids, today=today):
+        days = person["days_since"]
+        key = "agenda.never_contacted" if days is None else "agenda.not_contacted"
+        items.append(AgendaItem(
+            "flags", f"stakeholder:{person['stakeholder_id']}", person["account_id"], names.get(person["account_id"], ""),
+            "entity.stakeholder", person["name"], detail=t(key, "en", days=days), detail_zh=t(key, "zh", days=days),
+            severity="warning", link=link_for("stakeholder", person["account_id"])))
+    return items
+
+
 def build(db: Database, actor: User, account_ids: list[int], today: date | None = None) -> dict[str, list[AgendaItem]]:
     """The agenda for these accounts, by section, every provider asked once."""
     for account_id in account_ids:
@@ -269,7 +337,61 @@ def build(db: Database, actor: User, account_ids: list[int], today: date | None 
             out[item.section].append(item)
     for section in ("overdue", "due"):
         out[section].sort(key=lambda i: (i.due or "", i.account_name))
+    for items in out.values():
+        for item in items:
+            _date_it(item, day)
     return out
+
+
+def _date_it(item: AgendaItem, today: date) -> None:
+    """Set how many days late (or left) a dated item is."""
+    if not item.due:
+        return
+    days = (date.fromisoformat(item.due[:10]) - today).days
+    item.days_late, item.days_left = (-days, None) if days < 0 else (0, days)
+
+
+@dataclass
+class AccountAgenda:
+    """One account's part of the agenda, by urgency (overdue, due this week, flags, closing, behind)."""
+
+    account_id: int
+    account_name: str
+    groups: dict[str, list[AgendaItem]]
+
+    @property
+    def total(self) -> int:
+        return sum(len(items) for items in self.groups.values())
+
+    def counts(self) -> dict[str, int]:
+        """How many items each urgency group of this account holds."""
+        return {section: len(items) for section, items in self.groups.items()}
+
+
+TOP_PER_GROUP = 3  # the items of each urgency shown first; the rest are counted and one click away
+
+
+def by_account(db: Database, actor: User, account_ids: list[int], today: date | None = None) -> list[AccountAgenda]:
+    """The agenda grouped by account (most urgent account first), then by urgency; most severe items first."""
+    built = build(db, actor, account_ids, today)
+    names = dict(db.execute(f"SELECT id, name FROM accounts WHERE id IN ({_marks(account_ids)})",
+                            list(account_ids)).fetchall()) if account_ids else {}
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    out = []
+    for account_id in account_ids:
+        groups = {section: [i for i in built[section] if i.account_id == account_id] for section in SECTIONS}
+        for section in ("flags", "closing", "behind"):
+            groups[section].sort(key=lambda i: (rank.get(i.severity, 3), -i.days_late, i.due or "9999"))
+        groups["overdue"].sort(key=lambda i: -i.days_late)
+        out.append(AccountAgenda(account_id, names.get(account_id, ""), groups))
+    out.sort(key=lambda a: (-len(a.groups["overdue"]), -len(a.groups["flags"]), a.account_name))
+    return out
+
+
+def counts_by_account(db: Database, actor: User, account_ids: list[int],
+                      today: date | None = None) -> dict[int, dict[str, int]]:
+    """How many agenda items each account has in each urgency group (the figure the page shows)."""
+    return {a.account_id: a.counts() for a in by_account(db, actor, account_ids, today)}
 
 
 def for_owner(db: Database, actor: User, owner_id: int, today: date | None = None) -> list[AgendaItem]:

@@ -15,8 +15,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
-from kamcore.errors import NotFoundError, ValidationError
+from kamcore import clock, permissions, records, store, users
+from kamcore.errors import NotFoundError, PermissionDenied, ValidationError
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -24,6 +24,9 @@ DEFAULT_LOOKBACK_DAYS = 7
 ID_LIST = r"^(\d+(,\d+)*)?$"
 KINDS = ("decision", "action")
 ITEM_STATUSES = ("open", "done", "dropped")
+ROLES = ("presenter_id", "reviewer_id", "coach_id")  # the meeting roles a huddle names
+REMARK_ROLES = ("question", "recommendation")  # the reviewer asks, the coach recommends
+SECTIONS = ("changes", "late", "risks", "decisions")  # the sections of each account in a huddle
 
 
 def normalise_moment(value: Any) -> str:
@@ -52,6 +55,16 @@ class HuddleIn(Record):
     attendees: str = Field(default="", max_length=400, pattern=ID_LIST)
     notes: str = Field(default="", max_length=8000)
     status: Literal["open", "closed"] = "open"
+    presenter_id: int | None = None
+    reviewer_id: int | None = None
+    coach_id: int | None = None
+
+    @model_validator(mode="after")
+    def _has_a_presenter(self) -> HuddleIn:
+        if self.presenter_id is None:
+            raise PydanticCustomError("reason.huddle_needs_presenter", "a huddle needs a presenter",
+                                      {"field": "presenter_id"})
+        return self
 
     @field_validator("since", mode="before")
     @classmethod
@@ -93,6 +106,21 @@ def _users_exist(db: Database, values: dict[str, Any], row_id: int | None) -> No
             raise ValidationError.single("attendees", "reason.unknown_user_id", id=uid)
 
 
+def _roles_on_team(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    """Presenter, reviewer and coach are on the team of one of the huddle's accounts and can see all of them
+    (someone who cannot see every account cannot open the huddle)."""
+    ids = _ids(values["scope"])
+    marks = ",".join("?" for _ in ids)
+    for role in ROLES:
+        uid = values.get(role)
+        if uid is None:
+            continue
+        found = db.execute(f"SELECT 1 FROM account_team t JOIN users u ON u.id = t.user_id "
+                           f"WHERE t.user_id = ? AND u.active = 1 AND t.account_id IN ({marks})", [uid, *ids]).fetchone()
+        if not found or not all(permissions.can_read(db, users.get_user(db, uid), a) for a in ids):
+            raise ValidationError.single(role, "reason.role_not_on_team")
+
+
 def _scope_accounts_exist(db: Database, values: dict[str, Any], row_id: int | None) -> None:
     ids = _ids(values["scope"])
     if values["account_id"] not in ids:
@@ -103,18 +131,52 @@ def _scope_accounts_exist(db: Database, values: dict[str, Any], row_id: int | No
 
 
 def _item_in_scope(db: Database, values: dict[str, Any], row_id: int | None) -> None:
-    huddle = store.row(db, "SELECT scope FROM huddles WHERE id = ?", [values["huddle_id"]])
+    huddle = store.row(db, "SELECT scope, held_on FROM huddles WHERE id = ?", [values["huddle_id"]])
     if huddle is None:
         raise ValidationError.single("huddle_id", "reason.unknown_huddle")
     if values["account_id"] not in _ids(huddle["scope"]):
         raise ValidationError.single("account_id", "reason.not_in_huddle_scope")
+    due = values.get("due_on")
+    if values.get("kind") == "action" and due is not None and str(due) < huddle["held_on"]:
+        raise ValidationError.single("due_on", "reason.due_before_huddle", held_on=huddle["held_on"])
     owner = values.get("owner_id")
     if owner is not None and not db.execute("SELECT 1 FROM users WHERE id = ? AND active = 1", [owner]).fetchone():
         raise ValidationError.single("owner_id", "reason.unknown_user_id", id=owner)
 
 
-ENTITY = Entity("huddle", "huddles", HuddleIn, extra_checks=(_scope_accounts_exist, _users_exist))
+class HuddleRemarkIn(Record):
+    """A reviewer's question or a coach's recommendation about one section of one account."""
+
+    huddle_id: int
+    account_id: int
+    section: Literal["changes", "late", "risks", "decisions"]
+    role: Literal["question", "recommendation"]
+    text: str = Field(min_length=1, max_length=1000)
+    author_id: int | None = None
+    action_id: int | None = None
+
+
+def _remark_in_scope(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    huddle = store.row(db, "SELECT scope FROM huddles WHERE id = ?", [values["huddle_id"]])
+    if huddle is None:
+        raise ValidationError.single("huddle_id", "reason.unknown_huddle")
+    if values["account_id"] not in _ids(huddle["scope"]):
+        raise ValidationError.single("account_id", "reason.not_in_huddle_scope")
+
+
+def _team_member_may_remark(db: Database, actor: User, account_id: int | None, action: records.Action) -> None:
+    """The account's team speaks in its huddle (an executive coach or a viewer reviewer included)."""
+    if account_id is None:
+        raise ValidationError.single("account_id", "reason.missing")
+    permissions.require_read(db, actor, account_id)
+    if not (actor.is_admin or permissions.team_role(db, actor, account_id) is not None):
+        raise PermissionDenied("err.read_only_account")
+
+
+ENTITY = Entity("huddle", "huddles", HuddleIn, extra_checks=(_scope_accounts_exist, _users_exist, _roles_on_team))
 ITEM = Entity("huddle_item", "huddle_items", HuddleItemIn, extra_checks=(_item_in_scope,))
+REMARK = Entity("huddle_remark", "huddle_remarks", HuddleRemarkIn, authorize=_team_member_may_remark,
+                extra_checks=(_remark_in_scope,))
 
 
 def scope_key(account_ids: list[int]) -> str:
@@ -156,12 +218,21 @@ def start_huddle(
     since: str | datetime | None = None,
     title: str = "",
     attendee_ids: list[int] | None = None,
+    presenter_id: int | None = None,
+    reviewer_id: int | None = None,
+    coach_id: int | None = None,
 ) -> dict[str, Any]:
-    """Open a huddle for one account or a group; "since" defaults to the previous huddle of the same scope."""
+    """Open a huddle for one account or a group; "since" defaults to the previous huddle of the same scope.
+
+    The presenter defaults to whoever starts it when they are on the team (else the anchor account's
+    account manager); reviewer and coach are optional.
+    """
     key = scope_key(account_ids)
     ids = _ids(key)
     for account_id in ids:
         permissions.require_read(db, actor, account_id)
+    if presenter_id is None:
+        presenter_id = default_presenter(db, actor, ids)
     attendees = attendee_ids if attendee_ids is not None else ([actor.id] if actor.id else [])
     values = {
         "account_id": ids[0],
@@ -171,8 +242,44 @@ def start_huddle(
         "title": title,
         "attendees": ",".join(str(u) for u in dict.fromkeys(attendees)),
         "notes": "",
+        "presenter_id": presenter_id,
+        "reviewer_id": reviewer_id,
+        "coach_id": coach_id,
     }
     return records.create(db, actor, ENTITY, values)
+
+
+def default_presenter(db: Database, actor: User, account_ids: list[int]) -> int | None:
+    """Who presents unless told otherwise: the actor when on one of the teams, else an editor of the first account."""
+    marks = ",".join("?" for _ in account_ids)
+    if actor.id is not None and db.execute(f"SELECT 1 FROM account_team WHERE user_id = ? AND account_id IN ({marks})",
+                                           [actor.id, *account_ids]).fetchone():
+        return actor.id
+    found = db.execute("SELECT user_id FROM account_team WHERE account_id = ? AND role IN "
+                       "('account_manager', 'solution_manager', 'delivery_manager') "
+                       "ORDER BY first_responsible DESC, id LIMIT 1", [account_ids[0]]).fetchone()
+    return found[0] if found else None
+
+
+def role_candidates(db: Database, actor: User, huddle: dict[str, Any]) -> dict[int, str]:
+    """Who may take a meeting role: active members of the teams of the huddle's accounts (id -> name)."""
+    ids = scope_ids(huddle)
+    marks = ",".join("?" for _ in ids)
+    found = dict(db.execute(
+        f"""SELECT DISTINCT u.id, u.display_name FROM account_team t JOIN users u ON u.id = t.user_id
+            WHERE u.active = 1 AND t.account_id IN ({marks}) ORDER BY u.display_name""", ids).fetchall())
+    return {uid: name for uid, name in found.items()
+            if all(permissions.can_read(db, users.get_user(db, uid), a) for a in ids)}
+
+
+def role_names(db: Database, huddle: dict[str, Any]) -> dict[str, str]:
+    """The names of the huddle's presenter, reviewer and coach ("" when a role is empty)."""
+    wanted = [huddle.get(role) for role in ROLES if huddle.get(role) is not None]
+    names: dict[int, str] = {}
+    if wanted:
+        marks = ",".join("?" for _ in wanted)
+        names = dict(db.execute(f"SELECT id, display_name FROM users WHERE id IN ({marks})", wanted).fetchall())
+    return {role: names.get(huddle.get(role), "") for role in ROLES}
 
 
 def update_huddle(db: Database, actor: User, huddle_id: int, base_version: int,
@@ -194,18 +301,22 @@ def get_huddle(db: Database, actor: User, huddle_id: int) -> dict[str, Any]:
 
 
 def list_huddles(db: Database, actor: User, account_id: int, limit: int = 50) -> list[dict[str, Any]]:
-    """Huddles whose scope includes the account, newest first, with item counts."""
+    """Huddles whose scope includes the account and whose every account the actor may read, newest first,
+    with item counts. A group huddle that also covers an account the actor cannot see is not listed: its
+    title and notes may speak about that account."""
     permissions.require_read(db, actor, account_id)
-    return store.rows(
+    readable = set(permissions.readable_account_ids(db, actor))
+    found = store.rows(
         db,
         """SELECT h.*, (SELECT count(*) FROM huddle_items i WHERE i.huddle_id = h.id AND i.kind = 'decision')
                        AS decisions,
                   (SELECT count(*) FROM huddle_items i WHERE i.huddle_id = h.id AND i.kind = 'action') AS actions
            FROM huddles h
            WHERE ',' || h.scope || ',' LIKE '%,' || ? || ',%'
-           ORDER BY h.held_on DESC, h.id DESC LIMIT ?""",
-        [account_id, limit],
+           ORDER BY h.held_on DESC, h.id DESC""",
+        [account_id],
     )
+    return [h for h in found if set(_ids(h["scope"])) <= readable][:limit]
 
 
 def attendee_names(db: Database, huddle: dict[str, Any]) -> list[str]:
@@ -319,3 +430,43 @@ def require_huddle(db: Database, actor: User, raw: object) -> dict[str, Any] | N
     if not text.isdigit():
         raise NotFoundError("err.not_found_entity", entity="huddle", id=text[:20])
     return get_huddle(db, actor, int(text))
+
+
+def add_remark(db: Database, actor: User, huddle_id: int, account_id: int, section: str, role: str,
+               text: str) -> dict[str, Any]:
+    """Capture a reviewer's question or a coach's recommendation about one section of one account."""
+    get_huddle(db, actor, huddle_id)
+    values = {"huddle_id": huddle_id, "account_id": account_id, "section": section, "role": role,
+              "text": text, "author_id": actor.id, "action_id": None}
+    return records.create(db, actor, REMARK, values)
+
+
+def list_remarks(db: Database, actor: User, huddle_id: int, account_id: int | None = None,
+                 section: str | None = None) -> list[dict[str, Any]]:
+    """A huddle's remarks (optionally of one account's section), oldest first, with author and action status."""
+    get_huddle(db, actor, huddle_id)
+    return store.rows(
+        db,
+        """SELECT r.*, coalesce(u.display_name, '') AS author, a.name AS account_name,
+                  i.status AS action_status, coalesce(o.display_name, '') AS action_owner, i.due_on AS action_due
+           FROM huddle_remarks r JOIN accounts a ON a.id = r.account_id
+           LEFT JOIN users u ON u.id = r.author_id
+           LEFT JOIN huddle_items i ON i.id = r.action_id LEFT JOIN users o ON o.id = i.owner_id
+           WHERE r.huddle_id = ? AND (? IS NULL OR r.account_id = ?) AND (? IS NULL OR r.section = ?)
+           ORDER BY r.id""",
+        [huddle_id, account_id, account_id, section, section],
+    )
+
+
+def remark_to_action(db: Database, actor: User, remark_id: int, base_version: int, *, owner_id: int | None,
+                     due_on: date | str | None, text: str = "") -> dict[str, Any]:
+    """Turn a question or recommendation into an action of the same huddle, in one unit of work."""
+    remark = records.get(db, REMARK, remark_id)
+    with store.transaction(db):
+        if remark["action_id"] is not None:
+            raise ValidationError.single("action_id", "reason.already_an_action")
+        action = add_item(db, actor, remark["huddle_id"], "action", text.strip() or remark["text"],
+                          account_id=remark["account_id"], owner_id=owner_id, due_on=due_on,
+                          source=f"huddle_remark:{remark_id}")
+        records.update(db, actor, REMARK, remark_id, base_version, {"action_id": action["id"]})
+    return action

@@ -31,6 +31,8 @@ class Minutes:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     lang: str = "en"
+    roles: dict[str, str] = field(default_factory=dict)  # presenter_id / reviewer_id / coach_id -> name
+    remarks: list[dict[str, Any]] = field(default_factory=list)  # reviewer's questions, coach's recommendations
 
 
 def gather(db: Database, actor: User, huddle_id: int, lang: str = "en") -> Minutes:
@@ -50,7 +52,28 @@ def gather(db: Database, actor: User, huddle_id: int, lang: str = "en") -> Minut
         decisions=[i for i in items if i["kind"] == "decision"],
         actions=[i for i in items if i["kind"] == "action"],
         lang=lang,
+        roles=huddles.role_names(db, huddle),
+        remarks=huddles.list_remarks(db, actor, huddle_id),
     )
+
+
+def role_lines(minutes: Minutes) -> list[tuple[str, str]]:
+    """(role label, name) for each meeting role that is filled."""
+    return [(t(f"field.{role}", minutes.lang), name) for role, name in minutes.roles.items() if name]
+
+
+def remark_lines(minutes: Minutes) -> list[str]:
+    """Each question or recommendation as one line: who, about what, what it became."""
+    lang = minutes.lang
+    out = []
+    for r in minutes.remarks:
+        where = f"{r['account_name']} · {t('present.section.' + r['section'], lang)}"
+        line = f"{choice_label('remark_role', r['role'], lang)} ({r['author'] or '—'}, {where}): {r['text']}"
+        if r["action_id"] is not None:
+            line += " " + t("huddle.remark_is_action", lang, owner=r["action_owner"] or "—", due=r["action_due"] or "—",
+                            status=choice_label("item_status", r["action_status"], lang))
+        out.append(line)
+    return out
 
 
 def _action_cells(item: dict[str, Any], lang: str) -> list[str]:
@@ -76,6 +99,7 @@ def to_markdown(minutes: Minutes) -> str:
         f"- **{t('huddle.scope', lang)}:** {', '.join(minutes.accounts)}",
         f"- **{t('huddle.attendees', lang)}:** {', '.join(minutes.attendees) or '—'}",
         f"- **{t('field.since', lang)}:** {minutes.since}",
+        *[f"- **{label}:** {name}" for label, name in role_lines(minutes)],
         "",
     ]
     if minutes.notes:
@@ -91,6 +115,9 @@ def to_markdown(minutes: Minutes) -> str:
         lines += ["| " + " | ".join(_md_cell(c) for c in _action_cells(a, lang)) + " |" for a in minutes.actions]
     else:
         lines.append(f"_{t('huddle.no_actions', lang)}_")
+    if minutes.remarks:
+        lines += ["", f"## {t('minutes.remarks', lang)}", ""]
+        lines += [f"- {_md_cell(line)}" for line in remark_lines(minutes)]
     return "\n".join(lines) + "\n"
 
 
@@ -108,7 +135,7 @@ def to_docx(minutes: Minutes) -> bytes:
     for label, value in ((t("field.held_on", lang), minutes.held_on),
                          (t("huddle.scope", lang), ", ".join(minutes.accounts)),
                          (t("huddle.attendees", lang), ", ".join(minutes.attendees) or "—"),
-                         (t("field.since", lang), minutes.since)):
+                         (t("field.since", lang), minutes.since), *role_lines(minutes)):
         paragraph = document.add_paragraph()
         paragraph.add_run(f"{label}: ").bold = True
         paragraph.add_run(value)
@@ -132,6 +159,10 @@ def to_docx(minutes: Minutes) -> bytes:
                 cell.text = str(text)
     else:
         document.add_paragraph(t("huddle.no_actions", lang))
+    if minutes.remarks:
+        document.add_heading(t("minutes.remarks", lang), level=1)
+        for line in remark_lines(minutes):
+            document.add_paragraph(line, style="List Bullet")
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

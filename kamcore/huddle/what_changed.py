@@ -12,6 +12,7 @@ events into items (one record), each with a link to the page that shows it.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,7 +22,7 @@ from sqlite_utils import Database
 
 from kamcore import audit, store
 from kamcore.errors import NotFoundError
-from kamcore.i18n import has, t
+from kamcore.i18n import field_label, has, t
 from kamcore.users import User
 
 # Records that are the meeting's own bookkeeping, not news.
@@ -50,6 +51,17 @@ ENTITY_PAGES: dict[str, str] = {
     "flag": "health",
     "flag_ack": "health",
     "financials": "financials",
+    "proposal": "proposal",
+    "proposal_step": "proposal",
+    "proposal_role": "proposal",
+    "proposal_requirement": "proposal",
+    "win_theme": "proposal",
+    "qbr": "reviews",
+    "qbr_commitment": "reviews",
+    "rhythm_entry": "rhythm",
+    "segment": "segments",
+    "segment_score": "segments",
+    "account_segment": "segments",
 }
 # The order groups are shown in: deals and people first, bookkeeping last.
 ENTITY_ORDER = ("opportunity", "stakeholder", "relationship_action", "visit", "goal", "share_plan", "flag_ack",
@@ -59,6 +71,28 @@ TITLE_COLUMNS = ("name", "title", "metric", "action", "text", "plan", "goal", "s
                  "code", "number")
 WON_LOST = {"won", "lost", "closed_won", "closed_lost", "dropped", "abandoned"}
 FLAG_ENTITIES = ("flag", "rule_flag", "health_flag", "alert")
+# Areas a room reads changes by, in the order they are shown; each entity belongs to one.
+AREAS: dict[str, tuple[str, ...]] = {
+    "deals": ("opportunity", "criterion_check", "stakeholder_opportunity", "competitor", "comparison_item",
+              "qualification", "discovery"),
+    "people": ("stakeholder", "stakeholder_link", "relationship_action", "visit", "profile"),
+    "plan": ("goal", "share_plan", "account_plan", "barrier_action", "purchase_factor", "financials", "account_tier"),
+    "learning": ("retrospective", "retro_factor", "improvement_action", "lesson", "flag", "flag_ack"),
+    "meeting": ("huddle_item", "huddle_remark", "comment"),
+    "account": ("account", "team_member"),
+}
+AREA_OF = {entity: area for area, entities in AREAS.items() for entity in entities}
+OTHER_AREA = "other"
+# Which choice list a field's values come from, where its own name is not the choice kind.
+CHOICE_KINDS: dict[tuple[str, str], str] = {
+    ("huddle_item", "status"): "item_status", ("huddle_item", "kind"): "item_kind",
+    ("opportunity", "status"): "opp_status", ("opportunity", "kind"): "opp_kind",
+    ("relationship_action", "status"): "action_status", ("relationship_action", "kind"): "action_kind",
+    ("barrier_action", "status"): "barrier_status", ("visit", "status"): "visit_status",
+    ("retrospective", "status"): "retro_status", ("share_plan", "status"): "share_status",
+    ("huddle", "status"): "huddle_status", ("account", "status"): "status", ("stakeholder_link", "kind"): "link_kind",
+    ("improvement_action", "status"): "item_status", ("huddle_remark", "role"): "remark_role",
+}
 WEEKDAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
             "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日")}
 
@@ -101,15 +135,111 @@ def day_label(at: str, lang: str, today: date | None = None) -> str:
     return f"{day.month}月{day.day}日" if lang == "zh" else day.strftime("%b ") + str(day.day)
 
 
-def value_text(field_name: str, value: Any, lang: str) -> str:
-    """A stored value as a person reads it: choice labels translated, numbers grouped, blanks as a dash."""
+def _choice_key(entity: str, field_name: str, value: str) -> str | None:
+    """The translation key of a choice value: the entity's own list, the field's list, or any `*_<field>` list."""
+    kind = CHOICE_KINDS.get((entity, field_name))
+    for key in ([f"{kind}.{value}"] if kind else []) + [f"{field_name}.{value}"]:
+        if has(key):
+            return key
+    return _ANY_KIND.get((field_name, value))
+
+
+def _index_choice_kinds() -> dict[tuple[str, str], str]:
+    from kamcore.i18n import TABLE
+
+    out: dict[tuple[str, str], str] = {}
+    for key in sorted(TABLE):
+        kind, _, value = key.partition(".")
+        if value and "." not in value and "_" in kind:
+            out.setdefault((kind.rsplit("_", 1)[-1], value), key)
+    return out
+
+
+_ANY_KIND = _index_choice_kinds()
+
+
+def _structured(value: Any) -> Any:
+    """A JSON list or object stored as text, parsed; anything else unchanged."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _label_of_key(key: str, lang: str) -> str:
+    for candidate in (f"indicator.{key}", f"field.{key}", f"factor.{key}", f"metric.{key}"):
+        if has(candidate):
+            return t(candidate, lang)
+    return key.replace("_", " ")
+
+
+def summarise(value: Any, lang: str) -> str:
+    """A list or object as a short phrase, never raw JSON ("3 items", "Scale 10, Value fit 15")."""
+    if isinstance(value, dict):
+        parts = [f"{_label_of_key(str(k), lang)} {_plain(v)}" for k, v in list(value.items())[:4]]
+        return ", ".join(parts) + (" …" if len(value) > 4 else "")
+    if isinstance(value, list):
+        keyed = [v for v in value if isinstance(v, dict) and "key" in v]
+        if keyed and len(keyed) == len(value):
+            amount = "points" if all("points" in v for v in keyed) else "value"
+            return ", ".join(f"{_label_of_key(str(v['key']), lang)} {_plain(v.get(amount))}" for v in keyed[:4]) + (
+                " …" if len(keyed) > 4 else "")
+        return t("feed.items", lang, count=len(value))
+    return _plain(value)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}".rstrip("0").rstrip(".")
+    if isinstance(value, (dict, list)):
+        return "…"
+    return str(value)
+
+
+def _diff_structured(old: Any, new: Any, lang: str) -> str | None:
+    """What moved between two keyed lists ("Cumulative revenue +6, Scale −2"), or None when not comparable."""
+    def points(value: Any) -> dict[str, float] | None:
+        if isinstance(value, list) and value and all(isinstance(v, dict) and "key" in v for v in value):
+            amount = "points" if all("points" in v for v in value) else "value"
+            try:
+                return {str(v["key"]): float(v.get(amount) or 0) for v in value}
+            except (TypeError, ValueError):
+                return None
+        if isinstance(value, dict) and value and all(isinstance(v, (int, float)) for v in value.values()):
+            return {str(k): float(v) for k, v in value.items()}
+        return None
+
+    before, after = points(old) or {}, points(new)
+    if after is None:
+        return None
+    moves = [(k, after.get(k, 0.0) - before.get(k, 0.0)) for k in dict.fromkeys([*before, *after])]
+    moves = [(k, d) for k, d in moves if abs(d) >= 0.05]
+    if not moves:
+        return t("feed.no_net_change", lang)
+    moves.sort(key=lambda m: -abs(m[1]))
+    return ", ".join(f"{_label_of_key(k, lang)} {d:+.1f}".replace("-", "−") for k, d in moves[:4]) + (
+        " …" if len(moves) > 4 else "")
+
+
+def value_text(field_name: str, value: Any, lang: str, entity: str = "", stages: dict[str, tuple[str, str]] | None = None
+               ) -> str:
+    """A stored value as a person reads it: choice labels translated, numbers grouped, blanks as a dash,
+    stages by their configured names, lists and objects summarised."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return t("common.yes" if value else "common.no", lang)
-    key = f"{field_name}.{value}"
-    if isinstance(value, str) and has(key):
+    value = _structured(value)
+    if isinstance(value, (dict, list)):
+        return summarise(value, lang)
+    if field_name == "stage" and stages and value in stages:
+        return stages[value][1] if lang == "zh" else stages[value][0]
+    if isinstance(value, str) and (key := _choice_key(entity, field_name, value)):
         return t(key, lang)
+    if field_name.endswith("_id") and isinstance(value, int):  # a reference with no name to show
+        return t("feed.another", lang)
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if isinstance(value, int) and abs(value) >= 10000:
@@ -135,10 +265,16 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def describe_change(entity: str, field_name: str, old: Any, new: Any, lang: str) -> tuple[str, bool]:
+def describe_change(entity: str, field_name: str, old: Any, new: Any, lang: str,
+                    stages: dict[str, tuple[str, str]] | None = None) -> tuple[str, bool]:
     """One field change as a sentence and whether it deserves attention ("Stage: Proposal → Negotiation")."""
-    label = t(f"field.{field_name}", lang)
-    before, after = value_text(field_name, old, lang), value_text(field_name, new, lang)
+    label = field_label(field_name, lang, entity)
+    old_s, new_s = _structured(old), _structured(new)
+    if isinstance(new_s, (dict, list)) or isinstance(old_s, (dict, list)):
+        moved = _diff_structured(old_s, new_s, lang)
+        return t("feed.change_summary", lang, field=label, summary=moved or summarise(new_s, lang)), False
+    before = value_text(field_name, old, lang, entity, stages)
+    after = value_text(field_name, new, lang, entity, stages)
     base = t("feed.change", lang, field=label, old=before, new=after)
     lowered = field_name.lower()
     if lowered in ("stage", "status") and isinstance(new, str) and new.lower() in WON_LOST and entity != "huddle_item":
@@ -167,9 +303,18 @@ def describe_change(entity: str, field_name: str, old: Any, new: Any, lang: str)
 
 
 def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: str = "en",
-         today: date | None = None, limit: int = 2000) -> list[FeedItem]:
-    """What changed on these accounts after `since`, one item per record, most important kinds first."""
-    rows = audit.changes_since(db, actor, account_ids, since, limit=limit)
+         today: date | None = None, limit: int = 2000, *, people: set[str] | None = None,
+         areas: set[str] | None = None) -> list[FeedItem]:
+    """What changed on these accounts after `since`, one item per record, most important kinds first.
+
+    `people` keeps only saves by these display names; `areas` only records of these areas (see AREAS).
+    """
+    rows = audit.with_reference_names(db, audit.changes_since(db, actor, account_ids, since, limit=limit))
+    if people is not None:
+        rows = [r for r in rows if r["actor"] in people]
+    if areas is not None:
+        rows = [r for r in rows if area_of(r["entity"]) in areas]
+    stages = _stage_names(db)
     account_names = _account_names(db, account_ids)
     items: OrderedDict[tuple[str, int], FeedItem] = OrderedDict()
     events: OrderedDict[tuple[str, int, str, str, str], list[dict[str, Any]]] = OrderedDict()
@@ -183,7 +328,7 @@ def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: st
         item = items.get((entity, entity_id))
         if item is None:
             item = FeedItem(entity, entity_id, account_id, account_names.get(account_id, ""),
-                            titles.get((entity, entity_id), f"#{entity_id}"), link_for(entity, account_id))
+                            titles.get((entity, entity_id)) or _entity_label(entity, lang), link_for(entity, account_id))
             items[(entity, entity_id)] = item
         when = day_label(at, lang, today)
         if action == "create":
@@ -199,12 +344,57 @@ def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: st
             for row in group:
                 if row["field"] is None:
                     continue
-                text, important = describe_change(entity, row["field"], row["old_value"], row["new_value"], lang)
+                text, important = describe_change(entity, row["field"], row["old_value"], row["new_value"], lang,
+                                                  stages)
                 if action == "redact":
                     text, important = t("feed.redacted", lang, field=t(f"field.{row['field']}", lang)), False
                 item.lines.append(Line(at, who, t("feed.by", lang, text=text, actor=who, day=when), important))
     order = {name: number for number, name in enumerate(ENTITY_ORDER)}
     return sorted(items.values(), key=lambda i: (order.get(i.entity, len(order)), not i.highlight, i.account_name))
+
+
+def area_of(entity: str) -> str:
+    """The area a record kind is read under (deals, people, plan, learning, meeting, account, other)."""
+    return AREA_OF.get(entity, OTHER_AREA)
+
+
+def area_names() -> tuple[str, ...]:
+    """Every area, in the order they are shown."""
+    return (*AREAS, OTHER_AREA)
+
+
+def grouped(items: list[FeedItem]) -> list[tuple[str, str, list[FeedItem]]]:
+    """Feed items grouped by account, then area: (account name, area, items), one group per heading."""
+    order = {name: number for number, name in enumerate(area_names())}
+    groups: dict[tuple[str, str], list[FeedItem]] = {}
+    for item in items:
+        groups.setdefault((item.account_name, area_of(item.entity)), []).append(item)
+    return [(account, area, found) for (account, area), found in
+            sorted(groups.items(), key=lambda g: (g[0][0], order[g[0][1]]))]
+
+
+def actors(db: Database, actor: User, account_ids: list[int], since: str) -> list[str]:
+    """Who changed something on these accounts after `since` (for the person filter)."""
+    return sorted({r["actor"] for r in audit.changes_since(db, actor, account_ids, since, limit=5000)})
+
+
+def sentences(item: FeedItem) -> list[str]:
+    """An item as the lines a room reads: a new record is one sentence; a change names the record first."""
+    if item.created or item.deleted or len(item.lines) == 0:
+        return [line.text for line in item.lines]
+    return [f"{item.title}: {line.text}" for line in item.lines]
+
+
+def _stage_names(db: Database) -> dict[str, tuple[str, str]]:
+    from kamcore.pipeline import stage_model
+
+    return {s["key"]: (stage_model.stage_name(s, "en"), stage_model.stage_name(s, "zh"))
+            for s in stage_model.list_stages(db, active_only=False)}
+
+
+def _entity_label(entity: str, lang: str) -> str:
+    label = t(f"entity.{entity}", lang)
+    return label[:1].upper() + label[1:] if label != f"entity.{entity}" else entity.replace("_", " ").capitalize()
 
 
 def _kind_label(entity: str, group: list[dict[str, Any]], lang: str) -> str:
@@ -247,6 +437,9 @@ def _titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str, Any]]
         columns = {c.name for c in db[table].columns}
         present = [c for c in TITLE_COLUMNS if c in columns]
         marks = ",".join("?" for _ in ids)
+        if not present:  # named by what it links (a stakeholder's role on a deal: "Wang Jun · Line 3 upgrade")
+            out.update(_titles_by_reference(db, entity, table, columns, ids, lang))
+            continue
         if entity == "team_member":
             found = db.execute(
                 f"SELECT t.id, u.display_name FROM account_team t JOIN users u ON u.id = t.user_id "
@@ -265,6 +458,26 @@ def _titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str, Any]]
         for row_id, text in found:
             if text:
                 out[(entity, row_id)] = _short(str(text))
+    return out
+
+
+def _titles_by_reference(db: Database, entity: str, table: str, columns: set[str], ids: list[int],
+                         lang: str) -> dict[tuple[str, int], str]:
+    refs = [c for c in audit.REFERENCES if c in columns and c != "account_id"]
+    out: dict[tuple[str, int], str] = {}
+    if not refs:
+        return out
+    marks = ",".join("?" for _ in ids)
+    cols = ", ".join(f"[{c}]" for c in refs)
+    found = [dict(zip(["id", *refs], row, strict=True)) for row in
+             db.execute(f"SELECT id, {cols} FROM [{table}] WHERE id IN ({marks})", ids).fetchall()]
+    label = _entity_label(entity, lang)
+    for row in found:
+        fake = [{"field": c, "old_value": None, "new_value": row[c]} for c in refs]
+        names = [str(r["new_value"]) for r in audit.with_reference_names(db, fake)
+                 if r["new_value"] is not None and not isinstance(r["new_value"], int)]
+        if names:
+            out[(entity, row["id"])] = _short(f"{label} · {' · '.join(names)}")
     return out
 
 

@@ -153,8 +153,8 @@ TEXTS = {
                                "尚无生效的分级标准：请先起草并生效一个版本。"),
     # portfolio page
     "portfolio.title": ("Portfolio", "客户组合总览"),
-    "portfolio.caption": ("Every account by the agreed tiering, with its figures and flags. Money in {unit}.",
-                          "按统一分级标准列出全部客户及其财务数据与标记。金额单位：{unit}。"),
+    "portfolio.caption": ("Every account by the agreed tiering, with its figures and flags. {unit}",
+                          "按统一分级标准列出全部客户及其财务数据与标记。{unit}"),
     "portfolio.empty_accounts": ("No accounts you can see yet. An administrator creates them on **Account & team**.",
                                  "暂无可查看的客户。请管理员在“客户与团队”页面创建。"),
     "portfolio.empty_financials": ("No financial figures yet: enter or import them on **Financials**.",
@@ -229,8 +229,8 @@ TEXTS = {
     "tiering.no_versions": ("No versions yet.", "暂无版本。"),
     # financials page
     "financials.title": ("Financials", "客户财务"),
-    "financials.caption": ("Figures per account and year, in {unit}. Edit the table, or import a file for many "
-                           "accounts at once.", "按客户和年份记录的财务数据，单位 {unit}。可直接编辑表格，或导入文件批量录入。"),
+    "financials.caption": ("Figures per account and year — {unit}. Edit the table, or import a file for many "
+                           "accounts at once.", "按客户和年份记录的财务数据——{unit}。可直接编辑表格，或导入文件批量录入。"),
     "financials.empty": ("No figures for this account yet: add a row for a year below, or import a file.",
                          "此客户尚无财务数据：请在下方添加年份行，或导入文件。"),
     "financials.pick_account": ("Pick an account in the sidebar to edit its figures, or import a file below.",
@@ -289,10 +289,12 @@ TEXTS = {
     "walk.health_flags": ("Deal health: {open} open of {total}", "商机健康度：{total} 条中 {open} 条未处理"),
     "walk.more": ("+{count} more", "另有 {count} 条"),
     "field.value": ("Value", "数值"),
-    "portfolio.col.ext_revenue_goal": ("Revenue goal", "收入目标"),
-    "portfolio.col.ext_goal_reached_pct": ("Goal reached %", "目标完成率 %"),
-    "portfolio.col.ext_open_deals": ("Open deals", "在途机会点"),
-    "portfolio.col.ext_pipeline_weighted": ("Weighted pipeline", "加权销售管线"),
-    "portfolio.col.ext_relationship_level": ("Relationship level (−1…3)", "关系等级（−1…3）"),
-    "portfolio.col.ext_risk_flags": ("Open risk flags", "未处理风险标记"),
+    "portfolio.col.revenue_goal": ("Revenue goal", "收入目标"),
+    "portfolio.col.goal_reached_pct": ("Goal reached %", "目标完成率 %"),
+    "portfolio.col.open_deals": ("Open deals", "在途机会点"),
+    "portfolio.col.pipeline_weighted": ("Weighted pipeline", "加权销售管线"),
+    "portfolio.col.relationship_level": ("Relationship level (−1…3)", "关系等级（−1…3）"),
+    "portfolio.col.health_score": ("Account health (0–100)", "客户健康度（0–100）"),
+    "portfolio.col.supportive": ("Supportive people", "支持者人数"),
+    "portfolio.col.risk_flags": ("Open risk flags", "未处理风险标记"),
 }

@@ -3,8 +3,8 @@
 A rule condition names one field from `FIELDS`, an operator allowed for that
 field's kind, and a threshold of the right type. Each field is a small, safe
 read of opportunity, stakeholder, activity or plan data; a field whose data is
-not there (a feature not installed, no goal set) answers None and its
-condition does not fire. Values are cached per evaluation, so checking many
+not there (no goal set, price not quoted) answers None and its condition does
+not fire. Values are cached per evaluation, so checking many
 rules against many deals costs one read per fact.
 """
 
@@ -60,13 +60,6 @@ class Facts:
             found = self.cache[key] = compute()
             return found
 
-    def has(self, table: str) -> bool:
-        """Is a feature's table installed in this database?"""
-        if ("table", table) in self.cache:
-            return self.cache[("table", table)]
-        return self.once(("table", table), lambda: self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone() is not None)
-
     def day_of(self, opp: dict[str, Any] | None) -> date:
         """The day a deal is judged on: today while open, its close date once closed (for backtests)."""
         if opp and opp.get("status") != "open" and opp.get("closed_on"):
@@ -75,23 +68,17 @@ class Facts:
 
     def stage_positions(self) -> dict[str, int]:
         """Stage key -> position in the pipeline model."""
-        if not self.has("stages"):
-            return {}
         return self.once(("stages",), lambda: {r[0]: r[1] for r in self.db.execute(
             "SELECT key, position FROM stages ORDER BY position").fetchall()})
 
     def stakeholders(self, account_id: int) -> list[dict[str, Any]]:
         """The account's decision chain."""
-        if not self.has("stakeholders"):
-            return []
         return self.once(("stakeholders", account_id), lambda: store.rows(
             self.db, "SELECT id, level, roles, stance, score, owner_id FROM stakeholders WHERE account_id = ?",
             [account_id]))
 
     def deal_people(self, opp_id: int) -> dict[int, str]:
         """Stakeholder id -> role for the people taking part in one deal."""
-        if not self.has("stakeholder_opportunities"):
-            return {}
         return self.once(("deal_people", opp_id), lambda: {r[0]: r[1] for r in self.db.execute(
             "SELECT stakeholder_id, role FROM stakeholder_opportunities WHERE opportunity_id = ?",
             [opp_id]).fetchall()})
@@ -103,7 +90,7 @@ def _stage(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
 
 
 def _amount(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
-    return float(opp["amount"]) if opp else None
+    return float(opp["amount"]) if opp and opp["amount"] is not None else None
 
 
 def _man(letter: str) -> Callable[[Facts, int, dict[str, Any] | None], Any]:
@@ -118,10 +105,9 @@ def _days_in_stage(facts: Facts, account_id: int, opp: dict[str, Any] | None) ->
     if opp is None:
         return None
     since = opp.get("opened_on") or opp["created_at"]
-    if facts.has("stage_history"):
-        moved = facts.once(("last_move", opp["id"]), lambda: facts.db.execute(
-            "SELECT max(moved_at) FROM stage_history WHERE opportunity_id = ?", [opp["id"]]).fetchone()[0])
-        since = moved or since
+    moved = facts.once(("last_move", opp["id"]), lambda: facts.db.execute(
+        "SELECT max(moved_at) FROM stage_history WHERE opportunity_id = ?", [opp["id"]]).fetchone()[0])
+    since = moved or since
     return (facts.day_of(opp) - date.fromisoformat(str(since)[:10])).days
 
 
@@ -134,12 +120,11 @@ def _days_since_activity(facts: Facts, account_id: int, opp: dict[str, Any] | No
             "SELECT max(at) FROM audit_log WHERE entity = 'opportunity' AND entity_id = ? AND at < ?",
             [opp["id"], (day.isoformat() + "T99")]).fetchone()[0])
         last.append(found or str(opp.get("opened_on") or opp["created_at"]))
-    if facts.has("visits"):
-        visited = facts.once(("last_visit", account_id, day), lambda: facts.db.execute(
-            "SELECT max(visited_on) FROM visits WHERE account_id = ? AND status = 'done' AND visited_on <= ?",
-            [account_id, day.isoformat()]).fetchone()[0])
-        if visited:
-            last.append(visited)
+    visited = facts.once(("last_visit", account_id, day), lambda: facts.db.execute(
+        "SELECT max(visited_on) FROM visits WHERE account_id = ? AND status = 'done' AND visited_on <= ?",
+        [account_id, day.isoformat()]).fetchone()[0])
+    if visited:
+        last.append(visited)
     if not last:
         return None
     return (day - date.fromisoformat(max(s[:10] for s in last))).days
@@ -158,7 +143,7 @@ def _needs(facts: Facts, opp_id: int) -> list[dict[str, Any]]:
 
 def _price_before_needs(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
     """Price was quoted before any explicit need was confirmed with the customer (D9)."""
-    if opp is None or not facts.has("needs"):
+    if opp is None:
         return None
     from kamcore.pipeline import discovery
 
@@ -166,7 +151,7 @@ def _price_before_needs(facts: Facts, account_id: int, opp: dict[str, Any] | Non
 
 
 def _confirmed_needs(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
-    if opp is None or not facts.has("needs"):
+    if opp is None:
         return None
     return sum(1 for n in _needs(facts, opp["id"]) if n["confirmed"])
 
@@ -178,8 +163,6 @@ def _coverage_scope(facts: Facts, account_id: int, opp: dict[str, Any] | None) -
 
 def _coverage(facts: Facts, check: str, account_id: int, opp: dict[str, Any] | None) -> list[Any] | None:
     """Flags of one decision-chain check from `kamcore.decision_chain.coverage` (issue 6) in this scope."""
-    if not facts.has("stakeholders"):
-        return None
     from kamcore.decision_chain import coverage
 
     scope = _coverage_scope(facts, account_id, opp)
@@ -225,8 +208,6 @@ def _hostile_deciders_unattended(facts: Facts, account_id: int, opp: dict[str, A
 
 def _overdue_relationship_actions(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
     """Planned or running relationship actions past their due date (the PDCA review of issue 6)."""
-    if not facts.has("relationship_actions"):
-        return None
     from kamcore.relationships import pdca
     from kamcore.users import SYSTEM
 
@@ -258,8 +239,6 @@ def _goal_parts(facts: Facts, account_id: int) -> tuple[Any, float, float]:
 
 def _goal_coverage(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
     """This year's order goal covered by deals won this year plus open pipeline closing this year, in % (D3)."""
-    if not (facts.has("goals") and facts.has("opportunities")):
-        return None
     target, won, pipeline = _goal_parts(facts, account_id)
     if not target:
         return None
@@ -280,11 +259,10 @@ def _industry(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
 def _competitor_count(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
     if opp is None:
         return None
-    if facts.has("competitors"):
-        found = facts.once(("competitors", opp["id"]), lambda: facts.db.execute(
-            "SELECT count(*) FROM competitors WHERE opportunity_id = ? AND is_us = 0", [opp["id"]]).fetchone()[0])
-        if found:
-            return found
+    found = facts.once(("competitors", opp["id"]), lambda: facts.db.execute(
+        "SELECT count(*) FROM competitors WHERE opportunity_id = ? AND is_us = 0", [opp["id"]]).fetchone()[0])
+    if found:
+        return found
     return len([c for c in str(opp.get("competitors") or "").split(",") if c.strip()])
 
 
@@ -310,6 +288,20 @@ _SPECS = [
     FieldSpec("industry", "text", "account", _industry),
 ]
 FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in _SPECS}
+# The unit a number threshold is given in (shown beside the number, never typed); amounts are in thousands of the
+# deal's currency as stored.
+UNITS: dict[str, str] = {
+    "amount": "thousands", "days_in_stage": "days", "days_since_activity": "days", "days_to_expected_close": "days",
+    "goal_pipeline_coverage_pct": "percent",
+}
+
+
+def text_choices(db: Database, name: str) -> list[str]:
+    """The values a text field can take today (industries of the accounts), for a pick list instead of typing."""
+    if name == "industry":
+        return [r[0] for r in db.execute("SELECT DISTINCT industry FROM accounts WHERE industry <> '' "
+                                         "ORDER BY industry").fetchall()]
+    return []
 
 
 def read(facts: Facts, name: str, account_id: int, opp: dict[str, Any] | None) -> Any:
@@ -350,30 +342,30 @@ def prefetch(facts: Facts, names: Iterable[str], subjects: list[tuple[int, dict[
         return {r[0]: r[1] for r in facts.db.execute(sql, [deal_ids]).fetchall()}
 
     ids = [d["id"] for d in deals]
-    if "days_in_stage" in names and deals and facts.has("stage_history"):
+    if "days_in_stage" in names and deals:
         fill("last_move", by_deal("SELECT opportunity_id, max(moved_at) FROM stage_history WHERE opportunity_id IN "
                                   "(SELECT value FROM json_each(?)) GROUP BY opportunity_id"), ids, None)
     if "days_since_activity" in names:
         _prefetch_activity(facts, subjects, deals)
-    if names & {"price_quoted_before_needs_confirmed", "confirmed_needs"} and deals and facts.has("needs"):
+    if names & {"price_quoted_before_needs_confirmed", "confirmed_needs"} and deals:
         needs: dict[int, list[dict[str, Any]]] = {}
         for need in store.rows(facts.db, "SELECT * FROM needs WHERE opportunity_id IN (SELECT value FROM json_each(?))",
                                [deal_ids]):
             needs.setdefault(need["opportunity_id"], []).append(need)
         fill("needs", needs, ids, [])
-    if "competitor_count" in names and deals and facts.has("competitors"):
+    if "competitor_count" in names and deals:
         fill("competitors", by_deal("SELECT opportunity_id, count(*) FROM competitors WHERE is_us = 0 AND "
                                     "opportunity_id IN (SELECT value FROM json_each(?)) GROUP BY opportunity_id"),
              ids, 0)
-    if names & set(_DEAL_PEOPLE) and facts.has("stakeholders"):
+    if names & set(_DEAL_PEOPLE):
         _prefetch_coverage(facts, subjects, deals, accounts)
     day = facts.today.isoformat()
-    if "overdue_relationship_actions" in names and facts.has("relationship_actions"):
+    if "overdue_relationship_actions" in names:
         fill("overdue_actions", {(r[0], facts.today): r[1] for r in facts.db.execute(
             "SELECT account_id, coalesce(sum(status IN ('planned', 'in_progress') AND due_date < ?), 0) "
             "FROM relationship_actions WHERE account_id IN (SELECT value FROM json_each(?)) GROUP BY account_id",
             [day, account_ids]).fetchall()}, [(a, facts.today) for a in accounts], 0)
-    if "goal_pipeline_coverage_pct" in names and facts.has("goals") and facts.has("opportunities"):
+    if "goal_pipeline_coverage_pct" in names:
         _prefetch_goals(facts, accounts)
     if "overdue_improvement_actions" in names:
         fill("overdue_improvements", {(r[0], facts.today): r[1] for r in facts.db.execute(
@@ -406,15 +398,14 @@ def _prefetch_activity(facts: Facts, subjects: list[tuple[int, dict[str, Any] | 
                                       AND entity_id = asked.id AND at < asked.day || 'T99')
                    FROM asked""", [json.dumps(asked)]).fetchall():
             facts.cache.setdefault(("last_change", opp_id, date.fromisoformat(day)), found)
-    if facts.has("visits"):
-        pairs = sorted({(a, facts.day_of(opp).isoformat()) for a, opp in subjects})
-        for account_id, day, found in facts.db.execute(
-                """WITH asked(account_id, day) AS MATERIALIZED
-                          (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
-                   SELECT account_id, day, (SELECT max(visited_on) FROM visits v WHERE v.account_id = asked.account_id
-                                              AND v.status = 'done' AND v.visited_on <= asked.day)
-                   FROM asked""", [json.dumps(pairs)]).fetchall():
-            facts.cache.setdefault(("last_visit", account_id, date.fromisoformat(day)), found)
+    pairs = sorted({(a, facts.day_of(opp).isoformat()) for a, opp in subjects})
+    for account_id, day, found in facts.db.execute(
+            """WITH asked(account_id, day) AS MATERIALIZED
+                      (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
+               SELECT account_id, day, (SELECT max(visited_on) FROM visits v WHERE v.account_id = asked.account_id
+                                          AND v.status = 'done' AND v.visited_on <= asked.day)
+               FROM asked""", [json.dumps(pairs)]).fetchall():
+        facts.cache.setdefault(("last_visit", account_id, date.fromisoformat(day)), found)
 
 
 def _prefetch_coverage(facts: Facts, subjects: list[tuple[int, dict[str, Any] | None]],
@@ -422,7 +413,7 @@ def _prefetch_coverage(facts: Facts, subjects: list[tuple[int, dict[str, Any] | 
     """Decision-chain people per deal and account, then the coverage checks in each deal's scope."""
     from kamcore.decision_chain import coverage
 
-    if facts.has("stakeholder_opportunities") and deals:
+    if deals:
         people: dict[int, dict[int, str]] = {}
         for opp_id, person, role in facts.db.execute(
                 "SELECT opportunity_id, stakeholder_id, role FROM stakeholder_opportunities "

@@ -177,21 +177,54 @@ ACK = Entity("flag_ack", "flag_acks", AckIn, extra_checks=(_ack_subject,))
 
 # ---- writing rules ------------------------------------------------------------------------------
 
-def create_rule(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:
-    """Add a rule of one's own (never a built-in one)."""
+def preview(db: Database, actor: User, conditions: Any) -> dict[str, Any]:
+    """What a rule with these conditions would flag now, before it is saved: the flags on the actor's
+    accounts (`flags`, most severe first), the rule's scope, how many live deals (or accounts) the company
+    has, and whether the rule would match every one of them (`matches_all`, which is refused unless allowed).
+    Bad conditions raise the same ValidationError saving would."""
+    clean = records.validate(ENTITY, {"name": "preview", "lesson": "preview", "conditions": conditions})
+    _known_stages(db, clean, None)
+    rule = {"id": 0, "name": "", "code": None, "severity": "warning", "lesson": "", "version": None,
+            "condition_list": json.loads(clean["conditions"])}
+    scope = scope_of(rule["condition_list"])
+    everyone = [r[0] for r in db.execute("SELECT id FROM accounts").fetchall()]
+    flags = _evaluate(db, everyone, rules=[rule])
+    subjects = len(_open_deals(db, everyone)) if scope == "opportunity" else len(everyone)
+    readable = set(permissions.readable_account_ids(db, actor))
+    return {"flags": [f for f in flags if f.account_id in readable], "scope": scope, "subjects": subjects,
+            "matches_all": subjects > 0 and len(flags) == subjects}
+
+
+def _refuse_match_all(db: Database, actor: User, conditions: Any, allow_match_all: bool) -> None:
+    """A rule that flags every live deal says nothing; saving one needs an explicit yes."""
+    if allow_match_all:
+        return
+    found = preview(db, actor, conditions)
+    if found["matches_all"]:
+        raise ValidationError.single("conditions", "reason.rule_matches_all", count=found["subjects"])
+
+
+def create_rule(db: Database, actor: User, values: dict[str, Any], *, allow_match_all: bool = False
+                ) -> dict[str, Any]:
+    """Add a rule of one's own (never a built-in one); one that would flag every live deal needs `allow_match_all`."""
     values = {**values, "builtin": False, "code": None, "owner_id": actor.id}
     if isinstance(values.get("conditions"), (list, tuple)):
         values["conditions"] = list(values["conditions"])
-    return records.create(db, actor, ENTITY, values)
+    with store.transaction(db):
+        if "conditions" in values:
+            records.validate(ENTITY, values)
+            _refuse_match_all(db, actor, values["conditions"], allow_match_all)
+        return records.create(db, actor, ENTITY, values)
 
 
-def rule_from_lesson(db: Database, actor: User, lesson_id: int, values: dict[str, Any]) -> dict[str, Any]:
+def rule_from_lesson(db: Database, actor: User, lesson_id: int, values: dict[str, Any], *,
+                     allow_match_all: bool = False) -> dict[str, Any]:
     """Turn a retrospective's lesson into a rule that flags live deals repeating the mistake."""
     lesson = records.get(db, LESSON, lesson_id)
     permissions.require_edit(db, actor, lesson["account_id"])
     text = lesson["title"] + (f" — {lesson['detail']}" if lesson["detail"] else "")
     defaults = {"name": lesson["title"][:120], "lesson": text[:2000]}
-    return create_rule(db, actor, {**defaults, **values, "lesson_id": lesson_id})
+    return create_rule(db, actor, {**defaults, **values, "lesson_id": lesson_id}, allow_match_all=allow_match_all)
 
 
 def _may_change(actor: User, rule: dict[str, Any]) -> None:
@@ -201,15 +234,35 @@ def _may_change(actor: User, rule: dict[str, Any]) -> None:
         raise PermissionDenied("err.rule_owner_only")
 
 
-def update_rule(db: Database, actor: User, rule_id: int, base_version: int, changes: dict[str, Any]
-                ) -> dict[str, Any]:
-    """Change a rule (its author or an admin; built-in rules: admins), refusing a stale version."""
+def update_rule(db: Database, actor: User, rule_id: int, base_version: int, changes: dict[str, Any], *,
+                allow_match_all: bool = False) -> dict[str, Any]:
+    """Change a rule (its author or an admin; built-in rules: admins), refusing a stale version. Each change
+    is a new version of the rule (`rule_versions`); the firing log names the version that fired."""
     rule = get_rule(db, rule_id)
     _may_change(actor, rule)
     locked = [f for f in ("builtin", "code", "owner_id", "lesson_id") if f in changes]
     if locked:
         raise ValidationError.single(locked[0], "reason.read_only")
-    return records.update(db, actor, ENTITY, rule_id, base_version, changes)
+    changes = dict(changes)
+    if isinstance(changes.get("conditions"), (list, tuple)):
+        changes["conditions"] = list(changes["conditions"])
+    with store.transaction(db):
+        if "conditions" in changes:
+            records.validate(ENTITY, {**{f: rule[f] for f in RuleIn.model_fields}, **changes})
+            _refuse_match_all(db, actor, changes["conditions"], allow_match_all)
+        return records.update(db, actor, ENTITY, rule_id, base_version, changes)
+
+
+def rule_versions(db: Database, rule_id: int) -> list[dict[str, Any]]:
+    """A rule's conditions as they were at each version (from the audit log), newest first, with who and when."""
+    found = store.rows(
+        db,
+        """SELECT a.version, a.at, a.new_value, coalesce(u.display_name, 'System') AS actor
+           FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+           WHERE a.entity = 'rule' AND a.entity_id = ? AND a.field = 'conditions' AND a.new_value IS NOT NULL
+           ORDER BY a.id DESC""", [rule_id])
+    return [{"version": r["version"], "at": r["at"], "actor": r["actor"],
+             "conditions": json.loads(records.decode(r["new_value"]))} for r in found]
 
 
 def delete_rule(db: Database, actor: User, rule_id: int, base_version: int) -> None:
@@ -267,8 +320,10 @@ class Flag:
     opportunity_name: str | None
     facts: list[dict[str, Any]]
     acknowledged: dict[str, Any] | None = None
+    rule_version: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The flag as plain data (for caching and the pages)."""
         return asdict(self)
 
     @property
@@ -323,7 +378,7 @@ def _fires(facts: Facts, rule: dict[str, Any], account_id: int, opp: dict[str, A
 
 
 def _open_deals(db: Database, account_ids: list[int], opportunity_id: int | None = None) -> list[dict[str, Any]]:
-    if not Facts(db).has("opportunities") or not account_ids:
+    if not account_ids:
         return []
     marks = ",".join("?" for _ in account_ids)
     extra, params = ("AND id = ?", [opportunity_id]) if opportunity_id is not None else ("", [])
@@ -363,7 +418,7 @@ def _evaluate(db: Database, account_ids: list[int], opportunity_id: int | None =
             if tripped is not None:
                 flags.append(Flag(rule["id"], rule["name"], rule.get("code"), rule["severity"], rule["lesson"],
                                   account_id, names[account_id], opp["id"] if opp else None,
-                                  opp["name"] if opp else None, tripped))
+                                  opp["name"] if opp else None, tripped, rule_version=rule.get("version")))
     _attach_acks(db, flags)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     flags.sort(key=lambda f: (f.acknowledged is not None, order[f.severity], f.account_name, f.opportunity_id or 0))
@@ -398,9 +453,31 @@ def evaluate(db: Database, actor: User, *, account_id: int | None = None,
 
 
 def _portfolio_flags(db: Database, account_ids: list[int]) -> list[Flag]:
-    """Flags of many accounts, computed once per data version (kamcore.data_cache): shared, read-only."""
-    ids = sorted(set(account_ids))
-    return data_cache.cached(db, "rules.flags", tuple(ids), lambda: _evaluate(db, ids))
+    """Flags of many accounts, most severe first (as `_evaluate` sorts them). Each account's flags are
+    kept per account data version (kamcore.data_cache.per_account): a write to one account re-evaluates
+    that account only. Shared, read-only."""
+    by_account = _flags_by_account(db, account_ids)
+
+    def merge() -> list[Flag]:
+        flags = [f for found in by_account.values() for f in found]
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        flags.sort(key=lambda f: (f.acknowledged is not None, order[f.severity], f.account_name,
+                                  f.opportunity_id or 0))
+        return flags
+
+    # the merged, sorted list (50,000 flags at L) is kept until the next write anywhere
+    return data_cache.cached(db, "rules.flags.merged", tuple(sorted(by_account)), merge)
+
+
+def _flags_by_account(db: Database, account_ids: list[int]) -> dict[int, list[Flag]]:
+    """{account id: its flags}, evaluated (set-based, in one batch) only for accounts changed since last time."""
+    def compute(ids: list[int]) -> dict[int, list[Flag]]:
+        out: dict[int, list[Flag]] = {a: [] for a in ids}
+        for flag in _evaluate(db, ids):
+            out[flag.account_id].append(flag)
+        return out
+
+    return data_cache.per_account(db, "rules.flags", account_ids, compute)
 
 
 def flags_for_account(db: Database, user: User, account_id: int) -> list[Flag]:
@@ -411,8 +488,7 @@ def flags_for_account(db: Database, user: User, account_id: int) -> list[Flag]:
 
 def flags_for_opportunity(db: Database, user: User, opportunity_id: int) -> list[Flag]:
     """Flags on one open deal, plus its account's account-level flags (deal people count when named)."""
-    found = db.execute("SELECT account_id FROM opportunities WHERE id = ?", [opportunity_id]).fetchone() \
-        if Facts(db).has("opportunities") else None
+    found = db.execute("SELECT account_id FROM opportunities WHERE id = ?", [opportunity_id]).fetchone()
     if found is None:
         raise NotFoundError("err.not_found_entity", entity="opportunity", id=opportunity_id)
     permissions.require_read(db, user, found[0])
@@ -425,11 +501,12 @@ def flag_counts(db: Database, user: User, account_ids: list[int]) -> dict[int, d
     readable = set(permissions.readable_account_ids(db, user))
     ids = [a for a in account_ids if a in readable]
     out = {a: {"critical": 0, "warning": 0, "info": 0, "total": 0, "open": 0} for a in ids}
-    for flag in _portfolio_flags(db, ids):
-        counts = out[flag.account_id]
-        counts[flag.severity] += 1
-        counts["total"] += 1
-        counts["open"] += flag.acknowledged is None
+    for account_id, flags in _flags_by_account(db, ids).items():
+        counts = out[account_id]
+        for flag in flags:
+            counts[flag.severity] += 1
+            counts["total"] += 1
+            counts["open"] += flag.acknowledged is None
     return out
 
 
@@ -457,18 +534,19 @@ def withdraw_acknowledgement(db: Database, actor: User, ack_id: int, base_versio
 # ---- firing history -----------------------------------------------------------------------------
 
 def sweep(db: Database) -> dict[str, int]:
-    """Evaluate every active rule on every account and log when flags start and stop (machine log)."""
+    """Evaluate every active rule on every account and log when flags start and stop (machine log). A changed
+    rule is a new version: its old firings close and the new version's open, so the log says which fired."""
     now = clock.now_iso()
     all_accounts = [r[0] for r in db.execute("SELECT id FROM accounts").fetchall()]
     live = {(f.rule_id, f.account_id, f.opportunity_id): f for f in _evaluate(db, all_accounts)}
     started = cleared = 0
     with store.transaction(db):
-        open_rows = store.rows(db, "SELECT id, rule_id, account_id, opportunity_id FROM rule_firings "
+        open_rows = store.rows(db, "SELECT id, rule_id, account_id, opportunity_id, rule_version FROM rule_firings "
                                    "WHERE cleared_at IS NULL")
         seen = set()
         for row in open_rows:
             key = (row["rule_id"], row["account_id"], row["opportunity_id"])
-            if key in live and key not in seen:
+            if key in live and key not in seen and row["rule_version"] == live[key].rule_version:
                 seen.add(key)
                 db.conn.execute("UPDATE rule_firings SET last_seen_at = ?, detail = ? WHERE id = ?",
                                 [now, live[key].detail, row["id"]])
@@ -479,7 +557,8 @@ def sweep(db: Database) -> dict[str, int]:
             if key not in seen:
                 db.conn.execute(
                     "INSERT INTO rule_firings (rule_id, account_id, opportunity_id, first_fired_at, last_seen_at, "
-                    "detail) VALUES (?, ?, ?, ?, ?, ?)", [*key, now, now, flag.detail])
+                    "detail, rule_version) VALUES (?, ?, ?, ?, ?, ?, ?)", [*key, now, now, flag.detail,
+                                                                           flag.rule_version])
                 started += 1
         db.conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [SWEEP_KEY, now])
@@ -510,14 +589,12 @@ def firing_history(db: Database, actor: User, rule_id: int | None = None, limit:
         return []
     marks = ",".join("?" for _ in ids)
     extra, params = ("AND f.rule_id = ?", [rule_id]) if rule_id is not None else ("", [])
-    deal_cols, deal_join = ("o.name AS opportunity_name, o.status AS outcome",
-                            "LEFT JOIN opportunities o ON o.id = f.opportunity_id") \
-        if Facts(db).has("opportunities") else ("NULL AS opportunity_name, NULL AS outcome", "")
     return store.rows(
         db,
-        f"""SELECT f.*, r.name AS rule_name, r.severity, acc.name AS account_name, {deal_cols}
+        f"""SELECT f.*, r.name AS rule_name, r.severity, acc.name AS account_name,
+                   o.name AS opportunity_name, o.status AS outcome
             FROM rule_firings f JOIN rules r ON r.id = f.rule_id JOIN accounts acc ON acc.id = f.account_id
-            {deal_join}
+            LEFT JOIN opportunities o ON o.id = f.opportunity_id
             WHERE f.account_id IN ({marks}) {extra} ORDER BY f.first_fired_at DESC, f.id DESC LIMIT ? OFFSET ?""",
         [*ids, *params, limit, offset],
     )
@@ -526,7 +603,7 @@ def firing_history(db: Database, actor: User, rule_id: int | None = None, limit:
 def rule_outcomes(db: Database, actor: User) -> list[dict[str, Any]]:
     """Per rule: how the deals it fired on ended (from the firing log) — which rules predict losses."""
     ids = permissions.readable_account_ids(db, actor)
-    if not ids or not Facts(db).has("opportunities"):
+    if not ids:
         return []
     marks = ",".join("?" for _ in ids)
     return store.rows(
@@ -550,7 +627,7 @@ def backtest(db: Database, actor: User, rule_ids: list[int] | None = None) -> li
     Also returns the baseline loss rate of all closed deals for comparison.
     """
     ids = sorted(permissions.readable_account_ids(db, actor))
-    if not ids or not Facts(db).has("opportunities"):
+    if not ids:
         return []
     key = (tuple(ids), tuple(sorted(rule_ids)) if rule_ids is not None else None)
     return data_cache.cached(db, "rules.backtest", key, lambda: _backtest(db, ids, rule_ids))

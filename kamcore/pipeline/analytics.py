@@ -31,7 +31,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kamcore import clock, store
-from kamcore.pipeline.stage_model import CLOSED, effective_probability, list_stages
+from kamcore.pipeline.stage_model import CLOSED, STAGE_JOIN, WEIGHTED_AMOUNT_SQL, effective_probability, list_stages
 
 MIN_HISTORY = 5
 STALE_FALLBACK_DAYS = 90
@@ -56,7 +56,8 @@ def load_deals(db: Database, account_ids: list[int], product_line_id: int | None
     where, params = _scope(account_ids, product_line_id)
     return store.rows(
         db,
-        f"""SELECT o.id, o.account_id, o.product_line_id, o.number, o.name, o.amount, o.currency, o.status,
+        f"""SELECT o.id, o.account_id, o.product_line_id, o.number, o.name, coalesce(o.amount, 0) AS amount,
+                   o.currency, o.status,
                    o.stage, o.probability, o.opened_on, o.expected_close, o.closed_on, o.kind,
                    cur.position AS stage_position,
                    max(coalesce((SELECT max(s.position) FROM stage_history h JOIN stages s ON s.key = h.to_stage
@@ -97,8 +98,8 @@ def funnel(db: Database, account_ids: list[int], product_line_id: int | None = N
         for r in store.rows(
             db,
             f"""SELECT o.stage, count(*) AS count, coalesce(sum(o.amount), 0) AS amount,
-                       coalesce(sum(o.amount * coalesce(o.probability, s.probability, 0) / 100.0), 0) AS weighted
-                FROM opportunities o LEFT JOIN stages s ON s.key = o.stage
+                       coalesce(sum({WEIGHTED_AMOUNT_SQL}), 0) AS weighted
+                FROM opportunities o {STAGE_JOIN}
                 WHERE {where} AND o.status = 'open' GROUP BY o.stage""",
             params,
         )
@@ -190,9 +191,10 @@ def aging(db: Database, account_ids: list[int], product_line_id: int | None = No
         params,
     )
     for row in found:
-        row["age_days"] = (day - date.fromisoformat(row["opened_on"][:10])).days
+        # an imported deal may have no opened date (m014): its age is unknown, not invented
+        row["age_days"] = (day - date.fromisoformat(row["opened_on"][:10])).days if row["opened_on"] else None
         since = row["last_move"] or row["opened_on"]
-        row["days_in_stage"] = (day - date.fromisoformat(since[:10])).days
+        row["days_in_stage"] = (day - date.fromisoformat(since[:10])).days if since else 0
         row["overdue"] = bool(row["expected_close"]) and row["expected_close"] < day.isoformat()
         limit = averages.get(row["stage"])
         row["stale_after"] = round(STALE_FACTOR * limit) if limit else STALE_FALLBACK_DAYS
@@ -394,7 +396,8 @@ def run_backtest(db: Database, account_ids: list[int], product_line_id: int | No
 
 
 def summary(db: Database, account_ids: list[int], product_line_id: int | None = None) -> dict[str, Any]:
-    """Headline figures: won count and value, lost, no decision, win rate, open count and amount."""
+    """Headline figures: won count and value, lost, no decision, win rate, open count and amount, and the
+    currencies the amounts are in (summed as stored: one currency is the case the page labels)."""
     where, params = _scope(account_ids, product_line_id)
     row = store.row(
         db,
@@ -406,6 +409,8 @@ def summary(db: Database, account_ids: list[int], product_line_id: int | None = 
         params,
     ) or {}
     out = {k: (v or 0) for k, v in row.items()}
+    out["currencies"] = [r[0] for r in db.execute(
+        f"SELECT DISTINCT o.currency FROM opportunities o WHERE {where} ORDER BY 1", params).fetchall()]
     closed = out.get("won", 0) + out.get("lost", 0) + out.get("no_decision", 0)
     out["win_rate"] = out["won"] / closed if closed else None
     return out

@@ -18,9 +18,10 @@ hand-made one.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,6 +30,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from kamcore import accounts, clock, permissions, product_lines, records, store
+from kamcore.data.imports import files, matching, runs
 from kamcore.errors import FieldProblem, ValidationError
 from kamcore.pipeline.opportunities import OPPORTUNITY, next_number
 from kamcore.pipeline.stage_model import CLOSED, list_stages
@@ -42,9 +44,12 @@ REQUIRED_FIELDS = ("account", "product_line", "stage")
 EXPORT_COLUMNS = ("number", "external_id", "account_name", "name", "product_line_code", "kind", "stage", "status",
                   "amount", "currency", "win_probability", "weighted_amount", "opened_on", "expected_close",
                   "closed_on", "close_reason", "owner_name", "next_step", "competitors")
-ENCODINGS = ("utf-8", "gb18030", "big5", "latin-1")
-MAX_ROWS = 50_000
-FIRST_DATA_ROW = 2  # row 1 is the header, as a spreadsheet numbers it
+ENCODINGS = files.ENCODINGS
+MAX_ROWS = files.MAX_ROWS
+FIRST_DATA_ROW = files.FIRST_DATA_ROW
+ImportFileError = files.ImportFileError
+read_table = files.read_table
+_file_error = files.file_error
 
 
 @dataclass
@@ -53,14 +58,16 @@ class ImportMapping:
 
     columns: our field -> the file's column name (unmapped fields take defaults).
     values: our field -> {raw CRM value -> our value}, e.g. {"stage": {"Engaging": "qualify",
-      "Won": "won"}, "product_line": {"GTXPro": "GTX Pro"}}. A stage value may be a stage key
-      or a close status (won / lost / no_decision). Unmapped raw values are matched as they are
-      (stage key or name; product line code or name; account name), case-insensitively.
+      "Won": "won"}, "product_line": {"GTXPro": "GTX Pro"}, "owner": {"Moses Frase": "li.wei"}}.
+      A stage value may be a stage key or a close status (won / lost / no_decision). Unmapped raw
+      values are matched as they are (stage key or name; product line code or name; account name;
+      user name), case-insensitively.
     default_account: the account for rows whose account cell is empty (None: such rows are errors).
     create_accounts / create_product_lines: create what the file names and we lack (admins only).
     closed_from_stage: the stage a closed deal is recorded as having closed from.
-    default_opened_on: the opened date when the file has none (default: today).
+    default_opened_on: a rule the user picked for blank opened dates (None: a blank stays blank).
     default_close_reason: the reason recorded for closed deals without one.
+    default_currency: the file's currency when it has no currency column (None: each account's).
     """
 
     columns: dict[str, str] = field(default_factory=dict)
@@ -83,6 +90,12 @@ class ImportPlan:
     warnings: list[FieldProblem] = field(default_factory=list)
     new_accounts: list[str] = field(default_factory=list)
     new_product_lines: dict[str, str] = field(default_factory=dict)  # code -> name
+    external_owners: list[str] = field(default_factory=list)  # file names kept as the deal's external owner
+    currencies: dict[str, int] = field(default_factory=dict)  # currency -> rows, shown in the preview
+    blanks: dict[str, int] = field(default_factory=dict)  # field -> rows left blank (nothing invented)
+    filled: dict[str, int] = field(default_factory=dict)  # field -> rows filled by a rule the user picked
+    default_account_rows: int = 0  # rows without an account placed on the default account
+    token: str = field(default_factory=runs.new_token)  # one commit per preview
 
     @property
     def ok(self) -> bool:
@@ -91,46 +104,6 @@ class ImportPlan:
     def problem_rows(self) -> int:
         """How many file rows have at least one problem."""
         return len({p.row for p in self.problems if p.row is not None})
-
-
-class ImportFileError(ValidationError):
-    """The file itself cannot be read (empty, wrong encoding, not a table)."""
-
-
-def _file_error(reason: str, **params: Any) -> ImportFileError:
-    return ImportFileError([FieldProblem("file", reason, params)])
-
-
-def read_table(data: bytes, filename: str = "upload.csv", encoding: str = "utf-8") -> pd.DataFrame:
-    """The uploaded file as a table of text cells (empty cells are ""), header row first."""
-    if not data or not data.strip():
-        raise _file_error("reason.file_empty")
-    if filename.lower().endswith((".xlsx", ".xlsm")):
-        try:
-            frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's file, not our bug
-            raise _file_error("reason.file_unreadable", detail=type(exc).__name__) from None
-    else:
-        try:
-            text = data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
-        except UnicodeDecodeError as exc:
-            raise _file_error("reason.file_encoding", encoding=encoding, position=exc.start) from None
-        except LookupError:
-            raise _file_error("reason.file_encoding", encoding=encoding, position=0) from None
-        try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as exc:
-            raise _file_error("reason.file_unreadable", detail=str(exc)[:120]) from None
-    frame = frame.fillna("")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.empty:
-        raise _file_error("reason.file_no_rows")
-    if len(frame) > MAX_ROWS:
-        raise _file_error("reason.file_too_long", max=MAX_ROWS)
-    duplicated = [c for c in frame.columns if list(frame.columns).count(c) > 1]
-    if duplicated:
-        raise _file_error("reason.file_duplicate_column", column=duplicated[0])
-    return frame
 
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
@@ -184,7 +157,7 @@ def _parse_day(text: str) -> str | None:
 def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportMapping) -> ImportPlan:
     """Map and validate every row; nothing is written. Problems carry the file row number."""
     plan = ImportPlan()
-    missing = [f for f in REQUIRED_FIELDS if f not in mapping.columns and not (f == "account" and mapping.default_account)]
+    missing = [f for f in REQUIRED_FIELDS if not mapping.columns.get(f) and not (f == "account" and mapping.default_account)]
     problems = [FieldProblem(f, "reason.column_not_mapped") for f in missing]
     problems += [FieldProblem(ours, "reason.column_missing", {"column": col})
                  for ours, col in mapping.columns.items() if col not in frame.columns]
@@ -215,8 +188,9 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         user_by[_norm(display)] = uid
     existing_ids = {r[0] for r in db.execute("SELECT external_id FROM opportunities WHERE external_id IS NOT NULL")}
     seen_ids: dict[str, int] = {}
-    today = mapping.default_opened_on or clock.today().isoformat()
+    opened_rule = _parse_day(mapping.default_opened_on or "")
     unknown_owners: set[str] = set()
+    currencies: Counter[str] = Counter()
     values_map = {f: {_norm(k): v for k, v in m.items()} for f, m in mapping.values.items()}
 
     def cell(raw: dict[str, str], ours: str) -> str:
@@ -234,7 +208,10 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
             row_problems.append(FieldProblem(field_name, reason, params, row=number))
 
         # account
-        account_name = cell(raw, "account") or (mapping.default_account or "")
+        account_name = cell(raw, "account")
+        if not account_name and mapping.default_account:
+            account_name = mapping.default_account
+            plan.default_account_rows += 1
         account = account_by.get(_norm(account_name)) if account_name else None
         if not account_name:
             bad("account", "reason.missing")
@@ -283,7 +260,7 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
                 seen_ids[external] = number
         # amount and probability
         amount_text = cell(raw, "amount").replace(",", "")
-        amount: Any = 0.0
+        amount: Any = None  # a blank amount stays blank: unknown is not 0
         if amount_text:
             try:
                 amount = float(amount_text)
@@ -305,7 +282,14 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
             dates[name] = _parse_day(text)
             if text and dates[name] is None:
                 bad(name, "reason.date_parsing")
-        opened = dates["opened_on"] or today
+        opened = dates["opened_on"]
+        if opened is None and opened_rule:
+            opened = opened_rule
+            plan.filled["opened_on"] = plan.filled.get("opened_on", 0) + 1
+        elif opened is None:
+            plan.blanks["opened_on"] = plan.blanks.get("opened_on", 0) + 1
+        if amount is None and not amount_text:
+            plan.blanks["amount"] = plan.blanks.get("amount", 0) + 1
         closed_on = dates["closed_on"] if status != "open" else None
         if status != "open" and closed_on is None and not row_problems:
             bad("closed_on", "reason.closed_on_required")
@@ -317,7 +301,9 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         if row_problems:
             plan.problems += row_problems
             continue
-        currency = cell(raw, "currency") or mapping.default_currency or (account["currency"] if account else "CNY")
+        currency = (cell(raw, "currency") or mapping.default_currency or (account["currency"] if account else "")
+                    or "CNY").upper()
+        currencies[currency] += 1
         values = {
             "account_id": account["id"] if account else 0,
             "product_line_id": line_id or 0,
@@ -332,6 +318,7 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
             "stage": stage,
             "probability": probability,
             "owner_id": owner_id,
+            "external_owner": owner_text if owner_id is None else "",
             "next_step": cell(raw, "next_step"),
             "competitors": cell(raw, "competitors"),
             "status": status,
@@ -348,22 +335,39 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         plan.rows.append({"row": number, "values": clean, "account_name": account_name,
                           "line_code": None if line_id else _code_for(line_text),
                           "engaged": dates["opened_on"] is not None})
-    for owner in sorted(unknown_owners)[:20]:
-        plan.warnings.append(FieldProblem("owner", "reason.unknown_owner_left_empty", {"value": owner}))
+    plan.external_owners = sorted(unknown_owners, key=str.casefold)
+    for owner in plan.external_owners:  # every one of them, not the first 20
+        plan.warnings.append(FieldProblem("owner", "reason.owner_kept_external", {"value": owner}))
+    plan.currencies = dict(currencies.most_common())
     return plan
 
 
 def commit_import(db: Database, actor: User, plan: ImportPlan) -> int:
-    """Write every planned row in one transaction (or none: a plan with problems is refused). Returns the count."""
+    """Write every planned row in one transaction (or none: a plan with problems is refused). Returns the count.
+
+    A plan commits once: committing the same plan again (a second click, a second tab) writes nothing
+    and returns the first count.
+    """
+    return int(commit_import_once(db, actor, plan)["rows"])
+
+
+def commit_import_once(db: Database, actor: User, plan: ImportPlan,
+                       progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """`commit_import` with its result: {"rows", "repeated"} (repeated: this preview was committed before).
+
+    `progress(done, total)` is called every few hundred rows (for a progress bar)."""
     if not plan.ok:
         raise ValidationError(plan.problems)
     if not plan.rows:
         raise _file_error("reason.file_no_rows")
+    return runs.commit_once(db, actor, plan.token, "deals", lambda: {"rows": _write(db, actor, plan, progress)})
+
+
+def _write(db: Database, actor: User, plan: ImportPlan, progress: Callable[[int, int], None] | None = None) -> int:
     with store.transaction(db):
         account_ids = {}
-        for name in plan.new_accounts:
-            created = accounts.create_account(db, actor, {"name": name, "industry": "(imported)",
-                                                          "region": "(imported)"})
+        for name in plan.new_accounts:  # industry and region unknown: said so, not made up
+            created = accounts.create_account(db, actor, {"name": name, "industry": "—", "region": "—"})
             account_ids[name] = created["id"]
         line_ids = {}
         for code, name in plan.new_product_lines.items():
@@ -372,7 +376,9 @@ def commit_import(db: Database, actor: User, plan: ImportPlan) -> int:
         checked: set[int] = set()
         counters: dict[tuple[int, int], tuple[str, int]] = {}
         now = clock.now_iso()
-        for item in plan.rows:
+        for done, item in enumerate(plan.rows):
+            if progress is not None and done % 250 == 0:
+                progress(done, len(plan.rows))
             values = dict(item["values"])
             if not values["account_id"]:
                 values["account_id"] = account_ids[item["account_name"]]
@@ -381,7 +387,8 @@ def commit_import(db: Database, actor: User, plan: ImportPlan) -> int:
             if values["account_id"] not in checked:
                 permissions.require_edit(db, actor, values["account_id"])
                 checked.add(values["account_id"])
-            year = int(values["opened_on"][:4])
+            dated = values["opened_on"] or values["closed_on"] or values["expected_close"]
+            year = int(dated[:4]) if dated else clock.today().year  # the number only; no date is stored
             key = (values["product_line_id"], year)
             if key not in counters:
                 prefix, first = next_number(db, values["product_line_id"], year).rsplit("-", 1)
@@ -396,7 +403,8 @@ def commit_import(db: Database, actor: User, plan: ImportPlan) -> int:
             row_id = cur.lastrowid
             records.write_audit(db, actor, OPPORTUNITY, row_id, values["account_id"], "create",
                                 ((f, None, v) for f, v in values.items()), 1)
-            history = [(None, values["stage"], values["opened_on"])]
+            # the move into the first stage is dated by the file; without a date there is no such row
+            history = [(None, values["stage"], values["opened_on"])] if values["opened_on"] else []
             if values["status"] != "open":
                 history.append((values["stage"], values["status"], values["closed_on"]))
             db.conn.executemany(
@@ -417,14 +425,80 @@ def export_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
                                  "owner_name": "owner", "win_probability": "probability_pct"})
 
 
+
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV with a UTF-8 byte-order mark, so Excel opens Chinese text correctly."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """CSV with a UTF-8 byte-order mark, so Excel opens Chinese text correctly; formulas neutralised."""
+    return files.safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
 
 
 def to_excel_bytes(frame: pd.DataFrame, sheet: str = "Opportunities") -> bytes:
     """An .xlsx workbook of the table."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet)
+        files.safe_frame(frame).to_excel(writer, index=False, sheet_name=sheet)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- value mapping and results
+
+
+VALUE_FIELDS = ("stage", "product_line", "owner", "currency", "account", "status")
+
+
+def distinct_values(frame: pd.DataFrame, column: str, limit: int = 200) -> list[str]:
+    """The different non-blank values of a column, most frequent first (the ones a user maps)."""
+    counts = Counter(v.strip() for v in frame[column].astype(str) if v.strip())
+    return [v for v, _ in counts.most_common(limit)]
+
+
+def value_targets(db: Database, ours: str, lang: str = "en") -> dict[str, str]:
+    """What a file value can map to for one of our fields: {stored value -> label a user reads}."""
+    from kamcore.i18n import choice_label
+
+    if ours == "stage":
+        out = {s["key"]: s["name_zh" if lang == "zh" else "name_en"] for s in list_stages(db, active_only=True)}
+        out.update({c: choice_label("opp_status", c, lang) for c in CLOSED})
+        return out
+    if ours == "product_line":
+        return {p["name"]: f"{p['name']} ({p['code']})" for p in product_lines.list_product_lines(db)}
+    if ours == "owner":
+        return {u: d for u, d in db.execute("SELECT username, display_name FROM users WHERE active = 1 "
+                                            "ORDER BY display_name").fetchall()}
+    if ours == "account":
+        return {n: n for (n,) in db.execute("SELECT name FROM accounts ORDER BY name").fetchall()}
+    if ours == "status":
+        return {c: choice_label("opp_status", c, lang) for c in ("open", *CLOSED)}
+    return {}
+
+
+def suggest_values(db: Database, ours: str, raw_values: list[str], lang: str = "en") -> dict[str, str | None]:
+    """For each file value, the target it most likely means (exact, same letters, or difflib-close), or None."""
+    targets = value_targets(db, ours, lang)
+    out: dict[str, str | None] = {}
+    for raw in raw_values:
+        by_label = {label: key for key, label in targets.items()}
+        hit = matching.suggest(raw, list(targets)) or by_label.get(matching.suggest(raw, list(by_label)) or "")
+        out[raw] = hit
+    return out
+
+
+def won_by_account(db: Database, account_ids: list[int], limit: int = 3) -> list[dict[str, Any]]:
+    """The accounts with the highest won value (per currency), for the check after an import."""
+    if not account_ids:
+        return []
+    marks = ",".join("?" for _ in account_ids)
+    return store.rows(db, f"""SELECT a.name AS account, o.currency, count(*) AS won, sum(o.amount) AS won_value
+                              FROM opportunities o JOIN accounts a ON a.id = o.account_id
+                              WHERE o.status = 'won' AND o.account_id IN ({marks})
+                              GROUP BY o.account_id, o.currency ORDER BY won_value DESC LIMIT ?""",
+                      [*account_ids, limit])
+
+
+def external_owners(db: Database, account_ids: list[int]) -> list[dict[str, Any]]:
+    """CRM owners kept by name (not users here), with how many deals each holds."""
+    if not account_ids:
+        return []
+    marks = ",".join("?" for _ in account_ids)
+    return store.rows(db, f"""SELECT external_owner AS owner, count(*) AS deals FROM opportunities
+                              WHERE external_owner <> '' AND account_id IN ({marks})
+                              GROUP BY external_owner ORDER BY external_owner""", account_ids)

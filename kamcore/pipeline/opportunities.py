@@ -22,7 +22,8 @@ from sqlite_utils import Database
 
 from kamcore import clock, permissions, records, store
 from kamcore.errors import FieldProblem, NotFoundError, ValidationError
-from kamcore.pipeline.stage_model import CLOSED, effective_probability, stage_name
+from kamcore.i18n import t
+from kamcore.pipeline.stage_model import CLOSED, STAGE_JOIN, WEIGHTED_AMOUNT_SQL, effective_probability, stage_name
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -47,9 +48,9 @@ class OpportunityIn(Record):
     external_id: str | None = Field(default=None, max_length=80)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["lead", "opportunity"] = "lead"
-    amount: float = Field(default=0, ge=0, allow_inf_nan=False)
+    amount: float | None = Field(default=0, ge=0, allow_inf_nan=False)  # None: the CRM had no amount (m014)
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
-    opened_on: date
+    opened_on: date | None = None  # None only for imported deals the CRM has no date for (m014)
     expected_close: date | None = None
     stage: str = Field(min_length=1, max_length=30)
     probability: int | None = Field(default=None, ge=0, le=100)
@@ -67,10 +68,11 @@ class OpportunityIn(Record):
     follow_up: Literal["continue", "pause", "keep"] | None = None
     revisit_days: Literal[20, 40, 60, 80] | None = None
     notes: str = Field(default="", max_length=4000)
+    external_owner: str = Field(default="", max_length=120)  # a CRM owner who is not a user
 
     @model_validator(mode="after")
     def _dates_and_close(self) -> OpportunityIn:
-        if self.expected_close is not None and self.expected_close < self.opened_on:
+        if self.expected_close is not None and self.opened_on is not None and self.expected_close < self.opened_on:
             raise PydanticCustomError("reason.close_before_open", "expected close is before the deal was opened",
                                       {"field": "expected_close", "opened_on": self.opened_on.isoformat()})
         if self.status != "open":
@@ -80,7 +82,7 @@ class OpportunityIn(Record):
             if self.closed_on is None:
                 raise PydanticCustomError("reason.closed_on_required", "a closed deal needs a date",
                                           {"field": "closed_on"})
-        if self.closed_on is not None and self.closed_on < self.opened_on:
+        if self.closed_on is not None and self.opened_on is not None and self.closed_on < self.opened_on:
             raise PydanticCustomError("reason.close_before_open", "closed before the deal was opened",
                                       {"field": "closed_on", "opened_on": self.opened_on.isoformat()})
         return self
@@ -215,8 +217,7 @@ class UnmetCriteria(ValidationError):
         super().__init__([FieldProblem("stage", "reason.entry_criteria_unmet", {"count": len(unmet)})])
 
     def message(self, lang: str = "en") -> str:
-        from kamcore.i18n import t
-
+        """The refused stage move with the entry criteria still unmet, in `lang`."""
         label = "label_zh" if lang == "zh" else "label_en"
         items = "; ".join(f"{stage_name(c, lang)}: {c[label]}" for c in self.unmet)
         return t("opp.err.unmet_criteria", lang, items=items)
@@ -328,8 +329,8 @@ def _list_where(account_ids: list[int], status: str | None, kind: str | None, st
             clauses.append(clause)
             params.append(value)
     if search:
-        clauses.append("(o.name LIKE ? OR o.number LIKE ? OR o.competitors LIKE ?)")
-        params += [f"%{search}%"] * 3
+        clauses.append("(o.name LIKE ? OR o.number LIKE ? OR o.competitors LIKE ? OR o.external_owner LIKE ?)")
+        params += [f"%{search}%"] * 4
     return " AND ".join(clauses), params
 
 
@@ -346,7 +347,8 @@ def list_opportunities(db: Database, user: User, account_id: int | None, *, stat
     where, params = _list_where(ids, status, kind, stage, product_line_id, owner_id, search)
     found = store.rows(
         db,
-        f"""SELECT o.*, p.code AS product_line_code, u.display_name AS owner_name, a.name AS account_name,
+        f"""SELECT o.*, p.code AS product_line_code, coalesce(u.display_name, nullif(o.external_owner, ''))
+                   AS owner_name, a.name AS account_name,
                    s.position AS stage_position, s.probability AS stage_probability,
                    s.name_en AS stage_name_en, s.name_zh AS stage_name_zh
             FROM opportunities o
@@ -361,7 +363,7 @@ def list_opportunities(db: Database, user: User, account_id: int | None, *, stat
     for row in found:
         probability = effective_probability(row, {row["stage"]: row["stage_probability"] or 0})
         row["win_probability"] = probability
-        row["weighted_amount"] = round(row["amount"] * probability / 100, 2)
+        row["weighted_amount"] = None if row["amount"] is None else round(row["amount"] * probability / 100, 2)
     return found
 
 
@@ -385,15 +387,16 @@ def _readable(db: Database, user: User, account_id: int | None, account_ids: lis
 
 def open_pipeline(db: Database, account_ids: list[int], product_line_id: int | None = None,
                   period_start: date | str | None = None, period_end: date | str | None = None) -> dict[str, Any]:
-    """Open deals of these accounts: count, unweighted `amount` and probability-`weighted` sums.
+    """Open deals of these accounts: count, unweighted `amount` and probability-`weighted` sums — THE
+    pipeline figure of Home, Portfolio, the walk-through and the pipeline page (docs/figures.md).
 
     Period bounds filter on expected close (inclusive; deals without one are left out
     when a bound is given). Callers pass account ids the user may read. Amounts are summed
-    as stored; `by_currency` and `by_product_line` split the totals so mixed currencies
-    can be shown apart.
+    as stored; `by_currency`, `by_product_line` and `by_account` (with its own `by_currency`) split
+    the totals so mixed currencies can be shown apart.
     """
     if not account_ids:
-        return {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {}}
+        return {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {}, "by_account": {}}
     marks = ",".join("?" for _ in account_ids)
     clauses, params = [f"o.account_id IN ({marks})", "o.status = 'open'"], list(account_ids)
     if product_line_id is not None:
@@ -407,17 +410,24 @@ def open_pipeline(db: Database, account_ids: list[int], product_line_id: int | N
         params.append(str(period_end)[:10])
     found = store.rows(
         db,
-        f"""SELECT o.product_line_id, o.currency, count(*) AS count, sum(o.amount) AS amount,
-                   sum(o.amount * coalesce(o.probability, s.probability, 0) / 100.0) AS weighted
-            FROM opportunities o LEFT JOIN stages s ON s.key = o.stage
-            WHERE {" AND ".join(clauses)} GROUP BY o.product_line_id, o.currency""",
+        f"""SELECT o.account_id, o.product_line_id, o.currency, count(*) AS count, sum(o.amount) AS amount,
+                   sum({WEIGHTED_AMOUNT_SQL}) AS weighted
+            FROM opportunities o {STAGE_JOIN}
+            WHERE {" AND ".join(clauses)} GROUP BY o.account_id, o.product_line_id, o.currency
+            ORDER BY o.account_id, o.product_line_id, o.currency""",
         params,
     )
-    out: dict[str, Any] = {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {}}
+    out: dict[str, Any] = {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {},
+                           "by_account": {}}
+
+    def fresh() -> dict[str, Any]:
+        return {"count": 0, "amount": 0.0, "weighted": 0.0}
+
     for row in found:
-        for bucket in (out, out["by_currency"].setdefault(row["currency"], {"count": 0, "amount": 0.0, "weighted": 0.0}),
-                       out["by_product_line"].setdefault(row["product_line_id"],
-                                                         {"count": 0, "amount": 0.0, "weighted": 0.0})):
+        account = out["by_account"].setdefault(row["account_id"], {**fresh(), "by_currency": {}})
+        for bucket in (out, out["by_currency"].setdefault(row["currency"], fresh()),
+                       out["by_product_line"].setdefault(row["product_line_id"], fresh()),
+                       account, account["by_currency"].setdefault(row["currency"], fresh())):
             bucket["count"] += row["count"]
             bucket["amount"] += row["amount"] or 0.0
             bucket["weighted"] += row["weighted"] or 0.0
@@ -490,6 +500,7 @@ def parse_number(number: str) -> tuple[str, int, int] | None:
 
 
 def same_opportunity(table: str, field_name: str):
+    """An extra check: the row that `field_name` points to in `table` belongs to the same deal."""
     def check(db: Database, values: dict[str, Any], row_id: int | None) -> None:
         ref = values.get(field_name)
         if ref is None:
@@ -501,11 +512,13 @@ def same_opportunity(table: str, field_name: str):
 
 
 def opportunity_of_account(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    """An extra check: the deal a child row names belongs to the row's account."""
     found = db.execute("SELECT account_id FROM opportunities WHERE id = ?", [values["opportunity_id"]]).fetchone()
     if found is None or found[0] != values["account_id"]:
         raise ValidationError.single("opportunity_id", "reason.other_opportunity")
 
 
 def child_values(db: Database, actor: User, opportunity_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """The values of a record that hangs off a deal, with the deal's account filled in (read permission checked)."""
     opp = get_opportunity(db, actor, opportunity_id)
     return {**values, "account_id": opp["account_id"], "opportunity_id": opportunity_id}

@@ -81,6 +81,14 @@ def stage_probability(db: Database, key: str) -> int:
     return found[0]
 
 
+# The probability-weighted amount of a deal in SQL: its own probability, else its stage's default.
+# The ONE definition of "weighted pipeline" — every query that weighs deals uses it, with the deal
+# aliased `o` and `LEFT JOIN stages s ON s.key = o.stage` (`STAGE_JOIN`). Open deals only: won deals
+# count at 100 % and lost ones at 0 % (`effective_probability`), callers filter on status.
+WEIGHTED_AMOUNT_SQL = "o.amount * coalesce(o.probability, s.probability, 0) / 100.0"
+STAGE_JOIN = "LEFT JOIN stages s ON s.key = o.stage"
+
+
 def effective_probability(row: dict[str, Any], probabilities: dict[str, int]) -> int:
     """A deal's probability: won 100, lost/no decision 0, else its override or its stage default."""
     if row.get("status") == "won":

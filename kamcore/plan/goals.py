@@ -1,5 +1,12 @@
 """Account goals (D3): per account and period, targets and actuals in the four scorecard quadrants.
 
+Actuals are measured where the war room has the figure (`actual_source`): orders from the won
+deals closed in the period (`pipeline_coverage.won_orders`), full-year account-wide revenue and
+gross margin from the account's financials for the year. A typed actual stays possible only for
+measures with no source (collections, product-line revenue, quarters, customer / process /
+learning goals) and is shown as typed with who and when; typing one for a measured goal is
+refused unless an override reason is given.
+
 Each goal has exactly one first-responsible owner — a member of the account's iron
 triangle — and its KPI is split across the account, solution and delivery managers
 (the three shares add up to 100%).
@@ -7,6 +14,7 @@ triangle — and its KPI is split across the account, solution and delivery mana
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -15,6 +23,7 @@ from sqlite_utils import Database
 
 from kamcore import permissions, records, store
 from kamcore.errors import ValidationError
+from kamcore.plan.pipeline_coverage import won_orders
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -47,6 +56,7 @@ class GoalIn(Record):
     product_line_id: int | None = None
     target: float = Field(gt=0, allow_inf_nan=False)
     actual: float | None = Field(default=None, allow_inf_nan=False)
+    actual_reason: str = Field(default="", max_length=300)  # why a typed actual overrides a measured one
     owner_id: int
     split_am: int = Field(default=100, ge=0, le=100)
     split_sm: int = Field(default=0, ge=0, le=100)
@@ -103,7 +113,56 @@ def _owner_in_team(db: Database, values: dict[str, Any], row_id: int | None) -> 
     require_editing_member(db, values["account_id"], values["owner_id"], "owner_id")
 
 
-ENTITY = Entity("goal", "goals", GoalIn, extra_checks=(_owner_in_team,))
+# where a measured actual comes from: metric -> source
+SOURCES = {"orders": "won_deals", "revenue": "financials", "gross_margin": "financials"}
+FINANCIAL_COLUMN = {"revenue": "revenue", "gross_margin": "gross_profit"}
+
+
+def actual_source(db: Database, account_id: int, year: int, quarter: int | None, metric: str,
+                  product_line_id: int | None) -> str | None:
+    """Where this goal's actual is measured: 'won_deals', 'financials', or None (typed by the team).
+
+    Orders always come from won deals (any period, account-wide or per product line); revenue and
+    gross margin from the account's financials, for full-year account-wide goals of a year that has
+    figures."""
+    source = SOURCES.get(metric)
+    if source == "financials":
+        if quarter is not None or product_line_id is not None:
+            return None
+        found = db.execute("SELECT 1 FROM account_financials WHERE account_id = ? AND year = ?",
+                           [account_id, year]).fetchone()
+        return source if found else None
+    return source
+
+
+def measured_actual(db: Database, account_id: int, year: int, quarter: int | None, metric: str,
+                    product_line_id: int | None) -> float | None:
+    """The measured actual of a goal (stored unit, the account's currency), or None when it has no source."""
+    source = actual_source(db, account_id, year, quarter, metric, product_line_id)
+    if source == "won_deals":
+        won = won_orders(db, account_id, year, quarter)
+        return won.get(product_line_id, 0.0) if product_line_id is not None else sum(won.values())
+    if source == "financials":
+        return db.execute(f"SELECT {FINANCIAL_COLUMN[metric]} FROM account_financials "
+                          "WHERE account_id = ? AND year = ?", [account_id, year]).fetchone()[0]
+    return None
+
+
+def _typed_actual_allowed(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    """A typed actual for a measured goal is refused unless it says why it overrides the measured figure."""
+    if values.get("actual") is None or (values.get("actual_reason") or "").strip():
+        return
+    if row_id is not None:
+        before = db.execute("SELECT actual FROM goals WHERE id = ?", [row_id]).fetchone()
+        if before is not None and before[0] == values["actual"]:
+            return  # unchanged: an older typed value does not block other edits
+    source = actual_source(db, values["account_id"], values["year"], values.get("quarter"), values["metric"],
+                           values.get("product_line_id"))
+    if source is not None:
+        raise ValidationError.single("actual", f"reason.actual_measured.{source}")
+
+
+ENTITY = Entity("goal", "goals", GoalIn, extra_checks=(_owner_in_team, _typed_actual_allowed))
 
 
 def create_goal(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +193,7 @@ def list_goals(db: Database, actor: User, account_id: int, year: int | None = No
         where.append("g.quarter IS ?")
         params.append(quarter)
     order = " ".join(f"WHEN '{q}' THEN {i}" for i, q in enumerate(QUADRANTS))
-    return store.rows(
+    found = store.rows(
         db,
         f"""SELECT g.*, u.display_name AS owner_name, p.code AS product_line_code
             FROM goals g JOIN users u ON u.id = g.owner_id
@@ -143,6 +202,77 @@ def list_goals(db: Database, actor: User, account_id: int, year: int | None = No
             ORDER BY g.year, g.quarter IS NOT NULL, g.quarter, CASE g.quadrant {order} END, g.metric, g.id""",
         params,
     )
+    return with_actuals(db, found)
+
+
+def with_actuals(db: Database, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each goal's effective `actual` and where it comes from — THE goal actual of the plan, the scorecard,
+    the walk-through and the portfolio (docs/figures.md).
+
+    Adds `typed_actual` (what the team typed), `actual_source` ('won_deals', 'financials', 'override' —
+    typed with a reason over a measured figure —, 'typed', or None when not yet measured) and, for typed
+    actuals, `actual_by` / `actual_at` (who typed it and when, from the audit log)."""
+    won: dict[tuple[int, int, int | None], dict[int, float]] = {}
+    money: dict[tuple[int, int], dict[str, Any] | None] = {}
+    typed_ids = []
+    for goal in found:
+        goal["typed_actual"] = goal["actual"]
+        a, y, q, line = goal["account_id"], goal["year"], goal["quarter"], goal["product_line_id"]
+        source = SOURCES.get(goal["metric"])
+        value = None
+        if source == "won_deals":
+            key = (a, y, q)
+            if key not in won:
+                won[key] = won_orders(db, a, y, q)
+            value = won[key].get(line, 0.0) if line is not None else sum(won[key].values())
+        elif source == "financials" and q is None and line is None:
+            if (a, y) not in money:
+                money[(a, y)] = store.row(db, "SELECT revenue, gross_profit FROM account_financials "
+                                              "WHERE account_id = ? AND year = ?", [a, y])
+            figures = money[(a, y)]
+            source = source if figures else None
+            value = figures[FINANCIAL_COLUMN[goal["metric"]]] if figures else None
+        else:
+            source = None
+        if source is not None and not (goal.get("actual_reason") or "").strip():
+            goal["actual"], goal["actual_source"] = value, source
+        elif goal["typed_actual"] is not None:
+            goal["actual_source"] = "override" if source is not None else "typed"
+            typed_ids.append(goal["id"])
+        else:
+            goal["actual_source"] = None
+        goal["actual_by"] = goal["actual_at"] = None
+    if typed_ids:
+        latest = {r[0]: (r[1], r[2]) for r in db.execute(
+            """SELECT a.entity_id, u.display_name, a.at FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+               WHERE a.entity = 'goal' AND a.field = 'actual' AND a.entity_id IN (SELECT value FROM json_each(?))
+               ORDER BY a.entity_id, a.id""", [json.dumps(typed_ids)]).fetchall()}
+        for goal in found:
+            if goal["id"] in latest:
+                goal["actual_by"], goal["actual_at"] = latest[goal["id"]][0], str(latest[goal["id"]][1])[:10]
+    return found
+
+
+def financial_lines(db: Database, actor: User, account_id: int, year: int) -> list[dict[str, Any]]:
+    """Goals vs actuals: this year's full-year financial goals, one line per metric — THE figures of the
+    walk-through's "Goals vs actuals", its revenue header and the portfolio's goal columns.
+
+    A metric's line is its account-wide goal, or else the sum of its product-line goals; attainment is
+    actual / target in percent (unclamped: 112 % shows as 112 %); `source` is where the actual comes from."""
+    found = list_goals(db, actor, account_id, year, None)
+    lines = []
+    for metric in METRICS["financial"]:
+        of_metric = [g for g in found if g["quadrant"] == "financial" and g["metric"] == metric]
+        whole = [g for g in of_metric if g["product_line_id"] is None] or of_metric
+        if not whole:
+            continue
+        target = sum(g["target"] for g in whole)
+        measured = [g["actual"] for g in whole if g["actual"] is not None]
+        actual = sum(measured) if measured else None
+        sources = sorted({g["actual_source"] for g in whole if g["actual_source"]})
+        lines.append({"metric": metric, "target": target, "actual": actual, "source": ",".join(sources) or None,
+                      "attainment_pct": round(100 * actual / target, 1) if actual is not None and target else None})
+    return lines
 
 
 def goal_years(db: Database, actor: User, account_id: int) -> list[int]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kamcore import permissions, store
+from kamcore.pipeline.stage_model import STAGE_JOIN, WEIGHTED_AMOUNT_SQL
 from kamcore.users import User
 
 
@@ -26,6 +27,18 @@ def period_bounds(year: int, quarter: int | None = None) -> tuple[str, str]:
     return first.isoformat(), date.fromordinal(last.toordinal() - 1).isoformat()
 
 
+def won_orders(db: Database, account_id: int, year: int, quarter: int | None = None) -> dict[int, float]:
+    """Orders won in the period, per product line: the amounts (stored unit, as stored) of the account's
+    won opportunities closed in the period. THE "won" figure of pipeline coverage and of the orders
+    goals' actual (docs/figures.md)."""
+    start, end = period_bounds(year, quarter)
+    return {line: amount or 0.0 for line, amount in db.execute(
+        """SELECT o.product_line_id, sum(o.amount) FROM opportunities o
+           WHERE o.account_id = ? AND o.kind = 'opportunity' AND o.status = 'won'
+             AND substr(o.closed_on, 1, 10) BETWEEN ? AND ?
+           GROUP BY o.product_line_id""", [account_id, start, end]).fetchall()}
+
+
 def pipeline_coverage(db: Database, actor: User, account_id: int, year: int,
                       quarter: int | None = None) -> list[dict[str, Any]]:
     """Per product line with an order goal in the period: goal, won, open and weighted pipeline, coverage."""
@@ -33,31 +46,26 @@ def pipeline_coverage(db: Database, actor: User, account_id: int, year: int,
     start, end = period_bounds(year, quarter)
     rows = store.rows(
         db,
-        """WITH goal AS (
+        f"""WITH goal AS (
                SELECT product_line_id, sum(target) AS goal FROM goals
                WHERE account_id = ? AND year = ? AND quarter IS ? AND metric = 'orders'
                  AND product_line_id IS NOT NULL
                GROUP BY product_line_id),
            deals AS (
-               SELECT o.product_line_id,
-                      sum(CASE WHEN o.status = 'open' THEN o.amount ELSE 0 END) AS open_amount,
-                      sum(CASE WHEN o.status = 'open'
-                               THEN o.amount * coalesce(o.probability, s.probability, 0) / 100.0 ELSE 0 END)
-                          AS weighted_amount,
-                      sum(CASE WHEN o.status = 'won' THEN o.amount ELSE 0 END) AS won_amount
-               FROM opportunities o LEFT JOIN stages s ON s.key = o.stage
-               WHERE o.account_id = ? AND o.kind = 'opportunity' AND (
-                     (o.status = 'open' AND o.expected_close BETWEEN ? AND ?)
-                  OR (o.status = 'won' AND o.closed_on BETWEEN ? AND ?))
+               SELECT o.product_line_id, sum(o.amount) AS open_amount, sum({WEIGHTED_AMOUNT_SQL}) AS weighted_amount
+               FROM opportunities o {STAGE_JOIN}
+               WHERE o.account_id = ? AND o.kind = 'opportunity' AND o.status = 'open'
+                 AND o.expected_close BETWEEN ? AND ?
                GROUP BY o.product_line_id)
            SELECT p.code AS product_line_code, g.product_line_id, g.goal,
-                  coalesce(d.won_amount, 0) AS won_amount, coalesce(d.open_amount, 0) AS open_amount,
-                  coalesce(d.weighted_amount, 0) AS weighted_amount
+                  coalesce(d.open_amount, 0) AS open_amount, coalesce(d.weighted_amount, 0) AS weighted_amount
            FROM goal g JOIN product_lines p ON p.id = g.product_line_id
            LEFT JOIN deals d ON d.product_line_id = g.product_line_id
            ORDER BY p.code""",
-        [account_id, year, quarter, account_id, start, end, start, end],
+        [account_id, year, quarter, account_id, start, end],
     )
+    won = won_orders(db, account_id, year, quarter)
     for row in rows:
+        row["won_amount"] = won.get(row["product_line_id"], 0.0)
         row["coverage"] = (row["won_amount"] + row["weighted_amount"]) / row["goal"] if row["goal"] else None
     return rows

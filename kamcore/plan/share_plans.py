@@ -50,11 +50,6 @@ class SharePlanIn(Record):
             raise PydanticCustomError("reason.share_range", "share outside 0-100")
         return value
 
-    @field_validator(*TARGET_FIELDS, mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
     @field_validator(*TARGET_FIELDS)
     @classmethod
     def _target_within_wallet(cls, value: float | None) -> float | None:

@@ -58,11 +58,6 @@ class BarrierActionIn(Record):
     due_date: date
     status: Literal["open", "in_progress", "done", "dropped"] = "open"
 
-    @field_validator("product_line_id", "level", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
     @field_validator("owner_id", mode="before")
     @classmethod
     def _exactly_one_owner(cls, value: Any) -> Any:

@@ -1,7 +1,8 @@
 """Account financials by year (D1): revenue, gross profit, deals, receivables, collection period.
 
-Money is recorded in the company's reporting unit (`UNIT`, thousands of CNY) so
-that the portfolio can add accounts up. Figures are typed on screen or imported
+Money is recorded in thousands of the ACCOUNT's currency (`accounts.currency`); totals across
+accounts convert at the year's rate (`kamcore.money`), and every screen shows amounts through
+`kamcore.money.fmt` with their currency and unit. Figures are typed on screen or imported
 from CSV / Excel: the import maps the file's columns to ours, validates every
 row, reports each problem by row and field, and commits all rows or none.
 """
@@ -23,7 +24,7 @@ from kamcore.errors import FieldProblem, ValidationError
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
-UNIT = "k CNY"
+UNIT = "k"  # stored in thousands of the account's currency; never shown alone (kamcore.money.unit_label)
 MONEY_FIELDS = ("revenue", "gross_profit", "receivables_outstanding", "receivables_overdue")
 COUNT_FIELDS = ("deals_count", "price_cuts")
 # what an import must provide, and what it may

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
 from kamcore import clock, permissions, records, store
@@ -49,6 +50,21 @@ class ActionIn(Record):
     done_on: date | None = None
     check_result: str = Field(default="", max_length=2000)
     score_change: int | None = Field(default=None, ge=-4, le=4)
+    budget_planned: float | None = Field(default=None, ge=0, le=1e9)
+    budget_spent: float | None = Field(default=None, ge=0, le=1e9)
+    aims_at: Literal["stage", "standing"] | None = None
+    aims_to: str | None = None
+    key_visit: bool | None = None
+
+    @model_validator(mode="after")
+    def _aims_at_a_step(self) -> ActionIn:
+        """The step an action aims to move is a step of its ladder (relationship stage or our standing)."""
+        ladder = {"stage": stakeholders.STAGES, "standing": stakeholders.STANDINGS}.get(self.aims_at or "")
+        if self.aims_to in (None, ""):
+            self.aims_to = None
+        elif ladder is None or self.aims_to not in ladder:
+            raise PydanticCustomError("reason.not_a_step", "not a step of the chosen ladder", {"field": "aims_to"})
+        return self
 
     @model_validator(mode="after")
     def _done_has_a_date(self) -> ActionIn:

@@ -11,7 +11,9 @@ from sqlite_utils import Database
 
 from kamcore import clock, permissions, records, store
 from kamcore.decision_chain import stakeholders
+from kamcore.errors import ValidationError
 from kamcore.records import Entity, Record
+from kamcore.store import transaction
 from kamcore.users import User
 
 # --- visits -------------------------------------------------------------------------------------
@@ -56,9 +58,10 @@ def _visit_checks(db: Database, values: dict[str, Any], row_id: int | None) -> N
     stakeholders._same_account(db, "stakeholders", values["stakeholder_id"], values["account_id"], "stakeholder_id")
     stakeholders._owner_on_team(db, values, row_id)
     if values.get("spin_plan_id") is not None:
-        has_table = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'spin_plans'").fetchone()
-        if has_table:
-            stakeholders._same_account(db, "spin_plans", values["spin_plan_id"], values["account_id"], "spin_plan_id")
+        stakeholders._same_account(db, "spin_plans", values["spin_plan_id"], values["account_id"], "spin_plan_id")
+        person = db.execute("SELECT stakeholder_id FROM spin_plans WHERE id = ?", [values["spin_plan_id"]]).fetchone()[0]
+        if person is not None and person != values.get("stakeholder_id"):  # D5: SPIN is prepared per stakeholder
+            raise ValidationError.single("spin_plan_id", "reason.spin_for_other_person")
 
 
 VISIT_ENTITY = Entity("visit", "visits", VisitIn, extra_checks=(_visit_checks,))
@@ -146,16 +149,33 @@ def revisit_due(db: Database, actor: User, account_ids: list[int], today: date |
     return found
 
 
-def spin_plan_choices(db: Database, actor: User, account_id: int) -> list[dict[str, Any]]:
-    """The account's SPIN plans (issue 5) to attach to a visit: {id, label}; empty if that feature is absent."""
+def spin_plan_choices(db: Database, actor: User, account_id: int,
+                      stakeholder_id: int | None = None) -> list[dict[str, Any]]:
+    """The account's SPIN plans to attach to a visit: {id, label}. With `stakeholder_id`, only plans prepared
+    for that person (or for nobody in particular)."""
     permissions.require_read(db, actor, account_id)
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spin_plans'").fetchone():
-        return []
+    person = "" if stakeholder_id is None else "AND (p.stakeholder_id IS NULL OR p.stakeholder_id = ?)"
     return store.rows(
         db,
-        """SELECT p.id, o.number || ' · ' || coalesce(s.name, '—') || ' · ' || substr(p.situation, 1, 40) AS label
-           FROM spin_plans p JOIN opportunities o ON o.id = p.opportunity_id
-           LEFT JOIN stakeholders s ON s.id = p.stakeholder_id
-           WHERE p.account_id = ? ORDER BY p.id DESC LIMIT 200""",
-        [account_id],
+        f"""SELECT p.id, o.number || ' · ' || coalesce(s.name, '—') || ' · ' || substr(p.situation, 1, 40) AS label
+            FROM spin_plans p JOIN opportunities o ON o.id = p.opportunity_id
+            LEFT JOIN stakeholders s ON s.id = p.stakeholder_id
+            WHERE p.account_id = ? {person} ORDER BY p.id DESC LIMIT 200""",
+        [account_id] if stakeholder_id is None else [account_id, stakeholder_id],
     )
+
+
+def prepare_spin(db: Database, actor: User, visit_id: int, base_version: int, opportunity_id: int,
+                 values: dict[str, Any]) -> dict[str, Any]:
+    """Prepare the SPIN plan of a visit for the person met (D5): a SPIN plan on the deal for the visit's stakeholder
+    and day, attached to the visit, in one transaction. Returns the visit."""
+    from kamcore.pipeline import discovery
+
+    visit = records.get(db, VISIT_ENTITY, visit_id)
+    permissions.require_edit(db, actor, visit["account_id"])
+    if visit["stakeholder_id"] is None:
+        raise ValidationError.single("stakeholder_id", "reason.visit_needs_person")
+    with transaction(db):
+        plan = discovery.add_spin_plan(db, actor, opportunity_id, {
+            **values, "stakeholder_id": visit["stakeholder_id"], "visit_on": visit["planned_on"]})
+        return records.update(db, actor, VISIT_ENTITY, visit_id, base_version, {"spin_plan_id": plan["id"]})

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kamcore import store, users
 from kamcore.i18n import t
 from tests.browser.sign_in import settle
 from tests.browser.test_browser_app import MAIN, _huaxin, _no_error, _open
-from tests.conftest import ROOT
 
 HOSTILE = ('<img src=x onerror="window.parent.__pwned=1;alert(1)"> '
            '<script>window.top.__pwned=2</script> href="javascript:alert(3)"')
 
 
-def _needs(page_file: str) -> None:
-    if not (ROOT / page_file).exists():
-        pytest.skip(f"{page_file} has not landed yet")
-
-
 def test_running_a_huddle_records_a_decision(app, new_page):
-    _needs("pages/huddle.py")
     url, db_path = app
     page = new_page(1920, 1080)
     _open(page, url, "huddle", _huaxin(db_path))
@@ -47,7 +38,6 @@ def test_running_a_huddle_records_a_decision(app, new_page):
 
 
 def test_decision_map_shows_a_hostile_name_as_text_and_runs_nothing(app, new_page):
-    _needs("pages/decision_chain.py")
     from kamcore.decision_chain import stakeholders
 
     url, db_path = app

@@ -50,3 +50,23 @@ def test_from_after_to_is_explained(demo_path):
     at.date_input(key="history.from").set_value(datetime.date(2026, 11, 1))
     at.date_input(key="history.to").set_value(datetime.date(2026, 10, 1)).run()
     assert any("after" in e.value for e in at.error)
+
+
+def test_every_restore_history_offers_is_accepted_by_audit(demo_db):
+    """History and audit.restore share one rule: an offered restore is never refused as not restorable."""
+    from kamcore import audit, users
+    from kamcore.errors import ValidationError
+
+    li = users.find_by_username(demo_db, "li.wei")
+    account = demo_db.execute("SELECT id FROM accounts WHERE name = 'Huaxin Semiconductor'").fetchone()[0]
+    rows = audit.history(demo_db, li, account)
+    offered = audit.restorable(demo_db, li, rows)
+    assert offered and len(offered) < len(rows), "the demo history has both kinds of row"
+    refused = []
+    for row in offered[:25]:
+        try:
+            audit.restore(demo_db, li, row["id"], audit.current_version(demo_db, row["entity"], row["entity_id"]))
+        except ValidationError as exc:
+            if any(p.reason_key.startswith("reason.not_restorable") for p in exc.problems):
+                refused.append(row["id"])
+    assert refused == []

@@ -27,7 +27,7 @@ def test_create_starts_at_version_one_and_audits_every_field(setup):
     db, _, _, account = setup
     assert account["version"] == 1
     rows = audit_rows(db, "account", account["id"])
-    assert {r[1] for r in rows} == {"name", "industry", "region", "currency", "status", "notes"}
+    assert {r[1] for r in rows} == {"name", "industry", "region", "currency", "status", "notes", "attributes"}
     assert all(r[0] == "create" and r[4] == 1 for r in rows)
 
 
@@ -155,7 +155,7 @@ def test_history_filters_by_person_entity_and_date(setup):
     assert [r["new_value"] for r in by_sm] == ["b"]
     assert all(r["entity"] == "team_member" for r in audit.history(db, am, account["id"], entity="team_member"))
     assert audit.history(db, am, account["id"], since="2999-01-01") == []
-    assert audit.count_history(db, am, account["id"], entity="account") == 8
+    assert audit.count_history(db, am, account["id"], entity="account") == 9  # 7 fields at create (m014 attributes) + 2
 
 
 def test_a_deleted_rows_id_is_never_reused(setup):

@@ -33,8 +33,8 @@ def test_every_score_and_stance_change_is_kept_with_its_date(w):
     history = sh.score_history(w.db, w.am, md["id"])
     assert [(h["day"], h["score"], h["stance"], h["changed"]) for h in history] == [
         ("2026-01-10", 0, "neutral", "both"),
-        ("2026-02-03", 1, "neutral", "score"),
-        ("2026-03-15", 2, "supporter", "both"),
+        ("2026-02-03", 1, "supporter", "both"),  # one scale: the stance follows the score
+        ("2026-03-15", 2, "supporter", "score"),
     ]
 
 

@@ -83,27 +83,40 @@ def test_recording_an_action_and_marking_it_done(demo_path):
     assert query(demo_path, "SELECT status FROM huddle_items WHERE id = ?", [item[0]])[0][0] == "done"
 
 
-def test_an_agenda_item_becomes_an_action(demo_path):
+def test_an_agenda_item_becomes_an_action_in_place_and_the_tab_stays(demo_path):
     at = signed_in_app(demo_path, "li.wei", "pages/huddle.py", account_id(demo_path, HUAXIN))
-    source = at.selectbox(key="huddle.agenda.item").value
+    act = next(b for b in at.button if b.key and b.key.startswith("huddle.agenda.act."))
+    act.click().run()
+    source = at.session_state["huddle.agenda.target"]
     li = query(demo_path, "SELECT id FROM users WHERE username = 'li.wei'")[0][0]
+    before = query(demo_path, "SELECT count(*) FROM huddle_items")[0][0]
     at.radio(key="huddle.agenda.kind").set_value("action")
     at.selectbox(key="huddle.agenda.owner").set_value(li)
     at.date_input(key="huddle.agenda.due").set_value("2026-11-30")
     at.button(key="huddle.agenda.submit").click().run()
     assert not at.error, [e.value for e in at.error]
+    assert query(demo_path, "SELECT count(*) FROM huddle_items")[0][0] == before + 1
     assert query(demo_path, "SELECT source FROM huddle_items ORDER BY id DESC LIMIT 1")[0][0] == source
+    assert "huddle.agenda.target" not in at.session_state, "the form closes once the action is recorded"
 
 
 def test_presentation_next_moves_every_follower(demo_path):
     huaxin = account_id(demo_path, HUAXIN)
     presenter = signed_in_app(demo_path, "li.wei", "pages/present.py", huaxin)
-    assert "What changed" in markdown(presenter)
+    assert 'data-section="' in markdown(presenter)
+    hid = int(presenter.query_params["huddle"][0] if isinstance(presenter.query_params["huddle"], list)
+              else presenter.query_params["huddle"])
+    before = query(demo_path, "SELECT version FROM huddle_sessions WHERE huddle_id = ?", [hid])
     presenter.button(key="present.next").click().run()
     assert not presenter.exception
-    assert "Late and due this week" in markdown(presenter)
-    follower = signed_in_app(demo_path, "zhang.min", "pages/present.py", huaxin)
-    assert "Late and due this week" in markdown(follower), "a second laptop opens on the shared screen"
+    after = query(demo_path, "SELECT account_id, section, page, version FROM huddle_sessions WHERE huddle_id = ?",
+                  [hid])[0]
+    assert after[3] == (before[0][0] if before else 0) + 1
+    marker = f'data-section="{after[0]}:{after[1]}:{after[2]}"'
+    assert marker in markdown(presenter)
+    follower = signed_in_app(demo_path, "chen.jie", "pages/present.py", huaxin)
+    assert marker in markdown(follower), "a second laptop opens on the shared screen"
+    assert follower.button(key="present.next").disabled, "an executive follows but does not move the screen"
 
 
 def test_my_work_lists_my_actions_and_mentions(demo_path):

@@ -182,7 +182,7 @@ def test_demo_huddle_has_changes_since_the_last_one(demo_db):
 def test_agenda_lists_overdue_and_due_actions_and_at_risk_accounts(world):
     db, li = world["db"], world["li"]
     with at(10):
-        huddle = huddles.start_huddle(db, li, [world["one"]])
+        huddle = huddles.start_huddle(db, li, [world["one"]], held_on="2026-11-01")
         huddles.add_item(db, li, huddle["id"], "action", "Late", owner_id=li.id, due_on="2026-11-08")
         huddles.add_item(db, li, huddle["id"], "action", "This week", owner_id=li.id, due_on="2026-11-14")
         huddles.add_item(db, li, huddle["id"], "action", "Next month", owner_id=li.id, due_on="2026-12-20")
@@ -197,7 +197,7 @@ def test_agenda_lists_overdue_and_due_actions_and_at_risk_accounts(world):
 def test_agenda_item_becomes_an_action_that_points_back_to_it(world):
     db, li = world["db"], world["li"]
     with at(10):
-        huddle = huddles.start_huddle(db, li, [world["one"]])
+        huddle = huddles.start_huddle(db, li, [world["one"]], held_on="2026-11-01")
         old = huddles.add_item(db, li, huddle["id"], "action", "Late", owner_id=li.id, due_on="2026-11-08")
         item = agenda.build(db, li, [world["one"]], date(2026, 11, 10))["overdue"][0]
         new = huddles.add_item(db, li, huddle["id"], "action", "Escalate", owner_id=li.id, due_on="2026-11-12",
@@ -239,8 +239,9 @@ def test_the_shared_screen_steps_through_accounts_and_sections_and_stops_at_the_
         moved = shared_screen.step(db, zhang, huddle["id"], 1)
     assert (moved["account_id"], moved["section"]) == (world["two"], "changes")
     assert shared_screen.version(db, huddle["id"]) == 5
-    last = shared_screen.step(db, li, huddle["id"], 100)
-    assert (last["account_id"], last["section"]) == (world["two"], "decisions")
+    shared_screen.go_to(db, li, huddle["id"], world["two"], "decisions")
+    last = shared_screen.step(db, li, huddle["id"], 1)
+    assert (last["account_id"], last["section"]) == (world["two"], "decisions"), "the last slide is the end"
     assert not audit.changes_since(db, li, [world["one"]], "2026-11-10T10:00:01+00:00"), "moves are not audited"
 
 

@@ -140,7 +140,8 @@ def watch_every_deal(path) -> int:
         admin = users.find_by_username(db, "admin")
         rule = rules.create_rule(db, admin, {"name": "Every deal is watched", "lesson": "Look at each deal weekly.",
                                              "severity": "critical",
-                                             "conditions": [{"field": "amount", "op": ">=", "value": 0}]})
+                                             "conditions": [{"field": "amount", "op": ">=", "value": 0}]},
+                                 allow_match_all=True)  # flags every deal on purpose
         return rule["id"]
     finally:
         db.close()

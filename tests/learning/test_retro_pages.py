@@ -31,6 +31,27 @@ def _db(path):
     return store.connect(path)
 
 
+def _count(path, sql, params=()):
+    db = _db(path)
+    try:
+        return db.execute(sql, list(params)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def _draft(path, title="Mid-deal check"):
+    """A fresh draft retrospective on Huaxin (a mid-deal review of an open deal), newest so shown first."""
+    db = _db(path)
+    li = users.find_by_username(db, "li.wei")
+    huaxin = db.execute("SELECT id FROM accounts WHERE name = 'Huaxin Semiconductor'").fetchone()[0]
+    deal = db.execute("SELECT id FROM opportunities WHERE account_id = ? AND status = 'open' ORDER BY id",
+                      [huaxin]).fetchone()[0]
+    row = retrospectives.create_retrospective(db, li, {"account_id": huaxin, "opportunity_id": deal,
+                                                       "review_type": "mid_deal", "title": title})
+    db.close()
+    return row
+
+
 def test_the_demo_retrospective_shows_its_timeline_and_parts(demo_path):
     at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", account_id(demo_path, "Huaxin Semiconductor"))
     assert at.header[0].value
@@ -40,9 +61,9 @@ def test_the_demo_retrospective_shows_its_timeline_and_parts(demo_path):
 
 def test_adding_a_five_why_chain_with_a_gap_shows_the_reason_and_writes_nothing(demo_path):
     huaxin = account_id(demo_path, "Huaxin Semiconductor")
+    _draft(demo_path)
     at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", huaxin)
-    db = _db(demo_path)
-    before = db.execute("SELECT count(*) FROM retro_whys").fetchone()[0]
+    before = _count(demo_path, "SELECT count(*) FROM retro_whys")
     at.text_input(key="retro.why.problem").set_value("Lost again")
     at.text_input(key="retro.why.why1").set_value("Price")
     at.text_input(key="retro.why.why3").set_value("Budget")
@@ -50,55 +71,129 @@ def test_adding_a_five_why_chain_with_a_gap_shows_the_reason_and_writes_nothing(
     next(b for b in at.button if b.label == "Add five-why chain").click().run()
     assert not at.exception
     assert any("Why 2" in e.value for e in at.error)
-    assert db.execute("SELECT count(*) FROM retro_whys").fetchone()[0] == before
-    db.close()
+    assert _count(demo_path, "SELECT count(*) FROM retro_whys") == before
 
 
-def test_adding_a_factor_from_the_page_writes_a_versioned_row(demo_path):
+def test_adding_a_factor_from_the_page_writes_a_versioned_row_on_the_retrospective_shown(demo_path):
     huaxin = account_id(demo_path, "Huaxin Semiconductor")
+    draft = _draft(demo_path)
     at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", huaxin)
+    assert at.header[0].value == draft["title"]
     at.text_input(key="retro.factor.text").set_value("Rival had the design institute")
     next(b for b in at.button if b.label == "Add factor").click().run()
     assert not at.exception and not at.error
     db = _db(demo_path)
-    row = db.execute("SELECT version, account_id FROM retro_factors WHERE text = ?",
+    row = db.execute("SELECT version, account_id, retrospective_id FROM retro_factors WHERE text = ?",
                      ["Rival had the design institute"]).fetchone()
     db.close()
-    assert row == (1, huaxin)
+    assert row == (1, huaxin, draft["id"])
 
 
-def test_starting_a_mid_deal_review_from_the_page(demo_path):
+def test_starting_a_review_shows_the_new_retrospective_not_the_one_picked_before(demo_path):
     huaxin = account_id(demo_path, "Huaxin Semiconductor")
     at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", huaxin)
+    first = at.session_state["retro.pick"]
+    before = _count(demo_path, "SELECT count(*) FROM retrospectives WHERE review_type = 'mid_deal'")
     at.radio(key="retro.new.type").set_value("mid_deal").run()
-    options = at.selectbox(key="retro.new.opp").options
-    if not options:
-        pytest.skip("no open Huaxin deal in the demo")
+    assert at.selectbox(key="retro.new.opp").options, "the demo has an open Huaxin deal to review"
     at.button(key="retro.new.create").click().run()
     assert not at.exception and not at.error
-    db = _db(demo_path)
-    assert db.execute("SELECT count(*) FROM retrospectives WHERE review_type = 'mid_deal'").fetchone()[0] >= 1
-    db.close()
+    assert _count(demo_path, "SELECT count(*) FROM retrospectives WHERE review_type = 'mid_deal'") == before + 1
+    newest = _count(demo_path, "SELECT max(id) FROM retrospectives")
+    assert newest != first
+    assert at.session_state["retro.pick"] == newest
+    assert at.query_params["retro"] == [str(newest)] or at.query_params["retro"] == str(newest)
+    assert at.header[0].value == _title(demo_path, newest)
 
 
-def test_turning_a_lesson_into_a_rule_with_a_bad_threshold_is_refused_on_the_page(demo_path):
+def _title(path, retro_id):
+    db = _db(path)
+    try:
+        return db.execute("SELECT title FROM retrospectives WHERE id = ?", [retro_id]).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_final_retrospective_cannot_be_edited_on_the_page_and_reopening_is_audited(demo_path):
     huaxin = account_id(demo_path, "Huaxin Semiconductor")
     at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", huaxin)
+    retro_id = at.session_state["retro.pick"]
+    assert _count(demo_path, "SELECT count(*) FROM retrospectives WHERE id = ? AND status = 'final'", [retro_id]) == 1
+    assert all(w.disabled for w in at.text_area if w.key and w.key.startswith(f"retro.head.{retro_id}"))
+    assert not [b for b in at.button if b.label in ("Add factor", "Add five-why chain", "Add lesson")]
+    assert not [b for b in at.button if b.key and b.key.startswith("retro.factor.save")]
+    reopened = ("SELECT count(*) FROM audit_log WHERE entity = 'retrospective' AND entity_id = ? "
+                "AND field = 'reopen_reason' AND new_value = ?")
+    said = [retro_id, '"The customer debrief changed the story"']
+    before = _count(demo_path, reopened, said)
+    at.text_input(key=f"retro.life.{retro_id}.reason").set_value("The customer debrief changed the story")
+    at.button(key=f"retro.life.{retro_id}.reopen").click().run()
+    assert not at.exception and not at.error
+    assert _count(demo_path, reopened, said) == before + 1
+    assert any(b.label == "Add factor" for b in at.button)
+
+
+def _rule_conditions(at, key, field, op, value):
+    at.selectbox(key=f"{key}.field.0").set_value(field).run()
+    at.selectbox(key=f"{key}.op.0").set_value(op).run()
+    at.number_input(key=f"{key}.value.0.{field}").set_value(value).run()
+
+
+def test_a_rule_from_a_lesson_flags_as_many_deals_as_its_preview_said(demo_path):
+    huaxin = account_id(demo_path, "Huaxin Semiconductor")
+    at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", huaxin)
+    lesson = _count(demo_path, "SELECT min(id) FROM lessons WHERE retrospective_id = ?", [at.session_state["retro.pick"]])
+    key = f"retro.rule.{lesson}"
+    _rule_conditions(at, key, "days_since_activity", ">=", 21)
+    said = next(m.value for m in at.markdown if "This rule would flag" in m.value)
+    preview_count = int(said.split("**")[1])
+    before = _count(demo_path, "SELECT count(*) FROM rules")
+    at.button(key=f"{key}.create").click().run()
+    assert not at.exception and not at.error
+    assert _count(demo_path, "SELECT count(*) FROM rules") == before + 1
     db = _db(demo_path)
-    lesson = db.execute("SELECT l.id FROM lessons l JOIN retrospectives r ON r.id = l.retrospective_id "
-                        "WHERE r.id = ?", [at.session_state["retro.pick"]]).fetchone()
-    before = db.execute("SELECT count(*) FROM rules").fetchone()[0]
-    key = f"retro.rule.{lesson[0]}"
-    at.selectbox(key=f"{key}.field.0").set_value("days_since_activity").run()
-    at.text_input(key=f"{key}.value.0").set_value("a month")
-    at.button(key=f"{key}.create").click().run()
-    assert any("whole number" in e.value for e in at.error)
-    assert db.execute("SELECT count(*) FROM rules").fetchone()[0] == before
-    at.text_input(key=f"{key}.value.0").set_value("21")
-    at.button(key=f"{key}.create").click().run()
-    assert not at.error
-    assert db.execute("SELECT count(*) FROM rules").fetchone()[0] == before + 1
+    li = users.find_by_username(db, "li.wei")
+    rule_id = db.execute("SELECT max(id) FROM rules").fetchone()[0]
+    raised = [f for f in rules.evaluate(db, li) if f.rule_id == rule_id]
     db.close()
+    assert preview_count > 0
+    assert len(raised) == preview_count
+
+
+def test_a_rule_matching_every_live_deal_is_warned_about_and_not_saved(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/health.py", account_id(demo_path, "Huaxin Semiconductor"))
+    at.text_input(key="health.rule.name").set_value("Everything")
+    at.text_area(key="health.rule.lesson").set_value("Flags all")
+    _rule_conditions(at, "health.rule", "days_since_activity", ">=", 0)
+    assert any("matches every one" in w.value for w in at.warning)
+    before = _count(demo_path, "SELECT count(*) FROM rules")
+    at.button(key="health.rule.create").click().run()
+    assert not at.exception
+    assert any("would flag all" in e.value for e in at.error)
+    assert _count(demo_path, "SELECT count(*) FROM rules") == before
+
+
+def test_a_rule_made_on_the_health_page_is_the_one_picked_and_its_conditions_get_versions(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/health.py", account_id(demo_path, "Huaxin Semiconductor"))
+    at.text_input(key="health.rule.name").set_value("Stalled 45 days")
+    at.text_area(key="health.rule.lesson").set_value("A deal untouched for six weeks is drifting")
+    _rule_conditions(at, "health.rule", "days_since_activity", ">=", 45)
+    at.button(key="health.rule.create").click().run()
+    assert not at.exception and not at.error
+    rule_id = _count(demo_path, "SELECT id FROM rules WHERE name = 'Stalled 45 days'")
+    assert at.session_state["health.rule.pick"] == rule_id
+    key = f"health.rule.edit.{rule_id}.1"
+    at.number_input(key=f"{key}.value.0.days_since_activity").set_value(60).run()
+    at.button(key="health.rule.save_conditions").click().run()
+    assert not at.exception and not at.error
+    db = _db(demo_path)
+    versions = rules.rule_versions(db, rule_id)
+    rules.sweep(db)
+    fired = {r[0] for r in db.execute("SELECT rule_version FROM rule_firings WHERE rule_id = ?", [rule_id])}
+    db.close()
+    assert [v["version"] for v in versions] == [2, 1]
+    assert versions[0]["conditions"][0]["value"] == 60
+    assert fired <= {2}
 
 
 def test_acknowledging_a_flag_on_the_health_page_is_audited(demo_path):
@@ -118,17 +213,6 @@ def test_acknowledging_a_flag_on_the_health_page_is_audited(demo_path):
     db.close()
 
 
-def test_a_hostile_rule_from_the_health_page_is_refused_with_a_message(demo_path):
-    at = signed_in_app(demo_path, "li.wei", "pages/health.py", account_id(demo_path, "Huaxin Semiconductor"))
-    at.text_input(key="health.rule.name").set_value("<script>alert(1)</script>")
-    at.text_area(key="health.rule.lesson").set_value("x")
-    at.selectbox(key="health.rule.field.0").set_value("single_threaded").run()
-    at.text_input(key="health.rule.value.0").set_value("__import__('os')")
-    at.button(key="health.rule.create").click().run()
-    assert not at.exception
-    assert any("true or false" in e.value for e in at.error)
-
-
 def test_the_playbook_search_finds_a_demo_practice_and_links_its_deal(demo_path):
     at = signed_in_app(demo_path, "li.wei", "pages/playbook.py", account_id(demo_path, "Huaxin Semiconductor"))
     assert not at.exception
@@ -138,11 +222,15 @@ def test_the_playbook_search_finds_a_demo_practice_and_links_its_deal(demo_path)
 
 
 def test_retrospectives_page_for_a_viewer_is_read_only(demo_path):
-    at = signed_in_app(demo_path, "guest", "pages/retrospectives.py", account_id(demo_path, "Jiangnan Power Grid"))
-    assert not at.exception
+    grid = account_id(demo_path, "Jiangnan Power Grid")
     db = _db(demo_path)
-    guest = users.find_by_username(db, "guest")
-    listing = retrospectives.list_retrospectives(db, guest, account_id(demo_path, "Jiangnan Power Grid"))
+    admin = users.find_by_username(db, "admin")
+    retrospectives.create_retrospective(db, admin, {
+        "account_id": grid, "review_type": "period", "title": "FY2025 grid goal", "result": "goal_missed",
+        "review_from": "2025-01-01", "review_to": "2025-12-31"})
     db.close()
-    if listing:
-        assert not [b for b in at.button if b.label == "Add factor"]
+    at = signed_in_app(demo_path, "guest", "pages/retrospectives.py", grid)
+    assert not at.exception
+    assert at.header[0].value == "FY2025 grid goal"
+    assert not [b for b in at.button if b.label in ("Add factor", "Send to review")]
+    assert all(r.disabled for r in at.radio if r.key and r.key.startswith("retro.goals"))

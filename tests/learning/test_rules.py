@@ -228,7 +228,8 @@ def test_text_conditions_compare_without_case(world):
     deal(world, "solution")
     rules.create_rule(world["db"], world["am"], {
         "name": "Manufacturing watch", "lesson": "Pudong", "severity": "info",
-        "conditions": [{"field": "industry", "op": "in", "value": ["MANUFACTURING", "Metals"]}]})
+        "conditions": [{"field": "industry", "op": "in", "value": ["MANUFACTURING", "Metals"]}]},
+        allow_match_all=True)  # this world has one account, so any account rule that fires matches all of them
     assert any(f.rule_name == "Manufacturing watch"
                for f in rules.flags_for_account(world["db"], world["am"], world["account"]))
 
@@ -419,3 +420,27 @@ def test_field_catalog_lists_every_field_with_its_operators():
     assert catalog["single_threaded"]["ops"] == ["==", "!="]
     assert "in" in catalog["industry"]["ops"]
     assert catalog["stage"]["scope"] == "opportunity"
+
+
+def test_a_rule_that_would_match_every_account_is_refused_unless_allowed(world):
+    deal(world, "solution")
+    db, am = world["db"], world["am"]
+    everything = [{"field": "industry", "op": "in", "value": ["manufacturing"]}]
+    found = rules.preview(db, am, everything)
+    assert found["matches_all"] and found["subjects"] == 1
+    before = db.execute("SELECT count(*) FROM rules").fetchone()[0]
+    with pytest.raises(ValidationError) as err:
+        rules.create_rule(db, am, {"name": "All", "lesson": "x", "conditions": everything})
+    assert err.value.problems[0].reason_key == "reason.rule_matches_all"
+    assert db.execute("SELECT count(*) FROM rules").fetchone()[0] == before
+
+
+def test_the_preview_counts_the_flags_the_saved_rule_raises(world):
+    deal(world, "qualify")
+    deal(world, "solution")
+    db, am = world["db"], world["am"]
+    conditions = [{"field": "stage", "op": ">=", "value": "solution"}]
+    found = rules.preview(db, am, conditions)
+    rule = rules.create_rule(db, am, {"name": "Past needs", "lesson": "x", "conditions": conditions})
+    raised = [f for f in rules.evaluate(db, am) if f.rule_id == rule["id"]]
+    assert len(found["flags"]) == len(raised) == 1

@@ -24,8 +24,7 @@ MAVEN = oi.ImportMapping(
     default_account="(no account in CRM)",  # open deals with no account
     create_accounts=True,
     create_product_lines=True,
-    default_currency="USD",
-    default_opened_on="2017-12-31",
+    default_currency="USD",  # the sample's close values are USD: chosen, not assumed
 )
 
 
@@ -52,7 +51,24 @@ def maven():
 
 def test_every_sample_row_is_imported(maven):
     assert maven["plan"].ok and maven["count"] == len(maven["raw"]) == 8800
-    assert {w.reason_key for w in maven["plan"].warnings} == {"reason.unknown_owner_left_empty"}
+    assert {w.reason_key for w in maven["plan"].warnings} == {"reason.owner_kept_external"}
+    # all 30 agents with deals are kept by name (none is a user here), none dropped
+    assert maven["plan"].external_owners == sorted(maven["raw"].sales_agent.unique(), key=str.casefold)
+    assert len(maven["plan"].external_owners) == 30
+    kept = {r["owner"]: r["deals"] for r in oi.external_owners(maven["db"], maven["ids"])}
+    assert kept == maven["raw"].sales_agent.value_counts().to_dict()
+    assert maven["plan"].currencies == {"USD": 8800}
+
+
+def test_nothing_is_invented_blank_dates_and_amounts_stay_blank(maven):
+    raw, db = maven["raw"], maven["db"]
+    got = dict(db.execute("SELECT external_id, opened_on FROM opportunities").fetchall())
+    expected = {r.opportunity_id: (None if pd.isna(r.engage_date) else r.engage_date) for r in raw.itertuples()}
+    assert got == expected and sum(v is None for v in got.values()) == raw.engage_date.isna().sum() == 500
+    amounts = dict(db.execute("SELECT external_id, amount FROM opportunities").fetchall())
+    assert {k for k, v in amounts.items() if v is None} == set(raw.loc[raw.close_value.isna(), "opportunity_id"])
+    assert maven["plan"].blanks == {"opened_on": 500, "amount": int(raw.close_value.isna().sum())}
+    assert maven["plan"].default_account_rows == raw.account.isna().sum() == 1425
 
 
 def test_won_count_and_value_per_product_line_equal_pandas(maven):
@@ -197,13 +213,13 @@ def test_a_header_without_rows_is_refused():
     assert caught.value.problems[0].reason_key == "reason.file_no_rows"
 
 
-def test_wrong_encoding_is_named_and_the_right_one_reads():
+def test_a_wrong_encoding_override_is_named_and_detection_reads_it():
     data = "id,account\n1,华信半导体\n".encode("gb18030")
     with pytest.raises(oi.ImportFileError) as caught:
-        oi.read_table(data, "x.csv")
+        oi.read_table(data, "x.csv", encoding="utf-8")
     assert caught.value.problems[0].reason_key == "reason.file_encoding"
-    assert "GB18030" in caught.value.message("en")
-    assert oi.read_table(data, "x.csv", encoding="gb18030").iloc[0]["account"] == "华信半导体"
+    assert "UTF-8" in caught.value.message("en")
+    assert oi.read_table(data, "x.csv").iloc[0]["account"] == "华信半导体"
 
 
 def test_a_missing_or_unmapped_column_is_refused_before_any_row(small):

@@ -177,12 +177,12 @@ def test_a_baseline_needs_a_name_and_a_date(world):
 
 def test_two_people_editing_different_goals_both_land(world):
     one = goals.create_goal(world.db, world.am, world.goal())
-    two = goals.create_goal(world.db, world.am, world.goal(metric="orders"))
+    two = goals.create_goal(world.db, world.am, world.goal(metric="collections"))
     # both loaded the table at version 1
     goals.update_goal(world.db, world.sm, one["id"], one["version"], {"actual": 40})
     goals.update_goal(world.db, world.dm, two["id"], two["version"], {"actual": 70})
     actual = {g["metric"]: g["actual"] for g in goals.list_goals(world.db, world.am, world.account_id)}
-    assert actual == {"revenue": 40.0, "orders": 70.0}
+    assert actual == {"revenue": 40.0, "collections": 70.0}
 
 
 def test_two_people_editing_the_same_goal_give_one_conflict_naming_the_winner(world):

@@ -77,10 +77,21 @@ def test_the_demo_plan_shows_a_score_goals_share_plans_and_a_baseline_with_moves
 
 def test_an_actual_edited_in_the_goals_table_is_saved(demo_path):
     at = _plan(demo_path)
-    index, row = _index_of(_shown(at, "plan.goals"), metric="revenue")
+    index, row = _index_of(_shown(at, "plan.goals"), metric="collections")  # no source: typed by the team
     _edit(at, "plan.goals", edited={index: {"actual": 12345}})
     assert _goal(demo_path, int(row["id"]))[9] == 12345
     assert any("1 row(s) saved" in s.value for s in at.success)
+
+
+def test_a_typed_actual_for_a_measured_goal_is_refused_unless_it_gives_a_reason(demo_path):
+    at = _plan(demo_path)
+    index, row = _index_of(_shown(at, "plan.goals"), metric="revenue")  # measured from the financials
+    before = _goal(demo_path, int(row["id"]))
+    _edit(at, "plan.goals", edited={index: {"actual": 12345}})
+    assert "measured from the account's financials" in _texts(at)
+    assert _goal(demo_path, int(row["id"])) == before, "nothing written"
+    _edit(at, "plan.goals", edited={index: {"actual": 12345, "actual_reason": "Audited figure, not yet booked"}})
+    assert _goal(demo_path, int(row["id"]))[9] == 12345
 
 
 def test_a_new_goal_with_splits_not_adding_up_is_refused_and_nothing_is_written(demo_path):
@@ -133,18 +144,18 @@ def test_freezing_the_plan_stores_a_named_baseline(demo_path):
 def test_two_sessions_editing_different_goals_both_land(demo_path):
     ann, bo = _plan(demo_path, "li.wei"), _plan(demo_path, "zhang.min")
     frame = _shown(ann, "plan.goals")
-    i, first = _index_of(frame, metric="revenue")
-    j, second = _index_of(frame, metric="collections")
+    i, first = _index_of(frame, metric="collections")
+    j, second = _index_of(frame, metric="satisfaction")
     _edit(ann, "plan.goals", edited={i: {"actual": 111}})
-    _edit(bo, "plan.goals", edited={j: {"actual": 222}})
+    _edit(bo, "plan.goals", edited={j: {"actual": 22}})
     assert _goal(demo_path, int(first["id"]))[9] == 111
-    assert _goal(demo_path, int(second["id"]))[9] == 222
+    assert _goal(demo_path, int(second["id"]))[9] == 22
     assert not bo.session_state["plan.goals._refused"]
 
 
 def test_two_sessions_editing_the_same_goal_give_one_conflict_and_keep_the_losers_input(demo_path):
     ann, bo = _plan(demo_path, "li.wei"), _plan(demo_path, "zhang.min")
-    i, row = _index_of(_shown(ann, "plan.goals"), metric="revenue")
+    i, row = _index_of(_shown(ann, "plan.goals"), metric="collections")
     _edit(ann, "plan.goals", edited={i: {"actual": 111}})
     _edit(bo, "plan.goals", edited={i: {"actual": 999}})
     assert _goal(demo_path, int(row["id"]))[9] == 111

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kamcore import accounts, clock, store, users
+from kamcore import accounts, clock, money, store, users
 from kamcore.decision_chain import stakeholders
 from kamcore.pipeline import opportunities
 from kamcore.portfolio import overview
@@ -42,10 +42,14 @@ def test_card_goal_lines_are_this_years_full_year_financial_goals_with_attainmen
     card = _card(demo_path, "li.wei", "Sunrise Logistics")
     goals = card["goals"]
     assert goals["year"] == DEMO_DAY.year and goals["count"] > 0
-    target, actual = demo_db.execute(
-        "SELECT sum(target), sum(actual) FROM goals WHERE account_id = ? AND year = ? AND quarter IS NULL "
-        "AND metric = 'revenue' AND product_line_id IS NULL", [card["id"], DEMO_DAY.year]).fetchone()
+    target = demo_db.execute(
+        "SELECT sum(target) FROM goals WHERE account_id = ? AND year = ? AND quarter IS NULL "
+        "AND metric = 'revenue' AND product_line_id IS NULL", [card["id"], DEMO_DAY.year]).fetchone()[0]
+    # the revenue actual is measured from the account's financials of the year, not typed
+    actual = demo_db.execute("SELECT revenue FROM account_financials WHERE account_id = ? AND year = ?",
+                             [card["id"], DEMO_DAY.year]).fetchone()[0]
     revenue = next(g for g in goals["lines"] if g["metric"] == "revenue")
+    assert revenue["source"] == "financials"
     assert (revenue["target"], revenue["actual"]) == (target, actual)
     assert revenue["attainment_pct"] == round(100 * actual / target, 1)
     assert [g["metric"] for g in goals["lines"]] == ["orders", "revenue", "gross_margin", "collections"]
@@ -55,9 +59,15 @@ def test_card_goal_lines_are_this_years_full_year_financial_goals_with_attainmen
 def test_product_line_goals_add_up_when_there_is_no_account_wide_goal(demo_db, demo_path):
     card = _card(demo_path, "li.wei", "Huaxin Semiconductor")
     orders = next(g for g in card["goals"]["lines"] if g["metric"] == "orders")
-    target, actual = demo_db.execute(
-        "SELECT sum(target), sum(actual) FROM goals WHERE account_id = ? AND year = ? AND quarter IS NULL "
-        "AND metric = 'orders'", [card["id"], DEMO_DAY.year]).fetchone()
+    target = demo_db.execute(
+        "SELECT sum(target) FROM goals WHERE account_id = ? AND year = ? AND quarter IS NULL "
+        "AND metric = 'orders'", [card["id"], DEMO_DAY.year]).fetchone()[0]
+    # the orders actual is the won deals closed this year on the goals' product lines
+    actual = demo_db.execute(
+        "SELECT coalesce(sum(amount), 0) FROM opportunities WHERE account_id = ? AND status = 'won' "
+        "AND kind = 'opportunity' AND substr(closed_on, 1, 4) = ? AND product_line_id IN "
+        "(SELECT product_line_id FROM goals WHERE account_id = ? AND year = ? AND metric = 'orders' "
+        "AND quarter IS NULL)", [card["id"], str(DEMO_DAY.year), card["id"], DEMO_DAY.year]).fetchone()[0]
     assert demo_db.execute("SELECT count(*) FROM goals WHERE account_id = ? AND metric = 'orders' "
                            "AND product_line_id IS NULL", [card["id"]]).fetchone()[0] == 0
     assert (orders["target"], orders["actual"]) == (target, actual)
@@ -83,10 +93,11 @@ def test_card_pipeline_counts_open_deals_and_lists_those_closing_soon(demo_db, d
 def test_card_relationships_and_deal_health(demo_db, demo_path):
     card = _card(demo_path, "li.wei", "Huaxin Semiconductor")
     rel = card["relationships"]
-    scores = [r[0] for r in demo_db.execute("SELECT score FROM stakeholders WHERE account_id = ?", [card["id"]])]
+    found = demo_db.execute("SELECT score, stance FROM stakeholders WHERE account_id = ?", [card["id"]]).fetchall()
+    scores = [r[0] for r in found]
     assert rel["people"] == len(scores)
     assert rel["average"] == round(sum(scores) / len(scores), 2)
-    assert rel["supportive"] == sum(s >= 1 for s in scores)
+    assert rel["supportive"] == sum(r[1] in ("coach", "supporter") for r in found)  # one meaning: by stance
     assert [f.kind for f in rel["coverage_flags"]] == ["conflict_between_dependents"]
     health = card["health"]
     assert health["total"] >= len(health["top"]) > 0 and len(health["top"]) <= overview.TOP
@@ -119,9 +130,10 @@ def test_walkthrough_shows_goal_attainment_pipeline_relationships_and_a_deal_hea
     assert metrics["Revenue goal reached"] == percent(revenue["attainment_pct"])
     assert metrics["Scorecard score"] == f"{card['goals']['score']:.0f}"
     text = _texts(at)
-    assert "Goals vs actuals 2026" in text and f"{revenue['actual']:,.0f} of {revenue['target']:,.0f}" in text
+    assert "Goals vs actuals 2026" in text
+    assert f"{money.fmt(revenue['actual'], 'CNY')} of {money.fmt(revenue['target'], 'CNY')}" in text
     weighted = card["pipeline"]["by_currency"]["CNY"]["weighted"]
-    assert f"{card['pipeline']['count']} open deal(s)" in text and f"{weighted:,.0f} weighted" in text
+    assert f"{card['pipeline']['count']} open deal(s)" in text and f"{money.fmt(weighted, 'CNY')} weighted" in text
     assert f"{card['pipeline']['closing_count']} closing within 60 days" in text
     assert card["pipeline"]["closing"][0]["name"] in text
     assert f"Level {card['relationships']['average']:.2f}" in text

@@ -1,0 +1,283 @@
+"""Money with its currency and unit: the reporting currency, exchange rates, conversion and the ONE formatter.
+
+Storage: every amount in the war room (account financials, deals, goals) is stored in
+THOUSANDS of its own currency (`STORED_UNIT`); an account's financials and goals are in the
+account's currency, a deal in its own `currency`. Nothing here changes storage.
+
+Display: `fmt(value, currency, lang)` is the only money formatter. English uses k / M / B
+("CNY 170.0 M"); 中文 uses the customary 万 / 亿 with the currency's name ("1.70 亿元",
+"4,628 万美元").
+
+Conversion: the reporting currency (admin setting, default CNY) and one rate per currency
+and year (`rate` = units of the reporting currency for one unit of `currency`). A total
+across accounts converts each amount at its year's rate and says so (`Total.rates`); an
+amount in a currency with no rate is never dropped: it stays in `Total.unconverted` in its
+own currency, with the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from pydantic import Field, field_validator
+from sqlite_utils import Database
+
+from kamcore import records, store
+from kamcore.errors import FieldProblem, ValidationError
+from kamcore.records import Entity, Record
+from kamcore.users import User
+
+STORED_UNIT = 1000  # amounts are stored in thousands of their currency
+DEFAULT_REPORTING = "CNY"
+# 中文 currency names for the 万 / 亿 scheme; any other code is written after the number
+ZH_NAMES = {"CNY": "元", "RMB": "元", "USD": "美元", "HKD": "港元", "EUR": "欧元", "JPY": "日元", "GBP": "英镑",
+            "SGD": "新加坡元", "TWD": "新台币", "KRW": "韩元", "AUD": "澳元", "CHF": "瑞士法郎"}
+
+
+# ------------------------------------------------------------------------------------------- formatting
+
+
+def fmt(value: float | None, currency: str | None, lang: str = "en", *, stored: bool = True) -> str:
+    """An amount with its currency and unit ("CNY 170.0 M" / "1.70 亿元"); an em dash for None.
+
+    `stored=True` (the default) means `value` is in the stored unit (thousands of `currency`).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    currency = (currency or DEFAULT_REPORTING).upper()
+    full = float(value) * (STORED_UNIT if stored else 1)
+    sign = "-" if full < 0 else ""
+    size = abs(full)
+    if lang == "zh":
+        name = ZH_NAMES.get(currency)
+        suffix = name if name else f" {currency}"
+        if size >= 1e8:
+            return f"{sign}{size / 1e8:,.2f} 亿{suffix}"
+        if size >= 1e6:
+            return f"{sign}{size / 1e4:,.0f} 万{suffix}"
+        if size >= 1e4:
+            return f"{sign}{size / 1e4:,.1f} 万{suffix}"
+        return f"{sign}{size:,.0f} {suffix}".replace("  ", " ")
+    if size >= 1e9:
+        return f"{currency} {sign}{size / 1e9:,.2f} B"
+    if size >= 1e6:
+        return f"{currency} {sign}{size / 1e6:,.1f} M"
+    if size >= 1e3:
+        return f"{currency} {sign}{size / 1e3:,.0f} k"
+    return f"{currency} {sign}{size:,.0f}"
+
+
+def unit_label(currency: str | None, lang: str = "en") -> str:
+    """How a column of stored amounts is labelled: "k CNY" / "千元" (thousands of the currency)."""
+    currency = (currency or DEFAULT_REPORTING).upper()
+    if lang == "zh":
+        name = ZH_NAMES.get(currency)
+        return f"千{name}" if name else f"千 {currency}"
+    return f"k {currency}"
+
+
+# ---------------------------------------------------------------------------------------- settings, rates
+
+
+class SettingsIn(Record):
+    """The war room's reporting currency."""
+
+    reporting_currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    @field_validator("reporting_currency", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class RateIn(Record):
+    """One exchange rate: units of `to_currency` for one unit of `currency`, for one year."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    to_currency: str = Field(pattern=r"^[A-Z]{3}$")
+    year: int = Field(ge=1990, le=2100)
+    rate: float = Field(gt=0, allow_inf_nan=False)
+    note: str = Field(default="", max_length=200)
+
+    @field_validator("currency", "to_currency", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+SETTINGS = Entity("money_settings", "money_settings", SettingsIn, account_field=None)
+RATE = Entity("exchange_rate", "exchange_rates", RateIn, account_field=None)
+
+
+def reporting_currency(db: Database) -> str:
+    """The currency totals across accounts are shown in (default CNY)."""
+    found = db.execute("SELECT reporting_currency FROM money_settings ORDER BY id LIMIT 1").fetchone()
+    return found[0] if found else DEFAULT_REPORTING
+
+
+def set_reporting_currency(db: Database, actor: User, currency: str) -> dict[str, Any]:
+    """Change the reporting currency (admins; audited). Existing rates to the old currency stay but no
+    longer apply: conversions then say which rate is missing."""
+    found = store.row(db, "SELECT id, version FROM money_settings ORDER BY id LIMIT 1")
+    if found is None:
+        return records.create(db, actor, SETTINGS, {"reporting_currency": currency})
+    return records.update(db, actor, SETTINGS, found["id"], found["version"], {"reporting_currency": currency})
+
+
+def list_rates(db: Database) -> list[dict[str, Any]]:
+    """Every stored rate, newest year first."""
+    return store.rows(db, "SELECT * FROM exchange_rates ORDER BY year DESC, currency, to_currency")
+
+
+def save_rate(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:
+    """Create or correct the rate of a currency and year to the reporting currency (admins; audited).
+
+    A rate of 0, a negative or a missing one is refused naming the field."""
+    if values.get("rate") is None or values.get("rate") == "":
+        raise ValidationError.single("rate", "reason.missing")
+    values = {"to_currency": reporting_currency(db), **values}
+    clean = records.validate(RATE, values)
+    existing = store.row(db, "SELECT id, version FROM exchange_rates WHERE currency = ? AND to_currency = ? "
+                             "AND year = ?", [clean["currency"], clean["to_currency"], clean["year"]])
+    if existing is None:
+        return records.create(db, actor, RATE, clean)
+    changes = {k: clean[k] for k in ("rate", "note")}
+    return records.update(db, actor, RATE, existing["id"], existing["version"], changes)
+
+
+def delete_rate(db: Database, actor: User, rate_id: int, base_version: int) -> None:
+    """Remove a rate (admins; audited)."""
+    records.delete(db, actor, RATE, rate_id, base_version)
+
+
+def rate(db: Database, currency: str, year: int | None, to: str | None = None) -> float | None:
+    """Units of `to` (default: the reporting currency) for one unit of `currency` in `year`; 1 for the same
+    currency; None when no rate is stored."""
+    to = to or reporting_currency(db)
+    if currency == to:
+        return 1.0
+    if year is None:
+        return None
+    found = db.execute("SELECT rate FROM exchange_rates WHERE currency = ? AND to_currency = ? AND year = ?",
+                       [currency, to, year]).fetchone()
+    if found:
+        return float(found[0])
+    back = db.execute("SELECT rate FROM exchange_rates WHERE currency = ? AND to_currency = ? AND year = ?",
+                      [to, currency, year]).fetchone()
+    return 1.0 / float(back[0]) if back else None
+
+
+@dataclass
+class Total:
+    """A sum in the reporting currency, the rates it used, and what could not be converted (and why)."""
+
+    currency: str
+    year: int | None
+    amount: float = 0.0
+    rates: dict[str, float] = field(default_factory=dict)
+    unconverted: dict[str, float] = field(default_factory=dict)  # currency -> amount in that currency
+
+    def as_dict(self) -> dict[str, Any]:
+        """The total as plain data (amount, currency, the rates used, what stayed unconverted)."""
+        return {"currency": self.currency, "year": self.year, "amount": self.amount, "rates": dict(self.rates),
+                "unconverted": dict(self.unconverted)}
+
+
+def total(db: Database, amounts: list[tuple[float | None, str]], year: int | None) -> Total:
+    """Sum (amount, currency) pairs in the reporting currency at `year`'s rates.
+
+    An amount whose currency has no rate for the year is kept, unconverted, in `unconverted`."""
+    out = Total(currency=reporting_currency(db), year=year)
+    cache: dict[str, float | None] = {}
+    for value, currency in amounts:
+        if value is None:
+            continue
+        if currency not in cache:
+            cache[currency] = rate(db, currency, year, out.currency)
+        found = cache[currency]
+        if found is None:
+            out.unconverted[currency] = out.unconverted.get(currency, 0.0) + value
+            continue
+        out.amount += value * found
+        if currency != out.currency:
+            out.rates[currency] = found
+    return out
+
+
+def convert(db: Database, value: float, currency: str, to: str, year: int | None) -> float | None:
+    """`value` in `currency` expressed in `to` at `year`'s rates (through the reporting currency); None if a
+    rate is missing."""
+    if currency == to:
+        return value
+    there = rate(db, currency, year)
+    back = rate(db, to, year)
+    return None if there is None or back is None else value * there / back
+
+
+def missing_rates(db: Database, year: int) -> list[str]:
+    """Currencies in use (accounts and open or won deals) with no rate to the reporting currency in `year`."""
+    used = {r[0] for r in db.execute("SELECT currency FROM accounts UNION SELECT currency FROM opportunities")}
+    return sorted(c for c in used if rate(db, c, year) is None)
+
+
+# -------------------------------------------------------------------------------------------- CSV import
+
+RATE_COLUMNS = ("currency", "year", "rate")
+
+
+def check_rates_csv(db: Database, data: bytes) -> tuple[list[dict[str, Any]], list[FieldProblem]]:
+    """Rows of a rates CSV (columns currency, year, rate; optional note) checked one by one; nothing written.
+
+    Each problem names its line (the header is line 1) and field: a rate of 0, negative, missing or not
+    a number, an unknown year, a currency that is not a 3-letter code, a currency and year given twice."""
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's input problem
+        return [], [FieldProblem("file", "reason.unreadable_file", {"detail": str(exc)[:120]})]
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    problems = [FieldProblem(c, "reason.missing_column", {"column": c}) for c in RATE_COLUMNS
+                if c not in frame.columns]
+    if problems:
+        return [], problems
+    if frame.empty:
+        return [], [FieldProblem("file", "reason.empty_file")]
+    to = reporting_currency(db)
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, cells in enumerate(frame.to_dict("records")):
+        line = index + 2
+        values: dict[str, Any] = {"currency": cells["currency"].strip().upper(), "to_currency": to,
+                                  "year": cells["year"].strip(), "rate": cells["rate"].strip().replace(",", ""),
+                                  "note": (cells.get("note") or "").strip()}
+        if not values["rate"]:
+            problems.append(FieldProblem("rate", "reason.missing", {}, line))
+            continue
+        try:
+            clean = records.validate(RATE, values)
+        except ValidationError as exc:
+            for problem in exc.problems:
+                problem.row = line
+            problems.extend(exc.problems)
+            continue
+        key = (clean["currency"], str(clean["year"]))
+        if key in seen:
+            problems.append(FieldProblem("year", "reason.duplicate_rate", {"other": seen[key]}, line))
+            continue
+        seen[key] = line
+        rows.append(clean)
+    return rows, problems
+
+
+def import_rates(db: Database, actor: User, data: bytes) -> dict[str, int]:
+    """Import a rates CSV: every row valid, then all written in one transaction (audited) — or none."""
+    rows, problems = check_rates_csv(db, data)
+    if problems:
+        raise ValidationError(problems)
+    with store.transaction(db):
+        for values in rows:
+            save_rate(db, actor, values)
+    return {"rates": len(rows)}

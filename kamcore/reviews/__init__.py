@@ -1,0 +1,1 @@
+"""Customer reviews (QBR): a quarterly business review with the customer."""

@@ -1,0 +1,293 @@
+"""Rhythm entries (D9): a personal daily log, a weekly plan and summary (due Friday 17:30), a monthly
+plan and summary (due the 28th, 17:30), each reviewed by the team lead.
+
+The team lead is a user with the global executive role (or an admin): they review entries and see
+the late and missing ones. Deadlines are read on `kamcore.clock`, so tests fix the time. An entry
+that names an account, deal or person is audited with that account, so it shows in "What changed".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from sqlite_utils import Database
+
+from kamcore import clock, permissions, records, store
+from kamcore.errors import PermissionDenied, ValidationError
+from kamcore.records import Action, Entity, Record
+from kamcore.users import User
+
+KINDS = ("daily_log", "weekly_plan", "weekly_summary", "monthly_plan", "monthly_summary")
+SUMMARIES = ("daily_log", "weekly_summary", "monthly_summary")  # about a period that must have begun
+DUE_TIME = time(17, 30)
+MONTH_DUE_DAY = 28
+REMIND_BEFORE = {"daily_log": timedelta(hours=4), "weekly_plan": timedelta(days=1),
+                 "weekly_summary": timedelta(days=1), "monthly_plan": timedelta(days=3),
+                 "monthly_summary": timedelta(days=3)}
+LOOKBACK_WEEKS = 5
+
+
+class EntryIn(Record):
+    """One entry: what kind, for which period, the text, and what it concerns."""
+
+    author_id: int
+    kind: Literal["daily_log", "weekly_plan", "weekly_summary", "monthly_plan", "monthly_summary"]
+    period_start: date
+    body: str = Field(min_length=1, max_length=8000)
+    account_id: int | None = None
+    opportunity_id: int | None = None
+    stakeholder_id: int | None = None
+    submitted_at: str
+    review_status: Literal["pending", "reviewed"] = "pending"
+    reviewed_by: int | None = None
+    reviewed_at: str | None = None
+    review_note: str = Field(default="", max_length=2000)
+
+    @field_validator("account_id", "opportunity_id", "stakeholder_id", mode="before")
+    @classmethod
+    def _blank(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+def _authorize(db: Database, actor: User, account_id: int | None, action: Action) -> None:
+    """Anyone signed in keeps their own rhythm; an entry about an account needs that account readable."""
+    if actor.id is None:
+        raise PermissionDenied("err.permission")
+    if account_id is not None:
+        permissions.require_read(db, actor, account_id)
+
+
+def _links_match(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    """A linked deal or person belongs to the linked account."""
+    for field_name, table in (("opportunity_id", "opportunities"), ("stakeholder_id", "stakeholders")):
+        if values.get(field_name) is None:
+            continue
+        found = db.execute(f"SELECT account_id FROM [{table}] WHERE id = ?", [values[field_name]]).fetchone()
+        if found is None or found[0] != values.get("account_id"):
+            raise ValidationError.single(field_name, "reason.rhythm_link_account")
+
+
+ENTRY = Entity("rhythm_entry", "rhythm_entries", EntryIn, authorize=_authorize, extra_checks=(_links_match,),
+               workflow_fields=frozenset({"review_status", "reviewed_by", "reviewed_at", "submitted_at"}))
+
+
+# ---- periods and deadlines ---------------------------------------------------------------------
+
+def period_of(kind: str, day: date) -> date:
+    """The first day of the period of this kind that contains `day` (a day, a Monday, a 1st)."""
+    if kind.startswith("weekly"):
+        return day - timedelta(days=day.weekday())
+    if kind.startswith("monthly"):
+        return day.replace(day=1)
+    return day
+
+
+def deadline(kind: str, period_start: date) -> datetime:
+    """When an entry is due: a log by the end of its day; a weekly plan the Friday before its week and a
+    weekly summary the Friday of its week, 17:30; monthly ones on the 28th, 17:30 (plans: the month before)."""
+    if kind == "daily_log":
+        moment = datetime.combine(period_start, time(23, 59))
+    elif kind == "weekly_plan":
+        moment = datetime.combine(period_start - timedelta(days=3), DUE_TIME)
+    elif kind == "weekly_summary":
+        moment = datetime.combine(period_start + timedelta(days=4), DUE_TIME)
+    elif kind == "monthly_plan":
+        before = (period_start - timedelta(days=1)).replace(day=MONTH_DUE_DAY)
+        moment = datetime.combine(before, DUE_TIME)
+    else:
+        moment = datetime.combine(period_start.replace(day=MONTH_DUE_DAY), DUE_TIME)
+    return moment.replace(tzinfo=UTC)
+
+
+def is_late(entry: dict[str, Any]) -> bool:
+    """Was the entry handed in after its deadline?"""
+    submitted = datetime.fromisoformat(entry["submitted_at"])
+    if submitted.tzinfo is None:
+        submitted = submitted.replace(tzinfo=UTC)
+    return submitted > deadline(entry["kind"], date.fromisoformat(str(entry["period_start"])))
+
+
+def is_lead(user: User) -> bool:
+    """The team lead reviews the rhythm: the executive role (or an admin)."""
+    return user.is_admin or user.is_executive
+
+
+# ---- writing -----------------------------------------------------------------------------------
+
+def write_entry(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:
+    """Hand in an entry (its period normalised to the day, Monday or 1st); a summary of a period that
+    has not begun yet is refused."""
+    data = dict(values)
+    kind = data.get("kind")
+    raw = data.get("period_start") or clock.today()
+    try:
+        day = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+    except ValueError:
+        raise ValidationError.single("period_start", "reason.date_type") from None
+    if kind in KINDS:
+        day = period_of(kind, day)
+        if kind in SUMMARIES and day > period_of(kind, clock.today()):
+            raise ValidationError.single("period_start", "reason.rhythm_future")
+    data.update(author_id=actor.id, period_start=day, submitted_at=clock.now_iso())
+    return records.create(db, actor, ENTRY, data)
+
+
+def edit_entry(db: Database, actor: User, entry_id: int, base_version: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """The author changes their text or links (the hand-in time stays)."""
+    current = records.get(db, ENTRY, entry_id)
+    if current["author_id"] != actor.id:
+        raise PermissionDenied("err.rhythm_own_only")
+    allowed = {k: v for k, v in changes.items() if k in ("body", "account_id", "opportunity_id", "stakeholder_id")}
+    return records.update(db, actor, ENTRY, entry_id, base_version, allowed)
+
+
+def review(db: Database, actor: User, entry_id: int, base_version: int, note: str = "") -> dict[str, Any]:
+    """The team lead marks an entry reviewed, with a note; anyone else is refused."""
+    if not is_lead(actor):
+        raise PermissionDenied("err.rhythm_lead_only")
+    return records.update(db, actor, ENTRY, entry_id, base_version, {
+        "review_status": "reviewed", "reviewed_by": actor.id, "reviewed_at": clock.now_iso(), "review_note": note})
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+def list_entries(db: Database, actor: User, author_id: int | None = None, since: date | None = None,
+                 kind: str | None = None) -> list[dict[str, Any]]:
+    """Entries newest first: a member sees their own, the lead everyone's; with names and a late mark."""
+    where, params = ["1 = 1"], []
+    if not is_lead(actor):
+        where.append("e.author_id = ?")
+        params.append(actor.id)
+    elif author_id is not None:
+        where.append("e.author_id = ?")
+        params.append(author_id)
+    if since is not None:
+        where.append("e.period_start >= ?")
+        params.append(since.isoformat())
+    if kind:
+        where.append("e.kind = ?")
+        params.append(kind)
+    rows = store.rows(db, f"""SELECT e.*, u.display_name AS author, coalesce(r.display_name, '') AS reviewer,
+                                     coalesce(a.name, '') AS account_name, coalesce(o.name, '') AS opportunity_name,
+                                     coalesce(s.name, '') AS stakeholder_name
+                              FROM rhythm_entries e JOIN users u ON u.id = e.author_id
+                              LEFT JOIN users r ON r.id = e.reviewed_by
+                              LEFT JOIN accounts a ON a.id = e.account_id
+                              LEFT JOIN opportunities o ON o.id = e.opportunity_id
+                              LEFT JOIN stakeholders s ON s.id = e.stakeholder_id
+                              WHERE {' AND '.join(where)}
+                              ORDER BY e.period_start DESC, e.submitted_at DESC, e.id DESC LIMIT 500""", params)
+    for row in rows:
+        row["late"] = is_late(row)
+        row["due"] = deadline(row["kind"], date.fromisoformat(row["period_start"]))
+    return rows
+
+
+@dataclass
+class Due:
+    """An entry someone owes: what, for which period, by when, and whether it is already late."""
+
+    user_id: int
+    name: str
+    kind: str
+    period_start: date
+    due: datetime
+    overdue: bool
+
+
+def _expected(now: datetime) -> list[tuple[str, date]]:
+    """The weekly and monthly entries whose deadlines fall around now (this and last period, next plans)."""
+    today = now.date()
+    monday = period_of("weekly_summary", today)
+    first = today.replace(day=1)
+    last_month = (first - timedelta(days=1)).replace(day=1)
+    next_month = (first + timedelta(days=32)).replace(day=1)
+    return [("weekly_summary", monday - timedelta(days=7)), ("weekly_summary", monday),
+            ("weekly_plan", monday), ("weekly_plan", monday + timedelta(days=7)),
+            ("monthly_summary", last_month), ("monthly_summary", first),
+            ("monthly_plan", first), ("monthly_plan", next_month), ("daily_log", today)]
+
+
+def _written(db: Database, user_id: int) -> set[tuple[str, str]]:
+    return {(k, p) for k, p in db.execute("SELECT kind, period_start FROM rhythm_entries WHERE author_id = ?",
+                                         [user_id]).fetchall()}
+
+
+def reminders(db: Database, actor: User, now: datetime | None = None) -> list[Due]:
+    """What the actor still owes: due within its reminder window, or already overdue (this period)."""
+    if is_lead(actor):
+        return []  # the lead reviews the rhythm; they are not reminded to keep one
+    moment = now or clock.now()
+    done = _written(db, actor.id)
+    out = []
+    for kind, period in _expected(moment):
+        due = deadline(kind, period)
+        if (kind, period.isoformat()) in done or moment < due - REMIND_BEFORE[kind]:
+            continue
+        if moment > due and moment - due > timedelta(days=7):
+            continue  # older gaps are the lead's list, not a reminder
+        out.append(Due(actor.id, actor.display_name, kind, period, due, moment > due))
+    return sorted(out, key=lambda d: d.due)
+
+
+def rhythm_members(db: Database) -> list[tuple[int, str]]:
+    """People who keep a rhythm: active members of an account team (editing role) who have handed in
+    at least one entry — the team adopts the rhythm person by person, and a newcomer is not flagged
+    for weeks before they started."""
+    return db.execute("""SELECT DISTINCT u.id, u.display_name FROM users u JOIN account_team t ON t.user_id = u.id
+                         WHERE u.active = 1 AND t.role IN (?, ?, ?)
+                           AND EXISTS (SELECT 1 FROM rhythm_entries e WHERE e.author_id = u.id)
+                         ORDER BY u.display_name""", list(permissions.EDITING_ROLES)).fetchall()
+
+
+def late_for_lead(db: Database, actor: User, now: datetime | None = None) -> dict[str, list[Any]]:
+    """For the lead: summaries and plans handed in late (recent weeks) and those still missing past their deadline."""
+    if not is_lead(actor):
+        raise PermissionDenied("err.rhythm_lead_only")
+    moment = now or clock.now()
+    since = period_of("weekly_summary", moment.date()) - timedelta(weeks=LOOKBACK_WEEKS)
+    late = [row for row in list_entries(db, actor, since=since) if row["kind"] != "daily_log" and row["late"]]
+    missing = []
+    for user_id, name in rhythm_members(db):
+        done = _written(db, user_id)
+        for kind, period in _expected(moment):
+            due = deadline(kind, period)
+            if kind != "daily_log" and moment > due and (kind, period.isoformat()) not in done:
+                missing.append(Due(user_id, name, kind, period, due, True))
+    return {"late": late, "missing": sorted(missing, key=lambda d: (d.due, d.name))}
+
+
+def pending_reviews(db: Database, actor: User) -> list[dict[str, Any]]:
+    """Weekly and monthly entries the lead has not reviewed yet, oldest first."""
+    if not is_lead(actor):
+        return []
+    rows = [r for r in list_entries(db, actor) if r["review_status"] == "pending" and r["kind"] != "daily_log"]
+    return sorted(rows, key=lambda r: (r["period_start"], r["author"]))
+
+
+def link_choices(db: Database, actor: User) -> dict[str, dict[int, str]]:
+    """What an entry may concern: readable accounts, their open deals and their people, by name."""
+    ids = permissions.readable_account_ids(db, actor)
+    if not ids:
+        return {"account": {}, "opportunity": {}, "stakeholder": {}}
+    marks = ",".join("?" for _ in ids)
+    return {
+        "account": dict(db.execute(f"SELECT id, name FROM accounts WHERE id IN ({marks}) ORDER BY name", ids)),
+        "opportunity": dict(db.execute(f"SELECT id, name FROM opportunities WHERE account_id IN ({marks}) "
+                                       "AND status = 'open' ORDER BY name", ids)),
+        "stakeholder": dict(db.execute(f"SELECT id, name FROM stakeholders WHERE account_id IN ({marks}) "
+                                       "ORDER BY name", ids)),
+    }
+
+
+def accounts_of_links(db: Database, account_id: int | None) -> dict[str, list[int]]:
+    """Ids of the deals and people of one account (to narrow the choices once an account is picked)."""
+    if account_id is None:
+        return {"opportunity": [], "stakeholder": []}
+    return {"opportunity": [r[0] for r in db.execute("SELECT id FROM opportunities WHERE account_id = ?",
+                                                      [account_id])],
+            "stakeholder": [r[0] for r in db.execute("SELECT id FROM stakeholders WHERE account_id = ?",
+                                                      [account_id])]}

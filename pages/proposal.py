@@ -1,0 +1,209 @@
+"""The proposal / tender war room (D13): timeline, compliance matrix, win themes, team, decision, outcome."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from kamcore import clock, permissions
+from kamcore.proposals import rooms
+from kamcore.proposals.timeline import DEFAULT_CYCLE, working_days_left
+from kamui.chores import act, labels, open_page, pick, tabs
+
+page = open_page("proposal.title", "proposal.caption")
+db, user, t = page.db, page.user, page.t
+editable = permissions.can_edit(db, user, page.account_id)
+
+
+def iso(value):
+    """A date widget's value as stored text (None stays None)."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def new_proposal(expanded: bool) -> None:
+    """Open a war room for an open opportunity that has none."""
+    deals = rooms.proposable_opportunities(db, user, page.account_id)
+    with st.expander(t("proposal.new"), expanded=expanded):
+        if not deals:
+            st.info(t("proposal.no_deal"))
+            return
+        names = {d["id"]: f"{d['number']} · {d['name']}" for d in deals}
+        with st.form("proposal.new"):
+            deal = st.selectbox(t("field.opportunity_id"), list(names), format_func=names.get, key="proposal.new.deal")
+            left, right = st.columns(2)
+            start = left.date_input(t("field.start_on"), value=clock.today(), key="proposal.new.start")
+            cycle = right.number_input(t("field.cycle_days"), min_value=rooms.MIN_CYCLE, max_value=rooms.MAX_CYCLE,
+                                       value=DEFAULT_CYCLE, key="proposal.new.cycle")
+            if st.form_submit_button(t("proposal.create"), type="primary", disabled=not editable):
+                act(lambda: rooms.open_proposal(db, user, deal, start, int(cycle)), t("proposal.created"),
+                    select="proposal.pick")
+
+
+listed = rooms.list_proposals(db, user, page.account_id)
+if not listed:
+    st.info(t("proposal.none"))
+    new_proposal(expanded=True)
+    st.stop()
+
+by_id = {p["id"]: p for p in listed}
+chosen = pick("proposal.pick", list(by_id), lambda i: f"{by_id[i]['opportunity_name']} · "
+              f"{labels('proposal_outcome')(by_id[i]['outcome'])}", param="proposal", title=t("proposal.pick"))
+head = rooms.get_proposal(db, user, chosen)
+got = rooms.parts(db, user, chosen)
+matrix = rooms.compliance(got["requirement"])
+today = clock.today()
+left = working_days_left(today, head["deadline"])
+
+st.subheader(f"{head['opportunity_number']} · {head['opportunity_name']}")
+cols = st.columns(4)
+cols[0].metric(t("proposal.deadline"), head["deadline"].isoformat())
+cols[1].metric(t("proposal.days_left"), left if head["outcome"] == "open" and not head["submitted_on"] else "—")
+cols[2].metric(t("proposal.open_items"), matrix["still_open"])
+cols[3].metric(t("proposal.decision_now"), labels("decision")(head["decision"]))
+if head["outcome"] != "open":
+    st.info(t("proposal.outcome_done", outcome=labels("proposal_outcome")(head["outcome"])))
+elif head["submitted_on"]:
+    st.success(t("proposal.submitted", day=head["submitted_on"]))
+elif head["decision"] != "no_bid":
+    key = "proposal.overdue" if left < 0 else "proposal.due_today" if left == 0 else "proposal.countdown"
+    (st.error if left <= 2 else st.warning)(t(key, days=left, open=matrix["still_open"]))
+
+people = rooms.people(db, user, chosen)
+person = lambda i: people.get(i, "—")  # noqa: E731 - a format_func
+names = [t("proposal.tab.timeline"), t("proposal.tab.compliance"), t("proposal.tab.themes"), t("proposal.tab.team"),
+         t("proposal.tab.decision"), t("proposal.tab.outcome")]
+timeline, compliance, themes, team_tab, decision, outcome = tabs(names, "proposal.tabs")
+
+with timeline:
+    steps = got["step"]
+    st.dataframe(pd.DataFrame([{
+        t("field.day"): t("proposal.day_n", day=s["day"]), t("field.step"): labels("proposal_step")(s["step"]),
+        t("field.due_on"): s["due_on"], t("field.owner_id"): s["owner_name"] or "—",
+        t("field.status"): labels("step_status")(s["status"]), t("field.note"): s["note"]} for s in steps]),
+        hide_index=True, width="stretch")
+    by_step = {s["id"]: s for s in steps}
+    with st.form("proposal.step"):
+        st.markdown(f"**{t('proposal.step_edit')}**")
+        sid = st.selectbox(t("field.step"), list(by_step), key="proposal.step.id",
+                           format_func=lambda i: labels("proposal_step")(by_step[i]["step"]))
+        a, b, c = st.columns(3)
+        # blanks keep the step's current value: a form cannot follow the step picked above
+        owner = a.selectbox(t("field.owner_id"), [None, *people], format_func=person, key="proposal.step.owner")
+        due = b.date_input(t("field.due_on"), value=None, key="proposal.step.due")
+        status = c.selectbox(t("field.status"), [None, *rooms.STEP_STATUSES], format_func=labels("step_status"),
+                             key="proposal.step.status")
+        note = st.text_input(t("field.note"), key="proposal.step.note")
+        if st.form_submit_button(t("proposal.step_save"), disabled=not editable):
+            row = by_step[sid]
+            picked = {"owner_id": owner, "status": status, "note": note, "due_on": iso(due)}
+            changes = {k: v for k, v in picked.items() if v not in (None, "")}
+            act(lambda: rooms.update_part(db, user, "step", sid, row["version"], changes), t("proposal.saved"))
+
+with compliance:
+    reqs = got["requirement"]
+    st.caption(" · ".join(f"{labels('req_status')(s)}: {matrix[s]}" for s in rooms.REQUIREMENT_STATUSES))
+    if reqs:
+        st.dataframe(pd.DataFrame([{
+            t("field.ref"): r["ref"], t("field.requirement"): r["requirement"], t("field.answer"): r["answer"],
+            t("field.owner_id"): r["owner_name"] or "—", t("field.status"): labels("req_status")(r["status"]),
+            t("field.evidence"): r["evidence"]} for r in reqs]), hide_index=True, width="stretch")
+        by_req = {r["id"]: r for r in reqs}
+        with st.form("proposal.req.edit"):
+            st.markdown(f"**{t('proposal.req_edit')}**")
+            rid = st.selectbox(t("field.requirement"), list(by_req), key="proposal.req.id",
+                               format_func=lambda i: f"{by_req[i]['ref']} {by_req[i]['requirement'][:80]}".strip())
+            a, b = st.columns(2)
+            status = a.selectbox(t("field.status"), [None, *rooms.REQUIREMENT_STATUSES], format_func=labels("req_status"),
+                                 key="proposal.req.status")
+            owner = b.selectbox(t("field.owner_id"), [None, *people], format_func=person, key="proposal.req.owner")
+            answer = st.text_area(t("field.answer"), key="proposal.req.answer", height=80)
+            evidence = st.text_input(t("field.evidence"), key="proposal.req.evidence")
+            if st.form_submit_button(t("proposal.req_save"), disabled=not editable):
+                row = by_req[rid]
+                picked = {"status": status, "owner_id": owner, "answer": answer, "evidence": evidence}
+                changes = {k: v for k, v in picked.items() if v not in (None, "")}
+                act(lambda: rooms.update_part(db, user, "requirement", rid, row["version"], changes),
+                    t("proposal.saved"))
+    else:
+        st.info(t("proposal.req_none"))
+    with st.form("proposal.req.add", clear_on_submit=False):
+        st.markdown(f"**{t('proposal.req_add')}**")
+        a, b = st.columns([1, 3])
+        ref = a.text_input(t("field.ref"), key="proposal.req.new.ref")
+        text = b.text_input(t("field.requirement"), key="proposal.req.new.text")
+        owner = st.selectbox(t("field.owner_id"), [None, *people], format_func=person, key="proposal.req.new.owner")
+        if st.form_submit_button(t("proposal.req_add"), disabled=not editable):
+            act(lambda: rooms.add_part(db, user, "requirement", chosen,
+                                       {"ref": ref, "requirement": text, "owner_id": owner}), t("proposal.req_added"))
+
+with themes:
+    if not got["theme"]:
+        st.info(t("proposal.theme_none"))
+    for theme in got["theme"]:
+        with st.container(border=True):
+            st.markdown(f"**{theme['theme']}**")
+            for line in [x for x in theme["differentiators"].splitlines() if x.strip()]:
+                st.markdown(f"- {line}")
+            if theme["proof"]:
+                st.caption(f"{t('field.proof')}: {theme['proof']}")
+    with st.form("proposal.theme.add"):
+        name = st.text_input(t("field.theme"), key="proposal.theme.name")
+        diffs = st.text_area(t("field.differentiators"), key="proposal.theme.diffs", height=80,
+                             placeholder=t("proposal.differentiator_hint"))
+        proof = st.text_input(t("field.proof"), key="proposal.theme.proof")
+        if st.form_submit_button(t("proposal.theme_add"), disabled=not editable):
+            act(lambda: rooms.add_part(db, user, "theme", chosen,
+                                       {"theme": name, "differentiators": diffs, "proof": proof}),
+                t("proposal.theme_added"))
+
+with team_tab:
+    if got["role"]:
+        st.dataframe(pd.DataFrame([{t("field.role"): labels("proposal_role")(r["role"]), t("field.user_id"): r["person"]}
+                                   for r in got["role"]]), hide_index=True, width="stretch")
+    else:
+        st.info(t("proposal.role_none"))
+    everyone = rooms.all_people(db)
+    with st.form("proposal.role.add"):
+        a, b = st.columns(2)
+        role = a.selectbox(t("field.role"), rooms.ROLES, format_func=labels("proposal_role"), key="proposal.role.role")
+        who = b.selectbox(t("field.user_id"), list(everyone), format_func=everyone.get, key="proposal.role.user")
+        if st.form_submit_button(t("proposal.role_add"), disabled=not editable):
+            act(lambda: rooms.add_part(db, user, "role", chosen, {"role": role, "user_id": who}), t("proposal.role_added"))
+
+with decision, st.form("proposal.head"):
+    a, b = st.columns(2)
+    choice = a.radio(t("field.decision"), rooms.DECISIONS, format_func=labels("decision"), horizontal=True,
+                     index=rooms.DECISIONS.index(head["decision"]), key="proposal.head.decision")
+    cycle = b.number_input(t("field.cycle_days"), min_value=rooms.MIN_CYCLE, max_value=rooms.MAX_CYCLE,
+                           value=int(head["cycle_days"]), key="proposal.head.cycle")
+    reason = st.text_area(t("field.decision_reason"), value=head["decision_reason"], key="proposal.head.reason",
+                          height=80)
+    a, b = st.columns(2)
+    kickoff = a.date_input(t("field.kickoff_on"), value=head["kickoff_on"] and date.fromisoformat(head["kickoff_on"]),
+                           key="proposal.head.kickoff")
+    submitted = b.date_input(t("field.submitted_on"),
+                             value=head["submitted_on"] and date.fromisoformat(head["submitted_on"]),
+                             key="proposal.head.submitted")
+    price = st.text_area(t("field.price_note"), value=head["price_note"], key="proposal.head.price", height=80)
+    if st.form_submit_button(t("proposal.save_head"), type="primary", disabled=not editable):
+        act(lambda: rooms.update_proposal(db, user, chosen, head["version"], {
+            "decision": choice, "decision_reason": reason, "cycle_days": int(cycle), "kickoff_on": iso(kickoff),
+            "submitted_on": iso(submitted), "price_note": price}), t("proposal.saved"))
+
+with outcome:
+    if head["outcome"] != "open":
+        st.info(t("proposal.outcome_done", outcome=labels("proposal_outcome")(head["outcome"])))
+        if head["retrospective_id"]:
+            st.page_link("pages/retrospectives.py", label=t("proposal.retro_link"), icon=":material/history_edu:",
+                         query_params={"account": str(head["account_id"]), "retro": str(head["retrospective_id"])})
+    else:
+        st.caption(t("proposal.lost_hint"))
+        with st.form("proposal.outcome"):
+            result = st.radio(t("field.proposal_outcome"), rooms.OUTCOMES[1:], format_func=labels("proposal_outcome"),
+                              horizontal=True, key="proposal.outcome.result")
+            why = st.text_area(t("field.close_reason"), key="proposal.outcome.reason", height=80)
+            if st.form_submit_button(t("proposal.outcome_save"), disabled=not editable):
+                act(lambda: rooms.record_outcome(db, user, chosen, head["version"], result, why),
+                    t("proposal.outcome_saved"))
+
+new_proposal(expanded=False)

@@ -1,0 +1,106 @@
+"""The working rhythm (D9): hand in logs, plans and summaries; reminders; the lead reviews and sees who is late."""
+
+import pandas as pd
+import streamlit as st
+
+from kamcore import clock
+from kamcore.rhythm import entries
+from kamui.chores import act, labels, open_page, tabs
+
+page = open_page("rhythm.title", "rhythm.caption", needs_account=False)
+db, user, t = page.db, page.user, page.t
+kind_label = labels("rhythm_kind")
+
+
+def when(moment) -> str:
+    """A deadline or hand-in time as 'YYYY-MM-DD HH:MM'."""
+    return str(moment).replace("T", " ")[:16]
+
+
+for due in entries.reminders(db, user):
+    text = t("rhythm.overdue" if due.overdue else "rhythm.reminder", kind=kind_label(due.kind),
+             period=due.period_start.isoformat(), due=when(due.due))
+    (st.error if due.overdue else st.warning)(text)
+
+lead = entries.is_lead(user)
+names = [t("rhythm.tab.write"), t("rhythm.tab.mine"), t("rhythm.tab.lead")]
+write_tab, mine_tab, lead_tab = tabs(names, "rhythm.tabs")
+
+with write_tab:
+    choices = entries.link_choices(db, user)
+    a, b = st.columns(2)
+    kind = a.selectbox(t("field.kind"), entries.KINDS, format_func=kind_label, key="rhythm.kind")
+    day = b.date_input(t("rhythm.period_day"), value=clock.today(), key="rhythm.day", help=t("rhythm.period_hint"))
+    body = st.text_area(t("field.rhythm_entry.body"), key="rhythm.body", height=120)
+    st.markdown(f"**{t('rhythm.links')}**")
+    a, b, c = st.columns(3)
+    accounts = choices["account"]
+    account = a.selectbox(t("field.account_id"), [None, *accounts], key="rhythm.account",
+                          format_func=lambda i: "—" if i is None else accounts[i])
+    narrow = entries.accounts_of_links(db, account)
+    deals = {i: n for i, n in choices["opportunity"].items() if i in narrow["opportunity"]}
+    people = {i: n for i, n in choices["stakeholder"].items() if i in narrow["stakeholder"]}
+    deal = b.selectbox(t("field.opportunity_id"), [None, *deals], key="rhythm.deal",
+                       format_func=lambda i: "—" if i is None else deals[i])
+    person = c.selectbox(t("field.stakeholder_id"), [None, *people], key="rhythm.person",
+                         format_func=lambda i: "—" if i is None else people[i])
+    if st.button(t("rhythm.write"), type="primary", key="rhythm.submit"):
+        act(lambda: entries.write_entry(db, user, {"kind": kind, "period_start": day, "body": body,
+                                                   "account_id": account, "opportunity_id": deal,
+                                                   "stakeholder_id": person}), t("rhythm.written"))
+
+
+def table(rows: list[dict]) -> pd.DataFrame:
+    """Entries as a table with readable columns."""
+    return pd.DataFrame([{
+        t("field.rhythm_entry.period_start"): r["period_start"], t("field.kind"): kind_label(r["kind"]),
+        t("field.author_id"): r["author"], t("rhythm.entry"): r["body"],
+        t("rhythm.concerns"): " · ".join(x for x in (r["account_name"], r["opportunity_name"], r["stakeholder_name"])
+                                         if x) or "—",
+        t("rhythm.due"): when(r["due"]), t("rhythm.when"): when(r["submitted_at"]),
+        t("field.status"): t("rhythm.late_mark") if r["late"] else t("rhythm.on_time"),
+        t("field.review_status"): labels("review_status")(r["review_status"]),
+        t("field.review_note"): r["review_note"] or "—"} for r in rows])
+
+
+with mine_tab:
+    mine = entries.list_entries(db, user, author_id=user.id) if lead else entries.list_entries(db, user)
+    mine = [r for r in mine if r["author_id"] == user.id]
+    if mine:
+        st.dataframe(table(mine), hide_index=True, width="stretch")
+    else:
+        st.info(t("rhythm.none"))
+
+with lead_tab:
+    if not lead:
+        st.info(t("rhythm.lead_only"))
+    else:
+        flagged = entries.late_for_lead(db, user)
+        st.markdown(f"**{t('rhythm.late_title')}**")
+        if flagged["late"]:
+            st.dataframe(table(flagged["late"]), hide_index=True, width="stretch")
+        else:
+            st.success(t("rhythm.no_late"))
+        st.markdown(f"**{t('rhythm.missing_title')}**")
+        if flagged["missing"]:
+            st.dataframe(pd.DataFrame([{t("rhythm.person"): d.name, t("field.kind"): kind_label(d.kind),
+                                        t("field.rhythm_entry.period_start"): d.period_start.isoformat(),
+                                        t("rhythm.due"): when(d.due)} for d in flagged["missing"]]),
+                         hide_index=True, width="stretch")
+        else:
+            st.success(t("rhythm.no_missing"))
+        st.markdown(f"**{t('rhythm.to_review')}**")
+        waiting = entries.pending_reviews(db, user)
+        if not waiting:
+            st.success(t("rhythm.nothing_to_review"))
+        else:
+            by_id = {r["id"]: r for r in waiting}
+            with st.form("rhythm.review"):
+                chosen = st.selectbox(t("rhythm.entry"), list(by_id), key="rhythm.review.pick",
+                                      format_func=lambda i: f"{by_id[i]['author']} · {kind_label(by_id[i]['kind'])} · "
+                                                            f"{by_id[i]['period_start']}")
+                st.caption(by_id[chosen]["body"])
+                note = st.text_input(t("field.review_note"), key="rhythm.review.note")
+                if st.form_submit_button(t("rhythm.review"), type="primary"):
+                    row = by_id[chosen]
+                    act(lambda: entries.review(db, user, row["id"], row["version"], note), t("rhythm.reviewed"))

@@ -1,0 +1,127 @@
+"""Incremental per-account summaries (kamcore.data_cache.per_account) and SQL paging of the executive lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from kamcore import accounts, data_cache, permissions, users
+from kamcore.learning import rules
+from kamcore.portfolio import overview
+from tests.conftest import account_id
+
+LINGANG = "Lingang Steel"
+
+
+@pytest.fixture
+def exec_db(demo_db):
+    data_cache.clear()
+    yield demo_db, users.find_by_username(demo_db, "chen.jie")
+    data_cache.clear()
+
+
+def uncached_counts(db, ids):
+    """flag_counts computed straight from the rules, no cache."""
+    out = {a: {"critical": 0, "warning": 0, "info": 0, "total": 0, "open": 0} for a in ids}
+    for flag in rules._evaluate(db, sorted(ids)):
+        out[flag.account_id][flag.severity] += 1
+        out[flag.account_id]["total"] += 1
+        out[flag.account_id]["open"] += flag.acknowledged is None
+    return out
+
+
+def test_a_write_to_one_account_recomputes_only_that_account(exec_db, demo_path):
+    db, chen = exec_db
+    ids = permissions.readable_account_ids(db, chen)
+    assert len(ids) > 3
+    first = rules.flag_counts(db, chen, ids)
+    assert data_cache.recomputed["rules.flags"] == len(ids)
+    assert rules.flag_counts(db, chen, ids) == first
+    assert data_cache.recomputed["rules.flags"] == len(ids)  # warm: nothing recomputed
+    lingang = account_id(demo_path, LINGANG)
+    zhang = users.find_by_username(db, "zhang.min")
+    flag = next(f for f in rules.flags_for_account(db, zhang, lingang) if f.acknowledged is None)
+    rules.acknowledge(db, zhang, flag.rule_id, lingang, flag.opportunity_id, "Discussed in the huddle")
+    after = rules.flag_counts(db, chen, ids)
+    assert data_cache.recomputed["rules.flags"] == len(ids) + 1  # only Lingang
+    assert after[lingang]["open"] == first[lingang]["open"] - 1
+    assert {a: c for a, c in after.items() if a != lingang} == {a: c for a, c in first.items() if a != lingang}
+
+
+def test_cached_results_equal_the_uncached_computation_before_and_after_writes(exec_db, demo_path):
+    db, chen = exec_db
+    ids = permissions.readable_account_ids(db, chen)
+    assert rules.flag_counts(db, chen, ids) == uncached_counts(db, ids)
+    assert [str(f) for f in rules.evaluate(db, chen)] == [str(f) for f in rules._evaluate(db, ids)]
+    lingang = account_id(demo_path, LINGANG)
+    account = accounts.get_account(db, users.find_by_username(db, "admin"), lingang)
+    accounts.update_account(db, users.find_by_username(db, "admin"), lingang, account["version"],
+                            {"name": "Lingang Steel Group"})  # the flags carry the account name
+    assert rules.flag_counts(db, chen, ids) == uncached_counts(db, ids)
+    assert [str(f) for f in rules.evaluate(db, chen)] == [str(f) for f in rules._evaluate(db, ids)]
+    assert any(f.account_name == "Lingang Steel Group" for f in rules.evaluate(db, chen))
+
+
+def test_a_change_that_belongs_to_no_account_recomputes_every_account(exec_db):
+    db, chen = exec_db
+    ids = permissions.readable_account_ids(db, chen)
+    rules.flag_counts(db, chen, ids)
+    rule = rules.list_rules(db, active_only=True)[0]
+    rules.update_rule(db, users.find_by_username(db, "admin"), rule["id"], rule["version"], {"active": False})
+    counts = rules.flag_counts(db, chen, ids)
+    assert data_cache.recomputed["rules.flags"] == 2 * len(ids)
+    assert counts == uncached_counts(db, ids)
+
+
+def test_in_memory_databases_are_computed_every_time(fresh_db):
+    calls = []
+    data_cache.clear()
+    for _ in range(2):
+        data_cache.per_account(fresh_db, "x", [1, 2], lambda ids: calls.append(ids) or {a: a for a in ids})
+    assert calls == [[1, 2], [1, 2]]
+
+
+def _nocase(name: str) -> str:
+    return "".join(c.lower() if "A" <= c <= "Z" else c for c in name)  # SQLite's NOCASE folds ASCII only
+
+
+@pytest.mark.parametrize("sort", list(overview.SORTS))
+@pytest.mark.parametrize("descending", [False, True])
+def test_paging_returns_the_rows_of_the_full_sort(exec_db, sort, descending):
+    db, chen = exec_db
+    full = overview.overview(db, chen)
+    field = {"name": "name", "status": "status", "tier": "tier", "score": "score", "revenue": "revenue",
+             "gross_profit": "gross_profit"}[sort]
+    rank = {"key": 0, "general": 1, "small": 2}
+
+    def value(row):
+        v = row[field]
+        return rank[v] if sort == "tier" and v is not None else (_nocase(v) if sort == "name" else v)
+
+    present = sorted((r for r in full if value(r) is not None), key=lambda r: (_nocase(r["name"]), r["account_id"]))
+    present.sort(key=value, reverse=descending)  # stable: ties stay by name
+    expected = [r["account_id"] for r in present + [r for r in full if value(r) is None]]
+    paged, offset = [], 0
+    while True:
+        ids, total = overview.page_ids(db, chen, sort=sort, descending=descending, limit=4, offset=offset)
+        assert total == len(full)
+        if offset >= total:
+            break
+        paged += ids
+        offset += 4
+    assert paged == expected
+    rows = overview.overview(db, chen, account_ids=paged[:4])
+    assert rows == [next(r for r in full if r["account_id"] == a) for a in paged[:4]]
+
+
+def test_paging_filters_and_a_page_past_the_end(exec_db):
+    db, chen = exec_db
+    full = overview.overview(db, chen)
+    keys = [r["account_id"] for r in full if r["tier"] == "key"]
+    ids, total = overview.page_ids(db, chen, tiers=["key"], limit=100)
+    assert total == len(keys) and sorted(ids) == sorted(keys)
+    ids, total = overview.page_ids(db, chen, limit=4, offset=10_000)
+    assert ids and ids == overview.page_ids(db, chen, limit=4, offset=(total - 1) // 4 * 4)[0]
+    member = users.find_by_username(db, "li.wei")
+    mine = permissions.readable_account_ids(db, member)
+    assert overview.page_ids(db, member, limit=100)[1] == len(mine) < len(full)
+    assert overview.totals(db, chen)["accounts"] == len(full)
