@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kamcore import store
-from kamui import context, shell
+from kamui import context, shell, test_hooks
 from kamui.context import tr
 
 st.set_page_config(page_title="KAM War Room · 大客户作战室", page_icon="🎯", layout="wide")
@@ -57,7 +57,7 @@ PAGES = {
 
 
 def _app_pages(visibility: str = "visible") -> dict[str, list[st.Page]]:
-    return {
+    nav = {
         tr(group): [
             st.Page(path, title=tr(title), icon=icon, url_path=url, default=(url == "home" and visibility == "visible"),
                     visibility=visibility)
@@ -65,6 +65,9 @@ def _app_pages(visibility: str = "visible") -> dict[str, list[st.Page]]:
         ]
         for group, pages in PAGES.items()
     }
+    if test_hooks.enabled():  # KAM_TEST_HOOKS=1 only (browser tests): errors planted on purpose
+        nav["Tests"] = [st.Page(test_hooks.render, title="Test hooks", url_path="test-hooks", visibility="hidden")]
+    return nav
 
 
 def _gate() -> None:

@@ -13,8 +13,10 @@ exactly one *scope* and is closed when that scope ends:
   `context.page()` that closes when Streamlit reports the end of that run.
 
 `context.db()` returns the current scope's connection, opened on first use. Outside any scope it
-raises: a connection captured from an earlier run can never be reused on another thread, and
-nothing keeps a connection alive after its run. `PageContext` holds no connection either; its
+raises under tests (pytest, KAM_DEBUG=1, KAM_STRICT_SCOPES=1); in production it logs a warning
+and opens a scope that closes with the current run, so a forgotten wrapper costs a log line,
+not a crash. Either way a connection is never reused on another thread and nothing keeps one
+alive after its run. `PageContext` holds no connection either; its
 `db` attribute reads the current scope's.
 
 The fragment and callback wrappers are also the error boundary: an unexpected exception is
@@ -47,6 +49,12 @@ from kamcore.i18n import t
 from kamcore.users import User
 
 log = logging.getLogger("kamwarroom")
+if not log.handlers:  # the server log (stderr): time, level, and the reference users quote
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 _local = threading.local()  # .scopes: this thread's open scopes, innermost last
 
 
@@ -124,11 +132,21 @@ def db() -> Database:
     """The current scope's connection (opened on first use, closed when the scope ends)."""
     stack = _scopes()
     if not stack:
-        raise ScopeError(
-            "context.db() outside a connection scope: run it inside Home.py's run, "
-            "a @context.fragment, or a callback wrapped with context.callback(...)"
-        )
+        problem = ("context.db() outside a connection scope: run it inside Home.py's run, "
+                   "a @context.fragment, or a callback wrapped with context.callback(...)")
+        if _strict() or get_script_run_ctx() is None:
+            raise ScopeError(problem)
+        # Production safety net for a fragment or callback not (yet) wrapped: a scope that
+        # closes when this run ends, and a warning naming the mistake.
+        log.warning("%s; opening a scope for the rest of this run", problem, stack_info=True)
+        _run_scope()
+        stack = _scopes()
     return stack[-1].connection(str(store.database_path()))
+
+
+def _strict() -> bool:
+    """Under tests (pytest, KAM_DEBUG=1, KAM_STRICT_SCOPES=1) a missing scope is an error."""
+    return debug() or "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("KAM_STRICT_SCOPES") == "1"
 
 
 def _run_scope() -> None:

@@ -95,7 +95,7 @@ def _commit(kind: str, plan: Any, write: Any, done_key: str) -> None:
     """The commit button: disabled while it runs; a second click on the same preview reports the first result."""
     busy_key = f"ix.{kind}.busy"
     st.button(t("imp.commit"), key=f"ix.{kind}.commit", disabled=not plan.ok or st.session_state.get(busy_key, False),
-              on_click=lambda: st.session_state.__setitem__(busy_key, True))
+              on_click=context.callback(st.session_state.__setitem__, busy_key, True))
     if not st.session_state.get(busy_key):
         return
     bar = st.progress(0.0, text=t("ix.working", rows=getattr(plan, "rows", None) and len(plan.rows) or ""))

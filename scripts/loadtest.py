@@ -1,0 +1,428 @@
+"""Load test: N simulated users over Streamlit's own websocket protocol, against localhost only.
+
+Each user opens a websocket session (as a browser tab does), signs in through the form,
+then opens home, plan, pipeline, decision chain and huddle with a second of thought between
+steps. Levels run one after the other (default 1, 10, 25, 50 users at once); after each level
+and again after the crowd has left, the server process's open handles on the database and its
+WAL and its resident memory are read from /proc. Bounded: every step has a timeout and the
+whole run stops by itself.
+
+    .venv/bin/python scripts/loadtest.py                     # starts its own server on a demo copy
+    .venv/bin/python scripts/loadtest.py --url http://127.0.0.1:8501 --pid 1234 --db db/warroom.db
+
+The protocol in short (streamlit 1.67): connect to /_stcore/stream with subprotocol
+"streamlit"; send BackMsg.rerun_script (ClientState: query_string, page_name = the page's
+url path, widget_states); read ForwardMsgs until script_finished. A form is submitted by
+sending its widgets' values and the submit button's trigger in widget_states.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "warroom-demo"
+USERS = ("li.wei", "zhang.min", "wang.fang", "chen.jie")
+STEPS = ("home", "plan", "pipeline", "decision_chain", "huddle")
+STEP_TIMEOUT = 120.0
+FRIENDLY = "Something went wrong on our side"
+SIGN_IN_TITLE = "Sign in to the war room"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class StepError(RuntimeError):
+    """A step that failed: timeout, an exception element, or the friendly error message."""
+
+
+@dataclass
+class Widget:
+    id: str
+    kind: str
+    label: str
+    form_id: str = ""
+
+
+@dataclass
+class Run:
+    widgets: dict[str, Widget] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+    auto_rerun: dict[str, float] = field(default_factory=dict)
+    page_not_found: bool = False
+
+
+class Session:
+    """One browser tab's websocket session."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.hostname not in LOCAL_HOSTS:
+            raise SystemExit(f"refusing to load-test {parts.hostname}: localhost only")
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        ws_url = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}/_stcore/stream"
+        self._stack = contextlib.ExitStack()
+        # a browser brings the route cookie nginx gave it (scripts/cluster.py); harmless without nginx
+        route = {"Cookie": f"kam_route={secrets.token_hex(8)}"}
+        self.ws = self._stack.enter_context(connect(ws_url, subprotocols=["streamlit"], origin=self.origin,
+                                                    open_timeout=30, max_size=None, additional_headers=route))
+        self.query = ""
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stack.close()
+
+    def rerun(self, page: str = "", query: str | None = None, widgets: list | None = None,
+              fragment_id: str = "") -> Run:
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = self.query if query is None else query
+        state.page_name = page
+        if fragment_id:
+            state.fragment_id = fragment_id
+            state.is_auto_rerun = True
+        for widget in widgets or []:
+            state.widget_states.widgets.append(widget)
+        self.ws.send(msg.SerializeToString())
+        return self._read_until_finished()
+
+    def _read_until_finished(self) -> Run:
+        run = Run()
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StepError("timeout")
+            fwd = ForwardMsg()
+            fwd.ParseFromString(self.ws.recv(timeout=left))
+            kind = fwd.WhichOneof("type")
+            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                self._element(run, fwd.delta.new_element)
+            elif kind == "page_info_changed":
+                self.query = fwd.page_info_changed.query_string
+            elif kind == "auto_rerun":
+                run.auto_rerun[fwd.auto_rerun.fragment_id] = fwd.auto_rerun.interval
+            elif kind == "page_not_found":
+                run.page_not_found = True
+            elif kind == "script_finished":
+                status = ForwardMsg.ScriptFinishedStatus.Name(fwd.script_finished)
+                if status == "FINISHED_EARLY_FOR_RERUN":
+                    continue  # st.rerun(): the next run follows on its own
+                return run
+
+    @staticmethod
+    def _element(run: Run, element) -> None:
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            run.exceptions.append(element.exception.message or element.exception.type or "exception")
+        elif kind == "alert":
+            run.texts.append(element.alert.body)
+        elif kind in ("markdown", "heading"):
+            run.texts.append(getattr(element, kind).body)
+        inner = getattr(element, kind, None) if kind else None
+        widget_id = getattr(inner, "id", "") if inner is not None else ""
+        if widget_id:
+            run.widgets[widget_id] = Widget(widget_id, kind, getattr(inner, "label", ""),
+                                            getattr(inner, "form_id", ""))
+
+
+def find(run: Run, key: str) -> Widget:
+    """The widget whose user key is `key` (widget ids end with the key)."""
+    for widget_id, widget in run.widgets.items():
+        if widget_id.endswith(f"-{key}") or widget_id == key:
+            return widget
+    raise StepError(f"no widget {key!r} on screen")
+
+
+def check(run: Run) -> None:
+    if run.exceptions:
+        raise StepError(f"exception on screen: {run.exceptions[0][:120]}")
+    if any(FRIENDLY in text for text in run.texts):
+        raise StepError("the friendly error message was shown")
+    if run.page_not_found:
+        raise StepError("page not found")
+
+
+def sign_in(session: Session, username: str) -> Run:
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    first = session.rerun("")
+    check(first)
+    user, password = find(first, "signin.username"), find(first, "signin.password")
+    submit = find_submit(first, user.form_id)
+    states = []
+    for widget, value in ((user, username), (password, PASSWORD)):
+        state = WidgetState(id=widget.id)
+        state.string_value = value
+        states.append(state)
+    trigger = WidgetState(id=submit.id)
+    trigger.trigger_value = True
+    states.append(trigger)
+    run = session.rerun("", widgets=states)
+    check(run)
+    if any("Wrong username or password" in text for text in run.texts):
+        raise StepError("sign-in refused")
+    return run
+
+
+def press(widget: Widget):
+    """The widget state of a button press (a trigger)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    state = WidgetState(id=widget.id)
+    state.trigger_value = True
+    return state
+
+
+def find_submit(run: Run, form: str) -> Widget:
+    for widget in run.widgets.values():
+        if widget.kind == "button" and widget.form_id == form:
+            return widget
+    raise StepError(f"no submit button in form {form}")
+
+
+# ---------------------------------------------------------------- measuring the server
+def db_handles(pid: int, db_path: Path) -> int:
+    names = {str(db_path.resolve()), f"{db_path.resolve()}-wal"}
+    count = 0
+    with contextlib.suppress(FileNotFoundError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                count += os.readlink(f"/proc/{pid}/fd/{fd}") in names
+    return count
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def server_figures(pids: list[int], db_path: Path) -> dict[str, float]:
+    return {"db_handles": sum(db_handles(p, db_path) for p in pids),
+            "rss_mb": round(sum(rss_mb(p) for p in pids), 1)}
+
+
+# ---------------------------------------------------------------- users and levels
+def one_user(url: str, number: int, think: float, results: dict[str, list[float]], errors: list[str],
+             lock: threading.Lock) -> None:
+    username = USERS[number % len(USERS)]
+    session = None
+    try:
+        started = time.monotonic()
+        session = Session(url)
+        sign_in(session, username)
+        _record(results, lock, "sign_in", time.monotonic() - started)
+        for step in STEPS:
+            time.sleep(think)
+            started = time.monotonic()
+            run = session.rerun("" if step == "home" else step)
+            check(run)
+            if any(SIGN_IN_TITLE in text for text in run.texts):
+                raise StepError(f"{step}: signed out")
+            _record(results, lock, step, time.monotonic() - started)
+    except Exception as exc:  # noqa: BLE001 - every failure is counted, never raised: the crowd goes on
+        with lock:
+            errors.append(f"{username}: {type(exc).__name__}: {str(exc)[:160]}")
+    finally:
+        if session is not None:
+            session.close()
+
+
+def _record(results: dict[str, list[float]], lock: threading.Lock, step: str, seconds: float) -> None:
+    with lock:
+        results.setdefault(step, []).append(seconds)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def run_level(url: str, users: int, think: float) -> dict:
+    results: dict[str, list[float]] = {}
+    errors: list[str] = []
+    lock = threading.Lock()
+    threads = [threading.Thread(target=one_user, args=(url, n, think, results, errors, lock), daemon=True)
+               for n in range(users)]
+    started = time.monotonic()
+    for n, thread in enumerate(threads):
+        thread.start()
+        if n % 5 == 4:
+            time.sleep(0.2)  # people do not all press Enter in the same millisecond
+    for thread in threads:
+        thread.join(STEP_TIMEOUT * (len(STEPS) + 2))
+    all_times = [v for values in results.values() for v in values]
+    return {
+        "users": users,
+        "wall_s": round(time.monotonic() - started, 1),
+        "steps": {step: {"p50": round(statistics.median(v), 2), "p95": round(percentile(v, 0.95), 2), "n": len(v)}
+                  for step, v in results.items()},
+        "p50": round(statistics.median(all_times), 2) if all_times else None,
+        "p95": round(percentile(all_times, 0.95), 2) if all_times else None,
+        "errors": len(errors),
+        "error_samples": errors[:5],
+    }
+
+
+# ---------------------------------------------------------------- a server of our own
+@contextlib.contextmanager
+def own_server(db_path: Path, port: int):
+    env = {**os.environ, "KAM_DB": str(db_path)}
+    env.pop("KAM_DEBUG", None)
+    log = open(db_path.with_suffix(".server.log"), "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "Home.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url, proc.pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            if answer.status == 200:
+                return
+        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+            raise SystemExit(f"server at {url} did not become healthy")
+        time.sleep(0.3)
+
+
+def demo_copy(folder: Path) -> Path:
+    """A fresh demo database (the same deterministic demo the tests build)."""
+    from kamcore import demo, store
+
+    path = folder / "loadtest.db"
+    for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        old.unlink(missing_ok=True)
+    db = store.connect(path)
+    try:
+        demo.build(db)
+    finally:
+        db.close()
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="a running server (localhost only); default: start one")
+    parser.add_argument("--pid", type=int, action="append", help="server process id(s) to watch (with --url)")
+    parser.add_argument("--db", type=Path, help="the server's database file (with --url)")
+    parser.add_argument("--levels", default="1,10,25,50")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds of thought between steps")
+    parser.add_argument("--settle", type=float, default=150.0,
+                        help="seconds to wait after the crowd leaves (Streamlit keeps a left session 120 s)")
+    parser.add_argument("--port", type=int, default=8619)
+    parser.add_argument("--json", type=Path, help="write the figures here as JSON")
+    parser.add_argument("--workdir", type=Path, help="keep the demo database and server log here")
+    args = parser.parse_args(argv)
+    levels = [int(n) for n in args.levels.split(",") if n.strip()]
+    if max(levels) > 200:
+        raise SystemExit("at most 200 users per level")
+
+    with contextlib.ExitStack() as stack:
+        if args.url:
+            url, pids, db_path = args.url.rstrip("/"), args.pid or [], args.db
+            wait_healthy(url)
+        else:
+            if args.workdir:
+                args.workdir.mkdir(parents=True, exist_ok=True)
+                folder = args.workdir
+            else:
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kam-load-")))
+            db_path = demo_copy(folder)
+            url, pid = stack.enter_context(own_server(db_path, args.port))
+            pids = [pid]
+        report = run_all(url, pids, db_path, levels, args.think, args.settle)
+    print_report(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0 if all(level["errors"] == 0 for level in report["levels"]) else 1
+
+
+def run_all(url: str, pids: list[int], db_path: Path | None, levels: list[int], think: float,
+            settle: float) -> dict:
+    def figures() -> dict[str, float]:
+        return server_figures(pids, db_path) if pids and db_path else {}
+
+    run_level(url, 1, 0)  # warm up: imports and caches happen once per process
+    time.sleep(2)
+    report = {"url": url, "processes": len(pids) or None, "before": figures(), "levels": []}
+    for users in levels:
+        level = run_level(url, users, think)
+        time.sleep(1)
+        level["server_after"] = figures()
+        report["levels"].append(level)
+        print(f"{users:>3} users: p50 {level['p50']} s, p95 {level['p95']} s, errors {level['errors']}, "
+              f"server {level['server_after']}", flush=True)
+    time.sleep(settle)
+    report["after_settle"] = {"seconds": settle, **figures()}
+    # Streamlit keeps a disconnected session for 2 minutes (to resume it on reconnect) and
+    # drops expired ones lazily, when sessions come or go: the next visitor's knock does it.
+    with contextlib.suppress(Exception):
+        Session(url).close()
+    time.sleep(3)
+    report["after_next_visit"] = figures()
+    return report
+
+
+def print_report(report: dict) -> None:
+    print(f"\nserver before: {report['before']}   after the crowd left (+{report['after_settle']['seconds']:.0f} s): "
+          f"{ {k: v for k, v in report['after_settle'].items() if k != 'seconds'} }   "
+          f"after the next visitor: {report.get('after_next_visit')}")
+    print("| users | step | p50 s | p95 s |")
+    print("|---|---|---|---|")
+    for level in report["levels"]:
+        for step, figures in level["steps"].items():
+            print(f"| {level['users']} | {step} | {figures['p50']} | {figures['p95']} |")
+    print("\n| users at once | p50 per step | p95 per step | errors | db handles after | RSS after (MB) |")
+    print("|---|---|---|---|---|---|")
+    for level in report["levels"]:
+        server = level.get("server_after", {})
+        print(f"| {level['users']} | {level['p50']} s | {level['p95']} s | {level['errors']} | "
+              f"{server.get('db_handles', '—')} | {server.get('rss_mb', '—')} |")
+        for sample in level["error_samples"]:
+            print(f"    error: {sample}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
