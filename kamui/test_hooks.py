@@ -11,6 +11,7 @@ import os
 
 import streamlit as st
 
+from kamcore import users
 from kamui import context
 
 ENV_VAR = "KAM_TEST_HOOKS"
@@ -25,7 +26,7 @@ class PlantedError(RuntimeError):
 
 
 def _count_users() -> int:
-    return context.db().execute("SELECT count(*) FROM users").fetchone()[0]
+    return len(users.list_users(context.db()))
 
 
 def _explode(where: str) -> None:

@@ -71,6 +71,8 @@ def parse_roles(raw: Any) -> list[str]:
     """Buying roles from a list or comma-separated text, in canonical order; unknown roles raise."""
     if raw is None:
         return []
+    if not isinstance(raw, (str, list, tuple, set, frozenset)):
+        raise PydanticCustomError("reason.unknown_role", "unknown buying role {value}", {"value": str(raw)[:40]})
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     found = {str(item).strip() for item in items if str(item).strip()}
     unknown = sorted(found - set(BUYING_ROLES))

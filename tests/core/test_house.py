@@ -105,5 +105,6 @@ def test_no_code_guards_against_a_feature_that_may_not_be_installed():
                  if p.name != "test_house.py"
                  for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
                  if guards.search(line) or (swallow.search(line) and p not in VIEWS
-                                            and "unreadable" not in line)]  # a user's unreadable file is input
+                                            and "unreadable" not in line  # a user's unreadable file is input
+                                            and "reported by the test" not in line)]  # collected, then asserted
     assert offenders == []

@@ -16,15 +16,17 @@ from kamcore.data import backups
 from kamcore.errors import ValidationError
 
 WRITER = textwrap.dedent("""
+    import sqlite3
     import sys
     from kamcore import accounts, store, users
+    from kamcore.errors import KamError
     db = store.connect(sys.argv[1])
     admin = users.find_by_username(db, "admin")
     for number in range(int(sys.argv[2])):
         name = f"written-{number}"
         try:
             accounts.create_account(db, admin, {"name": name, "industry": "I", "region": "R"})
-        except Exception as exc:  # refused or timed out: not acknowledged
+        except (KamError, sqlite3.Error) as exc:  # refused or timed out: not acknowledged
             print("refused", type(exc).__name__, file=sys.stderr, flush=True)
             continue
         print(name, flush=True)  # acknowledged: the write committed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kamcore import store
 from tests.conftest import account_id, signed_in_app
+from tests.visible_text import unescape
 
 OPP = "pages/opportunities.py"
 PIPE = "pages/pipeline.py"
@@ -13,7 +14,7 @@ IMPORT = "pages/opportunity_import.py"
 def _texts(at) -> str:
     parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "subheader", "title")
              for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return unescape("\n".join(str(p) for p in parts))  # as the screen shows the Markdown
 
 
 def _count(path, sql, params=()):

@@ -5,7 +5,7 @@ import pytest
 from kamcore import store, users
 from kamcore.portfolio import financials, positioning, tiering
 from tests.conftest import account_id, signed_in_app
-from tests.visible_text import slips, visible_text
+from tests.visible_text import slips, unescape, visible_text
 
 PAGES = ["pages/portfolio.py", "pages/tiering.py", "pages/financials.py", "pages/walkthrough.py"]
 
@@ -27,7 +27,7 @@ def test_portfolio_pages_on_an_empty_database_say_what_to_do(empty_path, page):
 
 
 def _texts(at):
-    return " ".join(m.value for m in at.markdown)
+    return unescape(" ".join(m.value for m in at.markdown))  # as the screen shows the Markdown
 
 
 def test_portfolio_shows_flags_with_their_numbers_and_the_tier_version(demo_path):

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from kamcore import permissions, records, store
 from kamcore.data.imports import files, runs
 from kamcore.data.imports.matching import norm
+from kamcore.decision_chain import scale
 from kamcore.decision_chain import stakeholders as sh
 from kamcore.errors import FieldProblem, PermissionDenied, ValidationError
 from kamcore.users import User
@@ -132,7 +133,7 @@ def plan_contacts(db: Database, actor: User, account_id: int, frame: pd.DataFram
             values["roles"] = ",".join(roles)
         if not row_problems:
             try:
-                values = records.validate(sh.ENTITY, values)
+                values = records.validate(sh.ENTITY, scale.reconcile(None, values))  # a stance brings its score
             except ValidationError as exc:
                 for problem in exc.problems:
                     problem.row = number
