@@ -62,7 +62,10 @@ class VersionedForm:
         self.row = row
         self.fields = list(fields)
         state = st.session_state
-        if state.pop(f"{key}._reload", False) or state.get(f"{key}._id") != row["id"]:
+        # Streamlit drops a widget's state once a run does not draw it (the user went to another page):
+        # reload from the row then, or the form would show blanks and a save would write them
+        forgotten = any(self.widget(name) not in state for name in self.fields)
+        if state.pop(f"{key}._reload", False) or state.get(f"{key}._id") != row["id"] or forgotten:
             self._load(row)
 
     def _load(self, row: dict[str, Any]) -> None:

@@ -183,11 +183,11 @@ def stage_section(deal: dict[str, Any]) -> None:
         for item in items:
             mark = " ←" if item["stage_key"] == deal["stage"] else ""
             st.checkbox(f"{stage_model.stage_name(item, page.lang)} · {item[label]}{mark}", value=bool(item["met"]),
-                        key=f"opp.check.{item['criterion_id']}", disabled=not CAN_EDIT)
+                        key=f"opp.check.{deal['id']}.{item['criterion_id']}", disabled=not CAN_EDIT)
         if st.form_submit_button(t("opp.checklist_save"), disabled=not CAN_EDIT):
-            changed = [i for i in items if st.session_state[f"opp.check.{i['criterion_id']}"] != bool(i["met"])]
+            changed = [i for i in items if st.session_state[f"opp.check.{deal['id']}.{i['criterion_id']}"] != bool(i["met"])]
             ok = all(attempt(lambda i=i: opp.set_criterion(page.db, page.user, deal["id"], i["criterion_id"],
-                                                           st.session_state[f"opp.check.{i['criterion_id']}"]))[0]
+                                                           st.session_state[f"opp.check.{deal['id']}.{i['criterion_id']}"]))[0]
                      for i in changed)
             if ok:
                 flash(t("opp.checklist_saved", count=len(changed)))
@@ -244,7 +244,7 @@ def man_section(deal: dict[str, Any]) -> None:
         picked = {
             name: col.radio(t(f"field.{name}"), choices, index=choices.index(None if deal[name] is None
                                                                                else bool(deal[name])),
-                            format_func=fmt, key=f"opp.man.{name}", horizontal=True, disabled=not CAN_EDIT)
+                            format_func=fmt, key=f"opp.man.{deal['id']}.{name}", horizontal=True, disabled=not CAN_EDIT)
             for col, name in zip(cols, ("man_money", "man_authority", "man_need"), strict=True)
         }
         if st.form_submit_button(t("common.save"), disabled=not CAN_EDIT):
