@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, permissions
+from kamcore import accounts, money, permissions
 from kamcore.data.imports import accounts as acc_import
 from kamcore.data.imports import contacts as contact_import
 from kamcore.data.imports import files
@@ -161,7 +161,8 @@ with tab_accounts:
             for g in groups:
                 for currency_code, b in g["by_currency"].items():
                     st.write(t("ix.rollup_line", name=g["name"], n=len(g["subsidiaries"]), won=b["won"],
-                               won_value=f"{b['won_value']:,.0f}", currency=currency_code, open=b["open"]))
+                               won_value=money.fmt(b["won_value"], currency_code, page.lang),
+                               open=b["open"]))
 
 with tab_contacts:
     editable = [a for a in accounts.list_accounts(page.db, page.user)

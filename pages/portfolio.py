@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import permissions
+from kamcore import accounts, permissions
 from kamcore.i18n import choice_label
 from kamcore.portfolio import fake_key_accounts, financials, overview, pareto, positioning, tiering
 from kamui import context, paging
@@ -88,6 +88,17 @@ with tab_table:
     st.dataframe(frame, hide_index=True, width="stretch", key="portfolio.table",
                  column_config={page.t("field.score"): st.column_config.NumberColumn(format="%.1f")})
     paging.page_picker("portfolio.list", total)
+
+    groups = accounts.rollup(page.db, page.user)  # the account hierarchy (group → subsidiaries), summed
+    EMPTY_GROUP = {"won": 0, "won_value": None, "open": 0, "open_value": None}  # a group with no deals yet
+    if groups:
+        st.markdown(f"#### {page.t('portfolio.groups')}")
+        st.dataframe(pd.DataFrame([{
+            page.t("portfolio.group"): g["name"], page.t("portfolio.subsidiaries"): ", ".join(g["subsidiaries"]),
+            page.t("portfolio.won_deals"): b["won"], page.t("portfolio.won_value"): money(b["won_value"], c, page.lang),
+            page.t("portfolio.open_deals"): b["open"], page.t("portfolio.open_value"): money(b["open_value"], c, page.lang),
+        } for g in groups for c, b in (g["by_currency"] or {None: EMPTY_GROUP}).items()]), hide_index=True,
+            width="stretch")
 
 with tab_pareto:
     if year is None:

@@ -97,6 +97,15 @@ st.markdown(f"<div class='walk'><span class='badge'>{badge}</span> &nbsp; "
             f"{esc(page.t('money.amounts_in', currency=card['currency']))}</span></div>",
             unsafe_allow_html=True)
 
+group = next((g for g in accounts.rollup(page.db, page.user)
+              if g["id"] == card["id"] or card["name"] in g["subsidiaries"]), None)
+if group:  # a group shows what its subsidiaries add up to; a subsidiary names its group
+    nothing_yet = {card["currency"]: {"won": 0, "won_value": 0.0, "open": 0, "open_value": 0.0}}
+    for code, b in (group["by_currency"] or nothing_yet).items():
+        st.caption(page.t("walk.group_line", group=group["name"], count=len(group["subsidiaries"]), won=b["won"],
+                          won_value=money(b["won_value"], code, page.lang), open=b["open"],
+                          open_value=money(b["open_value"], code, page.lang)))
+
 figures = card["financials"]
 revenue = card["revenue"]  # the same financials row the revenue goal's actual is measured from
 latest = next((f for f in figures if revenue and f["year"] == revenue["year"]), None)
