@@ -233,6 +233,10 @@ def step_plan(soak: Soak, m: Member) -> None:
     before = soak.db.one("SELECT count(*), max(version) FROM goals WHERE account_id = ? AND title = ?",
                          [soak.account_id, title])
     assert before[0] == 0
+    reload = m.page.get_by_role("button", name=t("table.reload", m.lang))
+    if reload.count():  # the table says a teammate saved since it was drawn: a user reloads before editing
+        reload.first.click()
+        m.page.wait_for_timeout(500)
     editor = _grid_cell(m.page, "plan-goals-editor-", column=2)  # quadrant, measure, title
     editor.fill(title)
     m.page.keyboard.press("Enter")
