@@ -15,14 +15,13 @@ from kamcore.decision_chain import relationship_map as rm
 from kamcore.decision_chain import stakeholders as sh
 from kamcore.i18n import choice_label
 from kamcore.relationships import guidance
-from kamui import context
+from kamui import chores
 from kamui.chores import plain
 from kamui.editing import VersionedForm, attempt, flash
 from kamui.portfolio_view import stance_line
 
-page = context.page()
+page = chores.open_page("nav.decision_chain")  # stops with a hint when no account is chosen
 t = page.t
-st.title(t("nav.decision_chain"))
 EDIT_FIELDS = ("name", "job_title", "department", "level", "roles", "stance", "score", "favoured_rival", "owner_id",
                "org_interests", "personal_interests", "needs", "notes", *sh.TARGET_FIELDS, *sh.MARKS, "checkin_days",
                *sh.KEY_PERSON_FIELDS)
@@ -339,9 +338,6 @@ def trends_tab(account_id: int) -> None:
         ).properties(height=220), width="stretch")
 
 
-if page.account_id is None:
-    st.info(t("account.none_selected"))
-    st.stop()
 account_id = page.account_id
 account = accounts.get_account(page.db, page.user, account_id)
 editable = permissions.can_edit(page.db, page.user, account_id)

@@ -13,12 +13,11 @@ from kamcore.decision_chain import stakeholders as sh
 from kamcore.decision_chain import targets
 from kamcore.i18n import choice_label
 from kamcore.relationships import guidance, health, pdca, visits
-from kamui import context
+from kamui import chores
 from kamui.editing import attempt, flash
 
-page = context.page()
+page = chores.open_page("nav.relationships")  # stops with a hint when no account is chosen
 t = page.t
-st.title(t("nav.relationships"))
 
 
 def label(kind: str):
@@ -255,9 +254,6 @@ def due_tab(account_id: int) -> None:
     } for d in due]), hide_index=True, width="stretch")
 
 
-if page.account_id is None:
-    st.info(t("account.none_selected"))
-    st.stop()
 account_id = page.account_id
 account = accounts.get_account(page.db, page.user, account_id)
 editable = permissions.can_edit(page.db, page.user, account_id)
