@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from kamcore import store
 from kamcore.i18n import t
 from tests.browser.server import running_app
-from tests.browser.sign_in import chromium_path, launch_args, settle, sign_in
+from tests.browser.sign_in import settle, sign_in
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.mark.skipif(chromium_path() is None, reason="needs Chromium")
-def test_health_tab_shows_the_score_and_each_component(demo_path):
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_health_tab_shows_the_score_and_each_component(demo_path, new_page):
     db = store.connect(demo_path)
     pudong = db.execute("SELECT id FROM accounts WHERE name LIKE 'Pudong%'").fetchone()[0]
     db.close()
-    with running_app(demo_path) as url, playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=launch_args())
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    with running_app(demo_path) as url:  # the suite's one browser; its own page and context
+        page = new_page(1400, 1600)
         sign_in(page, url, "admin", path=f"relationships?account={pudong}")
         if "/relationships?" not in page.url:
             sign_in(page, url, "admin", path=f"relationships?account={pudong}")
@@ -39,4 +34,3 @@ def test_health_tab_shows_the_score_and_each_component(demo_path):
         page.get_by_role("tab", name=t("rel.tab.targets", "en")).click()
         settle(page)
         page.screenshot(path=str(ARTIFACTS / "relmath-targets.png"), full_page=True)
-        browser.close()
