@@ -118,7 +118,7 @@ def team_section(account_id: int) -> None:
 if page.user.is_admin:
     new_account_form()
 if page.account_id is None:
-    st.info(page.t("account.none_selected"))
+    st.info(page.t("account.none_selected" if page.user.is_admin else "page.pick_account"))
     st.stop()
 current = accounts.get_account(page.db, page.user, page.account_id)
 can_edit = permissions.can_edit(page.db, page.user, page.account_id)

@@ -60,7 +60,7 @@ def export_tab() -> None:
     """One account (anyone who can read it) or everything (administrators)."""
     scopes = ([page.account_id] if page.account_id is not None else []) + ([None] if page.user.is_admin else [])
     if not scopes:
-        st.info(page.t("account.none_selected"))
+        st.info(page.t("page.pick_account"))
         return
     name = accounts.get_account(page.db, page.user, page.account_id)["name"] if page.account_id else ""
     scope = st.radio(page.t("data.scope"), scopes, key="data.export.scope", horizontal=True,

@@ -43,7 +43,7 @@ with right:
 st.divider()
 st.subheader(page.t("mywork.comment"))
 if page.account_id is None:
-    st.info(page.t("account.none_selected"))
+    st.info(page.t("page.pick_account"))
     st.stop()
 kind = st.segmented_control(page.t("field.entity"), COMMENT_KINDS, default=COMMENT_KINDS[0], key="comment.entity",
                             format_func=lambda k: page.t(f"entity.{k}")) or COMMENT_KINDS[0]

@@ -21,7 +21,7 @@ page = context.page()
 st.title(page.t("plan.title"))
 st.caption(page.t("plan.caption"))
 if page.account_id is None:
-    st.info(page.t("account.none_selected"))
+    st.info(page.t("page.pick_account"))
     st.stop()
 
 db, user, aid = page.db, page.user, page.account_id

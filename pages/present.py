@@ -62,6 +62,7 @@ ul.kam-slide li .kam-note {color: #cfd8e3; font-size: 0.8em;}
 [data-baseweb="select"] span, [data-baseweb="select"] div {color: #ffffff;}
 .stExpander summary p, .stExpander summary span {color: #ffd166;}
 .stExpander {border-color: #33415c;}
+[data-testid="stAlertContainer"] {background: #1b263b; border: 1px solid #8ecae6;}
 </style>
 """
 TONE = {"critical": "kam-critical", "warning": "kam-warning", "info": "kam-info", "done": "kam-done"}
@@ -70,7 +71,7 @@ page = context.page()
 st.markdown(STYLE, unsafe_allow_html=True)
 st.title(page.t("present.title"))
 if page.account_id is None:
-    st.info(page.t("account.none_selected"))
+    st.info(page.t("present.no_account"))
     st.stop()
 try:
     huddle = huddles.require_huddle(page.db, page.user, st.query_params.get("huddle"))

@@ -160,6 +160,8 @@ TEXTS = {
     "present.title": ("Huddle on the shared screen", "例会投屏"),
     "present.none": ("No huddle to present for this account yet: start one on the Huddle page.",
                      "此客户还没有可展示的例会：请先在“例会”页面开始一次例会。"),
+    "present.no_account": ("No account chosen: open the shared screen from an account's Huddle page.",
+                           "尚未选择客户：请从某个客户的“例会”页面打开投屏。"),
     "present.prev": ("◀ Previous", "◀ 上一页"),
     "present.next": ("Next ▶", "下一页 ▶"),
     "present.follow": ("Follow the shared screen", "跟随共享屏幕"),
