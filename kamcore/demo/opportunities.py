@@ -160,6 +160,8 @@ def _jiangnan(ctx: DemoContext) -> dict[str, Any]:
     with clock.at(ctx.moment(30, 9)):
         discovery.add_spin_plan(db, am, deal["id"], {"visit_on": (ctx.today + timedelta(days=6)).isoformat()}, [
             {"part": part, "question": question, "form": form} for part, question, form in SPIN_JIANGNAN])
+        discovery.add_spin_plan(db, am, deal["id"], {"visit_on": (ctx.today + timedelta(days=13)).isoformat()}, [
+            {"part": part, "question": question, "form": form} for part, question, form in SPIN_CLOSED_FIRST])
         us = competitors.add_competitor(db, am, deal["id"], {
             "name": "Us", "is_us": True, "product": "Edge gateway + analytics",
             "strengths": "Phase-one reference, local delivery team", "weaknesses": "Higher unit price",
@@ -186,6 +188,13 @@ SPIN_JIANGNAN = (
     ("implication", "How does it affect the reliability KPI the grid reports upward?", "open"),
     ("implication", "Would phase two slipping past the summer peak put that KPI at risk?", "closed"),
     ("need_payoff", "If dispatch saw every fault within an hour, what would that be worth to you?", "open"),
+)
+
+# a draft for the purchasing visit that opens with yes/no questions: the page warns about it
+SPIN_CLOSED_FIRST = (
+    ("situation", "Is the phase-two tender still planned for March?", "closed"),
+    ("situation", "Who else will evaluate the bids?", "open"),
+    ("problem", "Is price still your first criterion?", "closed"),
 )
 
 
