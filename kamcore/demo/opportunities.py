@@ -160,7 +160,8 @@ def _jiangnan(ctx: DemoContext) -> dict[str, Any]:
     with clock.at(ctx.moment(30, 9)):
         discovery.add_spin_plan(db, am, deal["id"], {"visit_on": (ctx.today + timedelta(days=6)).isoformat()}, [
             {"part": part, "question": question, "form": form} for part, question, form in SPIN_JIANGNAN])
-        discovery.add_spin_plan(db, am, deal["id"], {"visit_on": (ctx.today + timedelta(days=13)).isoformat()}, [
+        ctx.extra["spin_closed_first"] = discovery.add_spin_plan(db, am, deal["id"], {
+            "visit_on": (ctx.today + timedelta(days=13)).isoformat()}, [
             {"part": part, "question": question, "form": form} for part, question, form in SPIN_CLOSED_FIRST])
         us = competitors.add_competitor(db, am, deal["id"], {
             "name": "Us", "is_us": True, "product": "Edge gateway + analytics",

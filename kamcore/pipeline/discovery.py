@@ -361,6 +361,18 @@ def list_spin_questions(db: Database, actor: User, opportunity_id: int) -> dict[
     return {plan_id: funnel_order(rows) for plan_id, rows in found.items()}
 
 
+def funnel_warnings(db: Database, actor: User, plan_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The question funnel of each of these SPIN plans that starts closed or has no open question (for the
+    visits they are attached to); plans with a sound funnel are left out."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for plan_id in set(plan_ids):
+        plan = records.get(db, SPIN_PLAN, plan_id)
+        permissions.require_read(db, actor, plan["account_id"])
+        found[plan_id] = store.rows(db, "SELECT * FROM spin_questions WHERE spin_plan_id = ?", [plan_id])
+    funnels = {plan_id: question_funnel(rows) for plan_id, rows in found.items()}
+    return {plan_id: f for plan_id, f in funnels.items() if f["starts_closed"] or f["no_open"]}
+
+
 def funnel_order(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Questions in the order they are asked: SPIN part by part, and within a part by position."""
     return sorted(questions, key=lambda q: (SPIN_PARTS.index(q["part"]), q["position"], q["id"]))
