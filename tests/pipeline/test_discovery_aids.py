@@ -309,3 +309,10 @@ def test_the_spin_tab_warns_when_a_preparation_starts_closed(demo_path):
     assert forms == [("closed",)]
     assert [w.value for w in at.warning].count(
         "The preparation starts with a closed question: open with a broad, open one.") == 2
+
+
+def test_the_visits_tab_warns_about_a_coming_visit_whose_questions_open_closed(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/relationships.py", account_id(demo_path, "Jiangnan Power Grid"))
+    assert not at.exception
+    assert any(w.value.endswith("The preparation starts with a closed question: open with a broad, open one.")
+               for w in at.warning)
