@@ -31,6 +31,7 @@ PAGES = {
     ],
     "nav.group.pipeline": [
         ("pages/opportunities.py", "nav.opportunities", ":material/handshake:", "opportunities"),
+        ("pages/needs.py", "nav.needs", ":material/water:", "needs"),
         ("pages/pipeline.py", "nav.pipeline", ":material/filter_alt:", "pipeline"),
         ("pages/opportunity_import.py", "nav.import", ":material/upload_file:", "opportunity_import"),
     ],

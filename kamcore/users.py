@@ -42,9 +42,28 @@ class UserIn(Record):
     global_role: Literal["admin", "executive", "member"] = "member"
     lang: Literal["en", "zh"] = "en"
     active: bool = True
+    lead_id: int | None = None  # the team lead who reviews this person's rhythm (D9)
 
 
-ENTITY = Entity("user", "users", UserIn, account_field=None, hidden_fields=frozenset({"password_hash"}))
+def _lead_fits(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    """A lead is another active user, and no one ends up leading themself through a chain of leads."""
+    lead_id = values.get("lead_id")
+    if lead_id is None:
+        return
+    found = db.execute("SELECT active FROM users WHERE id = ?", [lead_id]).fetchone()
+    if found is None or not found[0]:
+        raise ValidationError.single("lead_id", "reason.lead_unknown")
+    seen, current = set(), lead_id
+    while current is not None and current not in seen:
+        if current == row_id:
+            raise ValidationError.single("lead_id", "reason.lead_cycle")
+        seen.add(current)
+        row = db.execute("SELECT lead_id FROM users WHERE id = ?", [current]).fetchone()
+        current = row[0] if row else None
+
+
+ENTITY = Entity("user", "users", UserIn, account_field=None, hidden_fields=frozenset({"password_hash"}),
+                extra_checks=(_lead_fits,))
 
 
 def hash_password(password: str) -> str:
@@ -135,13 +154,31 @@ def find_by_username(db: Database, username: str) -> User:
 
 
 def list_users(db: Database, include_inactive: bool = True) -> list[dict[str, Any]]:
-    """All users without their password hashes, for admin screens and pickers."""
-    where = "" if include_inactive else "WHERE active = 1"
+    """All users without their password hashes, with their lead's name, for admin screens and pickers."""
+    where = "" if include_inactive else "WHERE u.active = 1"
     return store.rows(
         db,
-        f"SELECT id, username, display_name, global_role, lang, active, version FROM users {where} "
-        "ORDER BY display_name",
+        "SELECT u.id, u.username, u.display_name, u.global_role, u.lang, u.active, u.version, u.lead_id, "
+        f"coalesce(l.display_name, '') AS lead_name FROM users u LEFT JOIN users l ON l.id = u.lead_id {where} "
+        "ORDER BY u.display_name",
     )
+
+
+def set_lead(db: Database, actor: User, user_id: int, base_version: int, lead_id: int | None) -> User:
+    """Name the team lead who reviews this person's rhythm (admins only); None clears it."""
+    return update_user(db, actor, user_id, base_version, {"lead_id": lead_id})
+
+
+def lead_of(db: Database, user_id: int) -> int | None:
+    """The id of this person's team lead, or None when none is set."""
+    row = db.execute("SELECT lead_id FROM users WHERE id = ?", [user_id]).fetchone()
+    return row[0] if row else None
+
+
+def without_lead(db: Database) -> list[dict[str, Any]]:
+    """Active members (the people who keep a rhythm) with no team lead set, by name."""
+    return store.rows(db, "SELECT id, username, display_name FROM users WHERE active = 1 AND global_role = 'member' "
+                          "AND lead_id IS NULL ORDER BY display_name")
 
 
 def _no_users_yet(db: Database) -> bool:

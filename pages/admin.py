@@ -38,12 +38,18 @@ with users_tab:
                 page.t("field.display_name"): [u["display_name"] for u in everyone],
                 page.t("field.global_role"): [choice_label("global_role", u["global_role"], page.lang)
                                               for u in everyone],
+                page.t("field.lead_id"): [u["lead_name"] or page.t("admin.no_lead_set") for u in everyone],
                 page.t("field.active"): [bool(u["active"]) for u in everyone],
             }
         ),
         hide_index=True,
         width="stretch",
     )
+    leaderless = users.without_lead(page.db)
+    if leaderless:
+        st.warning(page.t("admin.without_lead", names=", ".join(u["display_name"] for u in leaderless)))
+    else:
+        st.success(page.t("admin.all_have_leads"))
     new_col, edit_col = st.columns(2)
     with new_col.form("admin.new_user"):
         st.markdown(f"**{page.t('admin.new_user')}**")
@@ -69,11 +75,17 @@ with users_tab:
                                 format_func=lambda r: choice_label("global_role", r, page.lang))
             lang = st.selectbox(page.t("field.lang"), LANGS, index=LANGS.index(target["lang"]))
             active = st.checkbox(page.t("field.active"), value=bool(target["active"]))
+            leads = [None, *(i for i, u in by_id.items() if i != chosen and u["active"])]
+            lead = st.selectbox(page.t("admin.lead"), leads, index=leads.index(target["lead_id"])
+                                if target["lead_id"] in leads else 0, key=f"admin.edit.lead.{chosen}",
+                                format_func=lambda i: page.t("admin.no_lead_set") if i is None
+                                else by_id[i]["display_name"])
             new_password = st.text_input(page.t("admin.new_password"), type="password")
             save, reset = st.columns(2)
             if save.form_submit_button(page.t("admin.save_user")):
                 ok, _ = attempt(lambda: users.update_user(page.db, page.user, chosen, target["version"],
-                                                          {"global_role": role, "lang": lang, "active": active}))
+                                                          {"global_role": role, "lang": lang, "active": active,
+                                                           "lead_id": lead}))
                 if ok:
                     flash(page.t("table.saved", count=1))
                     st.rerun()

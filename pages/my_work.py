@@ -4,6 +4,7 @@ import streamlit as st
 
 from kamcore import clock, comments
 from kamcore.huddle import agenda, huddles
+from kamcore.rhythm import entries
 from kamui import context
 from kamui.editing import attempt, flash
 
@@ -30,6 +31,11 @@ with left:
             if ok:
                 flash(page.t("huddle.marked_done"))
                 st.rerun()
+    digest = entries.lead_digest(page.db, page.user) if page.user.id else None
+    if digest and (digest["late"] or digest["missing"] or digest["to_review"]):  # flagged for the lead (D9)
+        st.subheader(page.t("mywork.rhythm"))
+        (st.warning if digest["late"] or digest["missing"] else st.info)(page.t("mywork.rhythm_digest", **digest))
+        st.page_link("pages/rhythm.py", label=page.t("mywork.rhythm_open"), icon=":material/event_repeat:")
 with right:
     st.subheader(page.t("mywork.mentions"))
     mentions = comments.my_mentions(page.db, page.user)

@@ -11,12 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import money, permissions, product_lines, team
+from kamcore.decision_chain import stakeholders
 from kamcore.i18n import choice_label
 from kamcore.learning import rules
 from kamcore.pipeline import competitors, discovery, qualification, stage_model
 from kamcore.pipeline import opportunities as opp
 from kamui import context
-from kamui.chores import plain
+from kamui.chores import labels, plain
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.flag_panel import flag_section
 
@@ -273,14 +274,16 @@ def needs_section(deal: dict[str, Any]) -> None:
         st.caption(t("opp.weights_total", total=funnel["criteria_weight_total"]))
     if needs:
         frame = pd.DataFrame([{"id": n["id"], "version": n["version"], "level": n["level"],
-                               "statement": n["statement"], "confirmed": bool(n["confirmed"]),
+                               "statement": n["statement"], "nature": n["nature"], "confirmed": bool(n["confirmed"]),
                                "confirmed_on": _as_date(n["confirmed_on"]), "weight": n["weight"]} for n in needs])
         table = EditableTable(f"opp.needs.{deal['id']}", frame, label=lambda r: r["statement"][:40])
         table.render(hide_index=True, width="stretch", disabled=not CAN_EDIT, num_rows="dynamic" if CAN_EDIT else "fixed",
-                     column_order=["level", "statement", "confirmed", "confirmed_on", "weight"],
+                     column_order=["level", "statement", "nature", "confirmed", "confirmed_on", "weight"],
                      column_config={
                          "level": st.column_config.SelectboxColumn(t("opp.level"), options=list(opp.NEED_LEVELS),
-                                                                   required=True),
+                                                                   required=True, format_func=labels("need_level")),
+                         "nature": st.column_config.SelectboxColumn(t("field.nature"), options=list(discovery.NATURES),
+                                                                    format_func=labels("nature")),
                          "statement": st.column_config.TextColumn(t("field.statement"), required=True),
                          "confirmed": st.column_config.CheckboxColumn(t("field.confirmed")),
                          "confirmed_on": st.column_config.DateColumn(t("field.confirmed_on"), disabled=True),
@@ -291,6 +294,7 @@ def needs_section(deal: dict[str, Any]) -> None:
                        create=lambda v: discovery.add_need(page.db, page.user, deal["id"], _plain_dates(v)),
                        delete=lambda i, v: discovery.delete_need(page.db, page.user, i, v))
         table.refused_panel()
+        st.page_link("pages/needs.py", label=t("needs.title"), icon=":material/water:")
     if not CAN_EDIT:
         return
     with st.form(f"opp.need.new.{deal['id']}"):
@@ -328,31 +332,103 @@ def whys_section(deal: dict[str, Any]) -> None:
                 st.rerun()
 
 
-def spin_section(deal: dict[str, Any]) -> None:
-    """SPIN plans prepared before visits, with what falls short of D5's minimum."""
-    parts = ("situation", "problem", "implication", "need_payoff")
-    for plan in discovery.list_spin_plans(page.db, page.user, deal["id"]):
-        with st.container(border=True):
-            st.markdown(f"**{t('field.visit_on')}: {plan['visit_on'] or '—'}**")
-            cols = st.columns(4)
-            for col, part in zip(cols, parts, strict=True):
-                col.markdown(f"*{t(f'opp.spin.{part}')}*")
-                for q in discovery.spin_questions(plan[part]):
-                    col.markdown(f"- {plain(q)}")
-            gaps = discovery.spin_gaps(plan)
-            if gaps:
-                st.caption(t("opp.spin_gaps", parts=", ".join(f"{t(f'opp.spin.{p}')} +{n}" for p, n in gaps.items())))
+def funnel_chart(questions: list[dict[str, Any]]) -> None:
+    """The questions in the order asked, drawn as a funnel: open questions wide, closed ones narrow."""
+    frame = pd.DataFrame([{"step": f"{n}. {q['question'][:70]}", "order": n,
+                           "form": labels("spin_form")(q["form"]), "part": labels("spin_part")(q["part"]),
+                           "left": -2 if q["form"] == "open" else -1, "right": 2 if q["form"] == "open" else 1}
+                          for n, q in enumerate(questions, start=1)])
+    chart = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("left:Q", title=None, axis=None, scale=alt.Scale(domain=[-2.2, 2.2])), x2="right:Q",
+        y=alt.Y("step:N", title=None, sort=alt.EncodingSortField("order"), axis=alt.Axis(labelLimit=420)),
+        color=alt.Color("form:N", title=t("field.form"), scale=alt.Scale(
+            domain=[labels("spin_form")("open"), labels("spin_form")("closed")], range=["#4c9be8", "#e8a14c"])),
+        tooltip=[alt.Tooltip("part:N", title=t("field.part")), alt.Tooltip("form:N", title=t("field.form"))])
+    st.altair_chart(chart.properties(height=28 * len(questions) + 40), width="stretch")
+
+
+def spin_plan_box(deal: dict[str, Any], plan: dict[str, Any], questions: list[dict[str, Any]]) -> None:
+    """One visit's SPIN preparation: the question funnel, its warnings, and (for editors) the questions."""
+    person = plain(plan["stakeholder_name"]) or t("spin.anyone")
+    st.markdown(f"**{t('field.visit_on')}: {plan['visit_on'] or '—'} · {t('spin.for_person')}: {person}**")
+    funnel = discovery.question_funnel(questions)
+    if not questions:
+        st.info(t("spin.no_questions"))
+    else:
+        st.markdown(f"*{t('spin.funnel')}* — {t('spin.tally', open=funnel['open'], closed=funnel['closed'])}",
+                    help=t("spin.funnel_help"))
+        if funnel["starts_closed"]:
+            st.warning(t("spin.starts_closed"))
+        if funnel["no_open"]:
+            st.warning(t("spin.no_open"))
+        if funnel["widens"]:
+            st.caption(t("spin.widens", parts=", ".join(labels("spin_part")(p) for p in funnel["widens"])))
+        funnel_chart(funnel["ordered"])
+    gaps = discovery.spin_gaps(questions)
+    if gaps:
+        st.caption(t("opp.spin_gaps", parts=", ".join(f"{t(f'opp.spin.{p}')} +{n}" for p, n in gaps.items())))
     if not CAN_EDIT:
         return
-    with st.form(f"opp.spin.new.{deal['id']}"):
-        visit = st.date_input(t("field.visit_on"), value=None, key="opp.spin.visit")
-        cols = st.columns(4)
-        values = {part: col.text_area(t(f"opp.spin.{part}"), key=f"opp.spin.{part}", height=120)
-                  for col, part in zip(cols, parts, strict=True)}
-        if st.form_submit_button(t("opp.spin_add")):
-            ok, _ = attempt(lambda: discovery.add_spin_plan(page.db, page.user, deal["id"], {"visit_on": visit, **values}))
+    key = f"opp.spin.{plan['id']}"
+    if questions:
+        frame = pd.DataFrame([{"id": q["id"], "version": q["version"], "part": q["part"], "position": q["position"],
+                               "question": q["question"], "form": q["form"]} for q in funnel["ordered"]])
+        table = EditableTable(f"{key}.questions", frame, label=lambda r: r["question"][:40])
+        table.render(hide_index=True, width="stretch", num_rows="dynamic",
+                     column_order=["part", "position", "question", "form"],
+                     column_config={
+                         "part": st.column_config.SelectboxColumn(t("field.part"), options=list(discovery.SPIN_PARTS),
+                                                                  required=True, format_func=labels("spin_part")),
+                         "position": st.column_config.NumberColumn(t("field.position"), min_value=0, step=1),
+                         "question": st.column_config.TextColumn(t("field.question"), required=True, width="large"),
+                         "form": st.column_config.SelectboxColumn(t("field.form"), options=list(discovery.FORMS),
+                                                                  required=True, format_func=labels("spin_form")),
+                     })
+        save, order = st.columns(2)
+        if save.button(t("table.save"), key=f"{key}.save"):
+            table.save(lambda i, v, c: discovery.update_spin_question(page.db, page.user, i, v, c),
+                       create=lambda v: discovery.add_spin_question(page.db, page.user, plan["id"], v),
+                       delete=lambda i, v: discovery.delete_spin_question(page.db, page.user, i, v))
+        if order.button(t("spin.order"), key=f"{key}.order"):
+            ok, moved = attempt(lambda: discovery.order_broad_to_narrow(page.db, page.user, plan["id"]))
             if ok:
-                flash(t("opp.saved"))
+                flash(t("spin.ordered", count=moved))
+                st.rerun()
+        table.refused_panel()
+    with st.form(f"{key}.new"):
+        a, b, c = st.columns([2, 5, 2])
+        part = a.selectbox(t("field.part"), discovery.SPIN_PARTS, format_func=labels("spin_part"), key=f"{key}.part")
+        question = b.text_input(t("field.question"), key=f"{key}.question")
+        form = c.radio(t("field.form"), discovery.FORMS, format_func=labels("spin_form"), key=f"{key}.form",
+                       horizontal=True)
+        if st.form_submit_button(t("spin.add_question")):
+            ok, _ = attempt(lambda: discovery.add_spin_question(page.db, page.user, plan["id"], {
+                "part": part, "question": question, "form": form}))
+            if ok:
+                flash(t("spin.question_added"))
+                st.rerun()
+
+
+def spin_section(deal: dict[str, Any]) -> None:
+    """SPIN preparations for visits: each one's open/closed question funnel and what falls short of D5's minimum."""
+    questions = discovery.list_spin_questions(page.db, page.user, deal["id"])
+    for plan in discovery.list_spin_plans(page.db, page.user, deal["id"]):
+        with st.container(border=True):
+            spin_plan_box(deal, plan, questions.get(plan["id"], []))
+    if not CAN_EDIT:
+        return
+    people = {None: t("spin.anyone"), **{p["id"]: p["name"] for p in
+                                         stakeholders.list_stakeholders(page.db, page.user, ACCOUNT, limit=1000)}}
+    with st.form(f"opp.spin.new.{deal['id']}"):
+        st.markdown(f"**{t('spin.new_plan')}**")
+        a, b = st.columns(2)
+        visit = a.date_input(t("field.visit_on"), value=None, key="opp.spin.visit")
+        person = b.selectbox(t("spin.for_person"), list(people), format_func=people.get, key="opp.spin.person")
+        if st.form_submit_button(t("opp.spin_add")):
+            ok, _ = attempt(lambda: discovery.add_spin_plan(page.db, page.user, deal["id"],
+                                                            {"visit_on": visit, "stakeholder_id": person}))
+            if ok:
+                flash(t("spin.plan_added"))
                 st.rerun()
 
 

@@ -12,6 +12,7 @@ from kamcore import accounts, clock, permissions
 from kamcore.decision_chain import stakeholders as sh
 from kamcore.decision_chain import targets
 from kamcore.i18n import choice_label
+from kamcore.pipeline import discovery
 from kamcore.relationships import guidance, health, pdca, visits
 from kamui import chores
 from kamui.editing import attempt, flash
@@ -193,6 +194,12 @@ def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: 
         } for v in visit_rows]), hide_index=True, width="stretch")
     else:
         st.info(t("rel.no_visits"))
+    planned = [v for v in visit_rows if v["status"] == "planned" and v["spin_plan_id"]]
+    weak = discovery.funnel_warnings(page.db, page.user, [v["spin_plan_id"] for v in planned])
+    for v in planned:  # the question funnel of each coming visit's SPIN preparation (D5)
+        if v["spin_plan_id"] in weak:
+            key = "spin.starts_closed" if weak[v["spin_plan_id"]]["starts_closed"] else "spin.no_open"
+            st.warning(f"{v['planned_on']} · {chores.plain(v['stakeholder_name'] or '—')}: {t(key)}")
     if not editable:
         return
     spins = visits.spin_plan_choices(page.db, page.user, account_id, st.session_state.get("visit.who"))

@@ -22,7 +22,7 @@ for due in entries.reminders(db, user):
              period=due.period_start.isoformat(), due=when(due.due))
     (st.error if due.overdue else st.warning)(text)
 
-lead = entries.is_lead(user)
+lead = entries.is_lead(db, user)
 names = [t("rhythm.tab.write"), t("rhythm.tab.mine"), t("rhythm.tab.lead")]
 write_tab, mine_tab, lead_tab = tabs(names, "rhythm.tabs")
 
@@ -64,8 +64,7 @@ def table(rows: list[dict]) -> pd.DataFrame:
 
 
 with mine_tab:
-    mine = entries.list_entries(db, user, author_id=user.id) if lead else entries.list_entries(db, user)
-    mine = [r for r in mine if r["author_id"] == user.id]
+    mine = entries.list_entries(db, user, author_id=user.id)
     if mine:
         st.dataframe(table(mine), hide_index=True, width="stretch")
     else:

@@ -156,15 +156,13 @@ def _jiangnan(ctx: DemoContext) -> dict[str, Any]:
             "problem": "Phase-one crews still drive to meters", "why_1": "Alarms reach the billing system, not dispatch",
             "why_2": "Dispatch has no interface to the meter head-end", "why_3": "Phase one scoped metering only",
             "root_need": "One operable system from meter to dispatch, not three silos"})
+        _iceberg(ctx, deal, implicit, explicit)
     with clock.at(ctx.moment(30, 9)):
-        discovery.add_spin_plan(db, am, deal["id"], {
-            "visit_on": (ctx.today + timedelta(days=6)).isoformat(),
-            "situation": "How many crews cover the eastern district today?",
-            "problem": "How often is a fault found only after billing?\nWhat does a truck roll cost?\n"
-                       "Where do phase-one alarms stall?",
-            "implication": "What does a late fault cost in penalties?\nHow does it affect the reliability KPI?\n"
-                           "What happens if phase two slips past the summer peak?",
-            "need_payoff": "If dispatch saw every fault within an hour, what would that be worth to you?"})
+        discovery.add_spin_plan(db, am, deal["id"], {"visit_on": (ctx.today + timedelta(days=6)).isoformat()}, [
+            {"part": part, "question": question, "form": form} for part, question, form in SPIN_JIANGNAN])
+        ctx.extra["spin_closed_first"] = discovery.add_spin_plan(db, am, deal["id"], {
+            "visit_on": (ctx.today + timedelta(days=13)).isoformat()}, [
+            {"part": part, "question": question, "form": form} for part, question, form in SPIN_CLOSED_FIRST])
         us = competitors.add_competitor(db, am, deal["id"], {
             "name": "Us", "is_us": True, "product": "Edge gateway + analytics",
             "strengths": "Phase-one reference, local delivery team", "weaknesses": "Higher unit price",
@@ -178,6 +176,53 @@ def _jiangnan(ctx: DemoContext) -> dict[str, Any]:
             competitors.set_comparison_item(db, am, us["id"], aspect, "", ours)
             competitors.set_comparison_item(db, am, rival["id"], aspect, "", theirs)
     return deal
+
+
+# the Jiangnan visit's SPIN questions, broad to narrow within each part (one closed question per part pins a fact)
+SPIN_JIANGNAN = (
+    ("situation", "How do the eastern district's crews find a meter fault today?", "open"),
+    ("situation", "Do all crews still dispatch from the billing exceptions list?", "closed"),
+    ("problem", "Where do phase-one alarms stall on their way to dispatch?", "open"),
+    ("problem", "What does a truck roll to a meter cost you?", "open"),
+    ("problem", "How often is a fault found only after billing?", "open"),
+    ("implication", "What does a late fault cost in penalties?", "open"),
+    ("implication", "How does it affect the reliability KPI the grid reports upward?", "open"),
+    ("implication", "Would phase two slipping past the summer peak put that KPI at risk?", "closed"),
+    ("need_payoff", "If dispatch saw every fault within an hour, what would that be worth to you?", "open"),
+)
+
+# a draft for the purchasing visit that opens with yes/no questions: the page warns about it
+SPIN_CLOSED_FIRST = (
+    ("situation", "Is the phase-two tender still planned for March?", "closed"),
+    ("situation", "Who else will evaluate the bids?", "open"),
+    ("problem", "Is price still your first criterion?", "closed"),
+)
+
+
+def _iceberg(ctx: DemoContext, deal: dict[str, Any], implicit: dict[str, Any], explicit: dict[str, Any]) -> None:
+    """Jiangnan's iceberg (D5): the deal's stated needs above the waterline, judged need or want, and the
+    account's hidden needs beneath it — some found before any deal serves them."""
+    db, am = ctx.db, ctx.users[TRIANGLES["jiangnan"][0]]
+    account_id = deal["account_id"]
+    implicit = discovery.update_need(db, am, implicit["id"], implicit["version"], {"nature": "need"})
+    explicit = discovery.update_need(db, am, explicit["id"], explicit["version"], {"nature": "need"})
+    reliability = discovery.add_account_need(db, am, account_id, {
+        "level": "implicit", "nature": "need",
+        "statement": "The grid's reliability KPI is reported to the province every quarter, and it slipped last summer"})
+    discovery.add_account_need(db, am, account_id, {
+        "level": "implicit", "nature": "need",
+        "statement": "Dispatch, metering and billing each own a system; nobody owns a fault end to end"})
+    discovery.add_account_need(db, am, account_id, {
+        "level": "implicit", "nature": "need",
+        "statement": "Field crews are ageing and hard to hire; fewer truck rolls matter more every year"})
+    discovery.add_account_need(db, am, account_id, {
+        "level": "implicit", "statement": "Procurement fears another five-year lock-in with one vendor"})
+    discovery.add_need(db, am, deal["id"], {
+        "level": "explicit", "nature": "want", "need_behind_id": reliability["id"], "parent_id": implicit["id"],
+        "statement": "Twice as many meter readers in the eastern district"})
+    discovery.add_need(db, am, deal["id"], {
+        "level": "explicit", "nature": "want",
+        "statement": "A dashboard screen like the one the neighbouring province bought"})
 
 
 def _stories(ctx: DemoContext) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from kamcore import clock, store
+from kamcore import clock, store, users
 from kamcore.demo.context import DemoContext
 from kamcore.rhythm import entries
 
@@ -21,6 +21,7 @@ LOGS = {
                   "Huaxin: solution outline for the change-control portal",
                   "Yunhai: tenant build-out pipeline review"],
 }
+TEAM_OF_LEAD = ("li.wei", "zhang.min", "wang.fang")  # the lead is chen.jie; the other members have none
 ACCOUNT_OF = {"Jiangnan": "jiangnan", "Sunrise": "sunrise", "Pearl River Bank": "pearl", "Huaxin": "huaxin",
               "Pudong": "pudong", "Lingang": "lingang", "Yunhai": "yunhai"}
 
@@ -36,7 +37,8 @@ def _account(ctx: DemoContext, text: str) -> int | None:
 
 
 def seed(ctx: DemoContext) -> None:
-    """A week of rhythm for li.wei (on time) and zhang.min (a late summary, a missing plan)."""
+    """Chen Jie leads Huaxin's iron triangle; a week of rhythm for li.wei (on time) and zhang.min (a late
+    summary, a missing plan)."""
     db = ctx.db
     monday = entries.period_of("weekly_summary", ctx.today)
     last = monday - timedelta(days=7)
@@ -46,6 +48,10 @@ def seed(ctx: DemoContext) -> None:
     person = store.row(db, "SELECT id FROM stakeholders WHERE account_id = ? ORDER BY id LIMIT 1",
                        [ctx.accounts["jiangnan"]["id"]])
     made = {}
+    with clock.at(_at(prev_month.replace(day=1), 9)):  # Huaxin's iron triangle reports to Chen Jie (D9)
+        for username in TEAM_OF_LEAD:
+            row = users.get_user_row(db, ctx.users[username].id)
+            users.set_lead(db, ctx.admin, row["id"], row["version"], ctx.users["chen.jie"].id)
     for username, logs in LOGS.items():
         who = ctx.users[username]
         with clock.at(_at(prev_month.replace(day=28) - timedelta(days=1), 16)):

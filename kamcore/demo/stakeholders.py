@@ -321,7 +321,9 @@ def _visits(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> None:
             "planned_on": ctx.today.fromordinal(ctx.today.toordinal() + rng.randint(3, 20)).isoformat(),
             "goal": f"First proper meeting with {target['name']}", "stage_goal": "Agree a technical exchange",
             "attendees": "Account manager, solution manager", "alternatives": "Lunch near their plant",
-            "budget": "Dinner for four", "resources": "Reference list, phase-one results"})
+            "budget": "Dinner for four", "resources": "Reference list, phase-one results",
+            # Jiangnan's draft SPIN questions open with yes/no ones: the visits tab warns (D5)
+            "spin_plan_id": ctx.extra["spin_closed_first"]["id"] if key == "jiangnan" else None})
 
 
 STAGE_OF_SCORE = {-1: "stranger", 0: "familiar", 1: "personal_trust", 2: "interest", 3: "organisational_trust"}

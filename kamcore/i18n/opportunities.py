@@ -221,7 +221,7 @@ TEXTS = {
     "opp.spin.implication": ("Implication (3)", "暗示问题（I，3 个）"),
     "opp.spin.need_payoff": ("Need-payoff", "需求效益问题（N）"),
     "opp.spin_gaps": ("Short of the minimum: {parts}", "未达最低数量：{parts}"),
-    "opp.spin_add": ("Add SPIN plan (one question per line)", "添加 SPIN 计划（每行一个问题）"),
+    "opp.spin_add": ("Prepare SPIN plan", "创建 SPIN 提问计划"),
     "opp.no_competitors": ("No competitors recorded: add each rival (and us) with a SWOT, then score the comparison sheet.",
                            "尚未记录竞争对手：请添加每个对手（以及我方）并做 SWOT，再填写产品对比表评分。"),
     "opp.comparison_score": ("comparison score {score} ({items} items)", "对比得分 {score}（{items} 项）"),

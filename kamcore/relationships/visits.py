@@ -157,7 +157,10 @@ def spin_plan_choices(db: Database, actor: User, account_id: int,
     person = "" if stakeholder_id is None else "AND (p.stakeholder_id IS NULL OR p.stakeholder_id = ?)"
     return store.rows(
         db,
-        f"""SELECT p.id, o.number || ' · ' || coalesce(s.name, '—') || ' · ' || substr(p.situation, 1, 40) AS label
+        f"""SELECT p.id, o.number || ' · ' || coalesce(s.name, '—') || ' · ' || coalesce(p.visit_on, '—')
+                   || coalesce(' · ' || substr((SELECT q.question FROM spin_questions q WHERE q.spin_plan_id = p.id
+                        ORDER BY CASE q.part WHEN 'situation' THEN 0 WHEN 'problem' THEN 1 WHEN 'implication' THEN 2
+                                 ELSE 3 END, q.position, q.id LIMIT 1), 1, 40), '') AS label
             FROM spin_plans p JOIN opportunities o ON o.id = p.opportunity_id
             LEFT JOIN stakeholders s ON s.id = p.stakeholder_id
             WHERE p.account_id = ? {person} ORDER BY p.id DESC LIMIT 200""",
@@ -168,8 +171,12 @@ def spin_plan_choices(db: Database, actor: User, account_id: int,
 def prepare_spin(db: Database, actor: User, visit_id: int, base_version: int, opportunity_id: int,
                  values: dict[str, Any]) -> dict[str, Any]:
     """Prepare the SPIN plan of a visit for the person met (D5): a SPIN plan on the deal for the visit's stakeholder
-    and day, attached to the visit, in one transaction. Returns the visit."""
+    and day, with its questions (`values["questions"]`: {part, question, form}), attached to the visit, in one
+    transaction. Returns the visit."""
     from kamcore.pipeline import discovery
+
+    values = dict(values)
+    questions = values.pop("questions", ())
 
     visit = records.get(db, VISIT_ENTITY, visit_id)
     permissions.require_edit(db, actor, visit["account_id"])
@@ -177,5 +184,5 @@ def prepare_spin(db: Database, actor: User, visit_id: int, base_version: int, op
         raise ValidationError.single("stakeholder_id", "reason.visit_needs_person")
     with transaction(db):
         plan = discovery.add_spin_plan(db, actor, opportunity_id, {
-            **values, "stakeholder_id": visit["stakeholder_id"], "visit_on": visit["planned_on"]})
+            **values, "stakeholder_id": visit["stakeholder_id"], "visit_on": visit["planned_on"]}, questions)
         return records.update(db, actor, VISIT_ENTITY, visit_id, base_version, {"spin_plan_id": plan["id"]})

@@ -1,8 +1,10 @@
 """Rhythm entries (D9): a personal daily log, a weekly plan and summary (due Friday 17:30), a monthly
 plan and summary (due the 28th, 17:30), each reviewed by the team lead.
 
-The team lead is a user with the global executive role (or an admin): they review entries and see
-the late and missing ones. Deadlines are read on `kamcore.clock`, so tests fix the time. An entry
+The team lead is the person an admin names as each user's lead (`users.lead_id`): only they review
+that person's entries, and the person's late and missing entries are flagged for them. When no lead is
+set, any executive (or admin) reviews, as before leads existed, and the Admin page lists the people
+with no lead so the gap is seen. Nobody reviews their own entries. Deadlines are read on `kamcore.clock`, so tests fix the time. An entry
 that names an account, deal or person is audited with that account, so it shows in "What changed".
 """
 
@@ -15,7 +17,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
+from kamcore import clock, permissions, records, store, users
 from kamcore.errors import PermissionDenied, ValidationError
 from kamcore.records import Action, Entity, Record
 from kamcore.users import User
@@ -110,9 +112,34 @@ def is_late(entry: dict[str, Any]) -> bool:
     return submitted > deadline(entry["kind"], date.fromisoformat(str(entry["period_start"])))
 
 
-def is_lead(user: User) -> bool:
-    """The team lead reviews the rhythm: the executive role (or an admin)."""
-    return user.is_admin or user.is_executive
+def keeps_rhythm(user: User) -> bool:
+    """Members keep a rhythm; executives and admins review it and are not reminded to keep one."""
+    return not (user.is_admin or user.is_executive)
+
+
+def may_review(db: Database, actor: User, author_id: int) -> bool:
+    """The author's lead reviews; with no lead set, any executive or admin; never the author."""
+    if actor.id is None or actor.id == author_id:
+        return False
+    lead = users.lead_of(db, author_id)
+    if lead is not None:
+        return actor.id == lead
+    return actor.is_admin or actor.is_executive
+
+
+def team_of(db: Database, actor: User) -> list[int]:
+    """The people whose rhythm the actor reviews: those who name them as lead, and (for an executive or
+    admin) every active member with no lead set."""
+    if actor.id is None:
+        return []
+    fallback = "OR (lead_id IS NULL AND global_role = 'member')" if actor.is_admin or actor.is_executive else ""
+    return [r[0] for r in db.execute(f"SELECT id FROM users WHERE active = 1 AND id != ? AND (lead_id = ? {fallback})"
+                                     " ORDER BY id", [actor.id, actor.id])]
+
+
+def is_lead(db: Database, actor: User) -> bool:
+    """Does the actor review anyone's rhythm?"""
+    return bool(team_of(db, actor))
 
 
 # ---- writing -----------------------------------------------------------------------------------
@@ -145,8 +172,15 @@ def edit_entry(db: Database, actor: User, entry_id: int, base_version: int, chan
 
 
 def review(db: Database, actor: User, entry_id: int, base_version: int, note: str = "") -> dict[str, Any]:
-    """The team lead marks an entry reviewed, with a note; anyone else is refused."""
-    if not is_lead(actor):
+    """The author's team lead marks an entry reviewed, with a note; anyone else is refused and nothing is written."""
+    current = records.get(db, ENTRY, entry_id)
+    if not may_review(db, actor, current["author_id"]):
+        lead = users.lead_of(db, current["author_id"])
+        if actor.id == current["author_id"]:
+            raise PermissionDenied("err.rhythm_not_own_review")
+        if lead is not None:
+            raise PermissionDenied("err.rhythm_not_your_lead", author=users.get_user(db, current["author_id"]).display_name,
+                                   lead=users.get_user(db, lead).display_name)
         raise PermissionDenied("err.rhythm_lead_only")
     return records.update(db, actor, ENTRY, entry_id, base_version, {
         "review_status": "reviewed", "reviewed_by": actor.id, "reviewed_at": clock.now_iso(), "review_note": note})
@@ -156,12 +190,14 @@ def review(db: Database, actor: User, entry_id: int, base_version: int, note: st
 
 def list_entries(db: Database, actor: User, author_id: int | None = None, since: date | None = None,
                  kind: str | None = None) -> list[dict[str, Any]]:
-    """Entries newest first: a member sees their own, the lead everyone's; with names and a late mark."""
+    """Entries newest first: a member sees their own and their team's (those they lead), an executive or admin
+    everyone's; with names and a late mark."""
     where, params = ["1 = 1"], []
-    if not is_lead(actor):
-        where.append("e.author_id = ?")
-        params.append(actor.id)
-    elif author_id is not None:
+    if keeps_rhythm(actor):
+        visible = [actor.id, *team_of(db, actor)]
+        where.append(f"e.author_id IN ({','.join('?' for _ in visible)})")
+        params.extend(visible)
+    if author_id is not None:
         where.append("e.author_id = ?")
         params.append(author_id)
     if since is not None:
@@ -218,8 +254,8 @@ def _written(db: Database, user_id: int) -> set[tuple[str, str]]:
 
 def reminders(db: Database, actor: User, now: datetime | None = None) -> list[Due]:
     """What the actor still owes: due within its reminder window, or already overdue (this period)."""
-    if is_lead(actor):
-        return []  # the lead reviews the rhythm; they are not reminded to keep one
+    if not keeps_rhythm(actor):
+        return []  # executives review the rhythm; they are not reminded to keep one
     moment = now or clock.now()
     done = _written(db, actor.id)
     out = []
@@ -244,14 +280,19 @@ def rhythm_members(db: Database) -> list[tuple[int, str]]:
 
 
 def late_for_lead(db: Database, actor: User, now: datetime | None = None) -> dict[str, list[Any]]:
-    """For the lead: summaries and plans handed in late (recent weeks) and those still missing past their deadline."""
-    if not is_lead(actor):
+    """For a lead: their team's summaries and plans handed in late (recent weeks) and those still missing past
+    their deadline."""
+    team = set(team_of(db, actor))
+    if not team:
         raise PermissionDenied("err.rhythm_lead_only")
     moment = now or clock.now()
     since = period_of("weekly_summary", moment.date()) - timedelta(weeks=LOOKBACK_WEEKS)
-    late = [row for row in list_entries(db, actor, since=since) if row["kind"] != "daily_log" and row["late"]]
+    late = [row for row in list_entries(db, actor, since=since)
+            if row["author_id"] in team and row["kind"] != "daily_log" and row["late"]]
     missing = []
     for user_id, name in rhythm_members(db):
+        if user_id not in team:
+            continue
         done = _written(db, user_id)
         for kind, period in _expected(moment):
             due = deadline(kind, period)
@@ -261,10 +302,12 @@ def late_for_lead(db: Database, actor: User, now: datetime | None = None) -> dic
 
 
 def pending_reviews(db: Database, actor: User) -> list[dict[str, Any]]:
-    """Weekly and monthly entries the lead has not reviewed yet, oldest first."""
-    if not is_lead(actor):
+    """Weekly and monthly entries of the actor's team not reviewed yet, oldest first."""
+    team = set(team_of(db, actor))
+    if not team:
         return []
-    rows = [r for r in list_entries(db, actor) if r["review_status"] == "pending" and r["kind"] != "daily_log"]
+    rows = [r for r in list_entries(db, actor) if r["author_id"] in team and r["review_status"] == "pending"
+            and r["kind"] != "daily_log"]
     return sorted(rows, key=lambda r: (r["period_start"], r["author"]))
 
 
@@ -291,3 +334,13 @@ def accounts_of_links(db: Database, account_id: int | None) -> dict[str, list[in
                                                       [account_id])],
             "stakeholder": [r[0] for r in db.execute("SELECT id FROM stakeholders WHERE account_id = ?",
                                                       [account_id])]}
+
+
+def lead_digest(db: Database, actor: User, now: datetime | None = None) -> dict[str, int] | None:
+    """For My work: how many of the team's entries came in late, are missing, or wait for review (None when
+    the actor leads nobody)."""
+    if not is_lead(db, actor):
+        return None
+    flagged = late_for_lead(db, actor, now)
+    return {"late": len(flagged["late"]), "missing": len(flagged["missing"]),
+            "to_review": len(pending_reviews(db, actor))}

@@ -268,19 +268,24 @@ def test_five_whys_cannot_skip_a_why(world):
     assert chain["root_need"] == "Chinese manual"
 
 
+def _questions(**parts: int) -> list[dict]:
+    return [{"id": i, "part": part, "position": i, "question": "q", "form": "open"}
+            for part, count in parts.items() for i in range(count)]
+
+
 def test_spin_gaps_name_the_parts_short_of_d5s_minimum():
-    plan = {"situation": "How many sites?", "problem": "Outages?\nDiesel cost?", "implication": "", "need_payoff": ""}
-    assert discovery.spin_gaps(plan) == {"problem": 1, "implication": 3, "need_payoff": 1}
-    full = {"situation": "a", "problem": "1\n2\n3", "implication": "1\n2\n3", "need_payoff": "x"}
-    assert discovery.spin_gaps(full) == {}
+    assert discovery.spin_gaps(_questions(situation=1, problem=2)) == {"problem": 1, "implication": 3, "need_payoff": 1}
+    assert discovery.spin_gaps(_questions(situation=1, problem=3, implication=3, need_payoff=1)) == {}
 
 
 def test_spin_plan_may_name_a_stakeholder_id(world):
     deal = new_deal(world)
-    plan = discovery.add_spin_plan(world["db"], world["am"], deal["id"], {"stakeholder_id": 42, "visit_on": "2026-12-01",
-                                                                    "situation": "How many lines?"})
+    plan = discovery.add_spin_plan(world["db"], world["am"], deal["id"], {"stakeholder_id": 42, "visit_on": "2026-12-01"},
+                                   [{"part": "situation", "question": "How many lines?", "form": "open"}])
     assert plan["stakeholder_id"] == 42
     assert discovery.list_spin_plans(world["db"], world["am"], deal["id"])[0]["id"] == plan["id"]
+    assert [q["question"] for q in discovery.list_spin_questions(world["db"], world["am"], deal["id"])[plan["id"]]] == \
+        ["How many lines?"]
 
 
 def test_comparison_score_is_the_sum_of_item_scores(world):

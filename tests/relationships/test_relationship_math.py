@@ -127,12 +127,12 @@ def test_a_visit_spin_plan_is_for_the_person_met(w):
     boss, vp = w.person("boss", score=1), w.person("vp", score=0)
     visit = visits.plan_visit(w.db, w.am, w.a, {"stakeholder_id": boss["id"], "purpose": "sell",
                                                  "planned_on": ahead(7)})
-    other = discovery.add_spin_plan(w.db, w.am, deal["id"], {"stakeholder_id": vp["id"], "situation": "x"})
+    other = discovery.add_spin_plan(w.db, w.am, deal["id"], {"stakeholder_id": vp["id"]})
     with pytest.raises(ValidationError) as caught:
         visits.update_visit(w.db, w.am, visit["id"], visit["version"], {"spin_plan_id": other["id"]})
     assert caught.value.problems[0].field == "spin_plan_id"
     done = visits.prepare_spin(w.db, w.am, visit["id"], visit["version"], deal["id"],
-                               {"situation": "Current lines?", "problem": "a\nb\nc"})
+                               {"questions": [{"part": "situation", "question": "Current lines?", "form": "open"}]})
     plan = w.db.execute("SELECT stakeholder_id FROM spin_plans WHERE id = ?", [done["spin_plan_id"]]).fetchone()
     assert plan[0] == boss["id"]
     assert [c["id"] for c in visits.spin_plan_choices(w.db, w.am, w.a, boss["id"])] == [done["spin_plan_id"]]

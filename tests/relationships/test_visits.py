@@ -52,7 +52,7 @@ def test_bad_visit_input_is_refused(w, values, field, reason):
 def test_a_visit_may_attach_the_spin_plan_of_its_own_account_only(w):
     md = w.person("md")
     deal = w.deal()
-    spin = discovery.add_spin_plan(w.db, w.am, deal["id"], {"stakeholder_id": md["id"], "situation": "S"})
+    spin = discovery.add_spin_plan(w.db, w.am, deal["id"], {"stakeholder_id": md["id"]})
     assert visit(w, md, spin_plan_id=spin["id"])["spin_plan_id"] == spin["id"]
     with pytest.raises(ValidationError) as caught:
         visit(w, md, spin_plan_id=spin["id"] + 1000)
