@@ -45,7 +45,7 @@ def iceberg_chart() -> None:
     frame = pd.DataFrame(rows).groupby(["where", "side"], as_index=False)["count"].sum()
     bars = alt.Chart(frame).mark_bar().encode(
         x=alt.X("where:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=220)),
-        y=alt.Y("count:Q", title=t("needs.count")),
+        y=alt.Y("count:Q", title=t("needs.count"), axis=alt.Axis(labelExpr="abs(datum.value)", tickMinStep=1)),
         color=alt.Color("side:N", title=None, scale=alt.Scale(
             domain=[t("needs.visible"), t("needs.hidden")], range=["#cfe8f7", "#1f4e79"])),
         tooltip=[alt.Tooltip("where:N", title=t("needs.source")), alt.Tooltip("side:N", title=" "),
