@@ -6,7 +6,7 @@ import contextlib
 
 import streamlit as st
 
-from kamcore import accounts, demo, sessions, store, users
+from kamcore import accounts, demo, sessions, sign_in_throttle, store, users
 from kamcore.errors import KamError
 from kamcore.i18n import LANG_NAMES, LANGS, choice_label
 from kamui import context
@@ -43,14 +43,23 @@ def sign_in_page() -> None:
         username = st.text_input(tr("signin.username"), key="signin.username")
         password = st.text_input(tr("signin.password"), type="password", key="signin.password")
         if st.form_submit_button(tr("signin.submit"), type="primary"):
-            user = users.authenticate(context.db(), username, password)
-            if user is None:
-                st.error(tr("signin.failed"))
+            try:
+                user = sign_in_throttle.sign_in(context.db(), username, password, client_address())
+            except KamError as exc:  # too many attempts: says how long to wait
+                show_error(exc)
             else:
-                remember(user)
-                st.rerun()
+                if user is None:
+                    st.error(tr("signin.failed"))
+                else:
+                    remember(user)
+                    st.rerun()
     if store.database_path() == store.DEFAULT_PATH:
         st.caption(tr("signin.demo_hint"))
+
+
+def client_address() -> str:
+    """This browser's address as kamcore counts failed sign-ins against it (see sign_in_throttle)."""
+    return sign_in_throttle.client_address(st.context.ip_address, st.context.headers.get("X-Forwarded-For"))
 
 
 def language_switch() -> None:
