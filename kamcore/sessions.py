@@ -55,3 +55,12 @@ def end(db: Database, token: str | None) -> None:
     if token:
         with store.transaction(db):
             db.conn.execute("DELETE FROM sign_in_sessions WHERE token_hash = ?", [_hash(token)])
+
+
+def end_all(db: Database, user_id: int, keep_token: str | None = None) -> int:
+    """End every sign-in session of a user (a password reset), but `keep_token`'s (the browser that
+    changed its own password). Open tabs notice on their next run (kamui.context.current_user)."""
+    keep = _hash(keep_token) if keep_token else ""
+    with store.transaction(db):
+        return db.conn.execute("DELETE FROM sign_in_sessions WHERE user_id = ? AND token_hash != ?",
+                               [user_id, keep]).rowcount

@@ -39,6 +39,8 @@ def setup_page() -> None:
 def sign_in_page() -> None:
     """Username and password; on success the session remembers the user id."""
     st.title(tr("signin.title"))
+    if st.session_state.pop("_session_ended", False):
+        st.info(tr("shell.session_ended"))
     with st.form("sign_in"):
         username = st.text_input(tr("signin.username"), key="signin.username")
         password = st.text_input(tr("signin.password"), type="password", key="signin.password")
@@ -100,6 +102,11 @@ def sidebar(user: users.User) -> None:
             st.session_state.pop(key, None)
         st.session_state["_cookie_op"] = ("clear", "")
         st.rerun()
+
+
+def session_token() -> str | None:
+    """This browser's sign-in token (kept when the user changes their own password)."""
+    return st.session_state.get("_session_token")
 
 
 def remember(user: users.User) -> None:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kamcore import accounts, product_lines, store, team, users
+from kamcore import accounts, passwords, product_lines, store, team, users
 from kamcore.data import replay  # noqa: E402
 from kamcore.errors import KamError
 
@@ -165,6 +165,6 @@ def test_users_from_any_input(fuzz_path, username, name, password, role, lang, c
         clean_or_unchanged(db, lambda: users.create_user(db, actor, username, name, password, role, lang))
         target = users.get_user_row(db, 3)
         clean_or_unchanged(db, lambda: users.update_user(db, actor, 3, target["version"], changes))
-        clean_or_unchanged(db, lambda: users.set_password(db, actor, 3, password))
+        clean_or_unchanged(db, lambda: passwords.reset_password(db, actor, 3, password))
         assert users.authenticate(db, username if isinstance(username, str) else "", password
                                   if isinstance(password, str) else "") is None or isinstance(username, str)
