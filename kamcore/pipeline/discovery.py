@@ -50,7 +50,7 @@ class NeedIn(Record):
         return self
 
 
-NEED = Entity("need", "needs", NeedIn, extra_checks=(opportunity_of_account, same_opportunity("needs", "parent_id")))
+NEED = Entity("need", "needs", NeedIn, extra_checks=(opportunity_of_account, same_opportunity("needs", "parent_id", same_table=True)))
 
 
 def add_need(db: Database, actor: User, opportunity_id: int, values: dict[str, Any]) -> dict[str, Any]:
