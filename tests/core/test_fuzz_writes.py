@@ -38,7 +38,11 @@ SCALARS = st.one_of(
     st.sampled_from(["", " ", "  x  ", "CNY", "cny", "US", "active", "lost", "at_risk", "admin", "member",
                      "account_manager", "viewer", "executive", "lead", "qualify", "won", "open", "zh", "en",
                      "2026-02-30", "1e309", "NaN", "<script>alert(1)</script>", "Robert'); DROP TABLE accounts;--",
-                     "decision_maker,purchaser", "decision_maker,nobody", "huaxin semiconductor"]),
+                     "decision_maker,purchaser", "decision_maker,nobody", "huaxin semiconductor",
+                     # control and zero-width characters (issue 20): refused naming the field, or a paste's
+                     # vertical tab turned into a line break; a name of only zero-width characters is empty
+                     "Huaxin\x00", "line\x0bbreak", "\x1f", "x\x7f", "\u200b", "\ufeff\u200d", "\u200bHuaxin\ufeff",
+                     "decision_maker,\x00purchaser"]),
 )
 VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=4), SCALARS, max_size=2))
 
