@@ -16,6 +16,7 @@ shares it). A guesser can lock a known username for at most MAX_WAIT at a time: 
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import datetime, timedelta
 
@@ -53,10 +54,22 @@ def client_address(peer: str | None, forwarded_for: str | None = None) -> str:
     from the client and are not. A peer that is not loopback is the client itself, and its headers are
     never trusted (they could name any address).
     """
-    if peer not in _LOOPBACK:
+    if not _is_loopback(peer):
         return str(peer)[:64]
     hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
     return hops[-1][:64] if hops else LOCAL
+
+
+def _is_loopback(peer: str | None) -> bool:
+    """Loopback, IPv4-mapped loopback included (the starlette server of `serve.py` reports ::ffff:127.0.0.1)."""
+    if peer in _LOOPBACK:
+        return True
+    try:
+        found = ipaddress.ip_address(str(peer))
+    except ValueError:
+        return False
+    mapped = getattr(found, "ipv4_mapped", None)
+    return found.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def _name(username: object) -> str:

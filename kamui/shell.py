@@ -9,7 +9,7 @@ import streamlit as st
 from kamcore import accounts, demo, sessions, sign_in_throttle, store, users
 from kamcore.errors import KamError
 from kamcore.i18n import LANG_NAMES, LANGS, choice_label
-from kamui import context
+from kamui import context, session_cookie
 from kamui.context import tr
 from kamui.editing import show_error
 
@@ -119,15 +119,27 @@ def remember(user: users.User) -> None:
 
 
 def apply_cookie() -> None:
-    """Write or clear the session cookie in the browser (queued by sign-in or sign-out)."""
+    """Write or clear the session cookie in the browser (queued by sign-in or sign-out).
+
+    Served through serve.py, the server sets it (HttpOnly, SameSite=Strict): the script only posts a
+    one-time code (kamui/session_cookie.py). Under plain `streamlit run Home.py` the script sets it itself
+    (SameSite=Strict, Secure on https; readable by scripts, so there is no HttpOnly there)."""
     op = st.session_state.pop("_cookie_op", None)
     if op is None:
         return
     action, token = op
-    value = f"{sessions.COOKIE}={token}; path=/; max-age={int(sessions.LIFETIME.total_seconds())}; SameSite=Lax"
+    if session_cookie.served():
+        if action == "set":  # the code is URL-safe base64 from secrets.token_urlsafe: nothing to escape
+            code = sessions.hand_over(context.db(), token)
+            script = (f"fetch({session_cookie.SESSION_PATH!r}, {{method: 'POST', body: {code!r}, "
+                      "credentials: 'same-origin'});")
+        else:
+            script = f"fetch({session_cookie.SIGN_OUT_PATH!r}, {{method: 'POST', credentials: 'same-origin'}});"
+        st.iframe(f"<script>{script}</script>", height=1)
+        return
+    value = f"{sessions.COOKIE}={token}; path=/; max-age={int(sessions.LIFETIME.total_seconds())}; SameSite=Strict"
     if action == "clear":
-        value = f"{sessions.COOKIE}=; path=/; max-age=0; SameSite=Lax"
-    # the token is URL-safe base64 from secrets.token_urlsafe: nothing in it needs escaping
+        value = f"{sessions.COOKIE}=; path=/; max-age=0; SameSite=Strict"
     st.iframe(f"<script>parent.document.cookie = {value!r} + "
               f"(location.protocol === 'https:' ? '; Secure' : '');</script>", height=1)
 

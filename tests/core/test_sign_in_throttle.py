@@ -89,6 +89,8 @@ def test_usernames_count_together_whatever_their_case_or_spaces(fresh_db, admin)
     (None, "203.0.113.7", "203.0.113.7"),                     # nginx on this machine named the client
     (None, "10.0.0.1, 203.0.113.7", "203.0.113.7"),          # the client's own header is not trusted
     ("198.51.100.9", "203.0.113.7", "198.51.100.9"),         # a direct client cannot claim another address
+    ("::ffff:127.0.0.1", "203.0.113.7", "203.0.113.7"),     # serve.py's server reports IPv4-mapped loopback
+    ("::1", None, sign_in_throttle.LOCAL),
 ])
 def test_the_client_address_trusts_only_the_proxy_on_this_machine(peer, forwarded, expected):
     assert client_address(peer, forwarded) == expected
