@@ -98,3 +98,42 @@ def test_plain_streamlit_run_cookie_is_strict_and_sign_out_revokes_it(app, new_p
     sign_out(page)
     assert sessions.resume(db, cookie["value"]) is None
     db.close()
+
+
+def _free_run(length: int) -> int:
+    """A first port of PORTS with `length` free ports in a row (nginx, then one per process)."""
+    import socket
+
+    from tests.browser.server import PORTS
+
+    for base in PORTS:
+        try:
+            for port in range(base, base + length):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free ports")
+
+
+def test_behind_the_nginx_cluster_the_cookie_is_httponly_and_a_reload_stays_signed_in(demo_template, tmp_path,
+                                                                                        new_page):
+    from scripts.cluster import cluster
+
+    path = tmp_path / "cluster.db"
+    shutil.copy(demo_template, path)
+    with cluster(path, 2, _free_run(3), tmp_path, entry="serve.py") as (url, _pids):
+        page = new_page()
+        sign_in(page, url, username="wang.fang")
+        cookie = session_cookie(page)
+        assert cookie is not None and cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+        assert sessions.COOKIE not in page.evaluate("document.cookie")
+        page.reload()
+        page.locator('[data-testid="stMain"] h1').first.wait_for(state="visible")
+        settle(page)
+        assert signed_in(page)
+        sign_out(page)
+        db = store.connect(path)
+        assert sessions.resume(db, cookie["value"]) is None
+        db.close()
