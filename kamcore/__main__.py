@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from kamcore import clock, demo, store, users
+from kamcore import clock, demo, passwords, store, users
 from kamcore.data import backups
 from kamcore.errors import KamError
 
@@ -71,8 +71,8 @@ def _run(args: argparse.Namespace, db, path: Path) -> int:
         print(f"created user {user.username} ({user.global_role})")
     elif args.command == "reset-password":
         user = users.find_by_username(db, args.username)
-        users.set_password(db, users.SYSTEM, user.id, _password())
-        print(f"password reset for {user.username}")
+        passwords.reset_password(db, users.SYSTEM, user.id, _password())
+        print(f"password reset for {user.username}; every sign-in session of theirs has ended")
     elif args.command == "backup":
         stamp = clock.now().strftime("%Y%m%d-%H%M%S")
         dest = Path(args.destination) if args.destination else path.parent / "backups" / f"warroom-{stamp}.db"

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
@@ -53,18 +53,15 @@ class Record(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", validate_default=True)
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _clean_text(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, str):
-            return value
-        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\x0c", "\n")
-        if _CONTROL.search(value):
-            raise PydanticCustomError("reason.control_character", "control character")
-        value = value.strip(_ZERO_WIDTH + " \t\n")
-        if value == "" and _accepts_none(cls, info.field_name):
-            return None
-        return value
+    def _clean_text(cls, data: Any) -> Any:
+        """Runs before every field validator (an entity's own `mode="before"` parsers of roles, JSON
+        attributes or moments included, which a field-level cleaner would only see after them), and
+        reaches text inside lists and dicts too."""
+        if not isinstance(data, dict):
+            return data
+        return {name: _clean_value(cls, name, value) for name, value in data.items()}
 
     @field_validator("*", mode="after")
     @classmethod
@@ -77,6 +74,27 @@ class Record(BaseModel):
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _clean_value(model: type[BaseModel], name: Any, value: Any, nested: bool = False) -> Any:
+    """One input value as `Record` describes: line breaks for a paste's vertical tab or form feed, a
+    control character refused naming the field, zero-width edges dropped, blank optional text None.
+    Text inside lists and dicts (roles, imported attributes) is checked the same way, keys included."""
+    if isinstance(value, dict):
+        return {_clean_value(model, name, k, True): _clean_value(model, name, v, True) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_clean_value(model, name, v, True) for v in value)
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\x0c", "\n")
+    if _CONTROL.search(value):
+        raise PydanticCustomError("reason.control_character", "control character", {"field": str(name)})
+    if nested:
+        return value
+    value = value.strip(_ZERO_WIDTH + " \t\n")
+    if value == "" and _accepts_none(model, str(name)):
+        return None
+    return value
 
 
 def _accepts_none(model: type[BaseModel], name: str | None) -> bool:

@@ -17,6 +17,7 @@ from kamcore.users import User
 
 COOKIE = "kam_session"
 LIFETIME = timedelta(hours=12)
+HANDOFF_LIFETIME = timedelta(seconds=60)
 
 
 def _hash(token: str) -> str:
@@ -55,3 +56,45 @@ def end(db: Database, token: str | None) -> None:
     if token:
         with store.transaction(db):
             db.conn.execute("DELETE FROM sign_in_sessions WHERE token_hash = ?", [_hash(token)])
+
+
+def end_all(db: Database, user_id: int, keep_token: str | None = None) -> int:
+    """End every sign-in session of a user (a password reset), but `keep_token`'s (the browser that
+    changed its own password). Open tabs notice on their next run (kamui.context.current_user)."""
+    keep = _hash(keep_token) if keep_token else ""
+    with store.transaction(db):
+        return db.conn.execute("DELETE FROM sign_in_sessions WHERE user_id = ? AND token_hash != ?",
+                               [user_id, keep]).rowcount
+
+
+def _keystream(code: str, length: int) -> bytes:
+    return hashlib.shake_256(b"kam-handoff:" + code.encode()).digest(length)
+
+
+def hand_over(db: Database, token: str) -> str:
+    """A one-time code the browser trades for its HttpOnly session cookie (kamui.session_cookie): the
+    page's script only ever sees this code, never the token. Stored: the code's hash and the token sealed
+    with the code (so the database holds no usable token either), valid for HANDOFF_LIFETIME."""
+    code = secrets.token_urlsafe(32)
+    raw = token.encode()
+    sealed = bytes(a ^ b for a, b in zip(raw, _keystream(code, len(raw)), strict=True)).hex()
+    now = clock.now()
+    with store.transaction(db):
+        db.conn.execute("DELETE FROM sign_in_handoffs WHERE expires_at < ?", [now.isoformat(timespec="seconds")])
+        db.conn.execute("INSERT INTO sign_in_handoffs (code_hash, sealed_token, expires_at) VALUES (?, ?, ?)",
+                        [_hash(code), sealed, (now + HANDOFF_LIFETIME).isoformat(timespec="seconds")])
+    return code
+
+
+def redeem(db: Database, code: object) -> str | None:
+    """The session token a hand-over code stands for, once (the code is used up), or None (unknown,
+    used or expired)."""
+    if not isinstance(code, str) or not code or len(code) > 200:
+        return None
+    with store.transaction(db):
+        found = store.row(db, "SELECT sealed_token, expires_at FROM sign_in_handoffs WHERE code_hash = ?", [_hash(code)])
+        db.conn.execute("DELETE FROM sign_in_handoffs WHERE code_hash = ?", [_hash(code)])
+    if found is None or found["expires_at"] < clock.now_iso():
+        return None
+    sealed = bytes.fromhex(found["sealed_token"])
+    return bytes(a ^ b for a, b in zip(sealed, _keystream(code, len(sealed)), strict=True)).decode()

@@ -7,6 +7,9 @@ hashes never reach the audit log.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from argon2 import PasswordHasher
@@ -14,9 +17,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import Field
 from sqlite_utils import Database
 
-from kamcore import records, store
+from kamcore import permissions, records, store
 from kamcore.errors import NotFoundError, PermissionDenied, ValidationError
-from kamcore.identity import SYSTEM, User
+from kamcore.identity import SYSTEM, User  # noqa: F401 - SYSTEM re-exported for callers
 from kamcore.records import Entity, Record
 
 GLOBAL_ROLES = ("admin", "executive", "member")
@@ -62,8 +65,36 @@ def _lead_fits(db: Database, values: dict[str, Any], row_id: int | None) -> None
         current = row[0] if row else None
 
 
+# Set only inside the self-service use cases (`as_self`): the user id that may change its own row there.
+_self_service: contextvars.ContextVar[int | None] = contextvars.ContextVar("kam_self_service", default=None)
+
+
+def _authorize(db: Database, actor: User, account_id: int | None, action: str) -> None:
+    """Admins change users; a person changes their own row only through a self-service use case of this
+    module (never a restore or a generic edit, which could give them a role)."""
+    if actor.is_admin or (action == "update" and actor.id is not None and _self_service.get() == actor.id):
+        return
+    permissions.require_admin(actor)
+
+
+def _authorize_row(db: Database, actor: User, row: dict[str, Any], action: str) -> None:
+    if not actor.is_admin and row.get("id") != _self_service.get():
+        raise PermissionDenied("err.admin_only")
+
+
+@contextlib.contextmanager
+def as_self(actor: User) -> Iterator[None]:
+    """Inside this block `actor` may change their own user row (the self-service use cases only:
+    their name and language here, their password in `kamcore.passwords`)."""
+    token = _self_service.set(actor.id)
+    try:
+        yield
+    finally:
+        _self_service.reset(token)
+
+
 ENTITY = Entity("user", "users", UserIn, account_field=None, hidden_fields=frozenset({"password_hash"}),
-                extra_checks=(_lead_fits,))
+                authorize=_authorize, authorize_row=_authorize_row, extra_checks=(_lead_fits,))
 
 
 def hash_password(password: str) -> str:
@@ -103,23 +134,15 @@ def create_user(
 
 
 def update_user(db: Database, actor: User, user_id: int, base_version: int, changes: dict[str, Any]) -> User:
-    """Change a user's name, role, language or active flag (admins; anyone their own language)."""
-    own_language_only = actor.id == user_id and set(changes) <= {"lang", "display_name"}
-    if not actor.is_admin and not own_language_only:
+    """Change a user's name, role, language or active flag (admins; anyone their own name and language).
+    Audited as the person who did it."""
+    own_fields_only = actor.id == user_id and set(changes) <= {"lang", "display_name"}
+    if not actor.is_admin and not own_fields_only:
         raise PermissionDenied("err.admin_only")
     if "password_hash" in changes:
         raise ValidationError.single("password_hash", "reason.read_only")
-    acting = SYSTEM if own_language_only and not actor.is_admin else actor
-    return _to_user(records.update(db, acting, ENTITY, user_id, base_version, changes))
-
-
-def set_password(db: Database, actor: User, user_id: int, new_password: str) -> None:
-    """Reset a password (admins, or the user themself). The audit notes it, hiding the hash."""
-    if not actor.is_admin and actor.id != user_id:
-        raise PermissionDenied("err.admin_only")
-    row = get_user_row(db, user_id)
-    acting = actor if actor.is_admin else SYSTEM
-    records.update(db, acting, ENTITY, user_id, row["version"], {"password_hash": hash_password(new_password)})
+    with as_self(actor) if own_fields_only else contextlib.nullcontext():
+        return _to_user(records.update(db, actor, ENTITY, user_id, base_version, changes))
 
 
 def authenticate(db: Database, username: str, password: str) -> User | None:

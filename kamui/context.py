@@ -277,6 +277,14 @@ def current_user() -> User | None:
         st.session_state["_session_token"] = token
         st.session_state.setdefault("_pending_lang", user.lang)
         return user
+    token = st.session_state.get("_session_token")
+    if token is not None and getattr(sessions.resume(db(), token), "id", None) != user_id:
+        # the session ended elsewhere: a password reset or change, a sign-out in another tab, a restore
+        for key in ("user_id", "_session_token", "account_id"):
+            st.session_state.pop(key, None)
+        st.session_state["_session_ended"] = True
+        st.session_state["_cookie_op"] = ("clear", "")
+        return None
     try:
         row = users.get_user_row(db(), user_id)
     except KamError:  # the user was removed: signed out

@@ -6,10 +6,10 @@ import contextlib
 
 import streamlit as st
 
-from kamcore import accounts, demo, sessions, store, users
+from kamcore import accounts, demo, sessions, sign_in_throttle, store, users
 from kamcore.errors import KamError
 from kamcore.i18n import LANG_NAMES, LANGS, choice_label
-from kamui import context
+from kamui import context, session_cookie
 from kamui.context import tr
 from kamui.editing import show_error
 
@@ -39,18 +39,29 @@ def setup_page() -> None:
 def sign_in_page() -> None:
     """Username and password; on success the session remembers the user id."""
     st.title(tr("signin.title"))
+    if st.session_state.pop("_session_ended", False):
+        st.info(tr("shell.session_ended"))
     with st.form("sign_in"):
         username = st.text_input(tr("signin.username"), key="signin.username")
         password = st.text_input(tr("signin.password"), type="password", key="signin.password")
         if st.form_submit_button(tr("signin.submit"), type="primary"):
-            user = users.authenticate(context.db(), username, password)
-            if user is None:
-                st.error(tr("signin.failed"))
+            try:
+                user = sign_in_throttle.sign_in(context.db(), username, password, client_address())
+            except KamError as exc:  # too many attempts: says how long to wait
+                show_error(exc)
             else:
-                remember(user)
-                st.rerun()
+                if user is None:
+                    st.error(tr("signin.failed"))
+                else:
+                    remember(user)
+                    st.rerun()
     if store.database_path() == store.DEFAULT_PATH:
         st.caption(tr("signin.demo_hint"))
+
+
+def client_address() -> str:
+    """This browser's address as kamcore counts failed sign-ins against it (see sign_in_throttle)."""
+    return sign_in_throttle.client_address(st.context.ip_address, st.context.headers.get("X-Forwarded-For"))
 
 
 def language_switch() -> None:
@@ -93,6 +104,11 @@ def sidebar(user: users.User) -> None:
         st.rerun()
 
 
+def session_token() -> str | None:
+    """This browser's sign-in token (kept when the user changes their own password)."""
+    return st.session_state.get("_session_token")
+
+
 def remember(user: users.User) -> None:
     """Sign the user in for this browser: session state now, a session cookie for reloads."""
     token = sessions.start(context.db(), user)
@@ -103,15 +119,27 @@ def remember(user: users.User) -> None:
 
 
 def apply_cookie() -> None:
-    """Write or clear the session cookie in the browser (queued by sign-in or sign-out)."""
+    """Write or clear the session cookie in the browser (queued by sign-in or sign-out).
+
+    Served through serve.py, the server sets it (HttpOnly, SameSite=Strict): the script only posts a
+    one-time code (kamui/session_cookie.py). Under plain `streamlit run Home.py` the script sets it itself
+    (SameSite=Strict, Secure on https; readable by scripts, so there is no HttpOnly there)."""
     op = st.session_state.pop("_cookie_op", None)
     if op is None:
         return
     action, token = op
-    value = f"{sessions.COOKIE}={token}; path=/; max-age={int(sessions.LIFETIME.total_seconds())}; SameSite=Lax"
+    if session_cookie.served():
+        if action == "set":  # the code is URL-safe base64 from secrets.token_urlsafe: nothing to escape
+            code = sessions.hand_over(context.db(), token)
+            script = (f"fetch({session_cookie.SESSION_PATH!r}, {{method: 'POST', body: {code!r}, "
+                      "credentials: 'same-origin'});")
+        else:
+            script = f"fetch({session_cookie.SIGN_OUT_PATH!r}, {{method: 'POST', credentials: 'same-origin'}});"
+        st.iframe(f"<script>{script}</script>", height=1)
+        return
+    value = f"{sessions.COOKIE}={token}; path=/; max-age={int(sessions.LIFETIME.total_seconds())}; SameSite=Strict"
     if action == "clear":
-        value = f"{sessions.COOKIE}=; path=/; max-age=0; SameSite=Lax"
-    # the token is URL-safe base64 from secrets.token_urlsafe: nothing in it needs escaping
+        value = f"{sessions.COOKIE}=; path=/; max-age=0; SameSite=Strict"
     st.iframe(f"<script>parent.document.cookie = {value!r} + "
               f"(location.protocol === 'https:' ? '; Secure' : '');</script>", height=1)
 

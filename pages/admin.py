@@ -4,22 +4,25 @@ settings (health weights, relationship thresholds, the retrospective review amou
 import pandas as pd
 import streamlit as st
 
-from kamcore import product_lines, users
+from kamcore import passwords, product_lines, users
 from kamcore.i18n import choice_label
 from kamcore.learning import retrospectives
 from kamcore.relationships import guidance, health
 from kamcore.users import GLOBAL_ROLES, LANGS
+from kamui import shell
 from kamui.chores import act, open_page
 from kamui.editing import EditableTable, attempt, flash
 
 page = open_page("admin.title", needs_account=False)
 
 with st.expander(page.t("admin.my_password")), st.form("admin.my_password"):
+    current = st.text_input(page.t("field.current_password"), type="password", key="admin.my_password.current")
     mine = st.text_input(page.t("admin.new_password"), type="password", key="admin.my_password.value")
-    if st.form_submit_button(page.t("admin.reset_password")):
-        ok, _ = attempt(lambda: users.set_password(page.db, page.user, page.user.id, mine))
+    if st.form_submit_button(page.t("admin.my_password")):
+        ok, _ = attempt(lambda: passwords.change_own_password(page.db, page.user, current, mine,
+                                                          keep_token=shell.session_token()))
         if ok:
-            flash(page.t("admin.password_reset", name=page.user.display_name))
+            flash(page.t("admin.password_changed"))
             st.rerun()
 
 if not page.user.is_admin:
@@ -90,9 +93,10 @@ with users_tab:
                     flash(page.t("table.saved", count=1))
                     st.rerun()
             if reset.form_submit_button(page.t("admin.reset_password")):
-                ok, _ = attempt(lambda: users.set_password(page.db, page.user, chosen, new_password))
+                ok, _ = attempt(lambda: passwords.reset_password(page.db, page.user, chosen, new_password,
+                                                           keep_token=shell.session_token()))
                 if ok:
-                    flash(page.t("admin.password_reset", name=target["display_name"]))
+                    flash(page.t("admin.password_reset_sessions", name=target["display_name"]))
                     st.rerun()
 
 with lines_tab:

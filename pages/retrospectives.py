@@ -343,7 +343,8 @@ writable = editable and retro["status"] != "final"
 st.header(retro["title"])
 st.caption(" · ".join(x for x in (
     label("review_type", retro["review_type"]), label("result", retro["result"]),
-    retro["opportunity_name"] or f"{retro['review_from']} – {retro['review_to']}",
+    retro["opportunity_name"] or (f"{retro['review_from']} – {retro['review_to']}" if retro["review_type"] == "period"
+                                  else page.t("retro.deal_deleted")),
     (page.t("field.rival") + ": " + retro["rival"]) if retro["rival"] else "") if x))
 lifecycle(retro)
 head(retro, writable)

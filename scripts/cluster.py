@@ -83,8 +83,9 @@ def nginx_binary() -> str:
 
 
 @contextlib.contextmanager
-def cluster(db_path: Path, processes: int, port: int, folder: Path):
-    """Start the processes and nginx; yield (proxy URL, streamlit pids); stop them all afterwards."""
+def cluster(db_path: Path, processes: int, port: int, folder: Path, entry: str = "Home.py"):
+    """Start the processes (`streamlit run <entry>`: Home.py, or serve.py for the server-set HttpOnly
+    session cookie) and nginx; yield (proxy URL, streamlit pids); stop them all afterwards."""
     started: list[subprocess.Popen] = []
     logs = []
     env = {**os.environ, "KAM_DB": str(db_path), "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
@@ -94,7 +95,7 @@ def cluster(db_path: Path, processes: int, port: int, folder: Path):
             log = open(folder / f"streamlit-{n}.log", "w")  # noqa: SIM115 - closed below
             logs.append(log)
             started.append(subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(ROOT / "Home.py"), "--server.port", str(port + n),
+                [sys.executable, "-m", "streamlit", "run", str(ROOT / entry), "--server.port", str(port + n),
                  "--server.address", "127.0.0.1", "--server.headless", "true",
                  "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

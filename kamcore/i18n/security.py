@@ -1,6 +1,8 @@
 """Texts of the security work: what an import or a restore refuses, and why."""
 
 TEXTS = {
+    "field.signed_at": ("Signed at", "签署时间"),
+    "retro.deal_deleted": ("its deal has since been deleted", "其商机已被删除"),
     "reason.outside_scope": ("belongs to another account than the one this file was exported from",
                              "属于导出此文件的客户之外的其他客户"),
     "reason.import_not_allowed": ("may not be written by you (the same permission as on the page)",

@@ -106,9 +106,17 @@ def _opportunity_row(db: Database, opportunity_id: int) -> dict[str, Any] | None
 
 
 def _matches_opportunity(db: Database, values: dict[str, Any], row_id: int | None) -> None:
-    """A deal review needs a closed deal of this account; an open deal only as a mid-deal review."""
+    """A deal review needs a closed deal of this account; an open deal only as a mid-deal review.
+
+    Checked when the link is made or changed (the deal, the kind of review, its result), not on every
+    later edit: the review records the outcome as it was, so a deal reopened or deleted afterwards does
+    not lock its lessons."""
     if values.get("opportunity_id") is None:
         return
+    if row_id is not None:
+        stored = store.row(db, "SELECT opportunity_id, review_type, result FROM retrospectives WHERE id = ?", [row_id])
+        if stored is not None and all(stored[k] == values.get(k) for k in stored):
+            return
     opp = _opportunity_row(db, values["opportunity_id"])
     if opp is None or opp["account_id"] != values["account_id"]:
         raise ValidationError.single("opportunity_id", "reason.retro_unknown_opportunity")

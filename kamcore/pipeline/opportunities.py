@@ -499,14 +499,18 @@ def parse_number(number: str) -> tuple[str, int, int] | None:
 # ---------------------------------------------------------------- records that hang off a deal
 
 
-def same_opportunity(table: str, field_name: str):
-    """An extra check: the row that `field_name` points to in `table` belongs to the same deal."""
+def same_opportunity(table: str, field_name: str, *, same_table: bool = False):
+    """An extra check: the row that `field_name` points to in `table` belongs to the same deal.
+
+    `same_table`: the reference points into the checked row's own table (a need's parent need), so a
+    row may not point at itself. Ids of two different tables say nothing about each other: a
+    comparison item may well have its competitor's id."""
     def check(db: Database, values: dict[str, Any], row_id: int | None) -> None:
         ref = values.get(field_name)
         if ref is None:
             return
         found = db.execute(f"SELECT opportunity_id FROM [{table}] WHERE id = ?", [ref]).fetchone()
-        if found is None or found[0] != values["opportunity_id"] or ref == row_id:
+        if found is None or found[0] != values["opportunity_id"] or (same_table and ref == row_id):
             raise ValidationError.single(field_name, "reason.other_opportunity")
     return check
 

@@ -1,4 +1,4 @@
-"""Start `streamlit run Home.py` on a given database and a free localhost port; stop it afterwards."""
+"""Start `streamlit run Home.py` (or serve.py) on a given database and a free localhost port; stop it afterwards."""
 
 from __future__ import annotations
 
@@ -30,14 +30,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(db_path: str | Path, timeout: float = 90) -> Iterator[str]:
-    """Yield the base URL of the app serving `db_path`; the server stops when the block ends."""
+def running_app(db_path: str | Path, timeout: float = 90, entry: str = "Home.py") -> Iterator[str]:
+    """Yield the base URL of the app serving `db_path` (started from `entry`: Home.py, or serve.py for the
+    server-set session cookie); the server stops when the block ends."""
     port = free_port()
     env = {**os.environ, "KAM_DB": str(db_path)}
     env.pop("KAM_DEBUG", None)
     log = open(Path(db_path).with_suffix(".server.log"), "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "Home.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / entry), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

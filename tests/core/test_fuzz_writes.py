@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kamcore import accounts, product_lines, store, team, users
+from kamcore import accounts, passwords, product_lines, store, team, users
 from kamcore.data import replay  # noqa: E402
 from kamcore.errors import KamError
 
@@ -38,7 +38,11 @@ SCALARS = st.one_of(
     st.sampled_from(["", " ", "  x  ", "CNY", "cny", "US", "active", "lost", "at_risk", "admin", "member",
                      "account_manager", "viewer", "executive", "lead", "qualify", "won", "open", "zh", "en",
                      "2026-02-30", "1e309", "NaN", "<script>alert(1)</script>", "Robert'); DROP TABLE accounts;--",
-                     "decision_maker,purchaser", "decision_maker,nobody", "huaxin semiconductor"]),
+                     "decision_maker,purchaser", "decision_maker,nobody", "huaxin semiconductor",
+                     # control and zero-width characters (issue 20): refused naming the field, or a paste's
+                     # vertical tab turned into a line break; a name of only zero-width characters is empty
+                     "Huaxin\x00", "line\x0bbreak", "\x1f", "x\x7f", "\u200b", "\ufeff\u200d", "\u200bHuaxin\ufeff",
+                     "decision_maker,\x00purchaser"]),
 )
 VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=4), SCALARS, max_size=2))
 
@@ -165,6 +169,6 @@ def test_users_from_any_input(fuzz_path, username, name, password, role, lang, c
         clean_or_unchanged(db, lambda: users.create_user(db, actor, username, name, password, role, lang))
         target = users.get_user_row(db, 3)
         clean_or_unchanged(db, lambda: users.update_user(db, actor, 3, target["version"], changes))
-        clean_or_unchanged(db, lambda: users.set_password(db, actor, 3, password))
+        clean_or_unchanged(db, lambda: passwords.reset_password(db, actor, 3, password))
         assert users.authenticate(db, username if isinstance(username, str) else "", password
                                   if isinstance(password, str) else "") is None or isinstance(username, str)

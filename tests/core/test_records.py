@@ -2,7 +2,7 @@
 
 import pytest
 
-from kamcore import accounts, audit, records, team, users
+from kamcore import accounts, audit, passwords, records, team, users
 from kamcore.errors import ConflictError, NotFoundError, ValidationError
 
 
@@ -140,7 +140,7 @@ def test_restore_on_a_stale_version_is_a_conflict(setup):
 
 def test_password_hashes_never_reach_the_audit_log(fresh_db, admin):
     user = users.create_user(fresh_db, admin, "x.y", "X Y", "password-1")
-    users.set_password(fresh_db, admin, user.id, "password-2")
+    passwords.reset_password(fresh_db, admin, user.id, "password-2")
     values = fresh_db.execute(
         "SELECT old_value, new_value FROM audit_log WHERE field = 'password_hash'"
     ).fetchall()

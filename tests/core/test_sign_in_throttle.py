@@ -1,0 +1,102 @@
+"""Issue 20 item 9: guessing passwords slows down per username and per client address (fixed clock)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kamcore import clock, sign_in_throttle, store, users
+from kamcore.sign_in_throttle import TooManyAttempts, client_address
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def attempt(db, username, password, address="203.0.113.7", at=T0):
+    """One sign-in at a fixed time: the user, None (wrong), or the seconds it must wait."""
+    with clock.at(at):
+        try:
+            return sign_in_throttle.sign_in(db, username, password, address)
+        except TooManyAttempts as exc:
+            return exc.seconds
+
+
+def test_thirty_wrong_passwords_then_the_right_one_is_refused_until_the_wait_passes(fresh_db, admin):
+    results = [attempt(fresh_db, "admin", f"guess-{n}") for n in range(30)]
+    assert results[: sign_in_throttle.FREE_PER_USER] == [None] * sign_in_throttle.FREE_PER_USER
+    assert all(isinstance(r, int) and r > 0 for r in results[sign_in_throttle.FREE_PER_USER:])
+    before = attempt(fresh_db, "admin", "admin-pass-1")
+    assert isinstance(before, int) and before > 0, "the right password during the wait is refused too"
+    # only the evaluated guesses counted: the refused ones did not lengthen the wait
+    assert before == sign_in_throttle.FIRST_WAIT.total_seconds()
+    assert attempt(fresh_db, "admin", "admin-pass-1", at=T0 + timedelta(seconds=before - 1)) > 0
+    assert attempt(fresh_db, "admin", "admin-pass-1", at=T0 + timedelta(seconds=before)) == admin
+
+
+def test_the_wait_grows_with_each_further_failure_and_is_capped(fresh_db, admin):
+    now, waits = T0, []
+    for n in range(20):
+        result = attempt(fresh_db, "admin", f"guess-{n}", at=now)
+        assert result is None, "after each wait, one more guess is checked"
+        with clock.at(now):
+            wait = sign_in_throttle.seconds_to_wait(fresh_db, "admin", "203.0.113.7")
+        waits.append(wait)
+        now += timedelta(seconds=wait)
+    grown = [w for w in waits if w]
+    assert grown[:4] == [2, 4, 8, 16]
+    assert max(waits) <= sign_in_throttle.MAX_WAIT.total_seconds()
+
+
+def test_a_success_clears_the_users_counter(fresh_db, admin):
+    for n in range(sign_in_throttle.FREE_PER_USER - 1):
+        assert attempt(fresh_db, "admin", f"guess-{n}") is None
+    assert attempt(fresh_db, "admin", "admin-pass-1") == admin
+    left = fresh_db.execute("SELECT count(*) FROM sign_in_failures WHERE username = 'admin'").fetchone()[0]
+    assert left == 0
+    for n in range(sign_in_throttle.FREE_PER_USER):  # a fresh allowance
+        assert attempt(fresh_db, "admin", f"again-{n}") is None
+
+
+def test_one_address_guessing_many_usernames_is_slowed_down(fresh_db, admin):
+    spray = [attempt(fresh_db, f"user{n}", "Password1", address="198.51.100.9")
+             for n in range(sign_in_throttle.FREE_PER_ADDRESS + 5)]
+    assert spray[: sign_in_throttle.FREE_PER_ADDRESS] == [None] * sign_in_throttle.FREE_PER_ADDRESS
+    assert all(isinstance(r, int) and r > 0 for r in spray[sign_in_throttle.FREE_PER_ADDRESS:])
+    # the right password from that address waits too; from another address the user signs in
+    assert isinstance(attempt(fresh_db, "admin", "admin-pass-1", address="198.51.100.9"), int)
+    assert attempt(fresh_db, "admin", "admin-pass-1", address="192.0.2.44") == admin
+
+
+def test_failures_are_shared_by_every_process_through_the_database(tmp_path):
+    path = tmp_path / "shared.db"
+    first, second = store.connect(path), store.connect(path)  # two cluster processes, one file
+    try:
+        users.create_user(first, users.SYSTEM, "admin", "Admin", "admin-pass-1", "admin")
+        for n in range(sign_in_throttle.FREE_PER_USER):
+            assert attempt(first if n % 2 else second, "admin", f"guess-{n}") is None
+        assert isinstance(attempt(second, "admin", "admin-pass-1"), int)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_usernames_count_together_whatever_their_case_or_spaces(fresh_db, admin):
+    for n, name in enumerate(["admin", "ADMIN", " Admin ", "aDmin", "admin "]):
+        assert attempt(fresh_db, name, f"guess-{n}") is None
+    assert isinstance(attempt(fresh_db, "admin", "admin-pass-1"), int)
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "expected"), [
+    (None, None, sign_in_throttle.LOCAL),
+    (None, "203.0.113.7", "203.0.113.7"),                     # nginx on this machine named the client
+    (None, "10.0.0.1, 203.0.113.7", "203.0.113.7"),          # the client's own header is not trusted
+    ("198.51.100.9", "203.0.113.7", "198.51.100.9"),         # a direct client cannot claim another address
+    ("::ffff:127.0.0.1", "203.0.113.7", "203.0.113.7"),     # serve.py's server reports IPv4-mapped loopback
+    ("::1", None, sign_in_throttle.LOCAL),
+])
+def test_the_client_address_trusts_only_the_proxy_on_this_machine(peer, forwarded, expected):
+    assert client_address(peer, forwarded) == expected
+
+
+def test_the_wait_message_names_the_seconds_in_both_languages():
+    exc = TooManyAttempts(42)
+    assert "42 s" in exc.message("en") and "Too many attempts" in exc.message("en")
+    assert "42 秒" in exc.message("zh") and "尝试次数过多" in exc.message("zh")
