@@ -78,4 +78,9 @@ TEXTS = {
                      "来自 CRM？从其导出文件导入客户、联系人、产品和商机。"),
     "col.owner": ("Owner", "负责人"),
     "col.deals": ("Deals", "商机数"),
+    "data.preparing": ("Preparing the export (reading, JSON, Excel)…", "正在生成导出文件（读取、JSON、Excel）…"),
+    "data.prepared": ("The export is ready: download it below.", "导出文件已生成：请在下方下载。"),
+    "data.backing_up": ("Writing the backup…", "正在写入备份…"),
+    "ix.export_prepare": ("Prepare the deal export", "生成商机导出文件"),
+    "ix.export_preparing": ("Preparing the deal export (reading, CSV, Excel)…", "正在生成商机导出文件（读取、CSV、Excel）…"),
 }

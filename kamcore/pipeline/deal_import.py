@@ -439,6 +439,37 @@ def to_excel_bytes(frame: pd.DataFrame, sheet: str = "Opportunities") -> bytes:
     return buffer.getvalue()
 
 
+@dataclass
+class DealExport:
+    """One account's deals as CSV and Excel, ready to download."""
+
+    account_id: int
+    count: int
+    csv: bytes
+    xlsx: bytes
+    stem: str
+
+
+def export_deals(db: Database, actor: User, account_id: int,
+                 progress: Callable[[int, int], None] | None = None) -> DealExport:
+    """Read one account's deals (anyone who can read it) and write them as CSV and Excel, in three steps
+    reported as `progress(step, 3)`."""
+    from kamcore.pipeline import opportunities
+
+    rows = opportunities.list_opportunities(db, actor, account_id, limit=-1)  # SQLite: LIMIT -1 is all of them
+    if progress is not None:
+        progress(1, 3)
+    frame = export_frame(rows)
+    as_csv = to_csv_bytes(frame)
+    if progress is not None:
+        progress(2, 3)
+    as_xlsx = to_excel_bytes(frame)
+    if progress is not None:
+        progress(3, 3)
+    return DealExport(account_id, len(rows), as_csv, as_xlsx,
+                      f"opportunities-{account_id}-{clock.today().isoformat()}")
+
+
 # ---------------------------------------------------------------- value mapping and results
 
 
