@@ -78,13 +78,13 @@ def _problems(problems: list[Any]) -> None:
 
 
 def _checked(kind: str, signature: Any, make: Any) -> Any:
-    """The plan of this step: made on "Check every row", valid only for what it checked."""
-    if st.button(t("imp.check"), key=f"ix.{kind}.check", type="primary"):
-        try:
-            st.session_state[f"ix.{kind}.plan"] = (signature, make())
-        except KamError as exc:
-            st.session_state.pop(f"ix.{kind}.plan", None)
-            show_error(exc)
+    """The plan of this step: made on "Check every row" (with a progress bar), valid only for what it checked."""
+    outcome = long_work.button(f"ix.{kind}.check", t("imp.check"), make, working=t("ix.checking"))
+    if outcome is not None:
+        if outcome[0]:
+            st.session_state[f"ix.{kind}.plan"] = (signature, outcome[1])
+            st.rerun()
+        st.session_state.pop(f"ix.{kind}.plan", None)
     held = st.session_state.get(f"ix.{kind}.plan")
     return held[1] if held and held[0] == signature else None
 
@@ -131,7 +131,7 @@ with tab_accounts:
         mapping = acc_import.AccountMapping(columns=columns, key=key, fill={k: v for k, v in fill.items() if v},
                                             default_currency=currency)
         plan = _checked("accounts", (table.attrs["signature"], repr(mapping)),
-                        lambda: acc_import.plan_accounts(page.db, page.user, table, mapping))
+                        lambda _p: acc_import.plan_accounts(context.db(), page.user, table, mapping))
         if plan is not None:
             if plan.problems:
                 _problems(plan.problems)
@@ -170,7 +170,7 @@ with tab_contacts:
                                contact_import.guess_mapping(list(table.columns)), table)
             mapping = contact_import.ContactMapping(columns=columns)
             plan = _checked("contacts", (table.attrs["signature"], account_id, repr(mapping)),
-                            lambda: contact_import.plan_contacts(page.db, page.user, account_id, table, mapping))
+                            lambda _p: contact_import.plan_contacts(context.db(), page.user, account_id, table, mapping))
             if plan is not None:
                 if plan.problems:
                     _problems(plan.problems)
@@ -187,7 +187,7 @@ with tab_products:
         columns = _columns("products", ("name", "code"), ("name",), product_import.guess_mapping(list(table.columns)),
                            table)
         plan = _checked("products", (table.attrs["signature"], repr(columns)),
-                        lambda: product_import.plan_products(page.db, page.user, table, columns))
+                        lambda _p: product_import.plan_products(context.db(), page.user, table, columns))
         if plan is not None:
             if plan.problems:
                 _problems(plan.problems)
@@ -234,7 +234,7 @@ with tab_deals:
                                    default_currency=currency,
                                    default_opened_on=opened_rule.isoformat() if opened_rule else None)
         plan = _checked("deals", (table.attrs["signature"], repr(mapping)),
-                        lambda: oi.plan_import(page.db, page.user, table, mapping))
+                        lambda progress: oi.plan_import(context.db(), page.user, table, mapping, progress))
         if plan is not None:
             if plan.problems:
                 _problems(plan.problems)

@@ -83,4 +83,14 @@ TEXTS = {
     "data.backing_up": ("Writing the backup…", "正在写入备份…"),
     "ix.export_prepare": ("Prepare the deal export", "生成商机导出文件"),
     "ix.export_preparing": ("Preparing the deal export (reading, CSV, Excel)…", "正在生成商机导出文件（读取、CSV、Excel）…"),
+    "reason.file_encoding_row": ("is not {encoding} text: this row has a byte that {encoding} cannot read "
+                                 "(byte {position} of the file); choose the file's encoding, or leave it on automatic",
+                                 "不是 {encoding} 编码：此行有 {encoding} 无法解码的字节（文件第 {position} 字节）；"
+                                 "请选择文件的编码，或保留“自动识别”"),
+    "reason.file_mixed_encoding": ("mixes two encodings: {count} row(s) ({rows}) are not UTF-8 while the other rows "
+                                   "are; no single encoding reads it, so nothing was guessed or imported — save the "
+                                   "whole file again as UTF-8",
+                                   "混用了两种编码：{count} 行（第 {rows} 行）不是 UTF-8，而其他行是；没有一种编码能正确读取，"
+                                   "因此未作猜测、未导入任何数据——请将整个文件另存为 UTF-8"),
+    "ix.checking": ("Checking every row…", "正在检查每一行…"),
 }
