@@ -187,7 +187,7 @@ def test_a_second_commit_of_one_preview_during_the_first_writes_once_and_reports
         conn = store.connect(path)
         try:
             results[name] = oi.commit_import_once(conn, admin, plan, progress)
-        except Exception as exc:  # noqa: BLE001 - the test reports whatever the second click meets
+        except Exception as exc:  # noqa: BLE001 - reported by the test (asserted below)
             results[name] = exc
         finally:
             conn.close()

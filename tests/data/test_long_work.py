@@ -149,3 +149,18 @@ def test_the_deal_export_is_prepared_on_request(demo_path):
     _long_button(at, "ix.export").click().run()
     assert not at.exception and not at.error
     assert len(at.get("download_button")) == 2
+
+
+def test_the_first_run_leads_an_administrator_to_the_import_and_a_member_to_the_administrator(empty_path):
+    """Item 8 of issue 16: an empty war room leads to accounts -> contacts -> products -> deals."""
+    from kamcore.i18n import t
+
+    at = signed_in_app(empty_path, "admin", "pages/home.py")
+    assert not at.exception
+    assert t("ix.first_run", "en") in [i.value for i in at.info]
+    assert "1. **Accounts**" in " ".join(m.value for m in at.markdown)
+    db = store.connect(empty_path)
+    users.create_user(db, users.SYSTEM, "member.one", "Member One", "password-123", "member")
+    db.close()
+    at = signed_in_app(empty_path, "member.one", "pages/home.py")
+    assert [i.value for i in at.info] == [t("home.empty", "en")]
