@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +104,37 @@ def is_empty(db: Database) -> bool:
     return db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
 
 
-def backup(db: Database, destination: str | Path) -> Path:
-    """Copy the live database to `destination` with SQLite's online backup API."""
+def backup(db: Database, destination: str | Path, progress: Callable[[int, int], None] | None = None,
+           step_pages: int = 256) -> Path:
+    """Copy the live database to `destination` with SQLite's online backup API.
+
+    The copy goes `step_pages` pages at a time, calling `progress(done, total)` after each step (for a
+    progress bar; the last call has done == total). It reads one snapshot: the source connection holds a
+    read transaction throughout, so writes by others neither restart the copy (without it a stepped backup
+    restarts after every write and may never finish) nor tear it. The copy is written beside the target
+    and renamed when complete: an interrupted backup leaves no half file to be listed or restored.
+    """
     dest = Path(destination)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    target = sqlite3.connect(str(dest))
+    partial = dest.with_name(dest.name + ".part")
+    conn = db.conn
+    snapshot = not conn.in_transaction
+    target = sqlite3.connect(str(partial))
     try:
-        db.conn.backup(target)
+        if snapshot:
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the read snapshot starts here
+
+        def report(_status: int, remaining: int, total: int) -> None:
+            if progress is not None:
+                progress(total - remaining, total)
+
+        conn.backup(target, pages=step_pages if progress is not None else -1, progress=report)
+        target.close()
+        partial.replace(dest)
     finally:
         target.close()
+        if snapshot and conn.in_transaction:
+            conn.execute("ROLLBACK")
+        partial.unlink(missing_ok=True)
     return dest

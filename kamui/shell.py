@@ -18,6 +18,7 @@ def setup_page() -> None:
     """Brand-new empty database: create the first administrator (or load the demo)."""
     st.title(tr("setup.title"))
     st.info(tr("setup.intro"))
+    st.caption(tr("ix.setup_next"))
     with st.form("setup"):
         username = st.text_input(tr("signin.username"), key="setup.username")
         name = st.text_input(tr("setup.display_name"), key="setup.name")

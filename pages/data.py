@@ -7,7 +7,7 @@ from kamcore import accounts, store
 from kamcore.data import backups, portability
 from kamcore.data.portability import ImportPlan
 from kamcore.errors import KamError
-from kamui import context
+from kamui import context, long_work
 from kamui.editing import attempt, flash, show_error
 
 page = context.page()
@@ -67,18 +67,19 @@ def export_tab() -> None:
                      format_func=lambda s: page.t("data.scope_all") if s is None else page.t("data.scope_account",
                                                                                                name=name))
     st.caption(page.t("data.export_note"))
-    if st.button(page.t("data.prepare"), key="data.export.prepare", type="primary"):
-        ok, data = attempt(lambda: portability.export_data(page.db, page.user, scope))
-        if ok:
-            st.session_state["data.export.files"] = (scope, portability.to_json(data), portability.to_xlsx(data),
-                                                     data["exported_at"][:10])
+    outcome = long_work.button("data.export.prepare", page.t("data.prepare"), working=page.t("data.preparing"),
+                               work=lambda progress: portability.prepare_export(context.db(), page.user, scope,
+                                                                                progress))
+    if outcome and outcome[0]:
+        st.session_state["data.export.files"] = outcome[1]
+        flash(page.t("data.prepared"))
+        st.rerun()
     files = st.session_state.get("data.export.files")
-    if files and files[0] == scope:
-        stem = f"warroom-{'all' if scope is None else f'account-{scope}'}-{files[3]}"
+    if files and files.scope == scope:
         left, right = st.columns(2)
-        left.download_button(page.t("data.json"), files[1], file_name=f"{stem}.json", mime="application/json",
+        left.download_button(page.t("data.json"), files.json, file_name=f"{files.stem}.json", mime="application/json",
                              key="data.export.json")
-        right.download_button(page.t("data.xlsx"), files[2], file_name=f"{stem}.xlsx", key="data.export.xlsx",
+        right.download_button(page.t("data.xlsx"), files.xlsx, file_name=f"{files.stem}.xlsx", key="data.export.xlsx",
                               mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -118,11 +119,12 @@ def import_tab() -> None:
 def backups_tab() -> None:
     """Back up now; the list of backups; restore one after a preview of what would be lost."""
     folder = backups.backup_dir(store.database_path())
-    if st.button(page.t("data.backup_now"), key="data.backup.now", type="primary"):
-        ok, path = attempt(lambda: backups.create_backup(page.db, page.user, folder))
-        if ok:
-            flash(page.t("data.backed_up", name=path.name))
-            st.rerun()
+    outcome = long_work.button("data.backup.now", page.t("data.backup_now"), working=page.t("data.backing_up"),
+                               work=lambda progress: backups.create_backup(context.db(), page.user, folder,
+                                                                           progress=progress))
+    if outcome and outcome[0]:
+        flash(page.t("data.backed_up", name=outcome[1].name))
+        st.rerun()
     found = backups.list_backups(folder)
     if not found:
         st.info(page.t("data.no_backups"))

@@ -17,7 +17,13 @@ st.caption(page.t("home.caption"))
 
 totals = overview.totals(page.db, page.user)
 if not totals["accounts"]:
-    st.info(page.t("home.empty"))
+    if page.user.is_admin:  # the first run: the way in is the CRM export, step by step
+        st.info(page.t("ix.first_run"))
+        st.markdown(page.t("ix.first_run_steps"))
+        st.page_link("pages/opportunity_import.py", label=page.t("ix.first_run_link"), icon=":material/upload_file:")
+        st.caption(page.t("ix.first_run_else"))
+    else:
+        st.info(page.t("home.empty"))
     st.stop()
 
 cols = st.columns(4)

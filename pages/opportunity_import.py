@@ -3,7 +3,6 @@ previewed and written all-or-nothing; and the deal export."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -17,8 +16,7 @@ from kamcore.data.imports import products as product_import
 from kamcore.errors import KamError
 from kamcore.pipeline import analytics
 from kamcore.pipeline import deal_import as oi
-from kamcore.pipeline import opportunities as opp
-from kamui import context
+from kamui import context, long_work
 from kamui.chores import tabs
 from kamui.editing import show_error
 
@@ -80,35 +78,25 @@ def _problems(problems: list[Any]) -> None:
 
 
 def _checked(kind: str, signature: Any, make: Any) -> Any:
-    """The plan of this step: made on "Check every row", valid only for what it checked."""
-    if st.button(t("imp.check"), key=f"ix.{kind}.check", type="primary"):
-        try:
-            st.session_state[f"ix.{kind}.plan"] = (signature, make())
-        except KamError as exc:
-            st.session_state.pop(f"ix.{kind}.plan", None)
-            show_error(exc)
+    """The plan of this step: made on "Check every row" (with a progress bar), valid only for what it checked."""
+    outcome = long_work.button(f"ix.{kind}.check", t("imp.check"), make, working=t("ix.checking"))
+    if outcome is not None:
+        if outcome[0]:
+            st.session_state[f"ix.{kind}.plan"] = (signature, outcome[1])
+            st.rerun()
+        st.session_state.pop(f"ix.{kind}.plan", None)
     held = st.session_state.get(f"ix.{kind}.plan")
     return held[1] if held and held[0] == signature else None
 
 
-def _commit(kind: str, plan: Any, write: Any, done_key: str) -> None:
-    """The commit button: disabled while it runs; a second click on the same preview reports the first result."""
-    busy_key = f"ix.{kind}.busy"
-    st.button(t("imp.commit"), key=f"ix.{kind}.commit", disabled=not plan.ok or st.session_state.get(busy_key, False),
-              on_click=context.callback(st.session_state.__setitem__, busy_key, True))
-    if not st.session_state.get(busy_key):
-        return
-    bar = st.progress(0.0, text=t("ix.working", rows=getattr(plan, "rows", None) and len(plan.rows) or ""))
-    try:
-        result = write(lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
-    except KamError as exc:
-        show_error(exc)
-    else:
-        bar.progress(1.0)
-        st.session_state[f"ix.{kind}.result"] = result
-    finally:
-        st.session_state[busy_key] = False
-    st.rerun()
+def _commit(kind: str, plan: Any, write: Any, rows: int) -> None:
+    """The commit button (kamui.long_work): a progress bar, disabled while it runs; a second click on the
+    same preview starts nothing new (and kamcore commits one preview once)."""
+    outcome = long_work.button(f"ix.{kind}.commit", t("imp.commit"), write, working=t("ix.working", rows=rows),
+                               disabled=not plan.ok)
+    if outcome and outcome[0]:
+        st.session_state[f"ix.{kind}.result"] = outcome[1]
+        st.rerun()
 
 
 def _result(kind: str, done_key: str) -> None:
@@ -143,7 +131,7 @@ with tab_accounts:
         mapping = acc_import.AccountMapping(columns=columns, key=key, fill={k: v for k, v in fill.items() if v},
                                             default_currency=currency)
         plan = _checked("accounts", (table.attrs["signature"], repr(mapping)),
-                        lambda: acc_import.plan_accounts(page.db, page.user, table, mapping))
+                        lambda _p: acc_import.plan_accounts(context.db(), page.user, table, mapping))
         if plan is not None:
             if plan.problems:
                 _problems(plan.problems)
@@ -153,7 +141,7 @@ with tab_accounts:
             if plan.filled:
                 st.caption(t("ix.filled", detail=", ".join(f"{t('field.' + f)}: {n}" for f, n in plan.filled.items())))
             _commit("accounts", plan, lambda _p: acc_import.commit_accounts(context.db(), page.user, plan),
-                    "ix.done_accounts")
+                    len(plan.creates) + len(plan.updates))
     _result("accounts", "ix.done_accounts")
     groups = accounts.rollup(page.db, page.user)
     if groups:
@@ -182,14 +170,14 @@ with tab_contacts:
                                contact_import.guess_mapping(list(table.columns)), table)
             mapping = contact_import.ContactMapping(columns=columns)
             plan = _checked("contacts", (table.attrs["signature"], account_id, repr(mapping)),
-                            lambda: contact_import.plan_contacts(page.db, page.user, account_id, table, mapping))
+                            lambda _p: contact_import.plan_contacts(context.db(), page.user, account_id, table, mapping))
             if plan is not None:
                 if plan.problems:
                     _problems(plan.problems)
                 else:
                     st.success(t("ix.contacts_ready", people=len(plan.people), links=len(plan.links)))
                 _commit("contacts", plan, lambda _p: contact_import.commit_contacts(context.db(), page.user, plan),
-                        "ix.done_contacts")
+                        len(plan.people))
         _result("contacts", "ix.done_contacts")
 
 with tab_products:
@@ -199,14 +187,14 @@ with tab_products:
         columns = _columns("products", ("name", "code"), ("name",), product_import.guess_mapping(list(table.columns)),
                            table)
         plan = _checked("products", (table.attrs["signature"], repr(columns)),
-                        lambda: product_import.plan_products(page.db, page.user, table, columns))
+                        lambda _p: product_import.plan_products(context.db(), page.user, table, columns))
         if plan is not None:
             if plan.problems:
                 _problems(plan.problems)
             else:
                 st.success(t("ix.products_ready", creates=len(plan.creates), existing=len(plan.existing)))
             _commit("products", plan, lambda _p: product_import.commit_products(context.db(), page.user, plan),
-                    "ix.done_products")
+                    len(plan.creates))
     _result("products", "ix.done_products")
 
 with tab_deals:
@@ -246,7 +234,7 @@ with tab_deals:
                                    default_currency=currency,
                                    default_opened_on=opened_rule.isoformat() if opened_rule else None)
         plan = _checked("deals", (table.attrs["signature"], repr(mapping)),
-                        lambda: oi.plan_import(page.db, page.user, table, mapping))
+                        lambda progress: oi.plan_import(context.db(), page.user, table, mapping, progress))
         if plan is not None:
             if plan.problems:
                 _problems(plan.problems)
@@ -264,7 +252,7 @@ with tab_deals:
                 st.warning(t("ix.owners_external", count=len(plan.external_owners),
                              names=", ".join(plan.external_owners)))
             _commit("deals", plan, lambda progress: oi.commit_import_once(context.db(), page.user, plan, progress),
-                    "ix.done_deals")
+                    len(plan.rows))
     _result("deals", "ix.done_deals")
     if st.session_state.get("ix.deals.result"):
         ids = permissions.readable_account_ids(page.db, page.user)
@@ -289,16 +277,23 @@ with tab_export:
     if page.account_id is None:
         st.info(t("opp.no_account"))
     else:
-        rows = opp.list_opportunities(page.db, page.user, page.account_id, limit=50_000)
-        if not rows:
-            st.info(t("imp.nothing_to_export"))
-        else:
-            frame = oi.export_frame(rows)
-            stem = f"opportunities-{page.account_id}-{date.today().isoformat()}"
-            left, right = st.columns(2)
-            left.download_button(t("imp.download_csv", count=len(rows)), oi.to_csv_bytes(frame), f"{stem}.csv",
-                                 "text/csv", key="imp.csv")
-            right.download_button(t("imp.download_xlsx", count=len(rows)), oi.to_excel_bytes(frame), f"{stem}.xlsx",
-                                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="imp.xlsx")
+        outcome = long_work.button("ix.export", t("ix.export_prepare"), working=t("ix.export_preparing"),
+                                   work=lambda progress: oi.export_deals(context.db(), page.user, page.account_id,
+                                                                         progress))
+        if outcome and outcome[0]:
+            st.session_state["ix.export.files"] = outcome[1]
+            st.rerun()
+        prepared = st.session_state.get("ix.export.files")
+        if prepared is not None and prepared.account_id == page.account_id:
+            if not prepared.count:
+                st.info(t("imp.nothing_to_export"))
+            else:
+                left, right = st.columns(2)
+                left.download_button(t("imp.download_csv", count=prepared.count), prepared.csv,
+                                     f"{prepared.stem}.csv", "text/csv", key="imp.csv")
+                right.download_button(t("imp.download_xlsx", count=prepared.count), prepared.xlsx,
+                                      f"{prepared.stem}.xlsx",
+                                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                      key="imp.xlsx")
 if not CAN_EDIT:
     st.info(t("imp.no_rights"))

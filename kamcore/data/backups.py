@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,8 +51,11 @@ def backup_dir(db_path: str | Path | None = None) -> Path:
     return Path(db_path or store.database_path()).parent / "backups"
 
 
-def create_backup(db: Database, actor: User, directory: str | Path, label: str = "") -> Path:
-    """Write an online backup of the live database into `directory` (admins)."""
+def create_backup(db: Database, actor: User, directory: str | Path, label: str = "",
+                  progress: Callable[[int, int], None] | None = None) -> Path:
+    """Write an online backup of the live database into `directory` (admins).
+
+    `progress(done, total)` is called as the pages are copied (the last call has done == total)."""
     permissions.require_admin(actor)
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     suffix = f"-{label}" if label else ""
@@ -60,7 +64,7 @@ def create_backup(db: Database, actor: User, directory: str | Path, label: str =
     while target.exists():
         number += 1
         target = Path(directory) / f"{PREFIX}{stamp}{suffix}-{number}.db"
-    return store.backup(db, target)
+    return store.backup(db, target, progress)
 
 
 def open_backup(path: str | Path) -> sqlite3.Connection:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,15 +163,21 @@ def private_columns() -> dict[str, frozenset[str]]:
     return out
 
 
-def export_data(db: Database, actor: User, account_id: int | None = None) -> dict[str, Any]:
-    """Everything (admins) or one account's data (anyone who can read it) as a plain dict ready for JSON."""
+def export_data(db: Database, actor: User, account_id: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Everything (admins) or one account's data (anyone who can read it) as a plain dict ready for JSON.
+
+    `progress(done, total)` is called after each table (the last call has done == total)."""
     if account_id is None:
         permissions.require_admin(actor)
     else:
         permissions.require_read(db, actor, account_id)
     private = private_columns()
     out_tables: dict[str, Any] = {}
-    for table in tables(db):
+    names_of_tables = tables(db)
+    for done, table in enumerate(names_of_tables, start=1):
+        if progress is not None:
+            progress(done - 1, len(names_of_tables))
         cols = columns(db, table)
         names = [c.name for c in cols if c.name not in SECRET_COLUMNS.get(table, ())]
         where, params = "", []
@@ -225,6 +232,46 @@ def _hide_private_history(db: Database, actor: User, rows: list[dict[str, Any]],
                     row[side] = records.HIDDEN
 
 
+@dataclass
+class ExportFiles:
+    """A prepared export: the JSON and Excel files and the day they were made."""
+
+    scope: int | None
+    json: bytes
+    xlsx: bytes
+    day: str
+
+    @property
+    def stem(self) -> str:
+        """The file name without extension: what and when."""
+        return f"warroom-{'all' if self.scope is None else f'account-{self.scope}'}-{self.day}"
+
+
+# How a prepared export's time splits (measured on the demo plus the 8,800-deal Maven sample: reading
+# 0.9 s, JSON 3.0 s, Excel 57 s): the bar moves in proportion to the work, not to the steps.
+_READ, _JSON = 20, 70
+PROGRESS_TOTAL = 1000
+
+
+def prepare_export(db: Database, actor: User, account_id: int | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> ExportFiles:
+    """Read the data (`export_data`) and write it as JSON and Excel, reporting `progress(done, total)` over
+    the three steps (total = PROGRESS_TOTAL; the last call has done == total)."""
+    def step(start: int, end: int) -> Callable[[int, int], None]:
+        def report(done: int, total: int) -> None:
+            if progress is not None:
+                progress(start + (end - start) * done // max(total, 1), PROGRESS_TOTAL)
+        return report
+
+    data = export_data(db, actor, account_id, step(0, _READ))
+    step(0, _READ)(1, 1)
+    as_json = to_json(data)
+    step(_READ, _JSON)(1, 1)
+    as_xlsx = to_xlsx(data, step(_JSON, PROGRESS_TOTAL))
+    step(_JSON, PROGRESS_TOTAL)(1, 1)
+    return ExportFiles(account_id, as_json, as_xlsx, data["exported_at"][:10])
+
+
 def to_json(data: dict[str, Any]) -> bytes:
     """The export as UTF-8 JSON text."""
     return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
@@ -258,8 +305,10 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def to_xlsx(data: dict[str, Any]) -> bytes:
-    """The export as an Excel workbook: a `_meta` sheet, then one sheet per table."""
+def to_xlsx(data: dict[str, Any], progress: Callable[[int, int], None] | None = None) -> bytes:
+    """The export as an Excel workbook: a `_meta` sheet, then one sheet per table.
+
+    `progress(done, total)` counts rows written (every 500 rows and after each table)."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -269,6 +318,8 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
         meta.append([key, data.get(key)])
     meta.append(["schema", json.dumps(data.get("schema"))])
     meta.append(["scope", json.dumps(data.get("scope"))])
+    total = sum(len(body["rows"]) for body in data["tables"].values())
+    written = 0
     for table, body in data["tables"].items():
         sheet = book.create_sheet(table[:31])
         sheet.append(body["columns"])
@@ -279,6 +330,11 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
                 cell.value = value
                 if isinstance(value, str):
                     cell.data_type = "s"  # text stays text: "=…" is not a formula
+            written += 1
+            if progress is not None and written % 500 == 0:
+                progress(written, total)
+        if progress is not None:
+            progress(written, total)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -78,4 +78,34 @@ TEXTS = {
                      "来自 CRM？从其导出文件导入客户、联系人、产品和商机。"),
     "col.owner": ("Owner", "负责人"),
     "col.deals": ("Deals", "商机数"),
+    "data.preparing": ("Preparing the export (reading, JSON, Excel)…", "正在生成导出文件（读取、JSON、Excel）…"),
+    "data.prepared": ("The export is ready: download it below.", "导出文件已生成：请在下方下载。"),
+    "data.backing_up": ("Writing the backup…", "正在写入备份…"),
+    "ix.export_prepare": ("Prepare the deal export", "生成商机导出文件"),
+    "ix.export_preparing": ("Preparing the deal export (reading, CSV, Excel)…", "正在生成商机导出文件（读取、CSV、Excel）…"),
+    "reason.file_encoding_row": ("is not {encoding} text: this row has a byte that {encoding} cannot read "
+                                 "(byte {position} of the file); choose the file's encoding, or leave it on automatic",
+                                 "不是 {encoding} 编码：此行有 {encoding} 无法解码的字节（文件第 {position} 字节）；"
+                                 "请选择文件的编码，或保留“自动识别”"),
+    "reason.file_mixed_encoding": ("mixes two encodings: {count} row(s) ({rows}) are not UTF-8 while the other rows "
+                                   "are; no single encoding reads it, so nothing was guessed or imported — save the "
+                                   "whole file again as UTF-8",
+                                   "混用了两种编码：{count} 行（第 {rows} 行）不是 UTF-8，而其他行是；没有一种编码能正确读取，"
+                                   "因此未作猜测、未导入任何数据——请将整个文件另存为 UTF-8"),
+    "ix.checking": ("Checking every row…", "正在检查每一行…"),
+    "ix.first_run_steps": ("1. **Accounts** — with their industry, region, currency and parent group\n"
+                           "2. **Contacts** — each account's org chart; reports-to becomes the decision chain\n"
+                           "3. **Products** — your product lines\n"
+                           "4. **Deals** — stages, products and owners mapped by name; nothing invented",
+                           "1. **客户**——含行业、地区、币种和上级集团\n"
+                           "2. **联系人**——各客户的组织架构；汇报关系即决策链\n"
+                           "3. **产品**——您的产品线\n"
+                           "4. **商机**——按名称对应阶段、产品和负责人；不凭空补值"),
+    "ix.first_run_link": ("Start with step 1: import accounts", "从第 1 步开始：导入客户"),
+    "ix.first_run_else": ("No CRM? Create accounts one by one on Account & team, product lines and users under "
+                          "Administration.",
+                          "没有 CRM？可在“客户与团队”逐个创建客户，在“管理”中添加产品线和用户。"),
+    "ix.setup_next": ("Next, bring your data in from a CRM export (Pipeline → Bring your data: accounts → contacts "
+                      "→ products → deals), or add it by hand.",
+                      "之后可从 CRM 导出文件导入数据（销售管线 → 导入数据：客户 → 联系人 → 产品 → 商机），或手动添加。"),
 }

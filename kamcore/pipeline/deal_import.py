@@ -154,8 +154,11 @@ def _parse_day(text: str) -> str | None:
         return None
 
 
-def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportMapping) -> ImportPlan:
-    """Map and validate every row; nothing is written. Problems carry the file row number."""
+def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportMapping,
+                progress: Callable[[int, int], None] | None = None) -> ImportPlan:
+    """Map and validate every row; nothing is written. Problems carry the file row number.
+
+    `progress(done, total)` is called every 1,000 rows and at the end (for a progress bar)."""
     plan = ImportPlan()
     missing = [f for f in REQUIRED_FIELDS if not mapping.columns.get(f) and not (f == "account" and mapping.default_account)]
     problems = [FieldProblem(f, "reason.column_not_mapped") for f in missing]
@@ -202,6 +205,8 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
     records_list = frame.to_dict("records")
     for index, raw in enumerate(records_list):
         number = index + FIRST_DATA_ROW
+        if progress is not None and index % 1000 == 0:
+            progress(index, len(records_list))
         row_problems: list[FieldProblem] = []
 
         def bad(field_name: str, reason: str, number: int = number, row_problems=row_problems, **params: Any) -> None:
@@ -339,6 +344,8 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
     for owner in plan.external_owners:  # every one of them, not the first 20
         plan.warnings.append(FieldProblem("owner", "reason.owner_kept_external", {"value": owner}))
     plan.currencies = dict(currencies.most_common())
+    if progress is not None:
+        progress(len(records_list), len(records_list))
     return plan
 
 
@@ -412,6 +419,8 @@ def _write(db: Database, actor: User, plan: ImportPlan, progress: Callable[[int,
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(row_id, values["account_id"], f, t, at, actor.id) for f, t, at in history],
             )
+        if progress is not None:
+            progress(len(plan.rows), len(plan.rows))
     return len(plan.rows)
 
 
@@ -437,6 +446,37 @@ def to_excel_bytes(frame: pd.DataFrame, sheet: str = "Opportunities") -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         files.safe_frame(frame).to_excel(writer, index=False, sheet_name=sheet)
     return buffer.getvalue()
+
+
+@dataclass
+class DealExport:
+    """One account's deals as CSV and Excel, ready to download."""
+
+    account_id: int
+    count: int
+    csv: bytes
+    xlsx: bytes
+    stem: str
+
+
+def export_deals(db: Database, actor: User, account_id: int,
+                 progress: Callable[[int, int], None] | None = None) -> DealExport:
+    """Read one account's deals (anyone who can read it) and write them as CSV and Excel, in three steps
+    reported as `progress(step, 3)`."""
+    from kamcore.pipeline import opportunities
+
+    rows = opportunities.list_opportunities(db, actor, account_id, limit=-1)  # SQLite: LIMIT -1 is all of them
+    if progress is not None:
+        progress(1, 3)
+    frame = export_frame(rows)
+    as_csv = to_csv_bytes(frame)
+    if progress is not None:
+        progress(2, 3)
+    as_xlsx = to_excel_bytes(frame)
+    if progress is not None:
+        progress(3, 3)
+    return DealExport(account_id, len(rows), as_csv, as_xlsx,
+                      f"opportunities-{account_id}-{clock.today().isoformat()}")
 
 
 # ---------------------------------------------------------------- value mapping and results

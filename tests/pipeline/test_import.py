@@ -217,7 +217,7 @@ def test_a_wrong_encoding_override_is_named_and_detection_reads_it():
     data = "id,account\n1,华信半导体\n".encode("gb18030")
     with pytest.raises(oi.ImportFileError) as caught:
         oi.read_table(data, "x.csv", encoding="utf-8")
-    assert caught.value.problems[0].reason_key == "reason.file_encoding"
+    assert caught.value.problems[0].reason_key == "reason.file_encoding_row"
     assert "UTF-8" in caught.value.message("en")
     assert oi.read_table(data, "x.csv").iloc[0]["account"] == "华信半导体"
 

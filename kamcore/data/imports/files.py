@@ -4,6 +4,11 @@ Reading: a byte-order mark decides (UTF-8/16/32); else strict UTF-8; else charse
 best guess among the encodings CRM exports come in (GB18030/GBK, Big5, Latin-1 …). The user can
 override the guess. Cells are text; blanks are "" (never NaN, never a made-up value).
 
+Mixed encodings: a file in which some rows are UTF-8 text (with non-ASCII characters) and other rows
+are not UTF-8 (e.g. one GBK row pasted into a UTF-8 export) is refused, naming the rows that are not
+UTF-8. No single encoding reads such a file: any guess would garble one part without a word. An
+undecodable byte under a chosen encoding is named by its row.
+
 Writing: OWASP "CSV injection" — a text cell that starts with = + - @ TAB or CR is prefixed with
 an apostrophe so a spreadsheet shows it instead of running it; control characters that
 openpyxl/python-docx refuse (and that Excel pastes bring) are removed from exports.
@@ -74,6 +79,8 @@ def detect_encoding(data: bytes) -> str:
     best = from_bytes(data[:200_000], cp_isolation=["gb18030", "big5", "cp1252", "latin_1"]).best()
     name = (best.encoding if best else "gb18030").lower()
     name = _WIDER.get(name, name)
+    if name not in ("gb18030", "big5") and _reads_as_chinese(data) and not _reads_as_latin(data):
+        name = "gb18030"  # an English export with a few Chinese names: too little text for statistics
     for candidate in (name, "gb18030", "big5"):
         try:
             data.decode(candidate)
@@ -83,10 +90,57 @@ def detect_encoding(data: bytes) -> str:
     return "latin-1"  # decodes anything; the preview shows the text so a wrong guess is visible
 
 
+def row_of(data: bytes, position: int, encoding: str) -> int:
+    """The row (as a spreadsheet numbers it: the header is row 1) that holds byte `position`."""
+    try:
+        return data[:position].decode(encoding, errors="replace").count("\n") + 1
+    except LookupError:
+        return data[:position].count(b"\n") + 1
+
+
+def mixed_rows(data: bytes) -> list[int]:
+    """The rows that are not UTF-8 in a file whose other rows are UTF-8 with non-ASCII text, else []."""
+    if data.startswith(tuple(bom for bom, _ in _BOMS)) or b"\x00" in data[:4096]:
+        return []  # a BOM or UTF-16/32: one encoding by construction
+    bad, utf8_text = [], False
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(number)
+        else:
+            utf8_text = utf8_text or not line.isascii()
+    return bad if bad and utf8_text else []
+
+
+def _reads_as_chinese(data: bytes) -> bool:
+    """Every non-ASCII character of the GB18030 reading is Chinese text (ideographs, CJK punctuation)."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    wide = [c for c in text if ord(c) > 127]
+    return bool(wide) and all("\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" for c in wide)
+
+
+def _reads_as_latin(data: bytes) -> bool:
+    """The cp1252 reading looks like accented Western words ("café", "Müller"): most non-ASCII characters
+    are letters next to an ASCII letter (a GBK name read as cp1252 is a run of symbols: "»ªÐÅ°ë")."""
+    text = data.decode("cp1252", errors="replace")
+    wide = [i for i, c in enumerate(text) if ord(c) > 127]
+    near = sum(1 for i in wide if text[i].isalpha() and any(
+        0 <= j < len(text) and text[j].isascii() and text[j].isalpha() for j in (i - 1, i + 1)))
+    return bool(wide) and near / len(wide) >= 0.5
+
+
 def decode(data: bytes, encoding: str = AUTO) -> Decoded:
     """The upload as text, with the encoding used; ImportFileError naming the encoding when it does not fit."""
     chosen = encoding.lower() if encoding else AUTO
     detected = chosen == AUTO
+    if not chosen.startswith(("utf-16", "utf-32")) and (mixed := mixed_rows(data)):
+        shown = ", ".join(str(r) for r in mixed[:10]) + (" …" if len(mixed) > 10 else "")
+        problem = FieldProblem("file", "reason.file_mixed_encoding", {"rows": shown, "count": len(mixed)})
+        raise ImportFileError([problem])
     if detected:
         chosen = detect_encoding(data)
     elif chosen in ("utf-8", "utf8") and data.startswith(codecs.BOM_UTF8):
@@ -94,7 +148,10 @@ def decode(data: bytes, encoding: str = AUTO) -> Decoded:
     try:
         text = data.decode(chosen)
     except UnicodeDecodeError as exc:
-        raise file_error("reason.file_encoding", encoding=encoding.upper(), position=exc.start) from None
+        row = row_of(data, exc.start, chosen)
+        raise ImportFileError([FieldProblem("file", "reason.file_encoding_row",
+                                            {"encoding": encoding.upper(), "row": row, "position": exc.start},
+                                            row=row)]) from None
     except LookupError:
         raise file_error("reason.file_encoding", encoding=encoding.upper(), position=0) from None
     return Decoded(text.lstrip("\ufeff"), chosen, detected)
