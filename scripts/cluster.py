@@ -83,7 +83,7 @@ def nginx_binary() -> str:
 
 
 @contextlib.contextmanager
-def cluster(db_path: Path, processes: int, port: int, folder: Path, entry: str = "Home.py"):
+def cluster(db_path: Path, processes: int, port: int, folder: Path, entry: str = "serve.py"):
     """Start the processes (`streamlit run <entry>`: Home.py, or serve.py for the server-set HttpOnly
     session cookie) and nginx; yield (proxy URL, streamlit pids); stop them all afterwards."""
     started: list[subprocess.Popen] = []

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-exec .venv/bin/streamlit run Home.py --browser.gatherUsageStats false "$@"
+exec .venv/bin/streamlit run serve.py --browser.gatherUsageStats false "$@"

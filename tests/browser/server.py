@@ -1,4 +1,4 @@
-"""Start `streamlit run Home.py` (or serve.py) on a given database and a free localhost port; stop it afterwards."""
+"""Start `streamlit run serve.py` (or Home.py) on a given database and a free localhost port; stop it afterwards."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(db_path: str | Path, timeout: float = 90, entry: str = "Home.py") -> Iterator[str]:
+def running_app(db_path: str | Path, timeout: float = 90, entry: str = "serve.py") -> Iterator[str]:
     """Yield the base URL of the app serving `db_path` (started from `entry`: Home.py, or serve.py for the
     server-set session cookie); the server stops when the block ends."""
     port = free_port()

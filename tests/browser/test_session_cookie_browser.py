@@ -22,6 +22,14 @@ def served(demo_template, tmp_path_factory):
         yield url, path
 
 
+@pytest.fixture(scope="module")
+def plain(demo_template, tmp_path_factory):
+    path = tmp_path_factory.mktemp("plain") / "app.db"
+    shutil.copy(demo_template, path)
+    with running_app(path, entry="Home.py") as url:
+        yield url, path
+
+
 def session_cookie(page):
     page.wait_for_function("() => true")
     for _ in range(50):
@@ -87,8 +95,8 @@ def test_a_code_cannot_be_redeemed_from_another_site_or_twice(served, new_page):
     db.close()
 
 
-def test_plain_streamlit_run_cookie_is_strict_and_sign_out_revokes_it(app, new_page):
-    url, path = app
+def test_plain_streamlit_run_cookie_is_strict_and_sign_out_revokes_it(plain, new_page):
+    url, path = plain
     page = new_page()
     sign_in(page, url, username="zhang.min")
     cookie = session_cookie(page)
