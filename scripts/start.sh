@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-# glibc malloc: at most 2 heaps, blocks from 64 KiB mapped on their own, so memory returns after a
-# crowd leaves (the same as scripts/appserver.py ALLOCATOR; docs/scaling.md "Connections and memory")
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-65536}"
+# Memory returns after a crowd leaves: Python objects through glibc malloc (not pymalloc's arenas),
+# at most 2 glibc heaps, blocks from 64 KiB mapped on their own — the same as scripts/appserver.py
+# ALLOCATOR; see docs/scaling.md "Connections and memory"
+export PYTHONMALLOC="${PYTHONMALLOC:-malloc}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" \
+       MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-65536}"
 exec .venv/bin/streamlit run Home.py --browser.gatherUsageStats false "$@"
