@@ -81,6 +81,23 @@ def _arrow() -> dict:
             "peak_mb": round(pool.max_memory() / 2**20, 1)}
 
 
+def _chain(obj: object, depth: int = 7) -> list[str]:
+    """A referrer path upwards (types, and dict keys where the referrer is a dict)."""
+    path, seen = [], {id(obj)}
+    for _ in range(depth):
+        holders = [r for r in gc.get_referrers(obj) if id(r) not in seen and r is not path
+                   and type(r).__name__ not in ("frame", "list") or isinstance(r, list) and len(r) < 1000]
+        holders = [r for r in holders if r is not path]
+        if not holders:
+            break
+        holder = holders[0]
+        key = next((repr(k)[:60] for k, v in holder.items() if v is obj), "") if isinstance(holder, dict) else ""
+        path.append(f"{type(holder).__qualname__}{'[' + key + ']' if key else ''}")
+        seen.add(id(holder))
+        obj = holder
+    return path
+
+
 def probe(trim: bool) -> None:
     record: dict = {"t": round(time.time(), 1), "rss_mb_before_trim": round(_rss_mb(), 1)}
     if os.environ.get("KAM_PROBE_COLLECT") == "1":
@@ -99,6 +116,10 @@ def probe(trim: bool) -> None:
     record["interesting"] = {k: v for k, v in counts.items()
                              if k in ("AppSession", "ScriptRunner", "SessionState", "DataFrame", "Database",
                                       "Connection", "PageContext", "_Scope", "ForwardMsg", "Thread", "frame")}
+    wanted = os.environ.get("KAM_PROBE_REFERRERS")  # e.g. DataFrame: who holds the oldest few
+    if wanted:
+        found = [o for o in gc.get_objects() if type(o).__qualname__ == wanted][:40:8]
+        record["referrers"] = [_chain(o) for o in found]
     if tracemalloc.is_tracing():
         snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
         if not _first:
