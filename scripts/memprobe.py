@@ -81,19 +81,20 @@ def _arrow() -> dict:
             "peak_mb": round(pool.max_memory() / 2**20, 1)}
 
 
-def _chain(obj: object, depth: int = 7) -> list[str]:
-    """A referrer path upwards (types, and dict keys where the referrer is a dict)."""
-    path, seen = [], {id(obj)}
+def _chain(obj: object, depth: int = 6, skip: tuple = ()) -> list[str]:
+    """A referrer path upwards (types; dict keys where the holder is a dict), skipping the probe's own
+    containers and frames."""
+    path: list[str] = []
+    ignore = {id(x) for x in skip} | {id(path)}
     for _ in range(depth):
-        holders = [r for r in gc.get_referrers(obj) if id(r) not in seen and r is not path
-                   and type(r).__name__ not in ("frame", "list") or isinstance(r, list) and len(r) < 1000]
-        holders = [r for r in holders if r is not path]
+        ignore.add(id(obj))
+        holders = [r for r in gc.get_referrers(obj)
+                   if id(r) not in ignore and type(r).__name__ not in ("frame", "list_iterator")]
         if not holders:
             break
         holder = holders[0]
-        key = next((repr(k)[:60] for k, v in holder.items() if v is obj), "") if isinstance(holder, dict) else ""
+        key = next((repr(k)[:50] for k, v in holder.items() if v is obj), "") if isinstance(holder, dict) else ""
         path.append(f"{type(holder).__qualname__}{'[' + key + ']' if key else ''}")
-        seen.add(id(holder))
         obj = holder
     return path
 
@@ -118,8 +119,10 @@ def probe(trim: bool) -> None:
                                       "Connection", "PageContext", "_Scope", "ForwardMsg", "Thread", "frame")}
     wanted = os.environ.get("KAM_PROBE_REFERRERS")  # e.g. DataFrame: who holds the oldest few
     if wanted:
-        found = [o for o in gc.get_objects() if type(o).__qualname__ == wanted][:40:8]
-        record["referrers"] = [_chain(o) for o in found]
+        found = [o for o in gc.get_objects() if type(o).__qualname__ == wanted]
+        picked = found[::max(1, len(found) // 6)]
+        record["referrers"] = [_chain(o, skip=(found, picked)) for o in picked]
+        del found, picked
     if tracemalloc.is_tracing():
         snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
         if not _first:
