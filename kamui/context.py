@@ -47,6 +47,7 @@ from kamcore import accounts, demo, permissions, sessions, store, users
 from kamcore.errors import KamError
 from kamcore.i18n import t
 from kamcore.users import User
+from kamui import janitor
 
 log = logging.getLogger("kamwarroom")
 if not log.handlers:  # the server log (stderr): time, level, and the reference users quote
@@ -60,7 +61,9 @@ _local = threading.local()  # .scopes: this thread's open scopes, innermost last
 
 @st.cache_resource(show_spinner=False)
 def _prepared(path: str) -> bool:
-    """Once per process and database: migrate, and fill the default database with the demo."""
+    """Once per process and database: migrate, and fill the default database with the demo.
+    Also starts the server's memory janitor (kamui/janitor.py; once per process)."""
+    janitor.start()
     db = store.connect(path)
     try:
         if Path(path) == store.DEFAULT_PATH and store.is_empty(db):

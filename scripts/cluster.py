@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts import loadtest  # noqa: E402
+from scripts import appserver, loadtest  # noqa: E402
 
 NGINX_CONF = """\
 worker_processes 1;
@@ -88,20 +86,14 @@ def cluster(db_path: Path, processes: int, port: int, folder: Path, entry: str =
     session cookie) and nginx; yield (proxy URL, streamlit pids); stop them all afterwards."""
     started: list[subprocess.Popen] = []
     logs = []
-    env = {**os.environ, "KAM_DB": str(db_path), "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
-    env.pop("KAM_DEBUG", None)
+    env = appserver.environment(db_path, STREAMLIT_SERVER_COOKIE_SECRET=secrets.token_hex(32))
     try:
         for n in range(1, processes + 1):
             log = open(folder / f"streamlit-{n}.log", "w")  # noqa: SIM115 - closed below
             logs.append(log)
-            started.append(subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(ROOT / entry), "--server.port", str(port + n),
-                 "--server.address", "127.0.0.1", "--server.headless", "true",
-                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            ))
+            started.append(appserver.start(port + n, env, log, entry))
         for n, proc in enumerate(started, start=1):
-            loadtest.wait_healthy(f"http://127.0.0.1:{port + n}", proc)
+            appserver.wait_healthy(f"http://127.0.0.1:{port + n}", proc)
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (folder / "tmp" / sub).mkdir(parents=True, exist_ok=True)
         servers = "\n".join(f"        server 127.0.0.1:{port + n};" for n in range(1, processes + 1))
@@ -113,18 +105,10 @@ def cluster(db_path: Path, processes: int, port: int, folder: Path, entry: str =
                                  stdout=nginx_log, stderr=subprocess.STDOUT, start_new_session=True)
         started.append(proxy)
         url = f"http://127.0.0.1:{port}"
-        loadtest.wait_healthy(url, proxy, timeout=30)
+        appserver.wait_healthy(url, proxy, timeout=30)
         yield url, [p.pid for p in started[:-1]]
     finally:
-        for proc in reversed(started):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in started:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        appserver.stop(started)
         for log in logs:
             log.close()
 

@@ -23,9 +23,7 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,6 +39,8 @@ from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from scripts import appserver  # noqa: E402
 
 PASSWORD = "warroom-demo"
 USERS = ("li.wei", "zhang.min", "wang.fang", "chen.jie")
@@ -290,41 +290,8 @@ def run_level(url: str, users: int, think: float) -> dict:
 
 
 # ---------------------------------------------------------------- a server of our own
-@contextlib.contextmanager
-def own_server(db_path: Path, port: int):
-    env = {**os.environ, "KAM_DB": str(db_path)}
-    env.pop("KAM_DEBUG", None)
-    log = open(db_path.with_suffix(".server.log"), "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "Home.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
-        yield url, proc.pid
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-
-
-def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-            if answer.status == 200:
-                return
-        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
-            raise SystemExit(f"server at {url} did not become healthy")
-        time.sleep(0.3)
+own_server = appserver.running  # (db_path, port) -> (url, process); the start the browser tests use too
+wait_healthy = appserver.wait_healthy
 
 
 def demo_copy(folder: Path) -> Path:
@@ -358,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(n) for n in args.levels.split(",") if n.strip()]
     if max(levels) > 200:
         raise SystemExit("at most 200 users per level")
+    if not 0 <= args.settle <= 900:
+        raise SystemExit("--settle: 0 to 900 seconds")
 
     with contextlib.ExitStack() as stack:
         if args.url:
@@ -370,8 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kam-load-")))
             db_path = demo_copy(folder)
-            url, pid = stack.enter_context(own_server(db_path, args.port))
-            pids = [pid]
+            url, proc = stack.enter_context(own_server(db_path, args.port))
+            pids = [proc.pid]
         report = run_all(url, pids, db_path, levels, args.think, args.settle)
     print_report(report)
     if args.json:

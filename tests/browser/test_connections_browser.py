@@ -27,6 +27,7 @@ def hooks_app(demo_template, tmp_path_factory):
     shutil.copy(demo_template, path)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KAM_TEST_HOOKS", "1")
+        mp.setenv("KAM_JANITOR", "0")  # no collection of any kind: scopes alone must close the handles
         with running_app(path) as url:
             yield url, path
 
