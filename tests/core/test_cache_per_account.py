@@ -125,3 +125,31 @@ def test_paging_filters_and_a_page_past_the_end(exec_db):
     mine = permissions.readable_account_ids(db, member)
     assert overview.page_ids(db, member, limit=100)[1] == len(mine) < len(full)
     assert overview.totals(db, chen)["accounts"] == len(full)
+
+
+def test_a_rule_preview_is_kept_per_account_and_follows_a_write_to_one_account(exec_db, demo_path):
+    """The rule editor's preview (every account's live deals under the new conditions) is cached per account:
+    a deal raised above the threshold appears after the write, and only its account is evaluated again."""
+    from kamcore.pipeline import opportunities
+
+    db, _ = exec_db
+    admin = users.find_by_username(db, "admin")
+    lingang = account_id(demo_path, LINGANG)
+    deal = db.execute("SELECT id, amount FROM opportunities WHERE account_id = ? AND status = 'open' "
+                      "ORDER BY amount DESC LIMIT 1", [lingang]).fetchone()
+    top = db.execute("SELECT max(amount) FROM opportunities WHERE status = 'open'").fetchone()[0]
+    conditions = [{"field": "amount", "op": ">", "value": top}]  # nothing yet: every live deal is at or below it
+    everyone = [r[0] for r in db.execute("SELECT id FROM accounts")]
+    before = rules.preview(db, admin, conditions)
+    assert before["flags"] == [] and not before["matches_all"] and before["subjects"] > 1
+    assert data_cache.recomputed["rules.preview"] == len(everyone)
+    rules.preview(db, admin, conditions)
+    assert data_cache.recomputed["rules.preview"] == len(everyone)  # looked at again: nothing evaluated
+    version = db.execute("SELECT version FROM opportunities WHERE id = ?", [deal[0]]).fetchone()[0]
+    opportunities.update_opportunity(db, admin, deal[0], version, {"amount": top + 1})
+    after = rules.preview(db, admin, conditions)
+    assert data_cache.recomputed["rules.preview"] == len(everyone) + 1  # Lingang only
+    assert [(f.account_id, f.opportunity_id) for f in after["flags"]] == [(lingang, deal[0])]
+    rule = {"id": 0, "name": "", "code": None, "severity": "warning", "lesson": "", "version": None,
+            "condition_list": conditions}
+    assert [str(f) for f in after["flags"]] == [str(f) for f in rules._evaluate(db, everyone, rules=[rule])]
