@@ -153,3 +153,47 @@ def test_a_rule_preview_is_kept_per_account_and_follows_a_write_to_one_account(e
     rule = {"id": 0, "name": "", "code": None, "severity": "warning", "lesson": "", "version": None,
             "condition_list": conditions}
     assert [str(f) for f in after["flags"]] == [str(f) for f in rules._evaluate(db, everyone, rules=[rule])]
+
+
+def _open_deal(db, account):
+    return db.execute("SELECT id, version, amount FROM opportunities WHERE account_id = ? AND status = 'open' "
+                      "ORDER BY id LIMIT 1", [account]).fetchone()
+
+
+def test_the_pipeline_and_group_sums_are_kept_per_account_and_follow_a_write(exec_db, demo_path):
+    """open_pipeline (Home, Portfolio, the pipeline page) and accounts.rollup (the groups) read the per-account
+    deal sums: a changed deal amount shows at once, and only its account is summed again."""
+    from kamcore.pipeline import opportunities
+
+    db, chen = exec_db
+    admin = users.find_by_username(db, "admin")
+    lingang = account_id(demo_path, LINGANG)
+    group = next(a for a in permissions.readable_account_ids(db, chen) if a != lingang)
+    account = accounts.get_account(db, admin, lingang)
+    accounts.update_account(db, admin, lingang, account["version"], {"parent_id": group})
+    ids = permissions.readable_account_ids(db, chen)
+    before, groups_before = opportunities.open_pipeline(db, ids), accounts.rollup(db, chen)
+    count, amount = db.execute("SELECT count(*), sum(amount) FROM opportunities WHERE status = 'open'").fetchone()
+    assert (before["count"], before["amount"]) == (count, pytest.approx(amount))  # all the demo's accounts
+    summed = data_cache.recomputed["opportunities.deal_sums"]
+    assert summed == len(ids)
+    assert opportunities.open_pipeline(db, ids) == before  # warm: nothing summed again
+    assert data_cache.recomputed["opportunities.deal_sums"] == summed
+
+    deal = _open_deal(db, lingang)
+    opportunities.update_opportunity(db, admin, deal[0], deal[1], {"amount": deal[2] + 100})
+    after, groups_after = opportunities.open_pipeline(db, ids), accounts.rollup(db, chen)
+    assert data_cache.recomputed["opportunities.deal_sums"] == summed + 1  # Lingang only
+    assert after["amount"] == pytest.approx(before["amount"] + 100)
+    assert after["by_account"][lingang]["amount"] == pytest.approx(before["by_account"][lingang]["amount"] + 100)
+    assert {a: v for a, v in after["by_account"].items() if a != lingang} == {
+        a: v for a, v in before["by_account"].items() if a != lingang}
+    currency = db.execute("SELECT currency FROM opportunities WHERE id = ?", [deal[0]]).fetchone()[0]
+    old = next(g for g in groups_before if g["id"] == group)["by_currency"][currency]
+    new = next(g for g in groups_after if g["id"] == group)["by_currency"][currency]
+    assert new["open_value"] == pytest.approx(old["open_value"] + 100) and new["open"] == old["open"]
+    filtered = opportunities.open_pipeline(db, ids, period_start="1900-01-01")  # the uncached SQL path
+    dated = db.execute("SELECT count(*) FROM opportunities WHERE status = 'open' AND expected_close IS NOT NULL"
+                       ).fetchone()[0]
+    assert dated == after["count"], "every open demo deal has an expected close"
+    assert filtered == after  # the kept figure equals the one summed straight from SQL
