@@ -147,9 +147,9 @@ def rollup(db: Database, actor: User) -> list[dict[str, Any]]:
     names = {a["id"]: a["name"] for a in found}
     in_groups = {a for group in children for a in (group, *_below(children, group))} & readable
     figures: dict[int, dict[str, Any]] = {}  # only accounts in a group are summed (kept per account)
-    for account_id, rows in opportunities.deal_sums(db, sorted(in_groups)).items():
+    for account_id, sums in opportunities.deal_sums(db, sorted(in_groups)).items():
         per = figures.setdefault(account_id, {})
-        for row in rows:
+        for row in sums["rows"]:
             won, won_value, open_count, open_value = per.get(row["currency"], (0, 0.0, 0, 0.0))
             if row["status"] == "won":
                 won, won_value = won + row["count"], won_value + (row["amount"] or 0.0)
