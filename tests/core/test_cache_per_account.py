@@ -197,3 +197,28 @@ def test_the_pipeline_and_group_sums_are_kept_per_account_and_follow_a_write(exe
                        ).fetchone()[0]
     assert dated == after["count"], "every open demo deal has an expected close"
     assert filtered == after  # the kept figure equals the one summed straight from SQL
+
+
+def test_the_tiering_preview_is_kept_per_account_and_follows_a_write(exec_db, demo_path):
+    """A draft's preview (every readable account scored under it) re-scores only the account written to."""
+    from kamcore.portfolio import positioning, tiering
+
+    db, chen = exec_db
+    admin = users.find_by_username(db, "admin")
+    draft = next(v for v in tiering.list_criteria(db) if v["status"] == "draft")
+    assert any(i.key == "value_fit" for i in tiering.get_criteria(db, draft["id"])["parsed"].indicators)
+    ids = permissions.readable_account_ids(db, chen)
+    before = {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])}
+    assert data_cache.recomputed["tiering.preview"] == len(ids)
+    assert {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])} == before
+    assert data_cache.recomputed["tiering.preview"] == len(ids)  # warm: nothing scored again
+    lingang = account_id(demo_path, LINGANG)
+    position = positioning.get_position(db, admin, lingang)
+    fit = 1 if (position and position["value_fit"] or 0) >= 3 else 5
+    positioning.save_position(db, admin, lingang, position["version"] if position else None, {"value_fit": fit})
+    after = {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])}
+    assert data_cache.recomputed["tiering.preview"] == len(ids) + 1  # Lingang only
+    assert after[lingang]["score_after"] != before[lingang]["score_after"]
+    assert {a: r for a, r in after.items() if a != lingang} == {a: r for a, r in before.items() if a != lingang}
+    data_cache.clear()  # the kept rows equal a fresh scoring
+    assert {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])} == after
