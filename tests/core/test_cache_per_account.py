@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kamcore import accounts, data_cache, permissions, users
+from kamcore import accounts, clock, data_cache, permissions, users
 from kamcore.learning import rules
 from kamcore.portfolio import overview
 from tests.conftest import account_id
@@ -222,3 +222,26 @@ def test_the_tiering_preview_is_kept_per_account_and_follows_a_write(exec_db, de
     assert {a: r for a, r in after.items() if a != lingang} == {a: r for a, r in before.items() if a != lingang}
     data_cache.clear()  # the kept rows equal a fresh scoring
     assert {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])} == after
+
+
+def test_the_health_score_is_kept_per_account_and_follows_a_write(exec_db, demo_path):
+    """Portfolio's health column and the walk-through read health_scores: kept per account, a write to one
+    account scores only that one again, and the kept score equals one computed afresh."""
+    from kamcore.plan import goals
+    from kamcore.relationships import health
+
+    db, chen = exec_db
+    admin = users.find_by_username(db, "admin")
+    ids = permissions.readable_account_ids(db, chen)
+    before = health.health_scores(db, chen, ids)
+    assert data_cache.recomputed["health.score"] == len(ids)
+    assert health.health_scores(db, chen, ids) == before
+    assert data_cache.recomputed["health.score"] == len(ids)  # warm: nothing scored again
+    lingang = account_id(demo_path, LINGANG)
+    goal = next(g for g in goals.list_goals(db, admin, lingang) if g["metric"] == "revenue")
+    goals.update_goal(db, admin, goal["id"], goal["version"], {"target": goal["target"] * 10})
+    after = health.health_scores(db, chen, ids)
+    assert data_cache.recomputed["health.score"] == len(ids) + 1  # Lingang only
+    assert after[lingang] != before[lingang]
+    assert {a: s for a, s in after.items() if a != lingang} == {a: s for a, s in before.items() if a != lingang}
+    assert health.health_score(db, chen, lingang) == health._health_score(db, lingang, clock.today())
