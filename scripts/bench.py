@@ -1,6 +1,9 @@
 """Benchmark every page at sizes S, M and L against the framework's floor.
 
-    .venv/bin/python scripts/bench.py [--sizes S,M,L] [--runs 5] [--pages home,account] [--browser] [--rebuild]
+    .venv/bin/python scripts/bench.py [--sizes S,M,L] [--runs 5] [--pages home,account] [--users li.wei,chen.jie,admin]
+                                      [--browser] [--rebuild] [--table-from test-artifacts/bench.json]
+
+The README's table (every page, the three roles, S/M/L, warm and after a write): `scripts/bench.py --runs 5`.
 
 For each size the generated database (kamcore/demo/scale.py) is built once into
 --dir (default /tmp/kam-bench) and reused while the schema and generator are
