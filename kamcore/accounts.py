@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from kamcore import permissions, records, store
 from kamcore.errors import FieldProblem, ValidationError
+from kamcore.pipeline import opportunities
 from kamcore.records import Action, Entity, Record
 from kamcore.users import User
 
@@ -119,6 +120,18 @@ def list_accounts(db: Database, actor: User) -> list[dict[str, Any]]:
     )
 
 
+def _below(children: dict[int, list[int]], group_id: int) -> list[int]:
+    """Every account at every level below the group, each once."""
+    members, stack = [], list(children[group_id])
+    while stack:
+        child = stack.pop()
+        if child in members:
+            continue
+        members.append(child)
+        stack.extend(children.get(child, []))
+    return members
+
+
 def rollup(db: Database, actor: User) -> list[dict[str, Any]]:
     """Groups with their subsidiaries (every level below), summed: won deals and value, open deals and
     open value, per currency. Only accounts the actor may read count; groups without readable
@@ -132,24 +145,20 @@ def rollup(db: Database, actor: User) -> list[dict[str, Any]]:
         if a["parent_id"] is not None:
             children.setdefault(a["parent_id"], []).append(a["id"])
     names = {a["id"]: a["name"] for a in found}
-    figures: dict[int, dict[str, Any]] = {}
-    ids = sorted(readable)
-    marks = ",".join("?" for _ in ids)
-    for account_id, currency, won, won_value, open_count, open_value in db.execute(
-        f"""SELECT account_id, currency, sum(status = 'won'), sum(CASE WHEN status = 'won' THEN amount END),
-                   sum(status = 'open'), sum(CASE WHEN status = 'open' THEN amount END)
-            FROM opportunities WHERE account_id IN ({marks}) GROUP BY account_id, currency""", ids).fetchall():
+    in_groups = {a for group in children for a in (group, *_below(children, group))} & readable
+    figures: dict[int, dict[str, Any]] = {}  # only accounts in a group are summed (kept per account)
+    for account_id, sums in opportunities.deal_sums(db, sorted(in_groups)).items():
         per = figures.setdefault(account_id, {})
-        per[currency] = (won or 0, won_value or 0.0, open_count or 0, open_value or 0.0)
+        for row in sums["rows"]:
+            won, won_value, open_count, open_value = per.get(row["currency"], (0, 0.0, 0, 0.0))
+            if row["status"] == "won":
+                won, won_value = won + row["count"], won_value + (row["amount"] or 0.0)
+            elif row["status"] == "open":
+                open_count, open_value = open_count + row["count"], open_value + (row["amount"] or 0.0)
+            per[row["currency"]] = (won, won_value, open_count, open_value)
     out = []
     for group_id in sorted(children, key=lambda i: names.get(i, "").casefold()):
-        members, stack = [], list(children[group_id])
-        while stack:  # every level below the group, each once
-            child = stack.pop()
-            if child in members:
-                continue
-            members.append(child)
-            stack.extend(children.get(child, []))
+        members = _below(children, group_id)
         visible = [m for m in members if m in readable]
         if not visible:
             continue

@@ -131,11 +131,14 @@ def agenda_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int,
             for item in items[:agenda.TOP_PER_GROUP]:
                 agenda_row(item, huddle, editable, people, len(scope) > 1)
             rest = items[agenda.TOP_PER_GROUP:]
-            if rest:
+            if rest:  # drawn only when opened (a click reruns the page): a war room's agenda runs to hundreds
                 open_rest = st.session_state.get("huddle.agenda.target") in {i.source for i in rest}
-                with st.expander(page.t("agenda.more", count=len(rest)), expanded=open_rest):
-                    for item in rest:
-                        agenda_row(item, huddle, editable, people, len(scope) > 1)
+                more = st.expander(page.t("agenda.more", count=len(rest)), expanded=open_rest, on_change="rerun",
+                                   key=f"huddle.agenda.more.{account.account_id}.{section}.{open_rest}")
+                with more:
+                    if more.open:
+                        for item in rest:
+                            agenda_row(item, huddle, editable, people, len(scope) > 1)
 
 
 def items_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int, str]) -> None:
@@ -259,7 +262,8 @@ def minutes_tab(huddle: dict, editable: bool, people: dict[int, str]) -> None:
     left, right = st.columns(2)
     left.download_button(page.t("huddle.minutes_md"), minutes.to_markdown(record).encode("utf-8"),
                          file_name=minutes.filename(record, "md"), mime="text/markdown", key="huddle.minutes.md")
-    right.download_button(page.t("huddle.minutes_docx"), minutes.to_docx(record),
+    # the Word file is built when it is asked for, from the minutes already gathered (plain data, no connection)
+    right.download_button(page.t("huddle.minutes_docx"), lambda: minutes.to_docx(record),
                           file_name=minutes.filename(record, "docx"), key="huddle.minutes.docx",
                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 

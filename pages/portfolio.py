@@ -9,7 +9,7 @@ from kamcore import accounts, permissions
 from kamcore.i18n import choice_label
 from kamcore.portfolio import fake_key_accounts, financials, overview, pareto, positioning, tiering
 from kamui import context, paging
-from kamui.chores import plain
+from kamui.chores import plain, tabs
 from kamui.editing import VersionedForm
 from kamui.portfolio_view import contributions_frame, flag_text, money, money_by_currency, tier_badge, total_text
 
@@ -36,10 +36,11 @@ sums[0].caption(total_text(totals["revenue"], page.lang))
 sums[1].metric(page.t("money.total_pipeline"), money(totals["pipeline_weighted"]["amount"], reporting, page.lang))
 sums[1].caption(total_text(totals["pipeline_weighted"], page.lang))
 
-tab_table, tab_pareto, tab_grid, tab_flags, tab_account = st.tabs([
+# the Pareto and grid tabs chart every account: drawn only when opened (a click on a tab reruns the page)
+tab_table, tab_pareto, tab_grid, tab_flags, tab_account = tabs([
     page.t("portfolio.tab.accounts"), page.t("portfolio.tab.pareto"), page.t("portfolio.tab.grid"),
     page.t("portfolio.tab.flags"), page.t("portfolio.tab.account"),
-])
+], key="portfolio.tabs", lazy=True)
 
 
 def label(kind: str, value: object) -> str:
@@ -101,7 +102,9 @@ with tab_table:
             width="stretch")
 
 with tab_pareto:
-    if year is None:
+    if not tab_pareto.open:
+        pass
+    elif year is None:
         st.info(page.t("portfolio.empty_financials"))
     else:
         curves = []
@@ -136,9 +139,11 @@ with tab_pareto:
             st.info(page.t("pareto.no_year", year=year))
 
 with tab_grid:
-    grid_rows = positioning.grid(page.db, page.user)
+    grid_rows = positioning.grid(page.db, page.user) if tab_grid.open else []
     placed = [r for r in grid_rows if r["priority"] is not None]
-    if not placed:
+    if not tab_grid.open:
+        pass
+    elif not placed:
         st.info(page.t("grid.empty"))
     else:
         data = pd.DataFrame([{

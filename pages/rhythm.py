@@ -27,7 +27,7 @@ names = [t("rhythm.tab.write"), t("rhythm.tab.mine"), t("rhythm.tab.lead")]
 write_tab, mine_tab, lead_tab = tabs(names, "rhythm.tabs")
 
 with write_tab:
-    choices = entries.link_choices(db, user)
+    choices = entries.link_choices(db, user, st.session_state.get("rhythm.account"))  # the deals of the one picked
     a, b = st.columns(2)
     kind = a.selectbox(t("field.kind"), entries.KINDS, format_func=kind_label, key="rhythm.kind")
     day = b.date_input(t("rhythm.period_day"), value=clock.today(), key="rhythm.day", help=t("rhythm.period_hint"))
@@ -37,9 +37,7 @@ with write_tab:
     accounts = choices["account"]
     account = a.selectbox(t("field.account_id"), [None, *accounts], key="rhythm.account",
                           format_func=lambda i: "—" if i is None else accounts[i])
-    narrow = entries.accounts_of_links(db, account)
-    deals = {i: n for i, n in choices["opportunity"].items() if i in narrow["opportunity"]}
-    people = {i: n for i, n in choices["stakeholder"].items() if i in narrow["stakeholder"]}
+    deals, people = choices["opportunity"], choices["stakeholder"]
     deal = b.selectbox(t("field.opportunity_id"), [None, *deals], key="rhythm.deal",
                        format_func=lambda i: "—" if i is None else deals[i])
     person = c.selectbox(t("field.stakeholder_id"), [None, *people], key="rhythm.person",

@@ -199,8 +199,19 @@ def preview(db: Database, actor: User, conditions: Any) -> dict[str, Any]:
             "condition_list": json.loads(clean["conditions"])}
     scope = scope_of(rule["condition_list"])
     everyone = [r[0] for r in db.execute("SELECT id FROM accounts").fetchall()]
-    flags = _evaluate(db, everyone, rules=[rule])
-    subjects = len(_open_deals(db, everyone)) if scope == "opportunity" else len(everyone)
+
+    def compute(ids: list[int]) -> dict[int, list[Flag]]:
+        out: dict[int, list[Flag]] = {a: [] for a in ids}
+        for flag in _evaluate(db, ids, rules=[rule]):
+            out[flag.account_id].append(flag)
+        return out
+
+    # each account's answer is kept per account data version under these exact conditions: looking again
+    # (every rerun of the rule editor) re-evaluates only the accounts written to since
+    by_account = data_cache.per_account(db, "rules.preview", everyone, compute, key=clean["conditions"])
+    flags = _sorted([f for found in by_account.values() for f in found])
+    subjects = (db.execute("SELECT count(*) FROM opportunities WHERE status = 'open' AND account_id IN "
+                           "(SELECT id FROM accounts)").fetchone()[0] if scope == "opportunity" else len(everyone))
     readable = set(permissions.readable_account_ids(db, actor))
     return {"flags": [f for f in flags if f.account_id in readable], "scope": scope, "subjects": subjects,
             "matches_all": subjects > 0 and len(flags) == subjects}
@@ -431,6 +442,11 @@ def _evaluate(db: Database, account_ids: list[int], opportunity_id: int | None =
                                   account_id, names[account_id], opp["id"] if opp else None,
                                   opp["name"] if opp else None, tripped, rule_version=rule.get("version")))
     _attach_acks(db, flags)
+    return _sorted(flags)
+
+
+def _sorted(flags: list[Flag]) -> list[Flag]:
+    """Open before acknowledged, most severe first, then by account name and deal."""
     order = {s: i for i, s in enumerate(SEVERITIES)}
     flags.sort(key=lambda f: (f.acknowledged is not None, order[f.severity], f.account_name, f.opportunity_id or 0))
     return flags
@@ -470,11 +486,7 @@ def _portfolio_flags(db: Database, account_ids: list[int]) -> list[Flag]:
     by_account = _flags_by_account(db, account_ids)
 
     def merge() -> list[Flag]:
-        flags = [f for found in by_account.values() for f in found]
-        order = {s: i for i, s in enumerate(SEVERITIES)}
-        flags.sort(key=lambda f: (f.acknowledged is not None, order[f.severity], f.account_name,
-                                  f.opportunity_id or 0))
-        return flags
+        return _sorted([f for found in by_account.values() for f in found])
 
     # the merged, sorted list (50,000 flags at L) is kept until the next write anywhere
     return data_cache.cached(db, "rules.flags.merged", tuple(sorted(by_account)), merge)

@@ -12,6 +12,7 @@ qualification, needs discovery and competitors live in their own modules beside 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
+from kamcore import clock, data_cache, permissions, records, store
 from kamcore.errors import FieldProblem, NotFoundError, ValidationError
 from kamcore.i18n import t
 from kamcore.pipeline.stage_model import CLOSED, STAGE_JOIN, WEIGHTED_AMOUNT_SQL, effective_probability, stage_name
@@ -397,6 +398,8 @@ def open_pipeline(db: Database, account_ids: list[int], product_line_id: int | N
     """
     if not account_ids:
         return {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {}, "by_account": {}}
+    if product_line_id is None and period_start is None and period_end is None:  # the unfiltered figure: per account, kept
+        return _merged(deal_sums(db, account_ids))
     marks = ",".join("?" for _ in account_ids)
     clauses, params = [f"o.account_id IN ({marks})", "o.status = 'open'"], list(account_ids)
     if product_line_id is not None:
@@ -417,6 +420,11 @@ def open_pipeline(db: Database, account_ids: list[int], product_line_id: int | N
             ORDER BY o.account_id, o.product_line_id, o.currency""",
         params,
     )
+    return _pipeline_of(found)
+
+
+def _pipeline_of(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """open_pipeline's figure from rows grouped by account, product line and currency (in that order)."""
     out: dict[str, Any] = {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {},
                            "by_account": {}}
 
@@ -431,6 +439,59 @@ def open_pipeline(db: Database, account_ids: list[int], product_line_id: int | N
             bucket["count"] += row["count"]
             bucket["amount"] += row["amount"] or 0.0
             bucket["weighted"] += row["weighted"] or 0.0
+    return out
+
+
+def deal_sums(db: Database, account_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per account: `rows`, its deals grouped by status, product line and currency (in that order) with
+    `count`, `amount` and probability-`weighted` sums (empty without deals), and `open`, its open pipeline
+    (totals, `by_currency`, `by_product_line`) as open_pipeline sums it. Kept per account
+    data version (kamcore.data_cache.per_account): after a write only the accounts it touched are summed
+    again, so the figures over 2,000 accounts cost what changed. Shared, read-only."""
+    def compute(ids: list[int]) -> dict[int, dict[str, Any]]:
+        rows: dict[int, list[dict[str, Any]]] = {a: [] for a in ids}
+        for row in store.rows(
+            db,
+            f"""SELECT o.account_id, o.status, o.product_line_id, o.currency, count(*) AS count,
+                       sum(o.amount) AS amount, sum({WEIGHTED_AMOUNT_SQL}) AS weighted
+                FROM opportunities o {STAGE_JOIN} WHERE o.account_id IN (SELECT value FROM json_each(?))
+                GROUP BY o.account_id, o.status, o.product_line_id, o.currency
+                ORDER BY o.account_id, o.status, o.product_line_id, o.currency""",
+            [json.dumps(ids)],
+        ):
+            rows[row.pop("account_id")].append(row)
+        out = {}
+        for a, found in rows.items():
+            pipe = _pipeline_of([{"account_id": a, **r} for r in found if r["status"] == "open"])
+            out[a] = {"rows": found, "open": {**pipe["by_account"].get(a, {**_empty(), "by_currency": {}}),
+                                              "by_product_line": pipe["by_product_line"]}}
+        return out
+
+    return data_cache.per_account(db, "opportunities.deal_sums", account_ids, compute)
+
+
+def _empty() -> dict[str, Any]:
+    return {"count": 0, "amount": 0.0, "weighted": 0.0}
+
+
+def _merged(sums: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """open_pipeline's figure from each account's own open sums (deal_sums), by account id."""
+    out: dict[str, Any] = {**_empty(), "by_currency": {}, "by_product_line": {}, "by_account": {}}
+    for a in sorted(sums):
+        mine = sums[a]["open"]
+        if not mine["count"]:
+            continue
+        out["by_account"][a] = {"count": mine["count"], "amount": mine["amount"], "weighted": mine["weighted"],
+                                "by_currency": {c: dict(b) for c, b in mine["by_currency"].items()}}
+        for split, part in (("by_currency", mine["by_currency"]), ("by_product_line", mine["by_product_line"])):
+            for name, bucket in part.items():
+                into = out[split].setdefault(name, _empty())
+                into["count"] += bucket["count"]
+                into["amount"] += bucket["amount"]
+                into["weighted"] += bucket["weighted"]
+        out["count"] += mine["count"]
+        out["amount"] += mine["amount"]
+        out["weighted"] += mine["weighted"]
     return out
 
 

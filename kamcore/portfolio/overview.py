@@ -163,8 +163,9 @@ def _extensions() -> list[Any]:
 
 def _health_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:
     """The account health score 0–100 (`relationships.health.health_score`) of each row shown."""
+    scores = health.health_scores(db, actor, [r["account_id"] for r in rows])  # kept per account
     for row in rows:
-        row["health_score"] = health.health_score(db, actor, row["account_id"])["score"]
+        row["health_score"] = scores[row["account_id"]]["score"]
 
 
 def _goal_columns(db: Database, actor: User, rows: list[dict[str, Any]], year: int | None) -> None:

@@ -27,7 +27,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, signoffs, store
+from kamcore import clock, data_cache, permissions, records, signoffs, store
 from kamcore.errors import FieldProblem, NotFoundError, PermissionDenied, ValidationError
 from kamcore.portfolio import financials
 from kamcore.records import Action, Entity, Record
@@ -426,30 +426,40 @@ def preview(db: Database, actor: User, criteria_id: int) -> list[dict[str, Any]]
     """Per readable account: its tier now and under this version, and the indicators that moved it most."""
     draft = get_criteria(db, criteria_id)
     ids = permissions.readable_account_ids(db, actor)
-    new = score_all(db, draft["parsed"], ids)
-    current = assignments(db, ids)
-    names = {r["id"]: r["name"] for r in store.rows(db, "SELECT id, name FROM accounts")}
-    out = []
-    for account_id in ids:
-        before = current.get(account_id)
-        after = new[account_id]
-        old_points = {c["key"]: c["points"] for c in (before["contributions"] if before else [])}
-        new_points = {c.key: c.points for c in after.contributions}
-        deltas = sorted(
-            ((k, round(new_points.get(k, 0) - old_points.get(k, 0), 2)) for k in set(old_points) | set(new_points)),
-            key=lambda kv: -abs(kv[1]),
-        )
-        out.append({
-            "account_id": account_id,
-            "name": names[account_id],
-            "tier_before": before["tier"] if before else None,
-            "score_before": before["score"] if before else None,
-            "tier_after": after.tier,
-            "score_after": after.score,
-            "type_after": after.account_type,
-            "changes": bool(before is None or before["tier"] != after.tier),
-            "drivers": [kv for kv in deltas if kv[1]][:3],
-        })
+
+    def compute(missing: list[int]) -> dict[int, dict[str, Any]]:
+        new = score_all(db, draft["parsed"], missing)
+        current = assignments(db, missing)
+        names = {r["id"]: r["name"] for r in store.rows(
+            db, "SELECT id, name FROM accounts WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(missing)])}
+        found = {}
+        for account_id in missing:
+            before = current.get(account_id)
+            after = new[account_id]
+            old_points = {c["key"]: c["points"] for c in (before["contributions"] if before else [])}
+            new_points = {c.key: c.points for c in after.contributions}
+            deltas = sorted(
+                ((k, round(new_points.get(k, 0) - old_points.get(k, 0), 2)) for k in set(old_points) | set(new_points)),
+                key=lambda kv: -abs(kv[1]),
+            )
+            found[account_id] = {
+                "account_id": account_id,
+                "name": names[account_id],
+                "tier_before": before["tier"] if before else None,
+                "score_before": before["score"] if before else None,
+                "tier_after": after.tier,
+                "score_after": after.score,
+                "type_after": after.account_type,
+                "changes": bool(before is None or before["tier"] != after.tier),
+                "drivers": [kv for kv in deltas if kv[1]][:3],
+            }
+        return found
+
+    # each account's row is kept per account data version, under this draft's version and the latest year with
+    # figures (the scoring window ends there, whichever account's figures set it): a write re-scores its account
+    rows = data_cache.per_account(db, "tiering.preview", ids, compute,
+                                  key=(criteria_id, draft["version"], _last_year(db)))
+    out = [rows[a] for a in ids]
     out.sort(key=lambda r: (not r["changes"], -r["score_after"]))
     return out
 

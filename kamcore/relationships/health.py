@@ -27,8 +27,9 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
+from kamcore import clock, data_cache, permissions, records, store
 from kamcore.decision_chain import coverage, targets
+from kamcore.identity import SYSTEM
 from kamcore.plan import goals
 from kamcore.records import Entity, Record
 from kamcore.relationships import guidance
@@ -160,9 +161,26 @@ def _risk(db: Database, account_id: int, day: date) -> tuple[float, dict[str, An
 
 def health_score(db: Database, actor: User, account_id: int, today: date | None = None) -> dict[str, Any]:
     """The account's health 0–100 with every component: {"score", "weights_version", "components": [
-    {"key", "value" (0–100), "weight", "points", "detail"}]} — points add up to the score before rounding."""
+    {"key", "value" (0–100), "weight", "points", "detail"}]} — points add up to the score before rounding.
+    Today's score is kept per account data version (`health_scores`); another day's is computed."""
     permissions.require_read(db, actor, account_id)
-    day = today or clock.today()
+    if today is None:
+        return health_scores(db, actor, [account_id])[account_id]
+    return _health_score(db, account_id, today)
+
+
+def health_scores(db: Database, actor: User, account_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Today's health_score of each readable account among `account_ids`, kept per account data version
+    (kamcore.data_cache.per_account; the score reads only the account's own rows and the global weights):
+    after a write only the accounts it touched are scored again. Shared, read-only."""
+    readable = set(permissions.readable_account_ids(db, actor))
+    ids = [a for a in account_ids if a in readable]
+    day = clock.today()
+    return data_cache.per_account(db, "health.score", ids, lambda missing: {a: _health_score(db, a, day) for a in missing})
+
+
+def _health_score(db: Database, account_id: int, today: date) -> dict[str, Any]:
+    day = today
     people = guidance.last_contacts(db, [account_id], day)
     owned = {r[0] for r in db.execute(
         """SELECT s.id FROM stakeholders s JOIN account_team t ON t.account_id = s.account_id AND t.user_id = s.owner_id
@@ -172,8 +190,8 @@ def health_score(db: Database, actor: User, account_id: int, today: date | None 
         "key_people_coverage": _key_people(people, owned),
         "relationship_vs_target": _vs_target(db, account_id),
         "freshness": _freshness(people),
-        "pipeline_coverage": _pipeline(db, actor, account_id, day.year),
-        "goal_attainment": _goal(db, actor, account_id, day.year),
+        "pipeline_coverage": _pipeline(db, SYSTEM, account_id, day.year),  # the reader was checked by the caller
+        "goal_attainment": _goal(db, SYSTEM, account_id, day.year),
         "risk_flags": _risk(db, account_id, day),
     }
     w = weights(db)

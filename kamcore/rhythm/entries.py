@@ -10,6 +10,7 @@ that names an account, deal or person is audited with that account, so it shows 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -311,29 +312,21 @@ def pending_reviews(db: Database, actor: User) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["period_start"], r["author"]))
 
 
-def link_choices(db: Database, actor: User) -> dict[str, dict[int, str]]:
-    """What an entry may concern: readable accounts, their open deals and their people, by name."""
+def link_choices(db: Database, actor: User, account_id: int | None = None) -> dict[str, dict[int, str]]:
+    """What an entry may concern, by name: the readable accounts and, once one is picked (`account_id`), its
+    open deals and its people (only that account's: an executive's 70,000 deals are never all listed)."""
     ids = permissions.readable_account_ids(db, actor)
+    out: dict[str, dict[int, str]] = {"account": {}, "opportunity": {}, "stakeholder": {}}
     if not ids:
-        return {"account": {}, "opportunity": {}, "stakeholder": {}}
-    marks = ",".join("?" for _ in ids)
-    return {
-        "account": dict(db.execute(f"SELECT id, name FROM accounts WHERE id IN ({marks}) ORDER BY name", ids)),
-        "opportunity": dict(db.execute(f"SELECT id, name FROM opportunities WHERE account_id IN ({marks}) "
-                                       "AND status = 'open' ORDER BY name", ids)),
-        "stakeholder": dict(db.execute(f"SELECT id, name FROM stakeholders WHERE account_id IN ({marks}) "
-                                       "ORDER BY name", ids)),
-    }
-
-
-def accounts_of_links(db: Database, account_id: int | None) -> dict[str, list[int]]:
-    """Ids of the deals and people of one account (to narrow the choices once an account is picked)."""
-    if account_id is None:
-        return {"opportunity": [], "stakeholder": []}
-    return {"opportunity": [r[0] for r in db.execute("SELECT id FROM opportunities WHERE account_id = ?",
-                                                      [account_id])],
-            "stakeholder": [r[0] for r in db.execute("SELECT id FROM stakeholders WHERE account_id = ?",
-                                                      [account_id])]}
+        return out
+    out["account"] = dict(db.execute(
+        "SELECT id, name FROM accounts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY name", [json.dumps(ids)]))
+    if account_id in out["account"]:
+        out["opportunity"] = dict(db.execute("SELECT id, name FROM opportunities WHERE account_id = ? "
+                                             "AND status = 'open' ORDER BY name", [account_id]))
+        out["stakeholder"] = dict(db.execute("SELECT id, name FROM stakeholders WHERE account_id = ? ORDER BY name",
+                                             [account_id]))
+    return out
 
 
 def lead_digest(db: Database, actor: User, now: datetime | None = None) -> dict[str, int] | None:

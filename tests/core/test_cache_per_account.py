@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kamcore import accounts, data_cache, permissions, users
+from kamcore import accounts, clock, data_cache, permissions, users
 from kamcore.learning import rules
 from kamcore.portfolio import overview
 from tests.conftest import account_id
@@ -125,3 +125,123 @@ def test_paging_filters_and_a_page_past_the_end(exec_db):
     mine = permissions.readable_account_ids(db, member)
     assert overview.page_ids(db, member, limit=100)[1] == len(mine) < len(full)
     assert overview.totals(db, chen)["accounts"] == len(full)
+
+
+def test_a_rule_preview_is_kept_per_account_and_follows_a_write_to_one_account(exec_db, demo_path):
+    """The rule editor's preview (every account's live deals under the new conditions) is cached per account:
+    a deal raised above the threshold appears after the write, and only its account is evaluated again."""
+    from kamcore.pipeline import opportunities
+
+    db, _ = exec_db
+    admin = users.find_by_username(db, "admin")
+    lingang = account_id(demo_path, LINGANG)
+    deal = db.execute("SELECT id, amount FROM opportunities WHERE account_id = ? AND status = 'open' "
+                      "ORDER BY amount DESC LIMIT 1", [lingang]).fetchone()
+    top = db.execute("SELECT max(amount) FROM opportunities WHERE status = 'open'").fetchone()[0]
+    conditions = [{"field": "amount", "op": ">", "value": top}]  # nothing yet: every live deal is at or below it
+    everyone = [r[0] for r in db.execute("SELECT id FROM accounts")]
+    before = rules.preview(db, admin, conditions)
+    assert before["flags"] == [] and not before["matches_all"] and before["subjects"] > 1
+    assert data_cache.recomputed["rules.preview"] == len(everyone)
+    rules.preview(db, admin, conditions)
+    assert data_cache.recomputed["rules.preview"] == len(everyone)  # looked at again: nothing evaluated
+    version = db.execute("SELECT version FROM opportunities WHERE id = ?", [deal[0]]).fetchone()[0]
+    opportunities.update_opportunity(db, admin, deal[0], version, {"amount": top + 1})
+    after = rules.preview(db, admin, conditions)
+    assert data_cache.recomputed["rules.preview"] == len(everyone) + 1  # Lingang only
+    assert [(f.account_id, f.opportunity_id) for f in after["flags"]] == [(lingang, deal[0])]
+    rule = {"id": 0, "name": "", "code": None, "severity": "warning", "lesson": "", "version": None,
+            "condition_list": conditions}
+    assert [str(f) for f in after["flags"]] == [str(f) for f in rules._evaluate(db, everyone, rules=[rule])]
+
+
+def _open_deal(db, account):
+    return db.execute("SELECT id, version, amount FROM opportunities WHERE account_id = ? AND status = 'open' "
+                      "ORDER BY id LIMIT 1", [account]).fetchone()
+
+
+def test_the_pipeline_and_group_sums_are_kept_per_account_and_follow_a_write(exec_db, demo_path):
+    """open_pipeline (Home, Portfolio, the pipeline page) and accounts.rollup (the groups) read the per-account
+    deal sums: a changed deal amount shows at once, and only its account is summed again."""
+    from kamcore.pipeline import opportunities
+
+    db, chen = exec_db
+    admin = users.find_by_username(db, "admin")
+    lingang = account_id(demo_path, LINGANG)
+    group = next(a for a in permissions.readable_account_ids(db, chen) if a != lingang)
+    account = accounts.get_account(db, admin, lingang)
+    accounts.update_account(db, admin, lingang, account["version"], {"parent_id": group})
+    ids = permissions.readable_account_ids(db, chen)
+    before, groups_before = opportunities.open_pipeline(db, ids), accounts.rollup(db, chen)
+    count, amount = db.execute("SELECT count(*), sum(amount) FROM opportunities WHERE status = 'open'").fetchone()
+    assert (before["count"], before["amount"]) == (count, pytest.approx(amount))  # all the demo's accounts
+    summed = data_cache.recomputed["opportunities.deal_sums"]
+    assert summed == len(ids)
+    assert opportunities.open_pipeline(db, ids) == before  # warm: nothing summed again
+    assert data_cache.recomputed["opportunities.deal_sums"] == summed
+
+    deal = _open_deal(db, lingang)
+    opportunities.update_opportunity(db, admin, deal[0], deal[1], {"amount": deal[2] + 100})
+    after, groups_after = opportunities.open_pipeline(db, ids), accounts.rollup(db, chen)
+    assert data_cache.recomputed["opportunities.deal_sums"] == summed + 1  # Lingang only
+    assert after["amount"] == pytest.approx(before["amount"] + 100)
+    assert after["by_account"][lingang]["amount"] == pytest.approx(before["by_account"][lingang]["amount"] + 100)
+    assert {a: v for a, v in after["by_account"].items() if a != lingang} == {
+        a: v for a, v in before["by_account"].items() if a != lingang}
+    currency = db.execute("SELECT currency FROM opportunities WHERE id = ?", [deal[0]]).fetchone()[0]
+    old = next(g for g in groups_before if g["id"] == group)["by_currency"][currency]
+    new = next(g for g in groups_after if g["id"] == group)["by_currency"][currency]
+    assert new["open_value"] == pytest.approx(old["open_value"] + 100) and new["open"] == old["open"]
+    filtered = opportunities.open_pipeline(db, ids, period_start="1900-01-01")  # the uncached SQL path
+    dated = db.execute("SELECT count(*) FROM opportunities WHERE status = 'open' AND expected_close IS NOT NULL"
+                       ).fetchone()[0]
+    assert dated == after["count"], "every open demo deal has an expected close"
+    assert filtered == after  # the kept figure equals the one summed straight from SQL
+
+
+def test_the_tiering_preview_is_kept_per_account_and_follows_a_write(exec_db, demo_path):
+    """A draft's preview (every readable account scored under it) re-scores only the account written to."""
+    from kamcore.portfolio import positioning, tiering
+
+    db, chen = exec_db
+    admin = users.find_by_username(db, "admin")
+    draft = next(v for v in tiering.list_criteria(db) if v["status"] == "draft")
+    assert any(i.key == "value_fit" for i in tiering.get_criteria(db, draft["id"])["parsed"].indicators)
+    ids = permissions.readable_account_ids(db, chen)
+    before = {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])}
+    assert data_cache.recomputed["tiering.preview"] == len(ids)
+    assert {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])} == before
+    assert data_cache.recomputed["tiering.preview"] == len(ids)  # warm: nothing scored again
+    lingang = account_id(demo_path, LINGANG)
+    position = positioning.get_position(db, admin, lingang)
+    fit = 1 if (position and position["value_fit"] or 0) >= 3 else 5
+    positioning.save_position(db, admin, lingang, position["version"] if position else None, {"value_fit": fit})
+    after = {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])}
+    assert data_cache.recomputed["tiering.preview"] == len(ids) + 1  # Lingang only
+    assert after[lingang]["score_after"] != before[lingang]["score_after"]
+    assert {a: r for a, r in after.items() if a != lingang} == {a: r for a, r in before.items() if a != lingang}
+    data_cache.clear()  # the kept rows equal a fresh scoring
+    assert {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])} == after
+
+
+def test_the_health_score_is_kept_per_account_and_follows_a_write(exec_db, demo_path):
+    """Portfolio's health column and the walk-through read health_scores: kept per account, a write to one
+    account scores only that one again, and the kept score equals one computed afresh."""
+    from kamcore.plan import goals
+    from kamcore.relationships import health
+
+    db, chen = exec_db
+    admin = users.find_by_username(db, "admin")
+    ids = permissions.readable_account_ids(db, chen)
+    before = health.health_scores(db, chen, ids)
+    assert data_cache.recomputed["health.score"] == len(ids)
+    assert health.health_scores(db, chen, ids) == before
+    assert data_cache.recomputed["health.score"] == len(ids)  # warm: nothing scored again
+    lingang = account_id(demo_path, LINGANG)
+    goal = next(g for g in goals.list_goals(db, admin, lingang) if g["metric"] == "revenue")
+    goals.update_goal(db, admin, goal["id"], goal["version"], {"target": goal["target"] * 10})
+    after = health.health_scores(db, chen, ids)
+    assert data_cache.recomputed["health.score"] == len(ids) + 1  # Lingang only
+    assert after[lingang] != before[lingang]
+    assert {a: s for a, s in after.items() if a != lingang} == {a: s for a, s in before.items() if a != lingang}
+    assert health.health_score(db, chen, lingang) == health._health_score(db, lingang, clock.today())

@@ -38,6 +38,13 @@ def test_the_agenda_is_grouped_by_account_then_urgency_with_counts_from_kamcore(
     expected = agenda.by_account(demo_db, li, scope, clock.today())  # the day the page uses
     names = {a.account_name: a for a in expected}
     assert len(names) == 5
+    closed = [e for e in at.expander if "more" in e.label]
+    assert closed, "the items past the first of each urgency wait behind 'more'"
+    for a in expected:  # open every 'more': its rows are drawn once it is opened
+        for section, items in a.groups.items():
+            if len(items) > agenda.TOP_PER_GROUP:
+                at.session_state[f"huddle.agenda.more.{a.account_id}.{section}.False"] = True
+    at.run()
     shown: dict[str, dict[str, int]] = {}
     overdue_rows: list[str] = []
     account = group = None

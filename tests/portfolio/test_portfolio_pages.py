@@ -177,3 +177,25 @@ def test_one_pager_is_a_complete_html_page_with_user_text_escaped(demo_path):
     assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
     assert "Sunrise Logistics" in page and "扒皮大户" in page and "分级标准 v1" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def _charts(at):
+    return [e for e in at.main if "vega" in e.type.lower()]
+
+
+def test_the_pareto_and_grid_tabs_are_drawn_only_when_opened(demo_path):
+    at = signed_in_app(demo_path, "admin", "pages/portfolio.py", account_id(demo_path, "Sunrise Logistics"))
+    assert not at.exception, at.exception
+    closed = {m.label for m in at.metric}
+    assert "Class A accounts" not in closed and not _charts(at)
+    at.session_state["portfolio.tabs"] = "Pareto / ABC"
+    at.run()
+    assert not at.exception, at.exception
+    assert "Class A accounts" in {m.label for m in at.metric}
+    assert len(_charts(at)) == 1
+    at.session_state["portfolio.tabs"] = "Potential grid"
+    at.run()
+    assert not at.exception, at.exception
+    assert "Class A accounts" not in {m.label for m in at.metric}
+    assert len(_charts(at)) == 1
+    assert any("Potential" in c for f in at.dataframe for c in f.value.columns)

@@ -122,3 +122,18 @@ def test_handing_in_a_future_summary_on_the_page_is_refused(demo_path):
     assert any("not begun" in e.value for e in at_.error), [e.value for e in at_.error]
     assert db.execute("SELECT count(*) FROM rhythm_entries").fetchone()[0] == before
     db.close()
+
+
+def test_the_deal_and_person_choices_are_those_of_the_account_picked(demo_path):
+    grid = account_id(demo_path, "Jiangnan Power Grid")
+    db = store.connect(demo_path)
+    deals = {r[0] for r in db.execute("SELECT name FROM opportunities WHERE account_id = ? AND status = 'open'", [grid])}
+    people = {r[0] for r in db.execute("SELECT name FROM stakeholders WHERE account_id = ?", [grid])}
+    db.close()
+    assert deals and people
+    at_ = signed_in_app(demo_path, "chen.jie", "pages/rhythm.py")
+    assert at_.selectbox(key="rhythm.deal").options == ["—"], "no account picked: no deal to choose"
+    at_.selectbox(key="rhythm.account").set_value(grid).run()
+    assert not at_.exception, at_.exception
+    assert set(at_.selectbox(key="rhythm.deal").options) - {"—"} == deals
+    assert set(at_.selectbox(key="rhythm.person").options) - {"—"} == people
