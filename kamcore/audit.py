@@ -54,7 +54,37 @@ def named(db: Database, rows: list[dict[str, Any]], lang: str = "en") -> list[di
     titles = record_titles(db, {(r["entity"], r["entity_id"]) for r in rows}, rows, lang)
     for row in rows:
         row["record"] = titles.get((row["entity"], row["entity_id"])) or entity_label(row["entity"], lang)
+    return _sources_named(db, rows, lang)
+
+
+def _sources_named(db: Database, rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """A `source` value (the record an agenda item or action came from: "huddle_remark:12", a flag's
+    "rule:3@opportunity:41") shown as the records' kinds and names."""
+    sources = [row for row in rows if row.get("field") == "source"]
+    wanted = {ref for row in sources for side in ("old_value", "new_value") for ref in _source_refs(row[side])}
+    if not wanted:
+        return rows
+    titles = record_titles(db, wanted, [], lang)
+    for row in sources:
+        for side in ("old_value", "new_value"):
+            refs = _source_refs(row[side])
+            if refs:
+                row[side] = " · ".join(f"{entity_label(ref[0], lang)}: {titles[ref]}" if ref in titles
+                                       else entity_label(ref[0], lang) for ref in refs)
     return rows
+
+
+def _source_refs(value: Any) -> list[tuple[str, int]]:
+    """The (entity, id) pairs a source names, or [] when it is not one."""
+    if not isinstance(value, str) or ":" not in value:
+        return []
+    refs = []
+    for part in value.split("@"):
+        entity, _, number = part.partition(":")
+        if not (number.isdigit() and entity.replace("_", "").isalpha()):
+            return []
+        refs.append((entity, int(number)))
+    return refs
 
 
 def count_history(db: Database, actor: User, account_id: int, *, actor_id: int | None = None,
