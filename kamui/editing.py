@@ -151,12 +151,18 @@ class EditableTable:
     without a conflict). With no edits pending, the table always shows the latest rows.
     """
 
-    def __init__(self, key: str, frame: pd.DataFrame, label: Callable[[pd.Series], str]) -> None:
+    def __init__(self, key: str, frame: pd.DataFrame, label: Callable[[pd.Series], str],
+                 blanks: dict[str, Any] | None = None) -> None:
+        """`blanks`: optional selectbox columns whose empty value is shown as a stand-in option (say 0 for
+        "whole account"), so the dropdown offers the empty choice with a label; a save writes it as None."""
         self.key = key
         self.label = label
+        self.blanks = dict(blanks or {})
         self.nonce_key = f"{key}._nonce"
         st.session_state.setdefault(self.nonce_key, 0)
         latest = frame.reset_index(drop=True)
+        if self.blanks:
+            latest = latest.fillna({column: stand_in for column, stand_in in self.blanks.items()})
         slot = f"{key}._shown"
         held = st.session_state.get(slot)
         nonce = st.session_state[self.nonce_key]
@@ -174,10 +180,14 @@ class EditableTable:
         return f"{self.key}.editor.{st.session_state[self.nonce_key]}"
 
     def render(self, **editor_kwargs: Any) -> pd.DataFrame:
-        """Draw the editor (hide `id` and `version` by passing column_order)."""
+        """Draw the editor (hide `id` and `version` by passing column_order).
+
+        An empty cell reads "—" (Streamlit's default placeholder is the word "None", drawn on the canvas),
+        also in an optional selectbox column such as a goal's product line."""
         if self.moved_on:
             st.info(tr("table.moved_on"))
             self.reload_button()
+        editor_kwargs.setdefault("placeholder", tr("table.blank"))
         return st.data_editor(self.frame, key=self.editor_key, **editor_kwargs)
 
     def reload_button(self) -> None:
@@ -198,16 +208,19 @@ class EditableTable:
     ) -> None:
         """Apply every edited, added and deleted row; hold back the ones that were refused."""
         edits = st.session_state.get(self.editor_key) or {}
+        if not _has_edits(edits):  # say so, and keep the editor as it is (a fresh one would drop a late edit)
+            st.info(tr("table.nothing"))
+            return
         refused: list[dict[str, Any]] = []
         saved = 0
         for index, changes in (edits.get("edited_rows") or {}).items():
             row = self.frame.iloc[int(index)]
             saved += self._one(refused, self.label(row), changes,
-                               lambda r=row, c=changes: update(int(r["id"]), int(r["version"]), _plain(c)),
+                               lambda r=row, c=changes: update(int(r["id"]), int(r["version"]), self._values(c)),
                                row_id=int(row["id"]))
         for values in edits.get("added_rows") or []:
             if create is not None and any(v not in (None, "") for v in values.values()):
-                saved += self._one(refused, tr("table.new_row"), values, lambda v=values: create(_plain(v)))
+                saved += self._one(refused, tr("table.new_row"), values, lambda v=values: create(self._values(v)))
         for index in edits.get("deleted_rows") or []:
             if delete is not None:
                 row = self.frame.iloc[int(index)]
@@ -218,13 +231,18 @@ class EditableTable:
             flash(tr("table.saved", count=saved))
         st.rerun()
 
-    @staticmethod
-    def _one(refused: list[dict[str, Any]], label: str, values: dict[str, Any], write: Callable[[], Any],
+    def _values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Edited values as kamcore takes them: plain Python, a blank's stand-in back to None."""
+        plain = _plain(values)
+        return {name: None if name in self.blanks and value == self.blanks[name] else value
+                for name, value in plain.items()}
+
+    def _one(self, refused: list[dict[str, Any]], label: str, values: dict[str, Any], write: Callable[[], Any],
              row_id: int | None = None) -> int:
         try:
             write()
         except KamError as exc:
-            refused.append({"label": label, "message": exc.message(lang()), "values": _plain(values),
+            refused.append({"label": label, "message": exc.message(lang()), "values": self._values(values),
                             "conflict": isinstance(exc, ConflictError), "row_id": row_id})
             return 0
         return 1

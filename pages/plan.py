@@ -30,6 +30,9 @@ if not editable:
     st.caption(page.t("plan.read_only"))
 owners = goals.owner_choices(db, user, aid)
 lines = {r["id"]: r["code"] for r in product_lines.list_product_lines(db)}
+WHOLE_ACCOUNT = 0  # the stand-in option for "no product line" in the goal and barrier tables (ids start at 1)
+line_options = [WHOLE_ACCOUNT, *lines]
+line_label = mapper({WHOLE_ACCOUNT: page.t("plan.line.whole_account"), **lines})
 this_year = clock.today().year
 years = sorted({*goals.goal_years(db, user, aid), this_year, this_year + 1})
 left, right, _ = st.columns([1, 1, 3])
@@ -130,7 +133,8 @@ def goals_section() -> None:
         st.caption(page.t("plan.goals_hint"))
         st.caption(page.t("money.goal_unit", unit=money.unit_label(accounts.get_account(db, user, aid)["currency"],
                                                                       page.lang)))
-    table = EditableTable("plan.goals", frame, lambda r: f"{choice_label('metric', r['metric'], page.lang)}")
+    table = EditableTable("plan.goals", frame, lambda r: f"{choice_label('metric', r['metric'], page.lang)}",
+                          blanks={"product_line_id": WHOLE_ACCOUNT})
     table.refused_panel(reapply_with("goal", lambda i, v, c: goals.update_goal(db, user, i, v, c)))
     metrics = [m for q in QUADRANTS for m in METRICS[q]]
     pct = {"min_value": 0, "max_value": 100, "step": 5}
@@ -144,7 +148,8 @@ def goals_section() -> None:
                                                        format_func=labeller("metric"), required=True),
             "title": st.column_config.TextColumn(page.t("field.title")),
             "product_line_id": st.column_config.SelectboxColumn(page.t("field.product_line_id"),
-                                                                options=list(lines), format_func=mapper(lines)),
+                                                                options=line_options, format_func=line_label,
+                                                                default=WHOLE_ACCOUNT, required=True),
             "target": st.column_config.NumberColumn(page.t("field.target"), format="localized"),
             "actual": st.column_config.NumberColumn(page.t("field.actual"), format="localized"),
             "actual_from": st.column_config.TextColumn(page.t("field.actual_source")),
@@ -330,7 +335,8 @@ def barriers_section() -> None:
         overdue = strategy.overdue_actions(db, user, aid, clock.today())
         if overdue:
             st.warning(page.t("plan.overdue", count=overdue))
-    table = EditableTable("plan.barriers", frame, lambda r: str(r["action"])[:40])
+    table = EditableTable("plan.barriers", frame, lambda r: str(r["action"])[:40],
+                          blanks={"product_line_id": WHOLE_ACCOUNT})
     table.refused_panel(reapply_with("barrier_action", lambda i, v, c: strategy.update_action(db, user, i, v, c)))
     table.render(
         column_order=columns[2:], hide_index=True, num_rows="dynamic" if editable else "fixed",
@@ -338,8 +344,9 @@ def barriers_section() -> None:
         column_config={
             "kind": st.column_config.SelectboxColumn(page.t("field.barrier_action.kind"), options=strategy.KINDS,
                                                      format_func=labeller("barrier"), required=True),
-            "product_line_id": st.column_config.SelectboxColumn(page.t("field.product_line_id"), options=list(lines),
-                                                                format_func=mapper(lines)),
+            "product_line_id": st.column_config.SelectboxColumn(page.t("field.product_line_id"), options=line_options,
+                                                                format_func=line_label, default=WHOLE_ACCOUNT,
+                                                                required=True),
             "level": st.column_config.SelectboxColumn(page.t("field.barrier_action.level"), options=strategy.TECH_LEVELS,
                                                       format_func=labeller("tech_level")),
             "action": st.column_config.TextColumn(page.t("field.action"), width="large", required=True),

@@ -48,6 +48,8 @@ def visible_text(at: Any) -> str:
             labels = {str(o["value"]): str(o["label"]) for o in options if isinstance(o, dict)}
             cells = [str(v) for v in value[column].tolist() if not _missing(v)]
             parts += [labels.get(v, v) for v in cells]
+            if len(cells) < len(value) and not frame.proto.HasField("placeholder"):
+                parts.append("None")  # an empty cell: the grid draws Streamlit's default placeholder, the word None
     return unescape("\n".join(parts))
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "warroom-demo"
+SIGN_IN_TITLE = "Sign in to the war room"  # kamcore/i18n/core.py signin.title (a new session starts in English)
 HOW_TO_GET_CHROMIUM = (
     f"no Chromium at {CHROMIUM}: install Debian's package (`apt-get install chromium fonts-noto-cjk`; "
     "scripts/test.sh does this when run as root) and `pip install -r requirements-dev.txt` for Playwright"
@@ -26,11 +27,20 @@ def launch_args() -> list[str]:
             "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
 
+SETTLED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app ? app.getAttribute('data-test-script-state') : 'initial';
+    return !['initial', 'running', 'rerunRequested', 'stopRequested'].includes(state)
+        && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
 def settle(page, timeout: float = 60_000) -> None:
-    """Wait until the current script run has finished (no 'Running…' status widget)."""
+    """Wait until the current script run has finished: the app's own run state (the status widget alone
+    shows only after a run has lasted a while, so a busy server's run could still be going)."""
     page.bring_to_front()  # a page behind another one is hidden: Chromium pauses its rendering
     page.wait_for_timeout(150)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+    page.wait_for_function(SETTLED, timeout=timeout)
     page.wait_for_timeout(100)
 
 
@@ -41,6 +51,8 @@ def sign_in(page, url: str, username: str = "li.wei", password: str = PASSWORD, 
     form = page.get_by_role("textbox", name="Username")
     form.or_(page.locator('[data-testid="stMain"] h1')).first.wait_for(state="visible", timeout=90_000)
     settle(page)
+    if page.locator('[data-testid="stMain"] h1', has_text=SIGN_IN_TITLE).count():
+        form.wait_for(state="visible", timeout=90_000)  # the sign-in page's title is drawn before its form
     if form.is_visible():
         form.fill(username)
         page.get_by_role("textbox", name="Password").fill(password)

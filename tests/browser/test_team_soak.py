@@ -165,14 +165,31 @@ def _grid_cell(page, key_prefix: str, column: int, row: int = 0):
     return editor
 
 
+def _reload_table(page, key_prefix: str, lang: str) -> None:
+    """Press a table's "reload latest" button and wait until the fresh editor has replaced the old one."""
+    reload = page.get_by_role("button", name=t("table.reload", lang))
+    if not reload.count():
+        return
+    container = page.locator(f'[class*="st-key-{key_prefix}"]').first
+    container.wait_for(state="visible")
+    shown = re.search(rf"st-key-{re.escape(key_prefix)}\S*", container.get_attribute("class") or "")
+    reload.first.click()
+    if shown:
+        page.wait_for_function("cls => !document.getElementsByClassName(cls).length", arg=shown.group(0))
+    settle(page)
+
+
 def _submit(page, form_key: str, label: str) -> None:
     """Click the submit button of one form (`st.form(key)`: dots become dashes in the class name)."""
     page.locator(f'[class*="st-key-FormSubmitter-{form_key}"] button', has_text=label).first.click()
 
 
 def _tab(page, label: str) -> None:
+    """Open a tab; a click that lands while a run redraws the tabs is lost, so click until it is open."""
     tab = page.get_by_role("tab", name=label)
-    if tab.count() and tab.first.get_attribute("aria-selected") != "true":
+    for _ in range(5):
+        if not tab.count() or tab.first.get_attribute("aria-selected") == "true":
+            break
         tab.first.click()
         page.wait_for_timeout(300)
         settle(page)
@@ -233,10 +250,7 @@ def step_plan(soak: Soak, m: Member) -> None:
     before = soak.db.one("SELECT count(*), max(version) FROM goals WHERE account_id = ? AND title = ?",
                          [soak.account_id, title])
     assert before[0] == 0
-    reload = m.page.get_by_role("button", name=t("table.reload", m.lang))
-    if reload.count():  # the table says a teammate saved since it was drawn: a user reloads before editing
-        reload.first.click()
-        m.page.wait_for_timeout(500)
+    _reload_table(m.page, "plan-goals-editor-", m.lang)  # a user reloads before editing, as the table offers
     editor = _grid_cell(m.page, "plan-goals-editor-", column=2)  # quadrant, measure, title
     editor.fill(title)
     m.page.keyboard.press("Enter")
@@ -430,9 +444,6 @@ def _burners(count: int = 2):
 
 # ------------------------------------------------------------------ the tests
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open defect: on a member's second visit to Plan in the same session, a goals-table edit and Save "
-    "produce neither 'saved' nor 'not saved' (round 2 of the rotation); one round and the loaded rotation pass"))
 def test_three_members_work_the_same_account_in_rotation(team):
     soak, members = team
     soak.problems.clear()

@@ -1,6 +1,8 @@
 """AppTest: the plan and whitespace pages on demo and empty databases, edits, refusals, and two
 sessions editing the same table at once."""
 
+import json
+
 import pytest
 
 from kamcore import store, users
@@ -117,6 +119,36 @@ def test_a_new_goal_added_at_the_bottom_of_the_table_lands_in_the_chosen_period(
     row = db.execute("SELECT year, quarter, split_am FROM goals WHERE title = 'Read the spec'").fetchone()
     db.close()
     assert row == (YEAR, None, 100)
+
+
+def test_a_goal_without_a_product_line_reads_whole_account_and_choosing_it_clears_the_line(demo_path):
+    at = _plan(demo_path)
+    frame = _shown(at, "plan.goals")
+    editor = next(f for f in at.dataframe if "product_line_id" in f.value.columns)
+    options = json.loads(editor.proto.columns)["product_line_id"]["type_config"]["options"]
+    assert {"value": 0, "label": "Whole account"} in options, options  # the empty choice, labelled
+    assert editor.proto.placeholder == "—"  # any other empty cell: a dash, not the grid's default "None"
+    assert (frame["product_line_id"] == 0).any(), "a goal of the whole account shows the stand-in"
+    index, row = next((i, r) for i, r in frame.iterrows() if r["product_line_id"] != 0)
+    assert _goal(demo_path, int(row["id"]))[7] is not None  # goals.product_line_id
+    _edit(at, "plan.goals", edited={index: {"product_line_id": 0}})
+    assert _goal(demo_path, int(row["id"]))[7] is None, "the stand-in is written as no product line"
+    owner = int(frame["owner_id"].iloc[0])
+    _edit(at, "plan.goals", added=[{"quadrant": "learning", "metric": "custom", "title": "Whole-account goal",
+                                    "product_line_id": 0, "target": 1, "owner_id": owner}])
+    db = store.connect(demo_path)
+    line = db.execute("SELECT product_line_id FROM goals WHERE title = 'Whole-account goal'").fetchone()
+    db.close()
+    assert line == (None,)
+
+
+def test_saving_an_untouched_table_says_there_is_nothing_to_save(demo_path):
+    at = _plan(demo_path)
+    nonce = at.session_state["plan.goals._nonce"]
+    at.button(key="plan.goals.save").click().run()
+    assert not at.exception, at.exception
+    assert any("Nothing to save" in i.value for i in at.info)
+    assert at.session_state["plan.goals._nonce"] == nonce, "the editor is kept, not replaced"
 
 
 def test_a_share_above_100_percent_is_refused_on_screen(demo_path):
