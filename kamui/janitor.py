@@ -90,6 +90,13 @@ def empty_session(session: object) -> bool:
     callbacks and format functions, which close over the page's namespace), fragments, queued
     messages — so that whatever keeps the session object itself keeps only an empty shell."""
     emptied = False
+    # SessionState.clear() leaves the widgets' metadata (WStates.widget_metadata: each widget's
+    # serde with its format_func/callback, i.e. the page's closures) in place: clear it first
+    widgets = getattr(getattr(session, "_session_state", None), "_new_widget_state", None)
+    metadata = getattr(widgets, "widget_metadata", None)
+    if isinstance(metadata, dict):
+        metadata.clear()
+        emptied = True
     for part in ("_session_state", "_fragment_storage", "_browser_queue"):
         clear = getattr(getattr(session, part, None), "clear", None)
         if clear is not None:

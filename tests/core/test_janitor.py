@@ -60,6 +60,7 @@ def test_an_ended_session_still_held_elsewhere_is_emptied(monkeypatch):
 
     held, dropped = Session(), Session()
     held._session_state["page_namespace"] = {"frame": list(range(1000))}
+    held._session_state._new_widget_state.widget_metadata["w"] = "a serde closing over the page"
     dropped._session_state["x"] = 1
     live = {"held": held, "dropped": dropped, "stays": Session()}
     live["stays"]._session_state["y"] = 2
@@ -71,5 +72,6 @@ def test_an_ended_session_still_held_elsewhere_is_emptied(monkeypatch):
     del live["held"], live["dropped"], dropped
     janitor.sweep(3)
     assert "page_namespace" not in keeper[0]._session_state  # emptied
+    assert keeper[0]._session_state._new_widget_state.widget_metadata == {}
     assert live["stays"]._session_state["y"] == 2  # a live session is untouched
     assert set(janitor._seen) == {"stays"}
