@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import tracemalloc
+import types
 from pathlib import Path
 
 OUT = Path(sys.argv[1])
@@ -99,6 +100,69 @@ def _chain(obj: object, depth: int = 6, skip: tuple = ()) -> list[str]:
     return path
 
 
+def _describe(obj: object) -> str:
+    kind = type(obj).__qualname__
+    if isinstance(obj, dict):
+        return f"dict{sorted(map(str, obj))[:6]}"
+    if isinstance(obj, types.ModuleType):
+        return f"module {obj.__name__}"
+    if isinstance(obj, types.FunctionType):
+        return f"function {obj.__module__}.{obj.__qualname__}"
+    if isinstance(obj, type):
+        return f"class {obj.__module__}.{obj.__qualname__}"
+    if isinstance(obj, types.FrameType):
+        return f"frame {obj.f_code.co_filename.rsplit('/', 2)[-2:]}:{obj.f_code.co_name}"
+    if isinstance(obj, types.CellType):
+        return "cell"
+    if isinstance(obj, threading.Thread):
+        return f"Thread {obj.name}"
+    return kind
+
+
+def _backref_chain(target: object, skip: tuple, max_nodes: int = 20000) -> list[str]:
+    """objgraph's find_backref_chain written inline: the shortest referrer path from `target` up to a
+    module, a class or a thread (a root), breadth first, skipping the probe's own containers and frames.
+    Without a root, the path to the first object that has no (gc-visible) referrer."""
+    here, probe_frames = sys._getframe(), set()
+    while here is not None:
+        probe_frames.add(id(here))
+        here = here.f_back
+    objs = {id(target): target}  # the only container of the walk that refers to what it walks
+    child_of: dict[int, int | None] = {id(target): None}
+    queue = collections.deque([id(target)])
+    ignore = {id(x) for x in skip} | {id(objs), id(skip)} | probe_frames
+    dead_end = None
+    while queue and len(objs) < max_nodes:
+        key = queue.popleft()
+        refs = gc.get_referrers(objs[key])
+        ignore.add(id(refs))
+        found_any = False
+        for ref in refs:
+            if id(ref) in ignore or id(ref) in objs or type(ref).__name__ in ("list_iterator", "tuple_iterator"):
+                continue
+            found_any = True
+            objs[id(ref)], child_of[id(ref)] = ref, key
+            if isinstance(ref, (types.ModuleType, type, threading.Thread)):
+                return _unwind(objs, child_of, id(ref))
+            queue.append(id(ref))
+        del refs
+        if not found_any and dead_end is None and key != id(target):
+            dead_end = key
+    return ["(no root)"] + (_unwind(objs, child_of, dead_end) if dead_end else [])
+
+
+def _unwind(objs: dict, child_of: dict, start: int) -> list[str]:
+    path, key = [], start
+    while key is not None:
+        obj, child = objs[key], child_of[key]
+        text = _describe(obj)
+        if child is not None and isinstance(obj, dict):
+            text += " key=" + next((repr(k)[:60] for k, v in obj.items() if v is objs[child]), "?")
+        path.append(text)
+        key = child
+    return path
+
+
 def probe(trim: bool) -> None:
     record: dict = {"t": round(time.time(), 1), "rss_mb_before_trim": round(_rss_mb(), 1)}
     if os.environ.get("KAM_PROBE_COLLECT") == "1":
@@ -123,6 +187,14 @@ def probe(trim: bool) -> None:
         picked = found[::max(1, len(found) // 6)]
         record["referrers"] = [_chain(o, skip=(found, picked)) for o in picked]
         del found, picked
+    chains = os.environ.get("KAM_PROBE_CHAINS")  # e.g. PageContext,Database: a root path for a few each
+    if chains:
+        record["chains"] = {}
+        for wanted in chains.split(","):
+            found = [o for o in gc.get_objects() if type(o).__qualname__ == wanted]
+            picked = found[::max(1, len(found) // 3)][:4]
+            record["chains"][wanted] = [_backref_chain(o, skip=(found, picked)) for o in picked]
+            del found, picked
     if tracemalloc.is_tracing():
         snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
         if not _first:
@@ -145,7 +217,8 @@ def main() -> None:
     from streamlit.web.cli import main as streamlit_main
 
     rest = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
-    sys.argv = ["streamlit", "run", str(root / "Home.py"), *rest]
+    entry = os.environ.get("KAM_PROBE_ENTRY", "serve.py")  # how the app is served (serve.py, st.App)
+    sys.argv = ["streamlit", "run", str(root / entry), *rest]
     streamlit_main()
 
 
