@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,13 @@ def applied_migrations(db: Database) -> list[str]:
     return [m.name for m in MIGRATIONS.applied(db)]
 
 
+# The writers of this process queue here, in turn, rather than in SQLite's busy handler, which retries by
+# sleeping and lets one writer starve past the busy timeout when many threads write at once (50 users
+# signing in together got "database is locked"). Re-entrant: a writer may open a second connection's unit
+# of work inside its own. Other processes still meet SQLite's lock and its busy timeout.
+_WRITERS = threading.RLock()
+
+
 @contextlib.contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """One unit of work: all of it commits, or none of it.
@@ -74,15 +82,16 @@ def transaction(db: Database) -> Iterator[Database]:
         with db.atomic():
             yield db
         return
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    else:
-        db.conn.execute("COMMIT")
+    with _WRITERS:
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        else:
+            db.conn.execute("COMMIT")
 
 
 def rows(db: Database, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
