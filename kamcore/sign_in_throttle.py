@@ -11,7 +11,7 @@ cluster sees the same count. Time comes from `kamcore.clock`, so tests use a fix
 
 Limits: per username FREE_PER_USER failures in WINDOW, then FIRST_WAIT doubling with each further
 failure up to MAX_WAIT; per address the same from FREE_PER_ADDRESS (an office behind one NAT address
-shares it). A guesser can lock a known username for at most MAX_WAIT at a time: the price of the limit.
+shares it; only finished failures count there, so a crowd signing in at once is not a guesser). A guesser can lock a known username for at most MAX_WAIT at a time: the price of the limit.
 """
 
 from __future__ import annotations
@@ -80,14 +80,16 @@ def seconds_to_wait(db: Database, username: str, address: str) -> int:
     """How long sign-in stays refused for this username or address (0: it may try now)."""
     now = clock.now()
     since = (now - WINDOW).isoformat(timespec="microseconds")
-    waits = [_wait(db, "username", _name(username), since, FREE_PER_USER, now),
-             _wait(db, "address", address or LOCAL, since, FREE_PER_ADDRESS, now)]
+    waits = [_wait(db, "username", _name(username), since, FREE_PER_USER, now, in_flight=True),
+             _wait(db, "address", address or LOCAL, since, FREE_PER_ADDRESS, now, in_flight=False)]
     return max(waits)
 
 
-def _wait(db: Database, column: str, value: str, since: str, free: int, now: datetime) -> int:
-    found = db.execute(f"SELECT count(*), max(failed_at) FROM sign_in_failures WHERE {column} = ? AND failed_at > ?",
-                       [value, since]).fetchone()
+def _wait(db: Database, column: str, value: str, since: str, free: int, now: datetime, *, in_flight: bool) -> int:
+    """The wait one counter imposes; `in_flight`: attempts whose check has not ended count as failures."""
+    settled = "" if in_flight else " AND settled = 1"
+    found = db.execute(f"SELECT count(*), max(failed_at) FROM sign_in_failures WHERE {column} = ? AND failed_at > ?"
+                       f"{settled}", [value, since]).fetchone()
     count, last = found[0], found[1]
     if count < free or last is None:
         return 0
@@ -109,12 +111,15 @@ def sign_in(db: Database, username: str, password: str, address: str) -> User | 
             raise TooManyAttempts(wait)
         db.conn.execute("DELETE FROM sign_in_failures WHERE failed_at <= ?",
                         [(now - WINDOW).isoformat(timespec="microseconds")])
-        attempt = db.conn.execute("INSERT INTO sign_in_failures (username, address, failed_at) VALUES (?, ?, ?)",
+        attempt = db.conn.execute("INSERT INTO sign_in_failures (username, address, failed_at, settled) "
+                                  "VALUES (?, ?, ?, 0)",
                                   [name, where, now.isoformat(timespec="microseconds")]).lastrowid
     user = users.authenticate(db, username, password)
-    if user is not None:
-        with store.transaction(db):
+    with store.transaction(db):
+        if user is not None:
             db.conn.execute("DELETE FROM sign_in_failures WHERE username = ? OR id = ?", [name, attempt])
+        else:
+            db.conn.execute("UPDATE sign_in_failures SET settled = 1 WHERE id = ?", [attempt])
     return user
 
 

@@ -100,3 +100,16 @@ def test_the_wait_message_names_the_seconds_in_both_languages():
     exc = TooManyAttempts(42)
     assert "42 s" in exc.message("en") and "Too many attempts" in exc.message("en")
     assert "42 秒" in exc.message("zh") and "尝试次数过多" in exc.message("zh")
+
+
+def test_a_crowd_signing_in_at_once_from_one_address_is_not_taken_for_a_guesser(fresh_db, admin):
+    """50 colleagues behind one office address: their attempts are in flight at the same moment. In-flight
+    attempts count toward their own username's limit, not the address's; finished failures do."""
+    with clock.at(T0), store.transaction(fresh_db):
+        for n in range(50):  # what 50 concurrent sign-ins have written before any check ends
+            fresh_db.conn.execute("INSERT INTO sign_in_failures (username, address, failed_at, settled) "
+                                  "VALUES (?, ?, ?, 0)", [f"colleague-{n}", "203.0.113.7", T0.isoformat()])
+    assert attempt(fresh_db, "admin", "admin-pass-1") == admin
+    for n in range(sign_in_throttle.FREE_PER_ADDRESS):  # the same number of finished failures does slow it
+        attempt(fresh_db, f"nobody-{n}", "wrong-pass-1")
+    assert isinstance(attempt(fresh_db, "admin", "admin-pass-1"), int)
