@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -12,12 +12,7 @@ from kamcore.huddle import what_changed
 from kamcore.rhythm import entries
 from tests.conftest import account_id, signed_in_app
 from tests.proposals.screen_text import problems
-
-MON = date(2026, 11, 16)
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+from tests.rhythm.days import MON, at
 
 
 @pytest.fixture

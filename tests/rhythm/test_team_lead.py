@@ -3,7 +3,7 @@ when none is set); late entries are flagged for that lead. Fixed clock throughou
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 import pytest
 
@@ -11,13 +11,8 @@ from kamcore import accounts, clock, store, team, users
 from kamcore.errors import PermissionDenied, ValidationError
 from kamcore.rhythm import entries
 from tests.conftest import signed_in_app
+from tests.rhythm.days import MON, at
 from tests.visible_text import slips, visible_text
-
-MON = date(2026, 11, 16)
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.fixture
