@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import passwords, product_lines, users
-from kamcore.i18n import choice_label
+from kamcore.i18n import LANG_NAMES, choice_label
 from kamcore.learning import retrospectives
 from kamcore.relationships import guidance, health
 from kamcore.users import GLOBAL_ROLES, LANGS
@@ -76,7 +76,8 @@ with users_tab:
             role = st.selectbox(page.t("field.global_role"), GLOBAL_ROLES,
                                 index=GLOBAL_ROLES.index(target["global_role"]),
                                 format_func=lambda r: choice_label("global_role", r, page.lang))
-            lang = st.selectbox(page.t("field.lang"), LANGS, index=LANGS.index(target["lang"]))
+            lang = st.selectbox(page.t("field.lang"), LANGS, index=LANGS.index(target["lang"]),
+                                format_func=LANG_NAMES.get)
             active = st.checkbox(page.t("field.active"), value=bool(target["active"]))
             leads = [None, *(i for i, u in by_id.items() if i != chosen and u["active"])]
             lead = st.selectbox(page.t("admin.lead"), leads, index=leads.index(target["lead_id"])

@@ -100,3 +100,9 @@ def test_the_settings_tab_reads_without_slips(demo_path, lang):
     at = signed_in_app(demo_path, "admin", "pages/admin.py", lang=lang)
     assert not at.exception
     assert slips(visible_text(at)) == []
+
+
+def test_a_users_language_is_offered_by_name_not_code(demo_path):
+    at = signed_in_app(demo_path, "admin", "pages/admin.py")
+    language = next(box for box in at.selectbox if box.label == "Language")
+    assert set(language.options) == {"English", "中文"}, language.options
