@@ -217,6 +217,15 @@ def test_encodings_are_detected_without_picking(encoding):
     assert list(frame.iloc[0]) == text.splitlines()[1].split(",")
 
 
+@pytest.mark.parametrize(("text", "encoding", "expected"), [
+    ("华信", "gbk", "gb18030"), ("张敏", "gbk", "gb18030"), ("name\n客户\n", "gbk", "gb18030"),
+    ("客戶", "big5", "big5"), ("台積電", "big5", "big5"), ("name\n華信\n", "big5", "big5"),
+])
+def test_two_or_three_chinese_characters_get_the_right_encoding(text, encoding, expected):
+    """Too short for statistics (charset-normalizer called most of the GBK ones Big5): byte ranges decide."""
+    assert files.detect_encoding(text.encode(encoding)) == expected
+
+
 def test_excel_utf16_tab_separated_text_reads():
     frame = files.read_table("name\tsector\n华信\t科技\n".encode("utf-16"), "x.txt")
     assert list(frame.columns) == ["name", "sector"] and frame.iloc[0]["name"] == "华信"

@@ -81,6 +81,8 @@ def detect_encoding(data: bytes) -> str:
     name = _WIDER.get(name, name)
     if name not in ("gb18030", "big5") and _reads_as_chinese(data) and not _reads_as_latin(data):
         name = "gb18030"  # an English export with a few Chinese names: too little text for statistics
+    if name == "big5" and _fits_gb2312(data):
+        name = "gb18030"  # two or three characters give statistics nothing to go on; the byte ranges do
     for candidate in (name, "gb18030", "big5"):
         try:
             data.decode(candidate)
@@ -111,6 +113,22 @@ def mixed_rows(data: bytes) -> list[int]:
         else:
             utf8_text = utf8_text or not line.isascii()
     return bad if bad and utf8_text else []
+
+
+def _fits_gb2312(data: bytes) -> bool:
+    """Every non-ASCII byte pair lies in GB2312's character rows (lead 0xB0–0xF7, trail 0xA1–0xFE).
+    Simplified text always does; Big5 text almost never does, even in two characters ("客戶" is
+    0xABC8 0xA4E1), because Big5 uses lead bytes below 0xB0 and trail bytes below 0xA1."""
+    position = 0
+    while position < len(data):
+        if data[position] < 0x80:
+            position += 1
+            continue
+        pair = data[position:position + 2]
+        if len(pair) < 2 or not (0xB0 <= pair[0] <= 0xF7 and 0xA1 <= pair[1] <= 0xFE):
+            return False
+        position += 2
+    return True
 
 
 def _reads_as_chinese(data: bytes) -> bool:
