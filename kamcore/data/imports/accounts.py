@@ -60,8 +60,7 @@ class AccountPlan:
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """A first guess at which file column holds which field."""
-    lowered = {c.lower().strip(): c for c in columns}
-    return {ours: lowered[n] for ours, names in GUESS.items() for n in names if n in lowered and ours not in ()}
+    return files.guess_columns(columns, GUESS)
 
 
 def plan_accounts(db: Database, actor: User, frame: pd.DataFrame, mapping: AccountMapping) -> AccountPlan:

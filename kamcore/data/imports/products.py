@@ -35,8 +35,7 @@ class ProductPlan:
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """A first guess at which file column holds which field."""
-    lowered = {c.lower().strip(): c for c in columns}
-    return {ours: lowered[n] for ours, names in GUESS.items() for n in names if n in lowered}
+    return files.guess_columns(columns, GUESS)
 
 
 def code_for(name: str) -> str:
