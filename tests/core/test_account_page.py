@@ -1,15 +1,11 @@
 """The account page: editing the profile, and two people editing the same field."""
 
 from kamcore import store
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query_row, signed_in_app
 
 
 def notes_in_db(path, account):
-    db = store.connect(path)
-    try:
-        return db.execute("SELECT notes, version FROM accounts WHERE id = ?", [account]).fetchone()
-    finally:
-        db.close()
+    return query_row(path, "SELECT notes, version FROM accounts WHERE id = ?", [account])
 
 
 def save_notes(at, text):
