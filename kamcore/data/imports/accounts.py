@@ -127,9 +127,7 @@ def plan_accounts(db: Database, actor: User, frame: pd.DataFrame, mapping: Accou
                 plan.updates.append({"row": number, "id": current["id"], "version": current["version"],
                                      "values": clean})
         except ValidationError as exc:
-            for problem in exc.problems:
-                problem.row = number
-            plan.problems += exc.problems
+            plan.problems += exc.at_row(number)
             continue
         file_names[norm(name)] = name
         parent = text(raw, "parent")
@@ -178,8 +176,7 @@ def commit_accounts(db: Database, actor: User, plan: AccountPlan) -> dict[str, A
             try:
                 accounts.update_account(db, actor, child_id, version, {"parent_id": parent_id})
             except ValidationError as exc:  # a cycle through accounts not in the file
-                for problem in exc.problems:
-                    problem.row = number
+                exc.at_row(number)
                 raise
             linked += 1
         return {"rows": len(plan.creates) + len(plan.updates), "created": len(plan.creates),

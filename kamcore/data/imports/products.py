@@ -72,9 +72,7 @@ def plan_products(db: Database, actor: User, frame: pd.DataFrame, columns: dict[
         try:
             clean = records.validate(product_lines.ENTITY, {"code": code, "name": name, "description": description})
         except ValidationError as exc:
-            for problem in exc.problems:
-                problem.row = number
-            plan.problems += exc.problems
+            plan.problems += exc.at_row(number)
             continue
         plan.creates.append({"row": number, "values": clean})
     return plan
