@@ -63,13 +63,18 @@ def test_an_empty_name_shows_the_error_and_writes_nothing(demo_path):
     assert query_value(demo_path, "SELECT count(*) FROM opportunities") == before
 
 
-def test_a_stage_move_with_unmet_criteria_is_refused_on_screen(demo_path):
-    account = account_id(demo_path, "Pearl River Bank")
-    at = signed_in_app(demo_path, "li.wei", OPP, account)
-    at.text_input(key="opp.new.name").input("Fresh lead")
+def new_lead_picked(demo_path, name: str):
+    """Li Wei creates a lead on Pearl River Bank's page and picks it: the page and the deal's id."""
+    at = signed_in_app(demo_path, "li.wei", OPP, account_id(demo_path, "Pearl River Bank"))
+    at.text_input(key="opp.new.name").input(name)
     next(b for b in at.button if b.label == "Create").click().run()
-    deal = query_value(demo_path, "SELECT id FROM opportunities WHERE name = 'Fresh lead'")
+    deal = query_value(demo_path, "SELECT id FROM opportunities WHERE name = ?", [name])
     at.selectbox(key="opp.pick").set_value(deal).run()
+    return at, deal
+
+
+def test_a_stage_move_with_unmet_criteria_is_refused_on_screen(demo_path):
+    at, deal = new_lead_picked(demo_path, "Fresh lead")
     at.selectbox(key="opp.move.to").set_value("needs")
     next(b for b in at.button if b.label == "Move").click().run()
     assert not at.exception
@@ -78,12 +83,7 @@ def test_a_stage_move_with_unmet_criteria_is_refused_on_screen(demo_path):
 
 
 def test_closing_a_deal_with_a_reason_from_the_page(demo_path):
-    account = account_id(demo_path, "Pearl River Bank")
-    at = signed_in_app(demo_path, "li.wei", OPP, account)
-    at.text_input(key="opp.new.name").input("To be lost")
-    next(b for b in at.button if b.label == "Create").click().run()
-    deal = query_value(demo_path, "SELECT id FROM opportunities WHERE name = 'To be lost'")
-    at.selectbox(key="opp.pick").set_value(deal).run()
+    at, deal = new_lead_picked(demo_path, "To be lost")
     at.selectbox(key="opp.close.status").set_value("lost")
     at.text_input(key="opp.close.reason").input("Budget moved to next year")
     next(b for b in at.button if b.label == "Close deal").click().run()
