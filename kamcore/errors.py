@@ -72,6 +72,12 @@ class ValidationError(KamError):
         """Every problem of the refused input, one sentence each, in `lang`."""
         return "; ".join(p.message(lang) for p in self.problems)
 
+    def at_row(self, row: int) -> list[FieldProblem]:
+        """The problems, each marked with the file row it was found in (imports name rows as a spreadsheet does)."""
+        for problem in self.problems:
+            problem.row = row
+        return self.problems
+
 
 class NotFoundError(KamError):
     """The thing asked for does not exist (or is not visible to this user)."""

@@ -259,9 +259,7 @@ def check_rates_csv(db: Database, data: bytes) -> tuple[list[dict[str, Any]], li
         try:
             clean = records.validate(RATE, values)
         except ValidationError as exc:
-            for problem in exc.problems:
-                problem.row = line
-            problems.extend(exc.problems)
+            problems.extend(exc.at_row(line))
             continue
         key = (clean["currency"], str(clean["year"]))
         if key in seen:

@@ -89,6 +89,23 @@ def _checked(kind: str, signature: Any, make: Any) -> Any:
     return held[1] if held and held[0] == signature else None
 
 
+def _preview(kind: str, signature: Any, make: Any, ready: Any) -> Any:
+    """The checked plan of this step, shown: its problems, or `ready(plan)` as the go-ahead; None until checked."""
+    plan = _checked(kind, signature, make)
+    if plan is not None:
+        if plan.problems:
+            _problems(plan.problems)
+        else:
+            st.success(ready(plan))
+    return plan
+
+
+def _per_field(key: str, counts: dict[str, int]) -> None:
+    """A caption counting rows per field (e.g. filled by a rule the user picked), when there are any."""
+    if counts:
+        st.caption(t(key, detail=", ".join(f"{t('field.' + f)}: {n}" for f, n in counts.items())))
+
+
 def _commit(kind: str, plan: Any, write: Any, rows: int) -> None:
     """The commit button (kamui.long_work): a progress bar, disabled while it runs; a second click on the
     same preview starts nothing new (and kamcore commits one preview once)."""
@@ -130,16 +147,12 @@ with tab_accounts:
                 for f in ("industry", "region") if f in columns}
         mapping = acc_import.AccountMapping(columns=columns, key=key, fill={k: v for k, v in fill.items() if v},
                                             default_currency=currency)
-        plan = _checked("accounts", (table.attrs["signature"], repr(mapping)),
-                        lambda _p: acc_import.plan_accounts(context.db(), page.user, table, mapping))
+        plan = _preview("accounts", (table.attrs["signature"], repr(mapping)),
+                        lambda _p: acc_import.plan_accounts(context.db(), page.user, table, mapping),
+                        lambda p: t("ix.accounts_ready", creates=len(p.creates), updates=len(p.updates),
+                                    parents=len(p.parents)))
         if plan is not None:
-            if plan.problems:
-                _problems(plan.problems)
-            else:
-                st.success(t("ix.accounts_ready", creates=len(plan.creates), updates=len(plan.updates),
-                             parents=len(plan.parents)))
-            if plan.filled:
-                st.caption(t("ix.filled", detail=", ".join(f"{t('field.' + f)}: {n}" for f, n in plan.filled.items())))
+            _per_field("ix.filled", plan.filled)
             _commit("accounts", plan, lambda _p: acc_import.commit_accounts(context.db(), page.user, plan),
                     len(plan.creates) + len(plan.updates))
     _result("accounts", "ix.done_accounts")
@@ -169,13 +182,10 @@ with tab_contacts:
             columns = _columns("contacts", fields, contact_import.REQUIRED,
                                contact_import.guess_mapping(list(table.columns)), table)
             mapping = contact_import.ContactMapping(columns=columns)
-            plan = _checked("contacts", (table.attrs["signature"], account_id, repr(mapping)),
-                            lambda _p: contact_import.plan_contacts(context.db(), page.user, account_id, table, mapping))
+            plan = _preview("contacts", (table.attrs["signature"], account_id, repr(mapping)),
+                            lambda _p: contact_import.plan_contacts(context.db(), page.user, account_id, table, mapping),
+                            lambda p: t("ix.contacts_ready", people=len(p.people), links=len(p.links)))
             if plan is not None:
-                if plan.problems:
-                    _problems(plan.problems)
-                else:
-                    st.success(t("ix.contacts_ready", people=len(plan.people), links=len(plan.links)))
                 _commit("contacts", plan, lambda _p: contact_import.commit_contacts(context.db(), page.user, plan),
                         len(plan.people))
         _result("contacts", "ix.done_contacts")
@@ -186,13 +196,10 @@ with tab_products:
     elif (table := _upload("products")) is not None:
         columns = _columns("products", ("name", "code"), ("name",), product_import.guess_mapping(list(table.columns)),
                            table)
-        plan = _checked("products", (table.attrs["signature"], repr(columns)),
-                        lambda _p: product_import.plan_products(context.db(), page.user, table, columns))
+        plan = _preview("products", (table.attrs["signature"], repr(columns)),
+                        lambda _p: product_import.plan_products(context.db(), page.user, table, columns),
+                        lambda p: t("ix.products_ready", creates=len(p.creates), existing=len(p.existing)))
         if plan is not None:
-            if plan.problems:
-                _problems(plan.problems)
-            else:
-                st.success(t("ix.products_ready", creates=len(plan.creates), existing=len(plan.existing)))
             _commit("products", plan, lambda _p: product_import.commit_products(context.db(), page.user, plan),
                     len(plan.creates))
     _result("products", "ix.done_products")
@@ -233,21 +240,16 @@ with tab_deals:
                                    create_accounts=create_accounts, create_product_lines=create_lines,
                                    default_currency=currency,
                                    default_opened_on=opened_rule.isoformat() if opened_rule else None)
-        plan = _checked("deals", (table.attrs["signature"], repr(mapping)),
-                        lambda progress: oi.plan_import(context.db(), page.user, table, mapping, progress))
+        plan = _preview("deals", (table.attrs["signature"], repr(mapping)),
+                        lambda progress: oi.plan_import(context.db(), page.user, table, mapping, progress),
+                        lambda p: t("imp.ready", count=len(p.rows), accounts=len(p.new_accounts),
+                                    lines=len(p.new_product_lines)))
         if plan is not None:
-            if plan.problems:
-                _problems(plan.problems)
-            else:
-                st.success(t("imp.ready", count=len(plan.rows), accounts=len(plan.new_accounts),
-                             lines=len(plan.new_product_lines)))
             st.caption(t("ix.currencies", detail=", ".join(f"{c}: {n}" for c, n in plan.currencies.items()) or "—"))
             if plan.default_account_rows:
                 st.caption(t("ix.default_rows", count=plan.default_account_rows, account=mapping.default_account))
-            if plan.blanks:
-                st.caption(t("ix.blanks", detail=", ".join(f"{t('field.' + f)}: {n}" for f, n in plan.blanks.items())))
-            if plan.filled:
-                st.caption(t("ix.filled", detail=", ".join(f"{t('field.' + f)}: {n}" for f, n in plan.filled.items())))
+            _per_field("ix.blanks", plan.blanks)
+            _per_field("ix.filled", plan.filled)
             if plan.external_owners:
                 st.warning(t("ix.owners_external", count=len(plan.external_owners),
                              names=", ".join(plan.external_owners)))

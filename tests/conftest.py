@@ -6,6 +6,7 @@ import os
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -89,10 +90,27 @@ def signed_in_app(db_path: Path, username: str, page: str | None = None, account
     return at
 
 
-def account_id(db_path: Path, name: str) -> int:
-    """The id of a demo account by name."""
+def query(db_path: Path, sql: str, params: list | tuple = ()) -> list[tuple]:
+    """The rows of one query on the database file, on a connection of its own (closed again at once), as a
+    page test checks what a page wrote."""
     db = store.connect(db_path)
     try:
-        return db.execute("SELECT id FROM accounts WHERE name = ?", [name]).fetchone()[0]
+        return db.execute(sql, list(params)).fetchall()
     finally:
         db.close()
+
+
+def query_row(db_path: Path, sql: str, params: list | tuple = ()) -> tuple | None:
+    """The first row of one query on the database file (None when there is none)."""
+    found = query(db_path, sql, params)
+    return found[0] if found else None
+
+
+def query_value(db_path: Path, sql: str, params: list | tuple = ()) -> Any:
+    """The first value of the first row of one query on the database file (a count, an id)."""
+    return query(db_path, sql, params)[0][0]
+
+
+def account_id(db_path: Path, name: str) -> int:
+    """The id of a demo account by name."""
+    return query_value(db_path, "SELECT id FROM accounts WHERE name = ?", [name])

@@ -333,9 +333,7 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         try:
             clean = records.validate(OPPORTUNITY, values)
         except ValidationError as exc:
-            for problem in exc.problems:
-                problem.row = number
-            plan.problems += exc.problems
+            plan.problems += exc.at_row(number)
             continue
         plan.rows.append({"row": number, "values": clean, "account_name": account_name,
                           "line_code": None if line_id else _code_for(line_text),

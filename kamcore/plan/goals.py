@@ -15,9 +15,9 @@ triangle — and its KPI is split across the account, solution and delivery mana
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
@@ -44,6 +44,21 @@ SCALES: dict[str, tuple[float, float]] = {
 SPLIT_FIELDS = ("split_am", "split_sm", "split_dm")
 
 
+def _exactly_one_owner(value: Any) -> Any:
+    """A goal or barrier action has one first-responsible owner: a list of two (or of none) is refused."""
+    if isinstance(value, (list, tuple, set)):
+        if len(value) != 1:
+            raise PydanticCustomError("reason.one_owner", "exactly one owner", {"count": len(value)})
+        value = next(iter(value))
+    if value is None or value == "":
+        raise PydanticCustomError("reason.one_owner", "exactly one owner", {"count": 0})
+    return value
+
+
+# the owner field of every plan item (goals here, barrier actions in kamcore.plan.strategy)
+OneOwner = Annotated[int, BeforeValidator(_exactly_one_owner)]
+
+
 class GoalIn(Record):
     """One goal's editable fields."""
 
@@ -57,22 +72,10 @@ class GoalIn(Record):
     target: float = Field(gt=0, allow_inf_nan=False)
     actual: float | None = Field(default=None, allow_inf_nan=False)
     actual_reason: str = Field(default="", max_length=300)  # why a typed actual overrides a measured one
-    owner_id: int
+    owner_id: OneOwner
     split_am: int = Field(default=100, ge=0, le=100)
     split_sm: int = Field(default=0, ge=0, le=100)
     split_dm: int = Field(default=0, ge=0, le=100)
-
-    @field_validator("owner_id", mode="before")
-    @classmethod
-    def _exactly_one_owner(cls, value: Any) -> Any:
-        """A goal has one first-responsible owner: a list of two (or of none) is refused."""
-        if isinstance(value, (list, tuple, set)):
-            if len(value) != 1:
-                raise PydanticCustomError("reason.one_owner", "exactly one owner", {"count": len(value)})
-            value = next(iter(value))
-        if value is None or value == "":
-            raise PydanticCustomError("reason.one_owner", "exactly one owner", {"count": 0})
-        return value
 
     @field_validator("quarter", "product_line_id", "actual", mode="before")
     @classmethod
@@ -109,7 +112,8 @@ def require_editing_member(db: Database, account_id: int, user_id: int, field_na
         raise ValidationError.single(field_name, "reason.owner_not_in_team")
 
 
-def _owner_in_team(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+def owner_in_team(db: Database, values: dict[str, Any], row_id: int | None) -> None:
+    """An extra check: the row's owner sits in the account's iron triangle (goals, barrier actions)."""
     require_editing_member(db, values["account_id"], values["owner_id"], "owner_id")
 
 
@@ -162,7 +166,7 @@ def _typed_actual_allowed(db: Database, values: dict[str, Any], row_id: int | No
         raise ValidationError.single("actual", f"reason.actual_measured.{source}")
 
 
-ENTITY = Entity("goal", "goals", GoalIn, extra_checks=(_owner_in_team, _typed_actual_allowed))
+ENTITY = Entity("goal", "goals", GoalIn, extra_checks=(owner_in_team, _typed_actual_allowed))
 
 
 def create_goal(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
 from kamcore import permissions, records, store
-from kamcore.plan.goals import require_editing_member
+from kamcore.plan.goals import OneOwner, owner_in_team
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -54,20 +54,9 @@ class BarrierActionIn(Record):
     product_line_id: int | None = None
     level: Literal["fail", "differentiate", "influence", "lead"] | None = None
     action: str = Field(min_length=1, max_length=500)
-    owner_id: int
+    owner_id: OneOwner
     due_date: date
     status: Literal["open", "in_progress", "done", "dropped"] = "open"
-
-    @field_validator("owner_id", mode="before")
-    @classmethod
-    def _exactly_one_owner(cls, value: Any) -> Any:
-        if isinstance(value, (list, tuple, set)):
-            if len(value) != 1:
-                raise PydanticCustomError("reason.one_owner", "exactly one owner", {"count": len(value)})
-            value = next(iter(value))
-        if value is None or value == "":
-            raise PydanticCustomError("reason.one_owner", "exactly one owner", {"count": 0})
-        return value
 
     @model_validator(mode="after")
     def _level_only_for_technical(self) -> BarrierActionIn:
@@ -78,12 +67,8 @@ class BarrierActionIn(Record):
         return self
 
 
-def _owner_in_team(db: Database, values: dict[str, Any], row_id: int | None) -> None:
-    require_editing_member(db, values["account_id"], values["owner_id"], "owner_id")
-
-
 FACTOR_ENTITY = Entity("purchase_factor", "purchase_factors", PurchaseFactorIn)
-BARRIER_ENTITY = Entity("barrier_action", "barrier_actions", BarrierActionIn, extra_checks=(_owner_in_team,))
+BARRIER_ENTITY = Entity("barrier_action", "barrier_actions", BarrierActionIn, extra_checks=(owner_in_team,))
 
 
 def assess_factor(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:

@@ -195,9 +195,7 @@ def check_import(db: Database, actor: User, frame: pd.DataFrame, mapping: dict[s
         try:
             clean = records.validate(ENTITY, values)
         except ValidationError as exc:
-            for problem in exc.problems:
-                problem.row = line
-            report.problems.extend(exc.problems)
+            report.problems.extend(exc.at_row(line))
             continue
         key = (clean["account_id"], clean["year"])
         if key in seen:

@@ -1,15 +1,11 @@
 """The account page: editing the profile, and two people editing the same field."""
 
 from kamcore import store
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query_row, signed_in_app
 
 
 def notes_in_db(path, account):
-    db = store.connect(path)
-    try:
-        return db.execute("SELECT notes, version FROM accounts WHERE id = ?", [account]).fetchone()
-    finally:
-        db.close()
+    return query_row(path, "SELECT notes, version FROM accounts WHERE id = ?", [account])
 
 
 def save_notes(at, text):
@@ -28,12 +24,19 @@ def test_editing_the_profile_saves_and_audits(demo_path):
     assert any("Saved" in s.value for s in at.success)
 
 
-def test_second_editor_of_the_same_field_gets_a_conflict_naming_the_first(demo_path):
+def notes_saved_by_both(demo_path):
+    """Li Wei and Zhang Min open the same account; Li saves his notes first, then Zhang hers: the account and
+    Zhang's page, which now holds a conflict."""
     account = account_id(demo_path, "Huaxin Semiconductor")
     li = signed_in_app(demo_path, "li.wei", "pages/account.py", account)
     zhang = signed_in_app(demo_path, "zhang.min", "pages/account.py", account)
     save_notes(li, "Li's notes")
     save_notes(zhang, "Zhang's notes")
+    return account, zhang
+
+
+def test_second_editor_of_the_same_field_gets_a_conflict_naming_the_first(demo_path):
+    account, zhang = notes_saved_by_both(demo_path)
     assert not zhang.exception
     message = " ".join(e.value for e in zhang.error)
     assert "Li Wei" in message and "Notes" in message
@@ -44,11 +47,7 @@ def test_second_editor_of_the_same_field_gets_a_conflict_naming_the_first(demo_p
 
 
 def test_discarding_after_a_conflict_shows_the_latest_values(demo_path):
-    account = account_id(demo_path, "Huaxin Semiconductor")
-    li = signed_in_app(demo_path, "li.wei", "pages/account.py", account)
-    zhang = signed_in_app(demo_path, "zhang.min", "pages/account.py", account)
-    save_notes(li, "Li's notes")
-    save_notes(zhang, "Zhang's notes")
+    _, zhang = notes_saved_by_both(demo_path)
     next(b for b in zhang.button if b.label == "Discard mine, show latest").click().run()
     assert zhang.text_area(key="profile.notes").value == "Li's notes"
 

@@ -7,17 +7,9 @@ from datetime import date
 import pytest
 
 from kamcore import store
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query, signed_in_app
 
 PAGES = ["pages/decision_chain.py", "pages/relationships.py"]
-
-
-def db_rows(path, sql, params=()):
-    db = store.connect(path)
-    try:
-        return db.execute(sql, list(params)).fetchall()
-    finally:
-        db.close()
 
 
 def submit(at, label: str):
@@ -79,44 +71,44 @@ def test_editing_a_stakeholder_saves_a_new_version(demo_path):
     at.text_area(key="person.notes").input("Cold after the tender review")
     at = submit(at, "Save")
     assert not at.exception
-    score, notes = db_rows(demo_path, "SELECT score, notes FROM stakeholders WHERE id = ?", [person_id])[0]
+    score, notes = query(demo_path, "SELECT score, notes FROM stakeholders WHERE id = ?", [person_id])[0]
     assert (score, notes) == (-1, "Cold after the tender review")
 
 
 def test_a_bad_new_stakeholder_shows_the_reason_and_writes_nothing(demo_path):
     acc = account_id(demo_path, "Jiangnan Power Grid")
-    before = db_rows(demo_path, "SELECT count(*) FROM stakeholders")[0][0]
+    before = query(demo_path, "SELECT count(*) FROM stakeholders")[0][0]
     at = signed_in_app(demo_path, "li.wei", "pages/decision_chain.py", acc)
     at.text_input(key="new_person.name").input("x" * 130)
     at = submit(at, "Add")
     assert any("Name" in e.value and "too long" in e.value for e in at.error)
-    assert db_rows(demo_path, "SELECT count(*) FROM stakeholders")[0][0] == before
+    assert query(demo_path, "SELECT count(*) FROM stakeholders")[0][0] == before
 
 
 def test_a_reports_to_loop_is_refused_on_the_page(demo_path):
     acc = account_id(demo_path, "Jiangnan Power Grid")
-    boss, worker = db_rows(demo_path, "SELECT to_id, from_id FROM stakeholder_links WHERE account_id = ? "
-                                      "AND kind = 'reports_to' LIMIT 1", [acc])[0]
-    before = db_rows(demo_path, "SELECT count(*) FROM stakeholder_links")[0][0]
+    boss, worker = query(demo_path, "SELECT to_id, from_id FROM stakeholder_links WHERE account_id = ? "
+                                    "AND kind = 'reports_to' LIMIT 1", [acc])[0]
+    before = query(demo_path, "SELECT count(*) FROM stakeholder_links")[0][0]
     at = signed_in_app(demo_path, "li.wei", "pages/decision_chain.py", acc)
     at.selectbox(key="link.from").set_value(boss)
     at.selectbox(key="link.kind").set_value("reports_to")
     at.selectbox(key="link.to").set_value(worker)
     at = submit(at, "Add link")
     assert any("reporting loop" in e.value for e in at.error)
-    assert db_rows(demo_path, "SELECT count(*) FROM stakeholder_links")[0][0] == before
+    assert query(demo_path, "SELECT count(*) FROM stakeholder_links")[0][0] == before
 
 
 def test_a_past_due_action_is_saved_with_a_warning(demo_path):
     acc = account_id(demo_path, "Jiangnan Power Grid")
-    before = db_rows(demo_path, "SELECT count(*) FROM relationship_actions WHERE account_id = ?", [acc])[0][0]
+    before = query(demo_path, "SELECT count(*) FROM relationship_actions WHERE account_id = ?", [acc])[0][0]
     at = signed_in_app(demo_path, "li.wei", "pages/relationships.py", acc)
     at.text_area(key="action.plan").input("Catch-up dinner we forgot to log")
     at.date_input(key="action.due").set_value(date(2020, 1, 1))
     at = submit(at, "Add to plan")
     assert not at.exception
     assert any("already past" in w.value for w in at.warning)
-    assert db_rows(demo_path, "SELECT count(*) FROM relationship_actions WHERE account_id = ?", [acc])[0][0] == before + 1
+    assert query(demo_path, "SELECT count(*) FROM relationship_actions WHERE account_id = ?", [acc])[0][0] == before + 1
 
 
 def test_recording_a_visit_outcome_marks_it_done(demo_path):
@@ -127,7 +119,7 @@ def test_recording_a_visit_outcome_marks_it_done(demo_path):
     at.selectbox(key="outcome.revisit").set_value(40)
     at = submit(at, "Save outcome")
     assert not at.exception
-    assert db_rows(demo_path, "SELECT status, revisit_days FROM visits WHERE id = ?", [visit_id])[0] == ("done", 40)
+    assert query(demo_path, "SELECT status, revisit_days FROM visits WHERE id = ?", [visit_id])[0] == ("done", 40)
 
 
 def test_a_viewer_reads_but_gets_no_edit_forms(demo_path):

@@ -2,19 +2,10 @@
 
 import pytest
 
-from kamcore import store
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query, signed_in_app
 
 PAGES = ["pages/huddle.py", "pages/present.py", "pages/my_work.py", "pages/data.py"]
 HUAXIN = "Huaxin Semiconductor"
-
-
-def query(path, sql, params=()):
-    db = store.connect(path)
-    try:
-        return db.execute(sql, list(params)).fetchall()
-    finally:
-        db.close()
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -10,7 +10,7 @@ from kamcore import accounts, store, users
 from kamcore.huddle import agenda, huddles, shared_screen
 from kamcore.i18n import t
 from kamcore.learning import rules
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query_row, signed_in_app
 from tests.visible_text import unescape
 
 OPP = "pages/opportunities.py"
@@ -22,20 +22,12 @@ PRICE_TALK = "Price talk without authority"  # the demo's lesson-made rule
 SINGLE = "Single-threaded relationship"
 
 
-def one(path, sql, params=()):
-    db = store.connect(path)
-    try:
-        return db.execute(sql, list(params)).fetchone()
-    finally:
-        db.close()
-
-
 def lesson_of(path, rule_name: str) -> str:
-    return one(path, "SELECT lesson FROM rules WHERE name = ?", [rule_name])[0]
+    return query_row(path, "SELECT lesson FROM rules WHERE name = ?", [rule_name])[0]
 
 
 def deal_id(path, account: int, name: str) -> int:
-    return one(path, "SELECT id FROM opportunities WHERE account_id = ? AND name = ?", [account, name])[0]
+    return query_row(path, "SELECT id FROM opportunities WHERE account_id = ? AND name = ?", [account, name])[0]
 
 
 def labels(at) -> list[str]:
@@ -90,23 +82,23 @@ def test_acknowledging_a_flag_on_the_opportunity_page_is_written_and_shown(demo_
     at.text_input(key="opp.flags.ack.reason").input("CFO meeting booked for Friday")
     at.button(key="opp.flags.ack.submit").click().run()
     assert not at.exception, at.exception
-    rule = one(demo_path, "SELECT id FROM rules WHERE name = ?", [PRICE_TALK])[0]
-    ack = one(demo_path, "SELECT id, reason FROM flag_acks WHERE rule_id = ? AND account_id = ? AND opportunity_id = ?",
-              [rule, lingang, deal])
+    rule = query_row(demo_path, "SELECT id FROM rules WHERE name = ?", [PRICE_TALK])[0]
+    ack = query_row(demo_path, "SELECT id, reason FROM flag_acks WHERE rule_id = ? AND account_id = ? "
+                               "AND opportunity_id = ?", [rule, lingang, deal])
     assert ack[1] == "CFO meeting booked for Friday"
-    assert one(demo_path, "SELECT count(*) FROM audit_log WHERE entity = 'flag_ack' AND entity_id = ?", [ack[0]])[0]
+    assert query_row(demo_path, "SELECT count(*) FROM audit_log WHERE entity = 'flag_ack' AND entity_id = ?", [ack[0]])[0]
     assert any(PRICE_TALK in label and "acknowledged" in label for label in labels(at))
 
 
 def test_a_reason_too_short_is_refused_and_nothing_is_written(demo_path):
     at, _, _ = open_deal_with_price_talk(demo_path)
-    before = one(demo_path, "SELECT count(*) FROM flag_acks")[0]
+    before = query_row(demo_path, "SELECT count(*) FROM flag_acks")[0]
     at.text_input(key="opp.flags.ack.reason").input("ok")
     at.button(key="opp.flags.ack.submit").click().run()
     assert not at.exception
     assert at.error, "the refusal names the reason field"
     assert "Reason" in " ".join(e.value for e in at.error)
-    assert one(demo_path, "SELECT count(*) FROM flag_acks")[0] == before
+    assert query_row(demo_path, "SELECT count(*) FROM flag_acks")[0] == before
 
 
 # --- account --------------------------------------------------------------------------------------
@@ -176,7 +168,7 @@ def test_agenda_flags_are_the_health_pages_open_flags(demo_db):
 
 def test_agenda_sees_a_rule_the_firing_log_has_not_swept_yet(demo_path):
     rule = watch_every_deal(demo_path)
-    assert one(demo_path, "SELECT count(*) FROM rule_firings WHERE rule_id = ?", [rule])[0] == 0
+    assert query_row(demo_path, "SELECT count(*) FROM rule_firings WHERE rule_id = ?", [rule])[0] == 0
     db = store.connect(demo_path)
     try:
         zhang = users.find_by_username(db, "zhang.min")

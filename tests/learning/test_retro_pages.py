@@ -6,7 +6,7 @@ import pytest
 
 from kamcore import store, users
 from kamcore.learning import playbook, retrospectives, rules
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query_value, signed_in_app
 from tests.visible_text import unescape
 
 PAGES = ["pages/retrospectives.py", "pages/playbook.py", "pages/health.py"]
@@ -30,14 +30,6 @@ def test_page_on_an_empty_database_says_what_to_do(empty_path, page):
 
 def _db(path):
     return store.connect(path)
-
-
-def _count(path, sql, params=()):
-    db = _db(path)
-    try:
-        return db.execute(sql, list(params)).fetchone()[0]
-    finally:
-        db.close()
 
 
 def _draft(path, title="Mid-deal check"):
@@ -64,7 +56,7 @@ def test_adding_a_five_why_chain_with_a_gap_shows_the_reason_and_writes_nothing(
     huaxin = account_id(demo_path, "Huaxin Semiconductor")
     _draft(demo_path)
     at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", huaxin)
-    before = _count(demo_path, "SELECT count(*) FROM retro_whys")
+    before = query_value(demo_path, "SELECT count(*) FROM retro_whys")
     at.text_input(key="retro.why.problem").set_value("Lost again")
     at.text_input(key="retro.why.why1").set_value("Price")
     at.text_input(key="retro.why.why3").set_value("Budget")
@@ -72,7 +64,7 @@ def test_adding_a_five_why_chain_with_a_gap_shows_the_reason_and_writes_nothing(
     next(b for b in at.button if b.label == "Add five-why chain").click().run()
     assert not at.exception
     assert any("Why 2" in e.value for e in at.error)
-    assert _count(demo_path, "SELECT count(*) FROM retro_whys") == before
+    assert query_value(demo_path, "SELECT count(*) FROM retro_whys") == before
 
 
 def test_adding_a_factor_from_the_page_writes_a_versioned_row_on_the_retrospective_shown(demo_path):
@@ -94,13 +86,13 @@ def test_starting_a_review_shows_the_new_retrospective_not_the_one_picked_before
     huaxin = account_id(demo_path, "Huaxin Semiconductor")
     at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", huaxin)
     first = at.session_state["retro.pick"]
-    before = _count(demo_path, "SELECT count(*) FROM retrospectives WHERE review_type = 'mid_deal'")
+    before = query_value(demo_path, "SELECT count(*) FROM retrospectives WHERE review_type = 'mid_deal'")
     at.radio(key="retro.new.type").set_value("mid_deal").run()
     assert at.selectbox(key="retro.new.opp").options, "the demo has an open Huaxin deal to review"
     at.button(key="retro.new.create").click().run()
     assert not at.exception and not at.error
-    assert _count(demo_path, "SELECT count(*) FROM retrospectives WHERE review_type = 'mid_deal'") == before + 1
-    newest = _count(demo_path, "SELECT max(id) FROM retrospectives")
+    assert query_value(demo_path, "SELECT count(*) FROM retrospectives WHERE review_type = 'mid_deal'") == before + 1
+    newest = query_value(demo_path, "SELECT max(id) FROM retrospectives")
     assert newest != first
     assert at.session_state["retro.pick"] == newest
     assert at.query_params["retro"] == [str(newest)] or at.query_params["retro"] == str(newest)
@@ -119,18 +111,18 @@ def test_a_final_retrospective_cannot_be_edited_on_the_page_and_reopening_is_aud
     huaxin = account_id(demo_path, "Huaxin Semiconductor")
     at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", huaxin)
     retro_id = at.session_state["retro.pick"]
-    assert _count(demo_path, "SELECT count(*) FROM retrospectives WHERE id = ? AND status = 'final'", [retro_id]) == 1
+    assert query_value(demo_path, "SELECT count(*) FROM retrospectives WHERE id = ? AND status = 'final'", [retro_id]) == 1
     assert all(w.disabled for w in at.text_area if w.key and w.key.startswith(f"retro.head.{retro_id}"))
     assert not [b for b in at.button if b.label in ("Add factor", "Add five-why chain", "Add lesson")]
     assert not [b for b in at.button if b.key and b.key.startswith("retro.factor.save")]
     reopened = ("SELECT count(*) FROM audit_log WHERE entity = 'retrospective' AND entity_id = ? "
                 "AND field = 'reopen_reason' AND new_value = ?")
     said = [retro_id, '"The customer debrief changed the story"']
-    before = _count(demo_path, reopened, said)
+    before = query_value(demo_path, reopened, said)
     at.text_input(key=f"retro.life.{retro_id}.reason").set_value("The customer debrief changed the story")
     at.button(key=f"retro.life.{retro_id}.reopen").click().run()
     assert not at.exception and not at.error
-    assert _count(demo_path, reopened, said) == before + 1
+    assert query_value(demo_path, reopened, said) == before + 1
     assert any(b.label == "Add factor" for b in at.button)
 
 
@@ -143,15 +135,15 @@ def _rule_conditions(at, key, field, op, value):
 def test_a_rule_from_a_lesson_flags_as_many_deals_as_its_preview_said(demo_path):
     huaxin = account_id(demo_path, "Huaxin Semiconductor")
     at = signed_in_app(demo_path, "li.wei", "pages/retrospectives.py", huaxin)
-    lesson = _count(demo_path, "SELECT min(id) FROM lessons WHERE retrospective_id = ?", [at.session_state["retro.pick"]])
+    lesson = query_value(demo_path, "SELECT min(id) FROM lessons WHERE retrospective_id = ?", [at.session_state["retro.pick"]])
     key = f"retro.rule.{lesson}"
     _rule_conditions(at, key, "days_since_activity", ">=", 21)
     said = next(m.value for m in at.markdown if "This rule would flag" in m.value)
     preview_count = int(said.split("**")[1])
-    before = _count(demo_path, "SELECT count(*) FROM rules")
+    before = query_value(demo_path, "SELECT count(*) FROM rules")
     at.button(key=f"{key}.create").click().run()
     assert not at.exception and not at.error
-    assert _count(demo_path, "SELECT count(*) FROM rules") == before + 1
+    assert query_value(demo_path, "SELECT count(*) FROM rules") == before + 1
     db = _db(demo_path)
     li = users.find_by_username(db, "li.wei")
     rule_id = db.execute("SELECT max(id) FROM rules").fetchone()[0]
@@ -167,11 +159,11 @@ def test_a_rule_matching_every_live_deal_is_warned_about_and_not_saved(demo_path
     at.text_area(key="health.rule.lesson").set_value("Flags all")
     _rule_conditions(at, "health.rule", "days_since_activity", ">=", 0)
     assert any("matches every one" in w.value for w in at.warning)
-    before = _count(demo_path, "SELECT count(*) FROM rules")
+    before = query_value(demo_path, "SELECT count(*) FROM rules")
     at.button(key="health.rule.create").click().run()
     assert not at.exception
     assert any("would flag all" in e.value for e in at.error)
-    assert _count(demo_path, "SELECT count(*) FROM rules") == before
+    assert query_value(demo_path, "SELECT count(*) FROM rules") == before
 
 
 def test_a_rule_made_on_the_health_page_is_the_one_picked_and_its_conditions_get_versions(demo_path):
@@ -181,7 +173,7 @@ def test_a_rule_made_on_the_health_page_is_the_one_picked_and_its_conditions_get
     _rule_conditions(at, "health.rule", "days_since_activity", ">=", 45)
     at.button(key="health.rule.create").click().run()
     assert not at.exception and not at.error
-    rule_id = _count(demo_path, "SELECT id FROM rules WHERE name = 'Stalled 45 days'")
+    rule_id = query_value(demo_path, "SELECT id FROM rules WHERE name = 'Stalled 45 days'")
     assert at.session_state["health.rule.pick"] == rule_id
     key = f"health.rule.edit.{rule_id}.1"
     at.number_input(key=f"{key}.value.0.days_since_activity").set_value(60).run()

@@ -6,24 +6,23 @@ from datetime import date
 
 import pytest
 
-from kamcore import accounts, clock, product_lines, team, users
+from kamcore import clock, product_lines, team, users
 from kamcore.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from kamcore.pipeline import competitors, discovery, qualification, stage_model
 from kamcore.pipeline import opportunities as opp
+from tests.managed_account import managed_account, member
 
 
 @pytest.fixture
 def world(fresh_db, admin):
     """One account with an account manager, a viewer and two product lines."""
     db = fresh_db
-    account = accounts.create_account(db, admin, {"name": "Jiangnan", "industry": "Energy", "region": "East"})
-    am = users.create_user(db, admin, "am.user", "Account Manager", "password-1", "member")
-    viewer = users.create_user(db, admin, "viewer", "Viewer", "password-1", "member")
-    team.add_member(db, admin, account["id"], am.id, "account_manager", first_responsible=True)
-    team.add_member(db, admin, account["id"], viewer.id, "viewer")
+    account, am = managed_account(db, admin)
+    viewer = member(db, admin, "viewer", "Viewer")
+    team.add_member(db, admin, account, viewer.id, "viewer")
     core = product_lines.create_product_line(db, admin, {"code": "CORE", "name": "Core"})
     power = product_lines.create_product_line(db, admin, {"code": "POWER", "name": "Power"})
-    return {"db": db, "admin": admin, "am": am, "viewer": viewer, "account": account["id"],
+    return {"db": db, "admin": admin, "am": am, "viewer": viewer, "account": account,
             "core": core["id"], "power": power["id"]}
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from kamcore import store
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query_value, signed_in_app
 from tests.visible_text import unescape
 
 OPP = "pages/opportunities.py"
@@ -17,18 +16,10 @@ def _texts(at) -> str:
     return unescape("\n".join(str(p) for p in parts))  # as the screen shows the Markdown
 
 
-def _count(path, sql, params=()):
-    db = store.connect(path)
-    try:
-        return db.execute(sql, list(params)).fetchone()[0]
-    finally:
-        db.close()
-
-
 def test_opportunities_page_shows_the_jiangnan_pipeline(demo_path):
     at = signed_in_app(demo_path, "li.wei", OPP, account_id(demo_path, "Jiangnan Power Grid"))
     assert not at.exception
-    deal = _count(demo_path, "SELECT id FROM opportunities WHERE name LIKE 'Project No. 1 — phase two%'")
+    deal = query_value(demo_path, "SELECT id FROM opportunities WHERE name LIKE 'Project No. 1 — phase two%'")
     at.selectbox(key="opp.pick").set_value(deal).run()
     assert not at.exception
     text = _texts(at)
@@ -45,7 +36,7 @@ def test_opportunities_page_in_chinese(demo_path):
 
 def test_price_quoted_before_needs_is_flagged_on_the_deal(demo_path):
     at = signed_in_app(demo_path, "omar.hassan", OPP, account_id(demo_path, "Lingang Steel"))
-    deal = _count(demo_path, "SELECT id FROM opportunities WHERE name = 'Blast-furnace sensor retrofit'")
+    deal = query_value(demo_path, "SELECT id FROM opportunities WHERE name = 'Blast-furnace sensor retrofit'")
     at.selectbox(key="opp.pick").set_value(deal).run()
     assert not at.exception
     assert any("before any explicit need" in w.value for w in at.warning)
@@ -53,51 +44,51 @@ def test_price_quoted_before_needs_is_flagged_on_the_deal(demo_path):
 
 def test_creating_a_lead_from_the_form_writes_it(demo_path):
     account = account_id(demo_path, "Pearl River Bank")
-    before = _count(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account])
+    before = query_value(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account])
     at = signed_in_app(demo_path, "li.wei", OPP, account)
     at.text_input(key="opp.new.name").input("Core banking DC refresh")
     at.number_input(key="opp.new.amount").set_value(3200.0)
     next(b for b in at.button if b.label == "Create").click().run()
     assert not at.exception
-    assert _count(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account]) == before + 1
-    assert _count(demo_path, "SELECT stage FROM opportunities WHERE name = 'Core banking DC refresh'") == "lead"
+    assert query_value(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account]) == before + 1
+    assert query_value(demo_path, "SELECT stage FROM opportunities WHERE name = 'Core banking DC refresh'") == "lead"
 
 
 def test_an_empty_name_shows_the_error_and_writes_nothing(demo_path):
     account = account_id(demo_path, "Pearl River Bank")
-    before = _count(demo_path, "SELECT count(*) FROM opportunities")
+    before = query_value(demo_path, "SELECT count(*) FROM opportunities")
     at = signed_in_app(demo_path, "li.wei", OPP, account)
     next(b for b in at.button if b.label == "Create").click().run()
     assert any("Name" in e.value for e in at.error)
-    assert _count(demo_path, "SELECT count(*) FROM opportunities") == before
+    assert query_value(demo_path, "SELECT count(*) FROM opportunities") == before
+
+
+def new_lead_picked(demo_path, name: str):
+    """Li Wei creates a lead on Pearl River Bank's page and picks it: the page and the deal's id."""
+    at = signed_in_app(demo_path, "li.wei", OPP, account_id(demo_path, "Pearl River Bank"))
+    at.text_input(key="opp.new.name").input(name)
+    next(b for b in at.button if b.label == "Create").click().run()
+    deal = query_value(demo_path, "SELECT id FROM opportunities WHERE name = ?", [name])
+    at.selectbox(key="opp.pick").set_value(deal).run()
+    return at, deal
 
 
 def test_a_stage_move_with_unmet_criteria_is_refused_on_screen(demo_path):
-    account = account_id(demo_path, "Pearl River Bank")
-    at = signed_in_app(demo_path, "li.wei", OPP, account)
-    at.text_input(key="opp.new.name").input("Fresh lead")
-    next(b for b in at.button if b.label == "Create").click().run()
-    deal = _count(demo_path, "SELECT id FROM opportunities WHERE name = 'Fresh lead'")
-    at.selectbox(key="opp.pick").set_value(deal).run()
+    at, deal = new_lead_picked(demo_path, "Fresh lead")
     at.selectbox(key="opp.move.to").set_value("needs")
     next(b for b in at.button if b.label == "Move").click().run()
     assert not at.exception
     assert any("entry criteria not met" in e.value for e in at.error)
-    assert _count(demo_path, "SELECT stage FROM opportunities WHERE id = ?", [deal]) == "lead"
+    assert query_value(demo_path, "SELECT stage FROM opportunities WHERE id = ?", [deal]) == "lead"
 
 
 def test_closing_a_deal_with_a_reason_from_the_page(demo_path):
-    account = account_id(demo_path, "Pearl River Bank")
-    at = signed_in_app(demo_path, "li.wei", OPP, account)
-    at.text_input(key="opp.new.name").input("To be lost")
-    next(b for b in at.button if b.label == "Create").click().run()
-    deal = _count(demo_path, "SELECT id FROM opportunities WHERE name = 'To be lost'")
-    at.selectbox(key="opp.pick").set_value(deal).run()
+    at, deal = new_lead_picked(demo_path, "To be lost")
     at.selectbox(key="opp.close.status").set_value("lost")
     at.text_input(key="opp.close.reason").input("Budget moved to next year")
     next(b for b in at.button if b.label == "Close deal").click().run()
     assert not at.exception
-    assert _count(demo_path, "SELECT status FROM opportunities WHERE id = ?", [deal]) == "lost"
+    assert query_value(demo_path, "SELECT status FROM opportunities WHERE id = ?", [deal]) == "lost"
 
 
 def test_a_viewer_sees_the_deals_read_only(demo_path):
@@ -153,5 +144,5 @@ def test_an_admin_changes_a_stage_probability_on_the_pipeline_page(empty_path):
     at.run()
     at.button(key="pipe.stages.save").click().run()
     assert not at.exception
-    assert _count(empty_path, "SELECT probability FROM stages WHERE key = 'needs'") == 45
-    assert _count(empty_path, "SELECT count(*) FROM audit_log WHERE entity = 'stage'") == 1
+    assert query_value(empty_path, "SELECT probability FROM stages WHERE key = 'needs'") == 45
+    assert query_value(empty_path, "SELECT count(*) FROM audit_log WHERE entity = 'stage'") == 1

@@ -7,7 +7,7 @@ import pytest
 
 from kamcore import store, users
 from kamcore.plan import baselines, goals, share_plans
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query_row, signed_in_app
 
 PAGES = ["pages/plan.py", "pages/whitespace.py"]
 HUAXIN = "Huaxin Semiconductor"
@@ -34,11 +34,7 @@ def _edit(at, table, edited=None, added=None):
 
 
 def _goal(path, goal_id):
-    db = store.connect(path)
-    try:
-        return db.execute("SELECT * FROM goals WHERE id = ?", [goal_id]).fetchone()
-    finally:
-        db.close()
+    return query_row(path, "SELECT * FROM goals WHERE id = ?", [goal_id])
 
 
 def _index_of(frame, **match):

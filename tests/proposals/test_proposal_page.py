@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kamcore import store
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query_value, signed_in_app
 from tests.proposals.screen_text import problems
 
 PAGE = "pages/proposal.py"
@@ -26,35 +25,27 @@ def test_an_account_without_proposals_says_what_to_do(demo_path):
     assert not problems(at), problems(at)
 
 
-def _count(path, sql, params=()):
-    db = store.connect(path)
-    try:
-        return db.execute(sql, params).fetchone()[0]
-    finally:
-        db.close()
-
-
 def test_a_no_bid_without_reasons_is_refused_on_screen_and_nothing_is_written(demo_path):
     at = signed_in_app(demo_path, "li.wei", PAGE, account_id(demo_path, "Jiangnan Power Grid"))
-    before = _count(demo_path, "SELECT version FROM proposals WHERE decision = 'bid' AND outcome = 'open'")
+    before = query_value(demo_path, "SELECT version FROM proposals WHERE decision = 'bid' AND outcome = 'open'")
     at.radio(key="proposal.head.decision").set_value("no_bid")
     at.text_area(key="proposal.head.reason").set_value("")
     next(b for b in at.button if b.label == "Save decision and dates").click().run()
     assert not at.exception
     assert any("no-bid needs its reasons" in e.value for e in at.error), [e.value for e in at.error]
-    assert _count(demo_path, "SELECT version FROM proposals WHERE decision = 'bid' AND outcome = 'open'") == before
+    assert query_value(demo_path, "SELECT version FROM proposals WHERE decision = 'bid' AND outcome = 'open'") == before
 
 
 def test_adding_a_requirement_from_the_page(demo_path):
     at = signed_in_app(demo_path, "li.wei", PAGE, account_id(demo_path, "Jiangnan Power Grid"))
-    before = _count(demo_path, "SELECT count(*) FROM proposal_requirements")
+    before = query_value(demo_path, "SELECT count(*) FROM proposal_requirements")
     at.text_input(key="proposal.req.new.text").set_value("Warranty of five years")
     next(b for b in at.button if b.label == "Add requirement").click().run()
     assert any("needs an owner" in e.value for e in at.error), "no owner picked yet"
-    assert _count(demo_path, "SELECT count(*) FROM proposal_requirements") == before
-    me = _count(demo_path, "SELECT id FROM users WHERE username = 'li.wei'")
+    assert query_value(demo_path, "SELECT count(*) FROM proposal_requirements") == before
+    me = query_value(demo_path, "SELECT id FROM users WHERE username = 'li.wei'")
     at.selectbox(key="proposal.req.new.owner").set_value(me)
     next(b for b in at.button if b.label == "Add requirement").click().run()
     assert not at.exception and not any("owner" in e.value for e in at.error)
-    assert _count(demo_path, "SELECT count(*) FROM proposal_requirements WHERE owner_id = ? AND requirement = ?",
-                  (me, "Warranty of five years")) == 1
+    assert query_value(demo_path, "SELECT count(*) FROM proposal_requirements WHERE owner_id = ? AND requirement = ?",
+                       (me, "Warranty of five years")) == 1

@@ -6,27 +6,26 @@ from datetime import date
 
 import pytest
 
-from kamcore import accounts, product_lines, team, users
+from kamcore import product_lines
 from kamcore.errors import ValidationError
 from kamcore.huddle import agenda
 from kamcore.learning import retrospectives
 from kamcore.pipeline import opportunities as opp
 from kamcore.proposals import rooms
 from kamcore.proposals.timeline import step_day, working_day, working_days_left
+from tests.managed_account import managed_account
 
 
 @pytest.fixture
 def world(fresh_db, admin):
     db = fresh_db
-    account = accounts.create_account(db, admin, {"name": "Xibei Metro", "industry": "Infra", "region": "NW"})
-    am = users.create_user(db, admin, "am.user", "Account Manager", "password-1", "member")
-    team.add_member(db, admin, account["id"], am.id, "account_manager", first_responsible=True)
+    account, am = managed_account(db, admin, "Xibei Metro", "Infra", "NW")
     line = product_lines.create_product_line(db, admin, {"code": "CORE", "name": "Core"})
-    deal = opp.create_opportunity(db, am, {"account_id": account["id"], "product_line_id": line["id"],
+    deal = opp.create_opportunity(db, am, {"account_id": account, "product_line_id": line["id"],
                                            "name": "Dispatch network tender", "amount": 5000,
                                            "kind": "opportunity", "stage": "qualify"})
     head = rooms.open_proposal(db, am, deal["id"], start_on=date(2026, 11, 16))
-    return {"db": db, "am": am, "account": account["id"], "deal": deal, "head": head}
+    return {"db": db, "am": am, "account": account, "deal": deal, "head": head}
 
 
 def test_working_days_skip_weekends():

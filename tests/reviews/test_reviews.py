@@ -6,11 +6,12 @@ from datetime import date
 
 import pytest
 
-from kamcore import accounts, store, team, users
+from kamcore import store
 from kamcore.errors import ValidationError
 from kamcore.plan import goals
 from kamcore.reviews import qbr
 from tests.conftest import account_id, signed_in_app
+from tests.managed_account import managed_account
 from tests.proposals.screen_text import problems
 
 HOSTILE = "<script>alert('x')</script>"
@@ -19,15 +20,12 @@ HOSTILE = "<script>alert('x')</script>"
 @pytest.fixture
 def world(fresh_db, admin):
     db = fresh_db
-    account = accounts.create_account(db, admin, {"name": "Pearl <River> Bank", "industry": "Finance",
-                                                  "region": "South", "currency": "CNY"})
-    am = users.create_user(db, admin, "am.user", "Account Manager", "password-1", "member")
-    team.add_member(db, admin, account["id"], am.id, "account_manager", first_responsible=True)
-    goals.create_goal(db, am, {"account_id": account["id"], "year": 2026, "quadrant": "financial",
+    account, am = managed_account(db, admin, "Pearl <River> Bank", "Finance", "South", currency="CNY")
+    goals.create_goal(db, am, {"account_id": account, "year": 2026, "quadrant": "financial",
                                "metric": "revenue", "target": 1000, "actual": 800, "owner_id": am.id})
-    review = qbr.create_qbr(db, am, {"account_id": account["id"], "title": "Q3 review", "year": 2026, "quarter": 3,
+    review = qbr.create_qbr(db, am, {"account_id": account, "title": "Q3 review", "year": 2026, "quarter": 3,
                                      "meeting_on": "2026-10-15"})
-    return {"db": db, "am": am, "account": account["id"], "review": review}
+    return {"db": db, "am": am, "account": account, "review": review}
 
 
 def test_a_new_review_starts_from_the_usual_agenda_and_shows_delivery_against_goals(world):

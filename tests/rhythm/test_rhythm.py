@@ -6,11 +6,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from kamcore import accounts, clock, store, team, users
+from kamcore import clock, store
 from kamcore.errors import PermissionDenied, ValidationError
 from kamcore.huddle import what_changed
 from kamcore.rhythm import entries
 from tests.conftest import account_id, signed_in_app
+from tests.managed_account import managed_account, member
 from tests.proposals.screen_text import problems
 from tests.rhythm.days import MON, at
 
@@ -18,11 +19,9 @@ from tests.rhythm.days import MON, at
 @pytest.fixture
 def world(fresh_db, admin):
     db = fresh_db
-    account = accounts.create_account(db, admin, {"name": "Jiangnan", "industry": "Energy", "region": "East"})
-    am = users.create_user(db, admin, "am.user", "Account Manager", "password-1", "member")
-    lead = users.create_user(db, admin, "lead", "Team Lead", "password-1", "executive")
-    team.add_member(db, admin, account["id"], am.id, "account_manager", first_responsible=True)
-    return {"db": db, "am": am, "lead": lead, "account": account["id"]}
+    account, am = managed_account(db, admin)
+    lead = member(db, admin, "lead", "Team Lead", "executive")
+    return {"db": db, "am": am, "lead": lead, "account": account}
 
 
 def test_deadlines_follow_the_seeds():

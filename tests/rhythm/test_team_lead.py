@@ -7,10 +7,11 @@ from datetime import datetime
 
 import pytest
 
-from kamcore import accounts, clock, store, team, users
+from kamcore import clock, store, team, users
 from kamcore.errors import PermissionDenied, ValidationError
 from kamcore.rhythm import entries
 from tests.conftest import signed_in_app
+from tests.managed_account import managed_account, member
 from tests.rhythm.days import MON, at
 from tests.visible_text import slips, visible_text
 
@@ -19,13 +20,11 @@ from tests.visible_text import slips, visible_text
 def world(fresh_db, admin):
     """Two members on one account; `lead` leads `am`; `boss` is another executive; `peer` has no lead."""
     db = fresh_db
-    account = accounts.create_account(db, admin, {"name": "Jiangnan", "industry": "Energy", "region": "East"})
-    am = users.create_user(db, admin, "am.user", "Account Manager", "password-1", "member")
-    peer = users.create_user(db, admin, "peer", "Peer Member", "password-1", "member")
-    lead = users.create_user(db, admin, "lead", "Team Lead", "password-1", "member")
-    boss = users.create_user(db, admin, "boss", "Other Executive", "password-1", "executive")
-    team.add_member(db, admin, account["id"], am.id, "account_manager", first_responsible=True)
-    team.add_member(db, admin, account["id"], peer.id, "solution_manager")
+    account, am = managed_account(db, admin)
+    peer = member(db, admin, "peer", "Peer Member")
+    lead = member(db, admin, "lead", "Team Lead")
+    boss = member(db, admin, "boss", "Other Executive", "executive")
+    team.add_member(db, admin, account, peer.id, "solution_manager")
     row = users.get_user_row(db, am.id)
     users.set_lead(db, admin, am.id, row["version"], lead.id)
     return {"db": db, "admin": admin, "am": am, "peer": peer, "lead": lead, "boss": boss}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kamcore import accounts, store, team, users
+from kamcore import store
 from kamcore.errors import PermissionDenied, ValidationError
 from kamcore.segments import values
 from tests.conftest import account_id, signed_in_app
+from tests.managed_account import managed_account, member
 from tests.proposals.screen_text import problems
 
 WEIGHTS = {"w_price": 40, "w_quality": 20, "w_performance": 10, "w_lead_time": 10, "w_delivery_accuracy": 10,
@@ -17,11 +18,9 @@ WEIGHTS = {"w_price": 40, "w_quality": 20, "w_performance": 10, "w_lead_time": 1
 @pytest.fixture
 def world(fresh_db, admin):
     db = fresh_db
-    account = accounts.create_account(db, admin, {"name": "Lingang", "industry": "Metals", "region": "SH"})
-    am = users.create_user(db, admin, "am.user", "Account Manager", "password-1", "member")
-    outsider = users.create_user(db, admin, "outsider", "Outsider", "password-1", "member")
-    team.add_member(db, admin, account["id"], am.id, "account_manager", first_responsible=True)
-    return {"db": db, "am": am, "outsider": outsider, "account": account["id"]}
+    account, am = managed_account(db, admin, "Lingang", "Metals", "SH")
+    outsider = member(db, admin, "outsider", "Outsider")
+    return {"db": db, "am": am, "outsider": outsider, "account": account}
 
 
 def test_weights_that_do_not_add_up_are_refused_and_nothing_is_written(world):

@@ -60,8 +60,7 @@ class AccountPlan:
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """A first guess at which file column holds which field."""
-    lowered = {c.lower().strip(): c for c in columns}
-    return {ours: lowered[n] for ours, names in GUESS.items() for n in names if n in lowered and ours not in ()}
+    return files.guess_columns(columns, GUESS)
 
 
 def plan_accounts(db: Database, actor: User, frame: pd.DataFrame, mapping: AccountMapping) -> AccountPlan:
@@ -128,9 +127,7 @@ def plan_accounts(db: Database, actor: User, frame: pd.DataFrame, mapping: Accou
                 plan.updates.append({"row": number, "id": current["id"], "version": current["version"],
                                      "values": clean})
         except ValidationError as exc:
-            for problem in exc.problems:
-                problem.row = number
-            plan.problems += exc.problems
+            plan.problems += exc.at_row(number)
             continue
         file_names[norm(name)] = name
         parent = text(raw, "parent")
@@ -179,8 +176,7 @@ def commit_accounts(db: Database, actor: User, plan: AccountPlan) -> dict[str, A
             try:
                 accounts.update_account(db, actor, child_id, version, {"parent_id": parent_id})
             except ValidationError as exc:  # a cycle through accounts not in the file
-                for problem in exc.problems:
-                    problem.row = number
+                exc.at_row(number)
                 raise
             linked += 1
         return {"rows": len(plan.creates) + len(plan.updates), "created": len(plan.creates),

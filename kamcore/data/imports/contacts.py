@@ -62,8 +62,7 @@ class ContactPlan:
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """A first guess at which file column holds which field."""
-    lowered = {c.lower().strip(): c for c in columns}
-    return {ours: lowered[n] for ours, names in GUESS.items() for n in names if n in lowered}
+    return files.guess_columns(columns, GUESS)
 
 
 def _choice(value: str, ours: str, allowed: tuple[str, ...], mapping: ContactMapping) -> str | None:
@@ -135,9 +134,7 @@ def plan_contacts(db: Database, actor: User, account_id: int, frame: pd.DataFram
             try:
                 values = records.validate(sh.ENTITY, scale.reconcile(None, values))  # a stance brings its score
             except ValidationError as exc:
-                for problem in exc.problems:
-                    problem.row = number
-                row_problems += exc.problems
+                row_problems += exc.at_row(number)
         if row_problems:
             plan.problems += row_problems
             continue
@@ -192,8 +189,7 @@ def commit_contacts(db: Database, actor: User, plan: ContactPlan) -> dict[str, A
             try:
                 sh.add_link(db, actor, plan.account_id, ids[position], to_id, "reports_to")
             except ValidationError as exc:
-                for problem in exc.problems:
-                    problem.row = number
+                exc.at_row(number)
                 raise
         return {"rows": len(ids), "links": len(plan.links)}
 

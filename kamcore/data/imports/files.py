@@ -219,6 +219,13 @@ def read_table(data: bytes, filename: str = "upload.csv", encoding: str = AUTO) 
     return frame
 
 
+def guess_columns(columns: list[str], guesses: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """A first guess at which file column holds which field: our field -> the file's column whose name
+    (case and edge spaces aside) is one of the field's `guesses` (the last listed one where several are)."""
+    lowered = {c.lower().strip(): c for c in columns}
+    return {ours: lowered[n] for ours, names in guesses.items() for n in names if n in lowered}
+
+
 def require_columns(frame: pd.DataFrame, columns: dict[str, str], required: tuple[str, ...]) -> None:
     """Refuse a mapping that leaves a required field unmapped or names a column the file lacks."""
     problems = [FieldProblem(f, "reason.column_not_mapped") for f in required if not columns.get(f)]

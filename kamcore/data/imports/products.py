@@ -35,8 +35,7 @@ class ProductPlan:
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """A first guess at which file column holds which field."""
-    lowered = {c.lower().strip(): c for c in columns}
-    return {ours: lowered[n] for ours, names in GUESS.items() for n in names if n in lowered}
+    return files.guess_columns(columns, GUESS)
 
 
 def code_for(name: str) -> str:
@@ -73,9 +72,7 @@ def plan_products(db: Database, actor: User, frame: pd.DataFrame, columns: dict[
         try:
             clean = records.validate(product_lines.ENTITY, {"code": code, "name": name, "description": description})
         except ValidationError as exc:
-            for problem in exc.problems:
-                problem.row = number
-            plan.problems += exc.problems
+            plan.problems += exc.at_row(number)
             continue
         plan.creates.append({"row": number, "values": clean})
     return plan
