@@ -73,6 +73,7 @@ line = mid.selectbox(t("field.product_line_id"), [None, *LINES], key="pipe.line"
 horizon = right.number_input(t("pipe.horizon"), 0, 365, analytics.DEFAULT_HORIZON_DAYS, step=15, key="pipe.horizon")
 ids = [page.account_id] if scope == "account" else readable
 STAGE_NAMES = {s["key"]: stage_model.stage_name(s, page.lang) for s in stage_model.list_stages(page.db, active_only=False)}
+ORDER = [STAGE_NAMES[s["key"]] for s in stage_model.list_stages(page.db)]  # active stages, pipeline order (the funnel's)
 
 
 figures = analytics.summary(page.db, ids, line)
@@ -103,26 +104,27 @@ if len(currencies) > 1:
     st.caption(t("pipe.mixed_currencies", currencies=", ".join(sorted(currencies))))
 
 # the sections below chart or list every deal in scope: each is drawn only when its tab is opened
-sections = [t("pipe.funnel"), t("pipe.aging"), t("pipe.forecasts")] + ([t("pipe.coverage")] if scope == "account" else [])
-tab_funnel, tab_aging, tab_forecasts, *tab_coverage = tabs(sections, key="pipe.tabs", lazy=True)
+sections = [t("pipe.funnel"), t("pipe.tab.flow"), t("pipe.aging"), t("pipe.forecasts")] + (
+    [t("pipe.coverage")] if scope == "account" else [])
+tab_funnel, tab_flow, tab_aging, tab_forecasts, *tab_coverage = tabs(sections, key="pipe.tabs", lazy=True)
 with tab_funnel:
     if tab_funnel.open:
         funnel = pd.DataFrame(analytics.funnel(page.db, ids, line))
         funnel["stage_name"] = funnel["stage"].map(STAGE_NAMES)
-        order = list(funnel["stage_name"])
         bars = alt.Chart(funnel).mark_bar().encode(
-            y=alt.Y("stage_name:N", sort=order, title=None),
+            y=alt.Y("stage_name:N", sort=ORDER, title=None),
             x=alt.X("amount:Q", title=t("field.amount")),
             tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("count:Q", title=t("pipe.deals")),
                      alt.Tooltip("amount:Q", title=t("field.amount"), format=",.0f"),
                      alt.Tooltip("weighted:Q", title=t("opp.weighted"), format=",.0f")])
         weighted = alt.Chart(funnel).mark_tick(color="#d62728", thickness=3, size=24).encode(
-            y=alt.Y("stage_name:N", sort=order), x="weighted:Q")
+            y=alt.Y("stage_name:N", sort=ORDER), x="weighted:Q")
         labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q"))
         st.altair_chart((bars + weighted + labels).properties(height=40 * len(funnel) + 40), width="stretch")
         st.caption(t("pipe.funnel_hint"))
 
-        # conversion and days in stage
+with tab_flow:
+    if tab_flow.open:
         conv_col, days_col = st.columns(2)
         deals = analytics.load_deals(page.db, ids, line)
         conversion = pd.DataFrame(analytics.conversion_rates(deals, stage_model.list_stages(page.db)))
@@ -130,7 +132,7 @@ with tab_funnel:
         with conv_col:
             st.subheader(t("pipe.conversion"))
             st.altair_chart(alt.Chart(conversion.dropna(subset=["rate"])).mark_bar().encode(
-                x=alt.X("stage_name:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+                x=alt.X("stage_name:N", sort=ORDER, title=None, axis=alt.Axis(labelAngle=0)),
                 y=alt.Y("rate:Q", title=t("pipe.rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
                 tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("rate:Q", format=".0%"),
                          alt.Tooltip("reached:Q", title=t("pipe.reached")),
@@ -141,7 +143,7 @@ with tab_funnel:
         with days_col:
             st.subheader(t("pipe.days"))
             st.altair_chart(alt.Chart(days.dropna(subset=["avg_days"])).mark_bar(color="#ff7f0e").encode(
-                x=alt.X("stage_name:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+                x=alt.X("stage_name:N", sort=ORDER, title=None, axis=alt.Axis(labelAngle=0)),
                 y=alt.Y("avg_days:Q", title=t("pipe.avg_days")),
                 tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")),
                          alt.Tooltip("avg_days:Q", title=t("pipe.avg_days"), format=".0f"),

@@ -1,4 +1,5 @@
-"""The paged whitespace page: sort, filter and what is not drawn."""
+"""The executive views at scale: the paged whitespace page (sort, filter, what is not drawn) and the pipeline
+page's tabs."""
 
 TEXTS = {
     "whitespace.sort": ("Sort accounts by", "客户排序依据"),
@@ -14,4 +15,5 @@ TEXTS = {
                             "筛选已隐藏 {accounts:,} 个没有任何规划的客户。"),
     "whitespace.unplanned_accounts": ("{accounts:,} accounts have no plan yet; they sort last.",
                                       "{accounts:,} 个客户尚无规划，排在最后。"),
+    "pipe.tab.flow": ("Conversion and days in stage", "阶段转化率与停留天数"),
 }
