@@ -102,9 +102,13 @@ def parse_account_id(raw: object) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) < 2**62 else None
 
 
-def list_accounts(db: Database, actor: User) -> list[dict[str, Any]]:
-    """Accounts the actor may read, with their first-responsible person and team size."""
+def list_accounts(db: Database, actor: User, account_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Accounts the actor may read, with their first-responsible person and team size, by name; with
+    `account_ids` (one page of a list) only those of them the actor may read."""
     ids = permissions.readable_account_ids(db, actor)
+    if account_ids is not None:
+        wanted = set(account_ids)
+        ids = [a for a in ids if a in wanted]
     if not ids:
         return []
     marks = ",".join("?" for _ in ids)

@@ -6,45 +6,48 @@ from typing import Any
 
 import pandas as pd
 
-from kamcore.i18n import choice_label, field_label
-from kamui.context import lang, tr
+from kamcore.i18n import choice_label, field_label, t
+from kamui.context import lang
 
 
-def value_text(value: Any, field: str | None = None) -> str:
+def value_text(value: Any, field: str | None = None, language: str | None = None) -> str:
     """An audit value as short display text; enumerated values (status, role…) are translated."""
     if value is None or value == "":
         return "—"
+    language = language or lang()
     if isinstance(value, bool):
-        return tr("common.yes") if value else tr("common.no")
-    text = choice_label(field, value, lang()) if field else str(value)
+        return t("common.yes" if value else "common.no", language)
+    text = choice_label(field, value, language) if field else str(value)
     return text if len(text) <= 80 else text[:79] + "…"
 
 
 def audit_frame(rows: list[dict[str, Any]], with_account: bool = False) -> pd.DataFrame:
-    """One line per changed field (when, who, what, before, after); a record's creation is one line."""
-    records = []
-    for row in _collapse_creates(rows):
-        record = {
-            tr("col.at"): row["at"].replace("T", " ")[:16],
-            tr("col.actor"): row["actor"],
-        }
+    """One line per changed field (when, who, what, before, after); a record's creation is one line.
+    (The language is read once: the home page's feed has 80 rows of 7 cells.)"""
+    language = lang()
+    columns = ["col.at", "col.actor", *(["shell.account"] if with_account else []), "col.entity", "col.action",
+               "col.field", "col.old", "col.new"]
+    cells: dict[str, list[Any]] = {key: [] for key in columns}
+    for row in _collapse_creates(rows, language):
+        cells["col.at"].append(row["at"].replace("T", " ")[:16])
+        cells["col.actor"].append(row["actor"])
         if with_account:
-            record[tr("shell.account")] = row.get("account", "")
-        record |= {
-            tr("col.entity"): row["record"],
-            tr("col.action"): choice_label("action", row["action"], lang()),
-            tr("col.field"): field_label(row["field"], lang(), row["entity"]) if row["field"] else "",
-            tr("col.old"): value_text(row["old_value"], row["field"]),
-            tr("col.new"): row["summary"] if "summary" in row else value_text(row["new_value"], row["field"]),
-        }
-        records.append(record)
-    return pd.DataFrame(records)
+            cells["shell.account"].append(row.get("account", ""))
+        cells["col.entity"].append(row["record"])
+        cells["col.action"].append(choice_label("action", row["action"], language))
+        cells["col.field"].append(field_label(row["field"], language, row["entity"]) if row["field"] else "")
+        cells["col.old"].append(value_text(row["old_value"], row["field"], language))
+        cells["col.new"].append(row["summary"] if "summary" in row
+                                else value_text(row["new_value"], row["field"], language))
+    if not cells["col.at"]:
+        return pd.DataFrame()
+    return pd.DataFrame({t(key, language): values for key, values in cells.items()})
 
 
 SUMMARY_FIELDS = ("name", "title", "text", "body", "statement", "number", "role", "metric", "display_name")
 
 
-def _collapse_creates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _collapse_creates(rows: list[dict[str, Any]], language: str) -> list[dict[str, Any]]:
     """Merge the per-field rows of one creation into a single row that names the new record."""
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -63,5 +66,5 @@ def _collapse_creates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             values = entry.pop("values")
             shown = [f for f in SUMMARY_FIELDS if values.get(f)] or [f for f, v in values.items() if v][:1]
             entry["field"] = None
-            entry["summary"] = " · ".join(value_text(values[f], f) for f in shown[:2]) or "—"
+            entry["summary"] = " · ".join(value_text(values[f], f, language) for f in shown[:2]) or "—"
     return out

@@ -36,7 +36,7 @@ cols[3].metric(page.t("home.metric.changes_7d"), activity.change_count(page.db, 
 sort, descending = paging.sort_controls("home.list")
 limit, offset = paging.window("home.list")
 ids, total = overview.page_ids(page.db, page.user, sort=sort, descending=descending, limit=limit, offset=offset)
-by_id = {r["id"]: r for r in accounts.list_accounts(page.db, page.user)}
+by_id = {r["id"]: r for r in accounts.list_accounts(page.db, page.user, account_ids=ids)}
 rows = [by_id[a] for a in ids if a in by_id]
 figures = {r["account_id"]: r for r in overview.overview(page.db, page.user, account_ids=ids)}
 shown = [key for key in overview.FEATURE_COLUMNS if key != "revenue_goal" and any(key in f for f in figures.values())]  # only what has data

@@ -12,6 +12,7 @@ from kamcore import accounts, money, permissions, product_lines
 from kamcore.pipeline import analytics, opportunities, stage_model
 from kamcore.plan import pipeline_coverage
 from kamui import context
+from kamui.chores import tabs
 from kamui.editing import EditableTable, attempt, flash
 from kamui.portfolio_view import money_by_currency
 
@@ -72,6 +73,7 @@ line = mid.selectbox(t("field.product_line_id"), [None, *LINES], key="pipe.line"
 horizon = right.number_input(t("pipe.horizon"), 0, 365, analytics.DEFAULT_HORIZON_DAYS, step=15, key="pipe.horizon")
 ids = [page.account_id] if scope == "account" else readable
 STAGE_NAMES = {s["key"]: stage_model.stage_name(s, page.lang) for s in stage_model.list_stages(page.db, active_only=False)}
+ORDER = [STAGE_NAMES[s["key"]] for s in stage_model.list_stages(page.db)]  # active stages, pipeline order (the funnel's)
 
 
 figures = analytics.summary(page.db, ids, line)
@@ -101,116 +103,123 @@ st.markdown(t("money.weighted_line", count=pipe["count"], amounts=money_by_curre
 if len(currencies) > 1:
     st.caption(t("pipe.mixed_currencies", currencies=", ".join(sorted(currencies))))
 
-# funnel
-st.subheader(t("pipe.funnel"))
-funnel = pd.DataFrame(analytics.funnel(page.db, ids, line))
-funnel["stage_name"] = funnel["stage"].map(STAGE_NAMES)
-order = list(funnel["stage_name"])
-bars = alt.Chart(funnel).mark_bar().encode(
-    y=alt.Y("stage_name:N", sort=order, title=None),
-    x=alt.X("amount:Q", title=t("field.amount")),
-    tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("count:Q", title=t("pipe.deals")),
-             alt.Tooltip("amount:Q", title=t("field.amount"), format=",.0f"),
-             alt.Tooltip("weighted:Q", title=t("opp.weighted"), format=",.0f")])
-weighted = alt.Chart(funnel).mark_tick(color="#d62728", thickness=3, size=24).encode(
-    y=alt.Y("stage_name:N", sort=order), x="weighted:Q")
-labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q"))
-st.altair_chart((bars + weighted + labels).properties(height=40 * len(funnel) + 40), width="stretch")
-st.caption(t("pipe.funnel_hint"))
+# the sections below chart or list every deal in scope: each is drawn only when its tab is opened
+sections = [t("pipe.funnel"), t("pipe.tab.flow"), t("pipe.aging"), t("pipe.forecasts")] + (
+    [t("pipe.coverage")] if scope == "account" else [])
+tab_funnel, tab_flow, tab_aging, tab_forecasts, *tab_coverage = tabs(sections, key="pipe.tabs", lazy=True)
+with tab_funnel:
+    if tab_funnel.open:
+        funnel = pd.DataFrame(analytics.funnel(page.db, ids, line))
+        funnel["stage_name"] = funnel["stage"].map(STAGE_NAMES)
+        bars = alt.Chart(funnel).mark_bar().encode(
+            y=alt.Y("stage_name:N", sort=ORDER, title=None),
+            x=alt.X("amount:Q", title=t("field.amount")),
+            tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("count:Q", title=t("pipe.deals")),
+                     alt.Tooltip("amount:Q", title=t("field.amount"), format=",.0f"),
+                     alt.Tooltip("weighted:Q", title=t("opp.weighted"), format=",.0f")])
+        weighted = alt.Chart(funnel).mark_tick(color="#d62728", thickness=3, size=24).encode(
+            y=alt.Y("stage_name:N", sort=ORDER), x="weighted:Q")
+        labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q"))
+        st.altair_chart((bars + weighted + labels).properties(height=40 * len(funnel) + 40), width="stretch")
+        st.caption(t("pipe.funnel_hint"))
 
-# conversion and days in stage
-conv_col, days_col = st.columns(2)
-deals = analytics.load_deals(page.db, ids, line)
-conversion = pd.DataFrame(analytics.conversion_rates(deals, stage_model.list_stages(page.db)))
-conversion["stage_name"] = conversion["stage"].map(STAGE_NAMES)
-with conv_col:
-    st.subheader(t("pipe.conversion"))
-    st.altair_chart(alt.Chart(conversion.dropna(subset=["rate"])).mark_bar().encode(
-        x=alt.X("stage_name:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("rate:Q", title=t("pipe.rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("rate:Q", format=".0%"),
-                 alt.Tooltip("reached:Q", title=t("pipe.reached")),
-                 alt.Tooltip("advanced:Q", title=t("pipe.advanced"))]), width="stretch")
-    st.caption(t("pipe.conversion_hint"))
-days = pd.DataFrame(analytics.days_in_stage(page.db, ids, line))
-days["stage_name"] = days["stage"].map(STAGE_NAMES)
-with days_col:
-    st.subheader(t("pipe.days"))
-    st.altair_chart(alt.Chart(days.dropna(subset=["avg_days"])).mark_bar(color="#ff7f0e").encode(
-        x=alt.X("stage_name:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("avg_days:Q", title=t("pipe.avg_days")),
-        tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")),
-                 alt.Tooltip("avg_days:Q", title=t("pipe.avg_days"), format=".0f"),
-                 alt.Tooltip("stays:Q", title=t("pipe.stays"))]), width="stretch")
-    st.caption(t("pipe.days_hint"))
+with tab_flow:
+    if tab_flow.open:
+        conv_col, days_col = st.columns(2)
+        deals = analytics.load_deals(page.db, ids, line)
+        conversion = pd.DataFrame(analytics.conversion_rates(deals, stage_model.list_stages(page.db)))
+        conversion["stage_name"] = conversion["stage"].map(STAGE_NAMES)
+        with conv_col:
+            st.subheader(t("pipe.conversion"))
+            st.altair_chart(alt.Chart(conversion.dropna(subset=["rate"])).mark_bar().encode(
+                x=alt.X("stage_name:N", sort=ORDER, title=None, axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("rate:Q", title=t("pipe.rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("rate:Q", format=".0%"),
+                         alt.Tooltip("reached:Q", title=t("pipe.reached")),
+                         alt.Tooltip("advanced:Q", title=t("pipe.advanced"))]), width="stretch")
+            st.caption(t("pipe.conversion_hint"))
+        days = pd.DataFrame(analytics.days_in_stage(page.db, ids, line))
+        days["stage_name"] = days["stage"].map(STAGE_NAMES)
+        with days_col:
+            st.subheader(t("pipe.days"))
+            st.altair_chart(alt.Chart(days.dropna(subset=["avg_days"])).mark_bar(color="#ff7f0e").encode(
+                x=alt.X("stage_name:N", sort=ORDER, title=None, axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("avg_days:Q", title=t("pipe.avg_days")),
+                tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")),
+                         alt.Tooltip("avg_days:Q", title=t("pipe.avg_days"), format=".0f"),
+                         alt.Tooltip("stays:Q", title=t("pipe.stays"))]), width="stretch")
+            st.caption(t("pipe.days_hint"))
 
-# aging and stale deals
-st.subheader(t("pipe.aging"))
-aging = analytics.aging(page.db, ids, line, today=date.today())
-flagged = [r for r in aging if r["stale"] or r["overdue"]]
-if not aging:
-    st.info(t("pipe.no_open"))
-else:
-    st.caption(t("pipe.aging_count", stale=sum(r["stale"] for r in aging), overdue=sum(r["overdue"] for r in aging),
-                 total=len(aging)))
-    st.dataframe(pd.DataFrame([{
-        t("opp.number"): r["number"], t("field.account_id"): r["account_name"], t("field.name"): r["name"],
-        t("field.stage"): STAGE_NAMES.get(r["stage"], r["stage"]), t("pipe.age"): r["age_days"],
-        t("pipe.in_stage"): r["days_in_stage"], t("pipe.stale_after"): r["stale_after"],
-        t("pipe.stale"): "⚠" if r["stale"] else "", t("pipe.overdue"): "⏰" if r["overdue"] else "",
-        t("field.expected_close"): r["expected_close"], t("field.next_step"): r["next_step"],
-    } for r in (flagged or aging)[:200]]), hide_index=True, width="stretch")
+with tab_aging:
+    if tab_aging.open:
+        # aging and stale deals
+        aging = analytics.aging(page.db, ids, line, today=date.today())
+        flagged = [r for r in aging if r["stale"] or r["overdue"]]
+        if not aging:
+            st.info(t("pipe.no_open"))
+        else:
+            st.caption(t("pipe.aging_count", stale=sum(r["stale"] for r in aging), overdue=sum(r["overdue"] for r in aging),
+                         total=len(aging)))
+            st.dataframe(pd.DataFrame([{
+                t("opp.number"): r["number"], t("field.account_id"): r["account_name"], t("field.name"): r["name"],
+                t("field.stage"): STAGE_NAMES.get(r["stage"], r["stage"]), t("pipe.age"): r["age_days"],
+                t("pipe.in_stage"): r["days_in_stage"], t("pipe.stale_after"): r["stale_after"],
+                t("pipe.stale"): "⚠" if r["stale"] else "", t("pipe.overdue"): "⏰" if r["overdue"] else "",
+                t("field.expected_close"): r["expected_close"], t("field.next_step"): r["next_step"],
+            } for r in (flagged or aging)[:200]]), hide_index=True, width="stretch")
 
-# forecasts
-st.subheader(t("pipe.forecasts"))
-period = st.columns(2)
-start = period[0].date_input(t("pipe.close_from"), value=None, key="pipe.from")
-end = period[1].date_input(t("pipe.close_to"), value=None, key="pipe.to")
-both = analytics.forecasts(page.db, ids, line, start, end)
-f1, f2, f3 = st.columns(3)
-f1.metric(t("pipe.unweighted"), amount(both['weighted'].amount), help=t("pipe.deals_n", n=both["weighted"].count))
-f2.metric(t("pipe.fc_weighted"), amount(both['weighted'].expected), help=t("pipe.fc_weighted_help"))
-f3.metric(t("pipe.fc_historical"), amount(both['historical'].expected), help=t("pipe.fc_historical_help"))
-bases = pd.Series([r["basis"] for r in both["historical"].by_deal]).value_counts().to_dict()
-if bases:
-    st.caption(t("pipe.basis", parts=", ".join(f"{t(f'pipe.basis.{k}')}: {v}" for k, v in bases.items())))
+with tab_forecasts:
+    if tab_forecasts.open:
+        # forecasts
+        period = st.columns(2)
+        start = period[0].date_input(t("pipe.close_from"), value=None, key="pipe.from")
+        end = period[1].date_input(t("pipe.close_to"), value=None, key="pipe.to")
+        both = analytics.forecasts(page.db, ids, line, start, end)
+        f1, f2, f3 = st.columns(3)
+        f1.metric(t("pipe.unweighted"), amount(both['weighted'].amount), help=t("pipe.deals_n", n=both["weighted"].count))
+        f2.metric(t("pipe.fc_weighted"), amount(both['weighted'].expected), help=t("pipe.fc_weighted_help"))
+        f3.metric(t("pipe.fc_historical"), amount(both['historical'].expected), help=t("pipe.fc_historical_help"))
+        bases = pd.Series([r["basis"] for r in both["historical"].by_deal]).value_counts().to_dict()
+        if bases:
+            st.caption(t("pipe.basis", parts=", ".join(f"{t(f'pipe.basis.{k}')}: {v}" for k, v in bases.items())))
 
-# backtest
-st.subheader(t("pipe.backtest"))
-tested = analytics.run_backtest(page.db, ids, line, horizon_days=int(horizon))
-if tested["weighted"].deals == 0:
-    st.info(t("pipe.backtest_empty"))
-else:
-    st.caption(t("pipe.backtest_hint", days=int(horizon), deals=tested["weighted"].deals))
-    table = pd.DataFrame([{
-        t("pipe.method"): t(f"pipe.fc_{m}"), t("pipe.brier"): round(r.brier, 3), t("pipe.mae"): round(r.mae),
-        t("pipe.bias"): round(r.bias), t("pipe.predicted"): round(r.predicted_total), t("pipe.actual"): round(r.actual_total),
-    } for m, r in tested.items()])
-    st.dataframe(table, hide_index=True, width="stretch")
-    lines = pd.DataFrame(
-        [{"period": p["period"], "series": t("pipe.actual"), "value": p["actual"]} for p in tested["weighted"].periods]
-        + [{"period": p["period"], "series": t(f"pipe.fc_{m}"), "value": p["predicted"]}
-           for m, r in tested.items() for p in r.periods])
-    st.altair_chart(alt.Chart(lines).mark_line(point=True).encode(
-        x=alt.X("period:N", title=t("pipe.month"), axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=t("pipe.won_value")),
-        color=alt.Color("series:N", title=None), tooltip=["period", "series", alt.Tooltip("value:Q", format=",.0f")]),
-        width="stretch")
+        # backtest
+        st.subheader(t("pipe.backtest"))
+        tested = analytics.run_backtest(page.db, ids, line, horizon_days=int(horizon))
+        if tested["weighted"].deals == 0:
+            st.info(t("pipe.backtest_empty"))
+        else:
+            st.caption(t("pipe.backtest_hint", days=int(horizon), deals=tested["weighted"].deals))
+            table = pd.DataFrame([{
+                t("pipe.method"): t(f"pipe.fc_{m}"), t("pipe.brier"): round(r.brier, 3), t("pipe.mae"): round(r.mae),
+                t("pipe.bias"): round(r.bias), t("pipe.predicted"): round(r.predicted_total), t("pipe.actual"): round(r.actual_total),
+            } for m, r in tested.items()])
+            st.dataframe(table, hide_index=True, width="stretch")
+            lines = pd.DataFrame(
+                [{"period": p["period"], "series": t("pipe.actual"), "value": p["actual"]} for p in tested["weighted"].periods]
+                + [{"period": p["period"], "series": t(f"pipe.fc_{m}"), "value": p["predicted"]}
+                   for m, r in tested.items() for p in r.periods])
+            st.altair_chart(alt.Chart(lines).mark_line(point=True).encode(
+                x=alt.X("period:N", title=t("pipe.month"), axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=t("pipe.won_value")),
+                color=alt.Color("series:N", title=None), tooltip=["period", "series", alt.Tooltip("value:Q", format=",.0f")]),
+                width="stretch")
 
-# goal coverage (issue 4's order goals per product line)
-if scope == "account":
-    st.subheader(t("pipe.coverage"))
-    year = st.selectbox(t("pipe.year"), [date.today().year, date.today().year + 1], key="pipe.year")
-    coverage = pipeline_coverage.pipeline_coverage(page.db, page.user, page.account_id, year)
-    if not coverage:
-        st.info(t("pipe.coverage_empty"))
-    else:
-        own = accounts.get_account(page.db, page.user, page.account_id)["currency"]
-        st.dataframe(pd.DataFrame([{
-            t("field.product_line_id"): r["product_line_code"], t("pipe.goal"): money.fmt(r["goal"], own, page.lang),
-            t("pipe.won"): money.fmt(r["won_amount"], own, page.lang),
-            t("pipe.open_amount"): money.fmt(r["open_amount"], own, page.lang),
-            t("opp.weighted"): money.fmt(r["weighted_amount"], own, page.lang),
-            t("pipe.coverage_pct"): None if r["coverage"] is None else round(100 * r["coverage"]),
-        } for r in coverage]), hide_index=True, width="stretch")
-        st.caption(t("pipe.coverage_hint"))
+for tab_cov in tab_coverage:  # goal coverage (issue 4's order goals per product line): one account only
+    with tab_cov:
+        if tab_cov.open:
+            year = st.selectbox(t("pipe.year"), [date.today().year, date.today().year + 1], key="pipe.year")
+            coverage = pipeline_coverage.pipeline_coverage(page.db, page.user, page.account_id, year)
+            if not coverage:
+                st.info(t("pipe.coverage_empty"))
+            else:
+                own = accounts.get_account(page.db, page.user, page.account_id)["currency"]
+                st.dataframe(pd.DataFrame([{
+                    t("field.product_line_id"): r["product_line_code"], t("pipe.goal"): money.fmt(r["goal"], own, page.lang),
+                    t("pipe.won"): money.fmt(r["won_amount"], own, page.lang),
+                    t("pipe.open_amount"): money.fmt(r["open_amount"], own, page.lang),
+                    t("opp.weighted"): money.fmt(r["weighted_amount"], own, page.lang),
+                    t("pipe.coverage_pct"): None if r["coverage"] is None else round(100 * r["coverage"]),
+                } for r in coverage]), hide_index=True, width="stretch")
+                st.caption(t("pipe.coverage_hint"))
+
 stage_model_section()

@@ -174,17 +174,18 @@ with tab_grid:
             page.t("field.rationale"): r["rationale"],
         } for r in grid_rows]), hide_index=True, width="stretch")
 
-with tab_flags:
-    flags = fake_key_accounts.flags_by_account(page.db, page.user)
+with tab_flags:  # every flagged account, one line per flag: drawn only when opened
+    flags = fake_key_accounts.flags_by_account(page.db, page.user) if tab_flags.open else {}
     raised = {a: f for a, f in flags.items() if f}
     names = overview.names(page.db, page.user, [*raised, *([page.account_id] if page.account_id else [])])
-    if not raised:
-        st.success(page.t("flags.none"))
-    for account_id, account_flags in raised.items():
-        st.markdown(f"**{plain(names[account_id])}**")
-        for flag in account_flags:
-            st.markdown(f"- :red[{plain(flag_text(flag, page.lang))}]")
-    st.caption(page.t("flags.thresholds_from", version=f"v{active['number']}" if active else "—"))
+    if tab_flags.open:
+        if not raised:
+            st.success(page.t("flags.none"))
+        for account_id, account_flags in raised.items():
+            st.markdown(f"**{plain(names[account_id])}**")
+            for flag in account_flags:
+                st.markdown(f"- :red[{plain(flag_text(flag, page.lang))}]")
+        st.caption(page.t("flags.thresholds_from", version=f"v{active['number']}" if active else "—"))
 
 
 def assessment_form(account_id: int, editable: bool) -> None:

@@ -139,15 +139,15 @@ def targets_tab(account_id: int) -> None:
             t("field.stakeholder.stage"): f"{label('stage')(g['stage'])} → {label('stage')(g['stage_target'])}",
             t("field.standing"): f"{label('standing')(g['standing'])} → {label('standing')(g['standing_target'])}",
             t("rel.steps_behind"): g["steps_behind"], t("field.target_date"): g["target_date"] or "",
-            t("rel.days_left"): "" if g["days_left"] is None else g["days_left"],
-        } for g in ranked]), hide_index=True, width="stretch")
+            t("rel.days_left"): g["days_left"],  # a number or blank ("—"): one type, so Arrow takes it as is
+        } for g in ranked]), hide_index=True, width="stretch", placeholder="—")
     fresh = sorted(guidance.stakeholder_freshness(page.db, page.user, account_id).values(),
                    key=lambda p: (not p["checkin_due"], p["importance"], p["name"]))
     st.dataframe(pd.DataFrame([{
         t("field.stakeholder_id"): p["name"], t("rel.last_contact"): p["last_contact"] or t("rel.never"),
-        t("rel.days_since"): "" if p["days_since"] is None else p["days_since"],
+        t("rel.days_since"): p["days_since"],  # a number or blank ("—"): one type, so Arrow takes it as is
         t("rel.checkin_every"): p["checkin_every"], t("rel.checkin_due"): "⚠" if p["checkin_due"] else "",
-    } for p in fresh]), hide_index=True, width="stretch")
+    } for p in fresh]), hide_index=True, width="stretch", placeholder="—")
 
 
 def health_tab(account_id: int) -> None:

@@ -399,7 +399,10 @@ def open_pipeline(db: Database, account_ids: list[int], product_line_id: int | N
     if not account_ids:
         return {"count": 0, "amount": 0.0, "weighted": 0.0, "by_currency": {}, "by_product_line": {}, "by_account": {}}
     if product_line_id is None and period_start is None and period_end is None:  # the unfiltered figure: per account, kept
-        return _merged(deal_sums(db, account_ids))
+        # the merged figure too, until the next write anywhere (2,000 accounts' sums are not re-added per view);
+        # after a write only the touched accounts are summed again. Shared, read-only.
+        return data_cache.cached(db, "opportunities.open_pipeline", tuple(sorted(set(account_ids))),
+                                 lambda: _merged(deal_sums(db, account_ids)))
     marks = ",".join("?" for _ in account_ids)
     clauses, params = [f"o.account_id IN ({marks})", "o.status = 'open'"], list(account_ids)
     if product_line_id is not None:

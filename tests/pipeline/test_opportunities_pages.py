@@ -108,10 +108,38 @@ def test_pipeline_page_shows_forecasts_and_backtest_errors(demo_path):
     assert not at.exception
     at.radio(key="pipe.scope").set_value("all").run()
     assert not at.exception
+    assert not any("Brier score" in d.value.columns for d in at.dataframe)  # drawn when its tab is opened
+    at.session_state["pipe.tabs"] = "Forecasts"
+    at.run()
+    assert not at.exception, at.exception
     labels = [m.label for m in at.metric]
     assert {"Stage-probability forecast", "Historical-conversion forecast", "Win rate"} <= set(labels)
     backtest = next(d.value for d in at.dataframe if "Brier score" in d.value.columns)
     assert len(backtest) == 2 and backtest["Brier score"].notna().all()
+
+
+def test_pipeline_sections_are_drawn_one_tab_at_a_time_and_coverage_only_for_one_account(demo_path):
+    at = signed_in_app(demo_path, "li.wei", PIPE, account_id(demo_path, "Jiangnan Power Grid"))
+    assert not at.exception, at.exception
+    charts = [e for e in at.main if "vega" in e.type.lower()]
+    assert len(charts) == 1  # the funnel; not conversion, days in stage or the backtest
+    assert not any("Age (days)" in str(c) for d in at.dataframe for c in d.value.columns)
+    at.session_state["pipe.tabs"] = "Conversion and days in stage"
+    at.run()
+    assert not at.exception, at.exception
+    assert len([e for e in at.main if "vega" in e.type.lower()]) == 2
+    at.session_state["pipe.tabs"] = "Aging and stale deals"
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Age (days)" in str(c) for d in at.dataframe for c in d.value.columns)
+    at.session_state["pipe.tabs"] = "Goal coverage by product line"
+    at.run()
+    assert not at.exception, at.exception
+    assert not [e for e in at.main if "vega" in e.type.lower()]
+    assert any("overage" in str(c) for d in at.dataframe for c in d.value.columns)
+    at.radio(key="pipe.scope").set_value("all").run()  # no coverage tab over every account: back to the first
+    assert not at.exception, at.exception
+    assert len([e for e in at.main if "vega" in e.type.lower()]) == 1
 
 
 def test_pipeline_page_in_chinese_and_for_one_account(demo_path):

@@ -32,6 +32,10 @@ def _texts(at):
 
 def test_portfolio_shows_flags_with_their_numbers_and_the_tier_version(demo_path):
     at = signed_in_app(demo_path, "admin", "pages/portfolio.py", account_id(demo_path, "Sunrise Logistics"))
+    assert "One-off bulk buyer" not in _texts(at)  # every flagged account's lines: drawn when the tab is opened
+    at.session_state["portfolio.tabs"] = "Fake key accounts"
+    at.run()
+    assert not at.exception, at.exception
     text = _texts(at)
     assert "One-off bulk buyer: 97.7%" in text  # Qilu
     assert "4.0% gross margin" in text  # Sunrise
