@@ -1,5 +1,6 @@
 """Needs iceberg (D5): an account's needs above and beneath the waterline, each judged a need or a want
-(a want names the need behind it); record a need of the account or of one of its deals."""
+(a want names the need behind it); record a need of the account or of one of its deals. The SPIN tab: every
+visit preparation of the account's deals with its open/closed question funnel, to edit and add to."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import permissions
+from kamcore.decision_chain import stakeholders
 from kamcore.pipeline import discovery
 from kamcore.pipeline import opportunities as opp
-from kamui.chores import BLANK, act, labels, open_page, plain
+from kamui import spin
+from kamui.chores import BLANK, act, labels, open_page, pick, plain, tabs
 from kamui.editing import EditableTable
 
 page = open_page("needs.title", "needs.caption")
@@ -142,6 +145,44 @@ def add_form() -> None:
                 else discovery.add_need(db, user, deal, values), t("needs.added"))
 
 
-iceberg_view()
-judge_table()
-add_form()
+def spin_tab() -> None:
+    """Every SPIN preparation of the account's deals: pick one, see its funnel, edit its questions; prepare a
+    new one for a deal."""
+    plans = discovery.account_spin_plans(db, user, ACCOUNT)
+    if not plans:
+        st.info(t("needs.spin_none" if DEALS or not CAN_EDIT else "needs.spin_no_deal"))
+    else:
+        by_id = {p["id"]: p for p in plans}
+        chosen = pick("needs.spin.plan", list(by_id), lambda i: spin.plan_label(by_id[i]), param="plan",
+                      title=t("needs.spin_pick"))
+        plan = by_id[chosen]
+        with st.container(border=True):
+            st.markdown(f"**{spin.plan_heading(plan)}**")
+            spin.funnel_view(plan["questions"])
+            if CAN_EDIT:
+                spin.question_editor(db, user, plan, plan["questions"], f"needs.spin.{plan['id']}")
+    if CAN_EDIT and DEALS:
+        new_plan_form()
+
+
+def new_plan_form() -> None:
+    """Prepare a SPIN plan for a visit on one of the account's open deals."""
+    people = {None: t("spin.anyone"), **{p["id"]: p["name"] for p in
+                                         stakeholders.list_stakeholders(db, user, ACCOUNT, limit=1000)}}
+    with st.expander(t("spin.new_plan")), st.form("needs.spin.new"):
+        a, b, c = st.columns(3)
+        deal = a.selectbox(t("field.opportunity_id"), list(DEALS), format_func=DEALS.get, key="needs.spin.new.deal")
+        visit = b.date_input(t("field.visit_on"), value=None, key="needs.spin.new.visit")
+        person = c.selectbox(t("spin.for_person"), list(people), format_func=people.get, key="needs.spin.new.person")
+        if st.form_submit_button(t("opp.spin_add"), type="primary"):
+            act(lambda: discovery.add_spin_plan(db, user, deal, {"visit_on": visit, "stakeholder_id": person}),
+                t("spin.plan_added"), select="needs.spin.plan")
+
+
+iceberg_tab, spin_tab_ = tabs([t("needs.tab.iceberg"), t("needs.tab.spin")], "needs.tabs")
+with iceberg_tab:
+    iceberg_view()
+    judge_table()
+    add_form()
+with spin_tab_:
+    spin_tab()

@@ -88,6 +88,21 @@ TEXTS = {
     "spin.anyone": ("Anyone", "不限"),
     "spin.step": ("Step", "步骤"),
     "spin.width": ("Breadth", "宽度"),
+    # the Needs page's SPIN tab
+    "needs.tab.iceberg": ("Iceberg", "冰山"),
+    "needs.tab.spin": ("SPIN questions", "SPIN 提问"),
+    "needs.spin_pick": ("Visit preparation", "拜访准备"),
+    "needs.spin_none": ("No visit is prepared with SPIN questions yet. Prepare one below for a deal and the person "
+                        "you will meet, then add its questions — open ones first.",
+                        "还没有用 SPIN 提问准备的拜访。请在下方为一个商机和要拜访的人创建提问计划，再添加问题——先问开放式问题。"),
+    "needs.spin_no_deal": ("SPIN questions are prepared for a visit on a deal, and this account has no open deal yet. "
+                           "Open one on the Leads & opportunities page first.",
+                           "SPIN 提问是针对某个商机的拜访准备的，而该客户还没有进行中的商机。请先在“线索与机会点”页面创建一个。"),
+    "spin.heading": ("Visit {visit} · for {person} · {deal}", "拜访 {visit} · 对象 {person} · {deal}"),
+    "spin.label": ("{visit} · {person} · {deal} ({count} questions)", "{visit} · {person} · {deal}（{count} 个问题）"),
+    "spin.no_day": ("no day set", "未定日期"),
+    "spin.no_questions_next": ("No questions prepared yet: add the first one below — a broad, open situation question.",
+                               "尚未准备问题：请在下方添加第一个——一个宽泛的开放式背景问题。"),
     # team lead (admin, my work)
     "admin.lead": ("Team lead (reviews the rhythm)", "团队负责人（审阅工作节奏）"),
     "admin.no_lead_set": ("No lead", "未设负责人"),
