@@ -22,7 +22,6 @@ for due in entries.reminders(db, user):
              period=due.period_start.isoformat(), due=when(due.due))
     (st.error if due.overdue else st.warning)(text)
 
-lead = entries.is_lead(db, user)
 names = [t("rhythm.tab.write"), t("rhythm.tab.mine"), t("rhythm.tab.lead")]
 write_tab, mine_tab, lead_tab = tabs(names, "rhythm.tabs")
 
@@ -69,35 +68,44 @@ with mine_tab:
         st.info(t("rhythm.none"))
 
 with lead_tab:
-    if not lead:
+    view = entries.lead_view(db, user)
+    if view is None:
         st.info(t("rhythm.lead_only"))
     else:
-        flagged = entries.late_for_lead(db, user)
+        counts = view["counts"]  # the same figures as the digest on My work
+        a, b, c = st.columns(3)
+        a.metric(t("rhythm.count.late"), counts["late"])
+        b.metric(t("rhythm.count.missing"), counts["missing"])
+        c.metric(t("rhythm.count.to_review"), counts["to_review"])
         st.markdown(f"**{t('rhythm.late_title')}**")
-        if flagged["late"]:
-            st.dataframe(table(flagged["late"]), hide_index=True, width="stretch")
+        if view["late"]:
+            st.dataframe(table(view["late"]), hide_index=True, width="stretch")
         else:
             st.success(t("rhythm.no_late"))
         st.markdown(f"**{t('rhythm.missing_title')}**")
-        if flagged["missing"]:
+        if view["missing"]:
             st.dataframe(pd.DataFrame([{t("rhythm.person"): d.name, t("field.kind"): kind_label(d.kind),
                                         t("field.rhythm_entry.period_start"): d.period_start.isoformat(),
-                                        t("rhythm.due"): when(d.due)} for d in flagged["missing"]]),
+                                        t("rhythm.due"): when(d.due)} for d in view["missing"]]),
                          hide_index=True, width="stretch")
         else:
             st.success(t("rhythm.no_missing"))
         st.markdown(f"**{t('rhythm.to_review')}**")
-        waiting = entries.pending_reviews(db, user)
+        waiting = view["to_review"]
         if not waiting:
             st.success(t("rhythm.nothing_to_review"))
         else:
             by_id = {r["id"]: r for r in waiting}
+            chosen = st.selectbox(t("rhythm.entry"), list(by_id), key="rhythm.review.pick",  # outside the form: the
+                                  format_func=lambda i: f"{by_id[i]['author']} · {kind_label(by_id[i]['kind'])} · "
+                                                        f"{by_id[i]['period_start']}")  # text below follows the pick
+            row = by_id[chosen]
             with st.form("rhythm.review"):
-                chosen = st.selectbox(t("rhythm.entry"), list(by_id), key="rhythm.review.pick",
-                                      format_func=lambda i: f"{by_id[i]['author']} · {kind_label(by_id[i]['kind'])} · "
-                                                            f"{by_id[i]['period_start']}")
-                st.caption(by_id[chosen]["body"])
+                st.caption(row["body"])
                 note = st.text_input(t("field.review_note"), key="rhythm.review.note")
                 if st.form_submit_button(t("rhythm.review"), type="primary"):
-                    row = by_id[chosen]
-                    act(lambda: entries.review(db, user, row["id"], row["version"], note), t("rhythm.reviewed"))
+                    def review() -> dict:
+                        done = entries.review(db, user, row["id"], row["version"], note)
+                        st.session_state.pop("rhythm.review.note", None)  # the next entry starts with a blank note
+                        return done
+                    act(review, t("rhythm.reviewed"))

@@ -329,11 +329,20 @@ def link_choices(db: Database, actor: User, account_id: int | None = None) -> di
     return out
 
 
-def lead_digest(db: Database, actor: User, now: datetime | None = None) -> dict[str, int] | None:
-    """For My work: how many of the team's entries came in late, are missing, or wait for review (None when
-    the actor leads nobody)."""
+def lead_view(db: Database, actor: User, now: datetime | None = None) -> dict[str, Any] | None:
+    """What a lead sees of their team's rhythm (None when the actor leads nobody): the entries handed in late,
+    those missing past their deadline, those waiting for review, and `counts` of each — the one source of the
+    digest on My work and of the figures on the rhythm page's lead tab."""
     if not is_lead(db, actor):
         return None
     flagged = late_for_lead(db, actor, now)
-    return {"late": len(flagged["late"]), "missing": len(flagged["missing"]),
-            "to_review": len(pending_reviews(db, actor))}
+    waiting = pending_reviews(db, actor)
+    return {"late": flagged["late"], "missing": flagged["missing"], "to_review": waiting,
+            "counts": {"late": len(flagged["late"]), "missing": len(flagged["missing"]), "to_review": len(waiting)}}
+
+
+def lead_digest(db: Database, actor: User, now: datetime | None = None) -> dict[str, int] | None:
+    """For My work: how many of the team's entries came in late, are missing, or wait for review (None when
+    the actor leads nobody)."""
+    view = lead_view(db, actor, now)
+    return None if view is None else view["counts"]

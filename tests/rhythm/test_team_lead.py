@@ -3,7 +3,8 @@ when none is set); late entries are flagged for that lead. Fixed clock throughou
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -139,3 +140,46 @@ def test_my_work_flags_the_teams_late_rhythm_for_the_demo_lead(demo_path, lang):
     assert slips(visible_text(at_)) == []
     text = " ".join(w.value for w in at_.warning)
     assert ("1 handed in late" in text) if lang == "en" else ("迟交 1" in text)
+
+
+def _screens(demo_path, lead: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The lead digest as My work shows it and as the rhythm page's lead tab shows it."""
+    mine = signed_in_app(demo_path, lead, "pages/my_work.py")
+    assert not mine.exception, mine.exception
+    said = " ".join(a.value for a in [*mine.warning, *mine.info])
+    found = re.search(r"(\d+) handed in late · (\d+) missing · (\d+) to review", said)
+    on_my_work = dict(zip(("late", "missing", "to_review"), map(int, found.groups()), strict=True)) if found else {}
+    rhythm = signed_in_app(demo_path, lead, "pages/rhythm.py")
+    assert not rhythm.exception, rhythm.exception
+    figures = {m.label: int(m.value) for m in rhythm.metric}
+    on_rhythm = {"late": figures.get("Late"), "missing": figures.get("Missing"), "to_review": figures.get("To review")}
+    return on_my_work, on_rhythm
+
+
+def test_the_lead_digest_is_the_same_on_my_work_and_the_rhythm_page_and_a_hand_in_and_a_review_move_both(demo_path):
+    db = store.connect(demo_path)
+    chen = users.find_by_username(db, "chen.jie")
+    before = entries.lead_digest(db, chen)
+    assert _screens(demo_path, "chen.jie") == (before, before)
+
+    member = signed_in_app(demo_path, "li.wei", "pages/rhythm.py")  # a member of chen.jie's team hands one in
+    member.selectbox(key="rhythm.kind").set_value("weekly_plan")
+    member.date_input(key="rhythm.day").set_value(clock.today() + timedelta(days=7))
+    member.text_area(key="rhythm.body").set_value("Next week: Jiangnan tender review")
+    member.button(key="rhythm.submit").click().run()
+    assert not member.exception and not member.error
+    handed_in = {**before, "to_review": before["to_review"] + 1}
+    assert entries.lead_digest(db, chen) == handed_in
+    assert _screens(demo_path, "chen.jie") == (handed_in, handed_in)
+
+    lead = signed_in_app(demo_path, "chen.jie", "pages/rhythm.py")  # the lead reviews it on the rhythm page
+    newest = max(r["id"] for r in entries.pending_reviews(db, chen))
+    lead.selectbox(key="rhythm.review.pick").set_value(newest).run()
+    assert "Next week: Jiangnan tender review" in [c.value for c in lead.caption], "the text of the entry picked"
+    lead.text_input(key="rhythm.review.note").input("Good plan")
+    next(b for b in lead.button if b.label == "Mark reviewed").click().run()
+    assert not lead.exception and not lead.error, [e.value for e in lead.error]
+    assert store.row(db, "SELECT review_status, reviewed_by, review_note FROM rhythm_entries WHERE id = ?",
+                     [newest]) == {"review_status": "reviewed", "reviewed_by": chen.id, "review_note": "Good plan"}
+    assert _screens(demo_path, "chen.jie") == (before, before)
+    db.close()
