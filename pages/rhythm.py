@@ -5,7 +5,7 @@ import streamlit as st
 
 from kamcore import clock
 from kamcore.rhythm import entries
-from kamui.chores import act, labels, open_page, tabs
+from kamui.chores import act, labels, open_page, plain, tabs
 
 page = open_page("rhythm.title", "rhythm.caption", needs_account=False)
 db, user, t = page.db, page.user, page.t
@@ -57,11 +57,19 @@ def table(rows: list[dict]) -> pd.DataFrame:
         t("rhythm.due"): when(r["due"]), t("rhythm.when"): when(r["submitted_at"]),
         t("field.status"): t("rhythm.late_mark") if r["late"] else t("rhythm.on_time"),
         t("field.review_status"): labels("review_status")(r["review_status"]),
-        t("field.review_note"): r["review_note"] or "—"} for r in rows])
+        t("field.reviewed_by"): r["reviewer"] or "—", t("field.review_note"): r["review_note"] or "—"} for r in rows])
 
 
 with mine_tab:
     mine = entries.list_entries(db, user, author_id=user.id)
+    reviewed = sorted((r for r in mine if r["review_status"] == "reviewed"), key=lambda r: r["reviewed_at"] or "",
+                      reverse=True)[:3]
+    if reviewed:  # the lead's latest word, readable without scrolling the table sideways
+        st.markdown(f"**{t('rhythm.feedback_title')}**")
+        for r in reviewed:
+            st.markdown("- " + plain(t("rhythm.feedback", reviewer=r["reviewer"], kind=kind_label(r["kind"]),
+                                       period=r["period_start"], note=r["review_note"] or "—",
+                                       when=when(r["reviewed_at"]))))
     if mine:
         st.dataframe(table(mine), hide_index=True, width="stretch")
     else:
@@ -91,16 +99,26 @@ with lead_tab:
         else:
             st.success(t("rhythm.no_missing"))
         st.markdown(f"**{t('rhythm.to_review')}**")
-        waiting = view["to_review"]
+        waiting = {r["id"]: r for r in view["to_review"]}
+        seen = st.session_state.get("rhythm.review.pick")  # the entry the reader had open on the last run
+        if seen is not None and seen not in waiting:
+            # it left the list since (its author's lead changed, someone reviewed it): keep it on screen so a
+            # click on "Mark reviewed" goes to kamcore for THIS entry and is refused with the reason — never
+            # silently to whichever entry now comes first
+            kept = entries.get_entry(db, user, seen)
+            if kept is not None and kept["review_status"] == "pending":
+                waiting = {seen: kept, **waiting}
+            else:
+                st.session_state.pop("rhythm.review.pick")
+                st.info(t("rhythm.review_gone"))
         if not waiting:
             st.success(t("rhythm.nothing_to_review"))
         else:
-            by_id = {r["id"]: r for r in waiting}
-            chosen = st.selectbox(t("rhythm.entry"), list(by_id), key="rhythm.review.pick",  # outside the form: the
-                                  format_func=lambda i: f"{by_id[i]['author']} · {kind_label(by_id[i]['kind'])} · "
-                                                        f"{by_id[i]['period_start']}")  # text below follows the pick
-            row = by_id[chosen]
-            with st.form("rhythm.review"):
+            chosen = st.selectbox(t("rhythm.entry"), list(waiting), key="rhythm.review.pick",  # outside the form:
+                                  format_func=lambda i: f"{waiting[i]['author']} · {kind_label(waiting[i]['kind'])} · "
+                                                        f"{waiting[i]['period_start']}")  # the text follows the pick
+            row = waiting[chosen]
+            with st.form(f"rhythm.review.{chosen}"):  # a submit reviews the entry it was drawn for, or nothing
                 st.caption(row["body"])
                 note = st.text_input(t("field.review_note"), key="rhythm.review.note")
                 if st.form_submit_button(t("rhythm.review"), type="primary"):

@@ -111,6 +111,15 @@ TEXTS = {
     "admin.all_have_leads": ("Every member has a team lead.", "每位成员都有团队负责人。"),
     "admin.lead_saved": ("Team lead of {name} saved.", "已保存 {name} 的团队负责人。"),
     "admin.save_lead": ("Save lead", "保存负责人"),
+    "reason.rhythm_already": ("you already handed in this one for the period starting {period} (at {at}): one per "
+                              "type and period — pick another day or type",
+                              "您已在 {at} 交过从 {period} 开始的这一期：每种类型每期一份——请换一个日期或类型"),
+    "rhythm.review_gone": ("The entry you had open is no longer waiting for your review: someone reviewed it, or "
+                           "its author has another team lead now. Nothing was marked.",
+                           "您打开的记录已不在您的待审阅列表中：已有人审阅，或其作者的团队负责人已更换。未做任何标记。"),
+    "rhythm.feedback_title": ("Latest reviews of your entries", "您的记录最近的审阅"),
+    "rhythm.feedback": ("{reviewer} reviewed your {kind} for {period} ({when}): “{note}”",
+                        "{reviewer} 审阅了您 {period} 的{kind}（{when}）：“{note}”"),
     "rhythm.count.late": ("Late", "迟交数"),
     "rhythm.count.missing": ("Missing", "缺交数"),
     "rhythm.count.to_review": ("To review", "待审阅数"),

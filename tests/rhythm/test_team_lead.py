@@ -183,3 +183,18 @@ def test_the_lead_digest_is_the_same_on_my_work_and_the_rhythm_page_and_a_hand_i
                      [newest]) == {"review_status": "reviewed", "reviewed_by": chen.id, "review_note": "Good plan"}
     assert _screens(demo_path, "chen.jie") == (before, before)
     db.close()
+
+
+def test_a_second_entry_of_the_same_type_and_period_is_refused_naming_the_period_not_a_duplicate_record(world):
+    db = world["db"]
+    first = summary(world)
+    count = db.execute("SELECT count(*) FROM rhythm_entries").fetchone()[0]
+    with pytest.raises(ValidationError) as refused:
+        summary(world, moment=at(20, 16))
+    problem = refused.value.problems[0]
+    assert problem.field == "period_start"
+    assert "already handed in" in refused.value.message("en") and MON.isoformat() in refused.value.message("en")
+    assert first["submitted_at"][:16].replace("T", " ") in refused.value.message("en")
+    assert "already used by another record" not in refused.value.message("en")
+    assert "已在" in refused.value.message("zh")
+    assert db.execute("SELECT count(*) FROM rhythm_entries").fetchone()[0] == count
