@@ -102,16 +102,17 @@ def judge_table() -> None:
     st.caption(t("needs.want_hint"))
     behind = {n["id"]: n["statement"][:60] for n in needs if n["nature"] == "need"}
     frame = pd.DataFrame([{"id": n["id"], "version": n["version"], "statement": n["statement"],
-                           "level": n["level"], "where": where(n), "nature": n["nature"],
+                           "level": n["level"], "where": n["deal_number"] or t("needs.account_short"),
+                           "nature": n["nature"],
                            "need_behind_id": n["need_behind_id"]} for n in needs])
     table = EditableTable(f"needs.judge.{ACCOUNT}", frame, label=lambda r: r["statement"][:40])
     table.render(hide_index=True, width="stretch", num_rows="fixed",
-                 column_order=["statement", "level", "where", "nature", "need_behind_id"],
+                 column_order=["statement", "nature", "need_behind_id", "level", "where"],
                  column_config={
-                     "statement": st.column_config.TextColumn(t("field.statement"), required=True, width="large"),
+                     "statement": st.column_config.TextColumn(t("field.statement"), required=True, width="medium"),
                      "level": st.column_config.SelectboxColumn(t("opp.level"), options=list(opp.NEED_LEVELS),
                                                                required=True, format_func=level_label),
-                     "where": st.column_config.TextColumn(t("needs.source"), disabled=True),
+                     "where": st.column_config.TextColumn(t("needs.source"), disabled=True, width="small"),
                      "nature": st.column_config.SelectboxColumn(t("field.nature"), options=list(discovery.NATURES),
                                                                 format_func=nature_label),
                      "need_behind_id": st.column_config.SelectboxColumn(
@@ -130,11 +131,11 @@ def add_form() -> None:
     places = {None: t("needs.account_itself"), **DEALS}
     behind = {None: BLANK, **{n["id"]: n["statement"][:60] for n in needs if n["nature"] == "need"}}
     with st.expander(t("needs.add"), expanded=not needs), st.form("needs.new"):
+        statement = st.text_input(t("field.statement"), key="needs.new.statement")  # what was heard, first
         a, b = st.columns(2)
         deal = a.selectbox(t("needs.source"), list(places), format_func=places.get, key="needs.new.deal")
         level = b.selectbox(t("opp.level"), [n for n in opp.NEED_LEVELS if n != "criterion"],
                             format_func=level_label, key="needs.new.level")
-        statement = st.text_input(t("field.statement"), key="needs.new.statement")
         nature = a.selectbox(t("field.nature"), [None, *discovery.NATURES], key="needs.new.nature",
                              format_func=lambda v: t("nature.unjudged") if v is None else nature_label(v))
         need_behind = b.selectbox(t("field.need_behind_id"), list(behind), format_func=behind.get,
@@ -151,6 +152,8 @@ def spin_tab() -> None:
     plans = discovery.account_spin_plans(db, user, ACCOUNT)
     if not plans:
         st.info(t("needs.spin_none" if DEALS or not CAN_EDIT else "needs.spin_no_deal"))
+        if not DEALS and CAN_EDIT:
+            st.page_link("pages/opportunities.py", label=t("needs.open_deals"), icon=":material/add_circle:")
     else:
         by_id = {p["id"]: p for p in plans}
         chosen = pick("needs.spin.plan", list(by_id), lambda i: spin.plan_label(by_id[i]), param="plan",

@@ -25,7 +25,11 @@ TEXTS = {
                                  "尚未找到背后需求的“需要”——把需要当成需求是常见错误：{items}"),
     "needs.unjudged": ("{count} not yet judged need or want.", "{count} 条尚未判断是需求还是需要。"),
     "needs.tally": ("Needs {needs} · wants {wants}", "需求 {needs} · 需要 {wants}"),
-    "needs.none": ("No needs recorded for this account yet.", "该客户还没有记录需求。"),
+    "needs.none": ("No needs recorded for this account yet. Record the first one below — start with a difficulty or "
+                   "dissatisfaction you heard (an implicit need): most of what matters lies beneath the waterline.",
+                   "该客户还没有记录需求。请在下方记录第一条——从听到的困难或不满开始（隐含需求）：重要的大多在水面之下。"),
+    "needs.account_short": ("Account", "客户本身"),
+    "needs.open_deals": ("Open a deal for this account", "为该客户创建商机"),
     "needs.none_here": ("Nothing recorded here yet.", "这里还没有记录。"),
     "needs.all": ("All needs of the account", "该客户的全部需求"),
     "needs.add": ("Record a need", "记录需求"),

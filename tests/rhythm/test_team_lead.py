@@ -68,7 +68,20 @@ def test_with_no_lead_set_any_executive_reviews(world):
     with pytest.raises(PermissionDenied):  # a member who leads others is not the peer's lead
         entries.review(db, world["lead"], row["id"], row["version"])
     assert entries.review(db, world["boss"], row["id"], row["version"])["reviewed_by"] == world["boss"].id
-    assert [u["username"] for u in users.without_lead(db)] == ["peer", "lead"]  # by display name
+    assert [u["username"] for u in users.without_lead(db)] == ["peer"]  # "lead" is on no account team
+
+
+def test_who_has_no_lead_leaves_out_members_who_only_view_accounts(world):
+    db = world["db"]
+    account = db.execute("SELECT id FROM accounts").fetchone()[0]
+    viewer = users.create_user(db, world["admin"], "guest", "Guest Viewer", "password-1", "member")
+    team.add_member(db, world["admin"], account, viewer.id, "viewer")
+    before = [u["username"] for u in users.without_lead(db)]
+    team.add_member(db, world["admin"], account, world["lead"].id, "delivery_manager")
+    assert [u["username"] for u in users.without_lead(db)] == sorted([*before, "lead"],
+                                                                      key=lambda n: {"peer": "Peer Member",
+                                                                                     "lead": "Team Lead"}[n])
+    assert "guest" not in before
 
 
 def test_a_late_summary_is_flagged_for_that_lead_only(world):
@@ -124,6 +137,9 @@ def test_the_admin_page_names_who_has_no_lead_and_sets_one(demo_path):
     chen = users.find_by_username(db, "chen.jie")
     at_ = signed_in_app(demo_path, "admin", "pages/admin.py")
     assert any("Omar Hassan" in w.value for w in at_.warning)
+    assert not any("Guest Viewer" in w.value for w in at_.warning), "a viewer keeps no rhythm: no lead needed"
+    assert at_.selectbox(key="admin.edit.user").value == users.without_lead(db)[0]["id"], \
+        "the editor opens on the first person the warning names"
     assert slips(visible_text(at_)) == []
     at_.selectbox(key="admin.edit.user").set_value(omar.id).run()
     at_.selectbox(key=f"admin.edit.lead.{omar.id}").set_value(chen.id)
