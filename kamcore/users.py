@@ -209,6 +209,14 @@ def without_lead(db: Database) -> list[dict[str, Any]]:
                               ORDER BY display_name""", list(permissions.EDITING_ROLES))
 
 
+def members_on_teams(db: Database) -> int:
+    """How many active members work on an account team (an editing role) — the people a team lead is for."""
+    marks = ",".join("?" for _ in permissions.EDITING_ROLES)
+    return db.execute(f"""SELECT count(*) FROM users u WHERE active = 1 AND global_role = 'member'
+                           AND EXISTS (SELECT 1 FROM account_team t WHERE t.user_id = u.id AND t.role IN ({marks}))""",
+                      list(permissions.EDITING_ROLES)).fetchone()[0]
+
+
 def _no_users_yet(db: Database) -> bool:
     return db.execute("SELECT count(*) FROM users").fetchone()[0] == 0
 

@@ -19,10 +19,18 @@ from kamui.context import tr
 from kamui.editing import EditableTable, attempt, flash
 
 
+def _short(text: str, limit: int = 70) -> str:
+    """A question cut to fit the chart's axis at a word, with an ellipsis (not mid-word)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:") + "…"
+
+
 def funnel_chart(questions: list[dict[str, Any]]) -> None:
     """The questions in the order asked, drawn as a funnel: open questions wide, closed ones narrow."""
     form_label, part_label = labels("spin_form"), labels("spin_part")
-    frame = pd.DataFrame([{"step": f"{n}. {q['question'][:70]}", "order": n,
+    frame = pd.DataFrame([{"step": f"{n}. {_short(q['question'])}", "order": n,
                            "form": form_label(q["form"]), "part": part_label(q["part"]),
                            "left": -2 if q["form"] == "open" else -1, "right": 2 if q["form"] == "open" else 1}
                           for n, q in enumerate(questions, start=1)])

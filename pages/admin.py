@@ -53,8 +53,10 @@ with users_tab:
     )
     if leaderless:
         st.warning(page.t("admin.without_lead", names=", ".join(u["display_name"] for u in leaderless)))
-    else:
+    elif users.members_on_teams(page.db):
         st.success(page.t("admin.all_have_leads"))
+    else:  # an empty war room: nobody to lead yet — say what comes first
+        st.info(page.t("admin.no_members_yet"))
     new_col, edit_col = st.columns(2)
     with new_col.form("admin.new_user"):
         st.markdown(f"**{page.t('admin.new_user')}**")

@@ -112,6 +112,11 @@ TEXTS = {
     "admin.no_lead_set": ("No lead", "未设负责人"),
     "admin.without_lead": ("No team lead set: {names}. Until one is set, any executive reviews their rhythm.",
                            "以下成员未设团队负责人：{names}。设定之前，任何高管都可审阅其工作节奏。"),
+    "admin.no_members_yet": ("No member works on an account team yet. Create the members below and put them on "
+                             "their accounts' teams; then name each one's team lead here — the lead reviews their "
+                             "weekly and monthly plans and summaries.",
+                             "还没有成员加入任何客户团队。请在下方创建成员并把他们加入各自客户的团队；然后在这里为每人指定团队负责人"
+                             "——负责人审阅其周、月计划与总结。"),
     "admin.all_have_leads": ("Every member has a team lead.", "每位成员都有团队负责人。"),
     "admin.lead_saved": ("Team lead of {name} saved.", "已保存 {name} 的团队负责人。"),
     "admin.save_lead": ("Save lead", "保存负责人"),

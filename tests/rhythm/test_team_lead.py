@@ -214,3 +214,19 @@ def test_a_second_entry_of_the_same_type_and_period_is_refused_naming_the_period
     assert "already used by another record" not in refused.value.message("en")
     assert "已在" in refused.value.message("zh")
     assert db.execute("SELECT count(*) FROM rhythm_entries").fetchone()[0] == count
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_empty_war_rooms_admin_page_says_who_needs_a_lead_comes_first(tmp_path, monkeypatch, lang):
+    path = tmp_path / "empty.db"
+    db = store.connect(path)
+    users.create_user(db, users.SYSTEM, "admin", "Admin", "admin-pass-1", "admin")
+    db.close()
+    monkeypatch.setenv(store.ENV_VAR, str(path))
+    at_ = signed_in_app(path, "admin", "pages/admin.py", lang=lang)
+    assert not at_.exception
+    assert not at_.success or all("team lead" not in s.value and "团队负责人" not in s.value for s in at_.success), \
+        "not 'every member has a team lead' when there is no member"
+    said = " ".join(i.value for i in at_.info)
+    assert ("No member works on an account team yet" in said) if lang == "en" else ("还没有成员加入" in said)
+    assert slips(visible_text(at_)) == []
