@@ -91,12 +91,17 @@ def _plans(db: Db, account_id: int) -> list[dict]:
 
 def _edit_statement(page, account_id: int, text: str) -> str:
     """Type `text` into the first need's statement in the judge grid and press Save; what the page said."""
+    return _edit_cell(page, f"needs-judge-{account_id}-editor-", 0, text, "needs-judge-save")
+
+
+def _edit_cell(page, grid: str, column: int, text: str, save_key: str) -> str:
+    """Type `text` into the first row's cell `column` of a grid and press its Save button; what the page said."""
     for _ in range(2):  # a cell typed right after a rerun is sometimes lost (open front-end defect): type again
-        editor = _grid_cell(page, f"needs-judge-{account_id}-editor-", column=0)
+        editor = _grid_cell(page, grid, column=column)
         editor.fill(text)
         page.keyboard.press("Enter")
         settle(page)
-        page.locator('[class*="st-key-needs-judge-save"] button').click()
+        page.locator(f'[class*="st-key-{save_key}"] button').click()
         said = _wait_text(page, t("table.saved", "en", count=1), t("table.refused", "en", count=1)[:25],
                           t("table.nothing", "en"))
         if said != t("table.nothing", "en"):
@@ -182,6 +187,25 @@ def test_a_spin_question_added_by_one_member_shows_in_the_others_funnel_after_a_
     _rerun(zhao)
     _wait_text(zhao, tally_after)
     _clean(zhao)
+
+    # both reword the first question; li.wei saves first, zhao.lei's save rests on the version he saw
+    first = questions[0]
+    grid = f"{key}-questions-editor-"
+    assert _edit_cell(li, grid, 2, "What happens today when a meter fault is found?",
+                      f"{key}-save") == t("table.saved", "en", count=1)
+    saved = next(q for p in _plans(db, account_id) if p["id"] == plan["id"] for q in p["questions"]
+                 if q["id"] == first["id"])
+    assert (saved["question"], saved["version"]) == ("What happens today when a meter fault is found?",
+                                                     first["version"] + 1)
+    said = _edit_cell(zhao, grid, 2, "Zhao: a stale rewording", f"{key}-save")
+    assert said.startswith(t("table.refused", "en", count=1)[:25]), said
+    body = _text(zhao)
+    assert "Li Wei" in body and t("field.question", "en") in body, body[:2000]
+    assert "Zhao: a stale rewording" in body, "his typed value stays on screen under 'Your values'"
+    _clean(zhao, conflict=True)
+    now = next(q for p in _plans(db, account_id) if p["id"] == plan["id"] for q in p["questions"]
+               if q["id"] == first["id"])
+    assert (now["question"], now["version"]) == (saved["question"], saved["version"]), "nothing written"
 
 
 def _entry(db: Db, entry_id: int) -> dict:
