@@ -96,6 +96,8 @@ def question_editor(db: Database, user: User, plan: dict[str, Any], questions: l
                 flash(tr("spin.ordered", count=moved))
                 st.rerun()
         table.refused_panel()
+    if st.session_state.pop(f"{key}._clear", False):  # set before the box is drawn: the browser shows it blank
+        st.session_state[f"{key}.question"] = ""
     with st.form(f"{key}.new"):
         a, b, c = st.columns([2, 5, 2])
         part = a.selectbox(tr("field.part"), discovery.SPIN_PARTS, format_func=labels("spin_part"),
@@ -107,7 +109,7 @@ def question_editor(db: Database, user: User, plan: dict[str, Any], questions: l
             ok, _ = attempt(lambda: discovery.add_spin_question(db, user, plan["id"], {
                 "part": part, "question": question, "form": form}))
             if ok:
-                st.session_state.pop(f"{key}.question", None)  # a fresh box after an add; a refused one keeps it
+                st.session_state[f"{key}._clear"] = True  # a blank box after an add; a refused one keeps the text
                 flash(tr("spin.question_added"))
                 st.rerun()
 

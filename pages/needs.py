@@ -130,6 +130,8 @@ def add_form() -> None:
         return
     places = {None: t("needs.account_itself"), **DEALS}
     behind = {None: BLANK, **{n["id"]: n["statement"][:60] for n in needs if n["nature"] == "need"}}
+    if st.session_state.pop("needs.new._clear", False):  # before the box is drawn, so the browser shows it blank
+        st.session_state["needs.new.statement"] = ""
     with st.expander(t("needs.add"), expanded=not needs), st.form("needs.new"):
         statement = st.text_input(t("field.statement"), key="needs.new.statement")  # what was heard, first
         a, b = st.columns(2)
@@ -142,8 +144,12 @@ def add_form() -> None:
                                   key="needs.new.behind")
         if st.form_submit_button(t("needs.add"), type="primary"):
             values = {"level": level, "statement": statement, "nature": nature, "need_behind_id": need_behind}
-            act(lambda: discovery.add_account_need(db, user, ACCOUNT, values) if deal is None
-                else discovery.add_need(db, user, deal, values), t("needs.added"))
+            def record() -> dict:
+                made = (discovery.add_account_need(db, user, ACCOUNT, values) if deal is None
+                        else discovery.add_need(db, user, deal, values))
+                st.session_state["needs.new._clear"] = True  # a blank box for the next need; a refused one keeps it
+                return made
+            act(record, t("needs.added"))
 
 
 def spin_tab() -> None:

@@ -30,6 +30,8 @@ with write_tab:
     a, b = st.columns(2)
     kind = a.selectbox(t("field.kind"), entries.KINDS, format_func=kind_label, key="rhythm.kind")
     day = b.date_input(t("rhythm.period_day"), value=clock.today(), key="rhythm.day", help=t("rhythm.period_hint"))
+    if st.session_state.pop("rhythm.body._clear", False):  # before the box is drawn: the browser shows it blank
+        st.session_state["rhythm.body"] = ""
     body = st.text_area(t("field.rhythm_entry.body"), key="rhythm.body", height=120)
     st.markdown(f"**{t('rhythm.links')}**")
     a, b, c = st.columns(3)
@@ -42,9 +44,12 @@ with write_tab:
     person = c.selectbox(t("field.stakeholder_id"), [None, *people], key="rhythm.person",
                          format_func=lambda i: "—" if i is None else people[i])
     if st.button(t("rhythm.write"), type="primary", key="rhythm.submit"):
-        act(lambda: entries.write_entry(db, user, {"kind": kind, "period_start": day, "body": body,
-                                                   "account_id": account, "opportunity_id": deal,
-                                                   "stakeholder_id": person}), t("rhythm.written"))
+        def hand_in() -> dict:
+            made = entries.write_entry(db, user, {"kind": kind, "period_start": day, "body": body, "account_id": account,
+                                                  "opportunity_id": deal, "stakeholder_id": person})
+            st.session_state["rhythm.body._clear"] = True  # a blank box for the next entry; a refused one keeps it
+            return made
+        act(hand_in, t("rhythm.written"))
 
 
 def table(rows: list[dict]) -> pd.DataFrame:
@@ -118,12 +123,14 @@ with lead_tab:
                                   format_func=lambda i: f"{waiting[i]['author']} · {kind_label(waiting[i]['kind'])} · "
                                                         f"{waiting[i]['period_start']}")  # the text follows the pick
             row = waiting[chosen]
+            if st.session_state.pop("rhythm.review.note._clear", False):
+                st.session_state["rhythm.review.note"] = ""
             with st.form(f"rhythm.review.{chosen}"):  # a submit reviews the entry it was drawn for, or nothing
                 st.caption(row["body"])
                 note = st.text_input(t("field.review_note"), key="rhythm.review.note")
                 if st.form_submit_button(t("rhythm.review"), type="primary"):
                     def review() -> dict:
                         done = entries.review(db, user, row["id"], row["version"], note)
-                        st.session_state.pop("rhythm.review.note", None)  # the next entry starts with a blank note
+                        st.session_state["rhythm.review.note._clear"] = True  # the next entry: a blank note
                         return done
                     act(review, t("rhythm.reviewed"))

@@ -127,6 +127,7 @@ def test_a_need_recorded_by_one_member_reaches_the_others_and_a_stale_edit_is_re
     li.locator('[class*="st-key-FormSubmitter-needs-new"] button').click()
     _wait_text(li, t("needs.added", "en"))
     _clean(li)
+    assert li.locator('[class*="st-key-needs-new-statement"] input').input_value() == "", "a blank box for the next"
     after = _needs(db, account_id)
     assert len(after) == len(before) + 1
     (made,) = [n for n in after if n["id"] not in {b["id"] for b in before}]
@@ -176,6 +177,7 @@ def test_a_spin_question_added_by_one_member_shows_in_the_others_funnel_after_a_
     li.locator(f'[class*="st-key-FormSubmitter-{key}-new"] button').click()
     _wait_text(li, t("spin.question_added", "en"))
     _clean(li)
+    assert li.locator(f'[class*="st-key-{key}-question"] input').input_value() == "", "a blank box for the next"
     questions = next(p for p in _plans(db, account_id) if p["id"] == plan["id"])["questions"]
     assert len(questions) == len(plan["questions"]) + 1
     assert any(q["question"] == "How do outages reach your dispatch centre today?" and q["form"] == "open"
@@ -258,6 +260,7 @@ def test_only_the_members_lead_reviews_their_entry_even_from_a_form_opened_befor
     li.locator('[class*="st-key-rhythm-submit"] button').click()
     _wait_text(li, t("rhythm.written", "en"))
     _clean(li)
+    assert li.locator('[class*="st-key-rhythm-body"] textarea').input_value() == "", "a blank box for the next entry"
     with db.open() as conn:
         (entry_id,) = {r["id"] for r in entries.pending_reviews(conn, users.find_by_username(conn, "chen.jie"))} \
             - pending_before
