@@ -123,7 +123,8 @@ def plan_heading(plan: dict[str, Any]) -> str:
 
 
 def plan_label(plan: dict[str, Any]) -> str:
-    """A plan in a picker: visit day, person, deal, and how many questions it holds."""
+    """A plan in a picker: visit day, person, deal. No question count: a picker kept by its key showed the count
+    of an earlier run beside a funnel with one more question."""
     person = plan["stakeholder_name"] or tr("spin.anyone")
     visit = str(plan["visit_on"]) if plan["visit_on"] else tr("spin.no_day")
-    return tr("spin.label", visit=visit, person=person, deal=plan["deal_name"], count=len(plan["questions"]))
+    return tr("spin.label", visit=visit, person=person, deal=plan["deal_name"])

@@ -103,7 +103,7 @@ TEXTS = {
                            "Open one on the Leads & opportunities page first.",
                            "SPIN 提问是针对某个商机的拜访准备的，而该客户还没有进行中的商机。请先在“线索与机会点”页面创建一个。"),
     "spin.heading": ("Visit {visit} · for {person} · {deal}", "拜访 {visit} · 对象 {person} · {deal}"),
-    "spin.label": ("{visit} · {person} · {deal} ({count} questions)", "{visit} · {person} · {deal}（{count} 个问题）"),
+    "spin.label": ("{visit} · {person} · {deal}", "{visit} · {person} · {deal}"),
     "spin.no_day": ("no day set", "未定日期"),
     "spin.no_questions_next": ("No questions prepared yet: add the first one below — a broad, open situation question.",
                                "尚未准备问题：请在下方添加第一个——一个宽泛的开放式背景问题。"),

@@ -17,6 +17,7 @@ import shutil
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from kamcore import clock, store, users
 from kamcore.i18n import t
@@ -97,7 +98,12 @@ def _edit_statement(page, account_id: int, text: str) -> str:
 def _edit_cell(page, grid: str, column: int, text: str, save_key: str) -> str:
     """Type `text` into the first row's cell `column` of a grid and press its Save button; what the page said."""
     for _ in range(2):  # a cell typed right after a rerun is sometimes lost (open front-end defect): type again
-        editor = _grid_cell(page, grid, column=column)
+        try:
+            editor = _grid_cell(page, grid, column=column)
+        except PlaywrightTimeout:  # a busy machine dropped a key on the way to the cell: start over once
+            page.keyboard.press("Escape")
+            settle(page)
+            editor = _grid_cell(page, grid, column=column)
         editor.fill(text)
         page.keyboard.press("Enter")
         settle(page)
