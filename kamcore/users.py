@@ -199,9 +199,22 @@ def lead_of(db: Database, user_id: int) -> int | None:
 
 
 def without_lead(db: Database) -> list[dict[str, Any]]:
-    """Active members (the people who keep a rhythm) with no team lead set, by name."""
-    return store.rows(db, "SELECT id, username, display_name FROM users WHERE active = 1 AND global_role = 'member' "
-                          "AND lead_id IS NULL ORDER BY display_name")
+    """Active members who work on an account team (an editing role: the people who keep a rhythm) with no team
+    lead set, by name. A member who only views accounts (a guest) keeps no rhythm and needs no lead."""
+    marks = ",".join("?" for _ in permissions.EDITING_ROLES)
+    return store.rows(db, f"""SELECT id, username, display_name FROM users u
+                              WHERE active = 1 AND global_role = 'member' AND lead_id IS NULL
+                                AND EXISTS (SELECT 1 FROM account_team t WHERE t.user_id = u.id
+                                            AND t.role IN ({marks}))
+                              ORDER BY display_name""", list(permissions.EDITING_ROLES))
+
+
+def members_on_teams(db: Database) -> int:
+    """How many active members work on an account team (an editing role) — the people a team lead is for."""
+    marks = ",".join("?" for _ in permissions.EDITING_ROLES)
+    return db.execute(f"""SELECT count(*) FROM users u WHERE active = 1 AND global_role = 'member'
+                           AND EXISTS (SELECT 1 FROM account_team t WHERE t.user_id = u.id AND t.role IN ({marks}))""",
+                      list(permissions.EDITING_ROLES)).fetchone()[0]
 
 
 def _no_users_yet(db: Database) -> bool:

@@ -34,6 +34,8 @@ users_tab, lines_tab, settings_tab = st.tabs([page.t("admin.users"), page.t("adm
 
 with users_tab:
     everyone = users.list_users(page.db)
+    leaderless = users.without_lead(page.db)
+    needs_lead = {u["id"] for u in leaderless}  # members on an account team; others show "—", not "No lead"
     st.dataframe(
         pd.DataFrame(
             {
@@ -41,18 +43,20 @@ with users_tab:
                 page.t("field.display_name"): [u["display_name"] for u in everyone],
                 page.t("field.global_role"): [choice_label("global_role", u["global_role"], page.lang)
                                               for u in everyone],
-                page.t("field.lead_id"): [u["lead_name"] or page.t("admin.no_lead_set") for u in everyone],
+                page.t("field.lead_id"): [u["lead_name"] or (page.t("admin.no_lead_set") if u["id"] in needs_lead
+                                                             else "—") for u in everyone],
                 page.t("field.active"): [bool(u["active"]) for u in everyone],
             }
         ),
         hide_index=True,
         width="stretch",
     )
-    leaderless = users.without_lead(page.db)
     if leaderless:
         st.warning(page.t("admin.without_lead", names=", ".join(u["display_name"] for u in leaderless)))
-    else:
+    elif users.members_on_teams(page.db):
         st.success(page.t("admin.all_have_leads"))
+    else:  # an empty war room: nobody to lead yet — say what comes first
+        st.info(page.t("admin.no_members_yet"))
     new_col, edit_col = st.columns(2)
     with new_col.form("admin.new_user"):
         st.markdown(f"**{page.t('admin.new_user')}**")
@@ -69,6 +73,8 @@ with users_tab:
     with edit_col:
         st.markdown(f"**{page.t('admin.edit_user')}**")
         by_id = {u["id"]: u for u in everyone}
+        if leaderless and "admin.edit.user" not in st.session_state:  # open on the first one the warning names
+            st.session_state["admin.edit.user"] = leaderless[0]["id"]
         chosen = st.selectbox(page.t("team.person"), list(by_id), key="admin.edit.user",
                               format_func=lambda i: f"{by_id[i]['display_name']} ({by_id[i]['username']})")
         target = by_id[chosen]

@@ -57,6 +57,8 @@ choices = comments.commentable_records(page.db, page.user, page.account_id, kind
 if not choices:
     st.info(page.t("mywork.no_records", entity=page.t(f"entity.{kind}")))
 else:
+    if st.session_state.pop("comment.body._clear", False):  # before the box is drawn: the browser shows it blank
+        st.session_state["comment.body"] = ""
     with st.form("comment.form"):
         record_id = st.selectbox(page.t("mywork.comment_on"), list(choices), format_func=choices.get,
                                  key="comment.record")
@@ -64,7 +66,7 @@ else:
         if st.form_submit_button(page.t("mywork.post"), type="primary", key="comment.submit"):
             ok, _ = attempt(lambda: comments.add_comment(page.db, page.user, kind, record_id, body))
             if ok:
-                st.session_state.pop("comment.body", None)  # a fresh box after a post; a refused one keeps the text
+                st.session_state["comment.body._clear"] = True  # a blank box after a post; a refused one keeps it
                 flash(page.t("mywork.posted"))
                 st.rerun()
 st.markdown(f"#### {page.t('mywork.recent_comments')}")

@@ -1,5 +1,6 @@
 """Needs iceberg (D5): an account's needs above and beneath the waterline, each judged a need or a want
-(a want names the need behind it); record a need of the account or of one of its deals."""
+(a want names the need behind it); record a need of the account or of one of its deals. The SPIN tab: every
+visit preparation of the account's deals with its open/closed question funnel, to edit and add to."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import permissions
+from kamcore.decision_chain import stakeholders
 from kamcore.pipeline import discovery
 from kamcore.pipeline import opportunities as opp
-from kamui.chores import BLANK, act, labels, open_page, plain
+from kamui import spin
+from kamui.chores import BLANK, act, labels, open_page, pick, plain, tabs
 from kamui.editing import EditableTable
 
 page = open_page("needs.title", "needs.caption")
@@ -99,16 +102,17 @@ def judge_table() -> None:
     st.caption(t("needs.want_hint"))
     behind = {n["id"]: n["statement"][:60] for n in needs if n["nature"] == "need"}
     frame = pd.DataFrame([{"id": n["id"], "version": n["version"], "statement": n["statement"],
-                           "level": n["level"], "where": where(n), "nature": n["nature"],
+                           "level": n["level"], "where": n["deal_number"] or t("needs.account_short"),
+                           "nature": n["nature"],
                            "need_behind_id": n["need_behind_id"]} for n in needs])
     table = EditableTable(f"needs.judge.{ACCOUNT}", frame, label=lambda r: r["statement"][:40])
     table.render(hide_index=True, width="stretch", num_rows="fixed",
-                 column_order=["statement", "level", "where", "nature", "need_behind_id"],
+                 column_order=["statement", "nature", "need_behind_id", "level", "where"],
                  column_config={
-                     "statement": st.column_config.TextColumn(t("field.statement"), required=True, width="large"),
+                     "statement": st.column_config.TextColumn(t("field.statement"), required=True, width="medium"),
                      "level": st.column_config.SelectboxColumn(t("opp.level"), options=list(opp.NEED_LEVELS),
                                                                required=True, format_func=level_label),
-                     "where": st.column_config.TextColumn(t("needs.source"), disabled=True),
+                     "where": st.column_config.TextColumn(t("needs.source"), disabled=True, width="small"),
                      "nature": st.column_config.SelectboxColumn(t("field.nature"), options=list(discovery.NATURES),
                                                                 format_func=nature_label),
                      "need_behind_id": st.column_config.SelectboxColumn(
@@ -126,22 +130,68 @@ def add_form() -> None:
         return
     places = {None: t("needs.account_itself"), **DEALS}
     behind = {None: BLANK, **{n["id"]: n["statement"][:60] for n in needs if n["nature"] == "need"}}
+    if st.session_state.pop("needs.new._clear", False):  # before the box is drawn, so the browser shows it blank
+        st.session_state["needs.new.statement"] = ""
     with st.expander(t("needs.add"), expanded=not needs), st.form("needs.new"):
+        statement = st.text_input(t("field.statement"), key="needs.new.statement")  # what was heard, first
         a, b = st.columns(2)
         deal = a.selectbox(t("needs.source"), list(places), format_func=places.get, key="needs.new.deal")
         level = b.selectbox(t("opp.level"), [n for n in opp.NEED_LEVELS if n != "criterion"],
                             format_func=level_label, key="needs.new.level")
-        statement = st.text_input(t("field.statement"), key="needs.new.statement")
         nature = a.selectbox(t("field.nature"), [None, *discovery.NATURES], key="needs.new.nature",
                              format_func=lambda v: t("nature.unjudged") if v is None else nature_label(v))
         need_behind = b.selectbox(t("field.need_behind_id"), list(behind), format_func=behind.get,
                                   key="needs.new.behind")
         if st.form_submit_button(t("needs.add"), type="primary"):
             values = {"level": level, "statement": statement, "nature": nature, "need_behind_id": need_behind}
-            act(lambda: discovery.add_account_need(db, user, ACCOUNT, values) if deal is None
-                else discovery.add_need(db, user, deal, values), t("needs.added"))
+            def record() -> dict:
+                made = (discovery.add_account_need(db, user, ACCOUNT, values) if deal is None
+                        else discovery.add_need(db, user, deal, values))
+                st.session_state["needs.new._clear"] = True  # a blank box for the next need; a refused one keeps it
+                return made
+            act(record, t("needs.added"))
 
 
-iceberg_view()
-judge_table()
-add_form()
+def spin_tab() -> None:
+    """Every SPIN preparation of the account's deals: pick one, see its funnel, edit its questions; prepare a
+    new one for a deal."""
+    plans = discovery.account_spin_plans(db, user, ACCOUNT)
+    if not plans:
+        st.info(t("needs.spin_none" if DEALS or not CAN_EDIT else "needs.spin_no_deal"))
+        if not DEALS and CAN_EDIT:
+            st.page_link("pages/opportunities.py", label=t("needs.open_deals"), icon=":material/add_circle:")
+    else:
+        by_id = {p["id"]: p for p in plans}
+        chosen = pick("needs.spin.plan", list(by_id), lambda i: spin.plan_label(by_id[i]), param="plan",
+                      title=t("needs.spin_pick"))
+        plan = by_id[chosen]
+        with st.container(border=True):
+            st.markdown(f"**{spin.plan_heading(plan)}**")
+            spin.funnel_view(plan["questions"])
+            if CAN_EDIT:
+                spin.question_editor(db, user, plan, plan["questions"], f"needs.spin.{plan['id']}")
+    if CAN_EDIT and DEALS:
+        new_plan_form()
+
+
+def new_plan_form() -> None:
+    """Prepare a SPIN plan for a visit on one of the account's open deals."""
+    people = {None: t("spin.anyone"), **{p["id"]: p["name"] for p in
+                                         stakeholders.list_stakeholders(db, user, ACCOUNT, limit=1000)}}
+    with st.expander(t("spin.new_plan")), st.form("needs.spin.new"):
+        a, b, c = st.columns(3)
+        deal = a.selectbox(t("field.opportunity_id"), list(DEALS), format_func=DEALS.get, key="needs.spin.new.deal")
+        visit = b.date_input(t("field.visit_on"), value=None, key="needs.spin.new.visit")
+        person = c.selectbox(t("spin.for_person"), list(people), format_func=people.get, key="needs.spin.new.person")
+        if st.form_submit_button(t("opp.spin_add"), type="primary"):
+            act(lambda: discovery.add_spin_plan(db, user, deal, {"visit_on": visit, "stakeholder_id": person}),
+                t("spin.plan_added"), select="needs.spin.plan")
+
+
+iceberg_tab, spin_tab_ = tabs([t("needs.tab.iceberg"), t("needs.tab.spin")], "needs.tabs")
+with iceberg_tab:
+    iceberg_view()
+    judge_table()
+    add_form()
+with spin_tab_:
+    spin_tab()

@@ -25,7 +25,11 @@ TEXTS = {
                                  "尚未找到背后需求的“需要”——把需要当成需求是常见错误：{items}"),
     "needs.unjudged": ("{count} not yet judged need or want.", "{count} 条尚未判断是需求还是需要。"),
     "needs.tally": ("Needs {needs} · wants {wants}", "需求 {needs} · 需要 {wants}"),
-    "needs.none": ("No needs recorded for this account yet.", "该客户还没有记录需求。"),
+    "needs.none": ("No needs recorded for this account yet. Record the first one below — start with a difficulty or "
+                   "dissatisfaction you heard (an implicit need): most of what matters lies beneath the waterline.",
+                   "该客户还没有记录需求。请在下方记录第一条——从听到的困难或不满开始（隐含需求）：重要的大多在水面之下。"),
+    "needs.account_short": ("Account", "客户本身"),
+    "needs.open_deals": ("Open a deal for this account", "为该客户创建商机"),
     "needs.none_here": ("Nothing recorded here yet.", "这里还没有记录。"),
     "needs.all": ("All needs of the account", "该客户的全部需求"),
     "needs.add": ("Record a need", "记录需求"),
@@ -88,14 +92,46 @@ TEXTS = {
     "spin.anyone": ("Anyone", "不限"),
     "spin.step": ("Step", "步骤"),
     "spin.width": ("Breadth", "宽度"),
+    # the Needs page's SPIN tab
+    "needs.tab.iceberg": ("Iceberg", "冰山"),
+    "needs.tab.spin": ("SPIN questions", "SPIN 提问"),
+    "needs.spin_pick": ("Visit preparation", "拜访准备"),
+    "needs.spin_none": ("No visit is prepared with SPIN questions yet. Prepare one below for a deal and the person "
+                        "you will meet, then add its questions — open ones first.",
+                        "还没有用 SPIN 提问准备的拜访。请在下方为一个商机和要拜访的人创建提问计划，再添加问题——先问开放式问题。"),
+    "needs.spin_no_deal": ("SPIN questions are prepared for a visit on a deal, and this account has no open deal yet. "
+                           "Open one on the Leads & opportunities page first.",
+                           "SPIN 提问是针对某个商机的拜访准备的，而该客户还没有进行中的商机。请先在“线索与机会点”页面创建一个。"),
+    "spin.heading": ("Visit {visit} · for {person} · {deal}", "拜访 {visit} · 对象 {person} · {deal}"),
+    "spin.label": ("{visit} · {person} · {deal}", "{visit} · {person} · {deal}"),
+    "spin.no_day": ("no day set", "未定日期"),
+    "spin.no_questions_next": ("No questions prepared yet: add the first one below — a broad, open situation question.",
+                               "尚未准备问题：请在下方添加第一个——一个宽泛的开放式背景问题。"),
     # team lead (admin, my work)
     "admin.lead": ("Team lead (reviews the rhythm)", "团队负责人（审阅工作节奏）"),
     "admin.no_lead_set": ("No lead", "未设负责人"),
     "admin.without_lead": ("No team lead set: {names}. Until one is set, any executive reviews their rhythm.",
                            "以下成员未设团队负责人：{names}。设定之前，任何高管都可审阅其工作节奏。"),
+    "admin.no_members_yet": ("No member works on an account team yet. Create the members below and put them on "
+                             "their accounts' teams; then name each one's team lead here — the lead reviews their "
+                             "weekly and monthly plans and summaries.",
+                             "还没有成员加入任何客户团队。请在下方创建成员并把他们加入各自客户的团队；然后在这里为每人指定团队负责人"
+                             "——负责人审阅其周、月计划与总结。"),
     "admin.all_have_leads": ("Every member has a team lead.", "每位成员都有团队负责人。"),
     "admin.lead_saved": ("Team lead of {name} saved.", "已保存 {name} 的团队负责人。"),
     "admin.save_lead": ("Save lead", "保存负责人"),
+    "reason.rhythm_already": ("you already handed in this one for the period starting {period} (at {at}): one per "
+                              "type and period — pick another day or type",
+                              "您已在 {at} 交过从 {period} 开始的这一期：每种类型每期一份——请换一个日期或类型"),
+    "rhythm.review_gone": ("The entry you had open is no longer waiting for your review: someone reviewed it, or "
+                           "its author has another team lead now. Nothing was marked.",
+                           "您打开的记录已不在您的待审阅列表中：已有人审阅，或其作者的团队负责人已更换。未做任何标记。"),
+    "rhythm.feedback_title": ("Latest reviews of your entries", "您的记录最近的审阅"),
+    "rhythm.feedback": ("{reviewer} reviewed your {kind} for {period} ({when}): “{note}”",
+                        "{reviewer} 审阅了您 {period} 的{kind}（{when}）：“{note}”"),
+    "rhythm.count.late": ("Late", "迟交数"),
+    "rhythm.count.missing": ("Missing", "缺交数"),
+    "rhythm.count.to_review": ("To review", "待审阅数"),
     "mywork.rhythm": ("Your team's rhythm", "团队工作节奏"),
     "mywork.rhythm_digest": ("{late} handed in late · {missing} missing · {to_review} to review",
                              "迟交 {late} · 缺交 {missing} · 待审阅 {to_review}"),

@@ -329,6 +329,24 @@ def list_spin_plans(db: Database, actor: User, opportunity_id: int) -> list[dict
                       [opportunity_id])
 
 
+def account_spin_plans(db: Database, actor: User, account_id: int) -> list[dict[str, Any]]:
+    """Every SPIN plan of an account's deals, next visit first, each with its deal's number and name, the person
+    it is for and its `questions` in funnel order (the Needs page's SPIN tab: one read for the whole account)."""
+    permissions.require_read(db, actor, account_id)
+    plans = store.rows(db, """SELECT p.*, o.number AS deal_number, o.name AS deal_name, o.status AS deal_status,
+                                     coalesce(s.name, '') AS stakeholder_name
+                              FROM spin_plans p JOIN opportunities o ON o.id = p.opportunity_id
+                              LEFT JOIN stakeholders s ON s.id = p.stakeholder_id
+                              WHERE p.account_id = ? ORDER BY p.visit_on IS NULL, p.visit_on, p.id""", [account_id])
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in store.rows(db, "SELECT * FROM spin_questions WHERE spin_plan_id IN "
+                              "(SELECT id FROM spin_plans WHERE account_id = ?)", [account_id]):
+        found.setdefault(row["spin_plan_id"], []).append(row)
+    for plan in plans:
+        plan["questions"] = funnel_order(found.get(plan["id"], []))
+    return plans
+
+
 def add_spin_question(db: Database, actor: User, plan_id: int, values: dict[str, Any]) -> dict[str, Any]:
     """Add a question to a SPIN plan; with no position it goes last in its part (the narrow end)."""
     plan = records.get(db, SPIN_PLAN, plan_id)

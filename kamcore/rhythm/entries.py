@@ -159,6 +159,11 @@ def write_entry(db: Database, actor: User, values: dict[str, Any]) -> dict[str, 
         day = period_of(kind, day)
         if kind in SUMMARIES and day > period_of(kind, clock.today()):
             raise ValidationError.single("period_start", "reason.rhythm_future")
+        found = db.execute("SELECT submitted_at FROM rhythm_entries WHERE author_id = ? AND kind = ? AND period_start = ?",
+                           [actor.id, kind, day.isoformat()]).fetchone()
+        if found:  # one per kind and period (a UNIQUE constraint): say which one, not "already used by another record"
+            raise ValidationError.single("period_start", "reason.rhythm_already", period=day.isoformat(),
+                                         at=str(found[0]).replace("T", " ")[:16])
     data.update(author_id=actor.id, period_start=day, submitted_at=clock.now_iso())
     return records.create(db, actor, ENTRY, data)
 
@@ -190,7 +195,7 @@ def review(db: Database, actor: User, entry_id: int, base_version: int, note: st
 # ---- reading -----------------------------------------------------------------------------------
 
 def list_entries(db: Database, actor: User, author_id: int | None = None, since: date | None = None,
-                 kind: str | None = None) -> list[dict[str, Any]]:
+                 kind: str | None = None, entry_id: int | None = None) -> list[dict[str, Any]]:
     """Entries newest first: a member sees their own and their team's (those they lead), an executive or admin
     everyone's; with names and a late mark."""
     where, params = ["1 = 1"], []
@@ -207,6 +212,9 @@ def list_entries(db: Database, actor: User, author_id: int | None = None, since:
     if kind:
         where.append("e.kind = ?")
         params.append(kind)
+    if entry_id is not None:
+        where.append("e.id = ?")
+        params.append(entry_id)
     rows = store.rows(db, f"""SELECT e.*, u.display_name AS author, coalesce(r.display_name, '') AS reviewer,
                                      coalesce(a.name, '') AS account_name, coalesce(o.name, '') AS opportunity_name,
                                      coalesce(s.name, '') AS stakeholder_name
@@ -221,6 +229,12 @@ def list_entries(db: Database, actor: User, author_id: int | None = None, since:
         row["late"] = is_late(row)
         row["due"] = deadline(row["kind"], date.fromisoformat(row["period_start"]))
     return rows
+
+
+def get_entry(db: Database, actor: User, entry_id: int) -> dict[str, Any] | None:
+    """One entry as `list_entries` shows it, or None when the actor may not see it (or it is gone)."""
+    found = list_entries(db, actor, entry_id=entry_id)
+    return found[0] if found else None
 
 
 @dataclass
@@ -329,11 +343,20 @@ def link_choices(db: Database, actor: User, account_id: int | None = None) -> di
     return out
 
 
-def lead_digest(db: Database, actor: User, now: datetime | None = None) -> dict[str, int] | None:
-    """For My work: how many of the team's entries came in late, are missing, or wait for review (None when
-    the actor leads nobody)."""
+def lead_view(db: Database, actor: User, now: datetime | None = None) -> dict[str, Any] | None:
+    """What a lead sees of their team's rhythm (None when the actor leads nobody): the entries handed in late,
+    those missing past their deadline, those waiting for review, and `counts` of each — the one source of the
+    digest on My work and of the figures on the rhythm page's lead tab."""
     if not is_lead(db, actor):
         return None
     flagged = late_for_lead(db, actor, now)
-    return {"late": len(flagged["late"]), "missing": len(flagged["missing"]),
-            "to_review": len(pending_reviews(db, actor))}
+    waiting = pending_reviews(db, actor)
+    return {"late": flagged["late"], "missing": flagged["missing"], "to_review": waiting,
+            "counts": {"late": len(flagged["late"]), "missing": len(flagged["missing"]), "to_review": len(waiting)}}
+
+
+def lead_digest(db: Database, actor: User, now: datetime | None = None) -> dict[str, int] | None:
+    """For My work: how many of the team's entries came in late, are missing, or wait for review (None when
+    the actor leads nobody)."""
+    view = lead_view(db, actor, now)
+    return None if view is None else view["counts"]

@@ -267,7 +267,8 @@ def test_the_iceberg_page_shows_jiangnans_waterline_in_both_languages(demo_path,
     at = signed_in_app(demo_path, "li.wei", "pages/needs.py", account_id(demo_path, "Jiangnan Power Grid"), lang=lang)
     assert not at.exception, at.exception
     assert slips(visible_text(at)) == []
-    assert len(at.get("vega_lite_chart")) == 1, "the iceberg chart is drawn"
+    assert len(at.tabs[0].get("vega_lite_chart")) == 1, "the iceberg chart is drawn"
+    assert len(at.tabs[1].get("vega_lite_chart")) == 1, "the SPIN tab draws the picked plan's question funnel"
     warned = " ".join(w.value for w in at.warning)
     assert ("beneath the waterline" in warned) if lang == "en" else ("水面之下" in warned)
     assert "dashboard screen" in warned  # the want with no need behind it
@@ -288,6 +289,56 @@ def test_recording_an_account_need_on_the_page_writes_it_and_a_blank_one_is_refu
     row = db.execute("SELECT opportunity_id, level, nature FROM needs WHERE account_id = ? ORDER BY id DESC LIMIT 1",
                      [aid]).fetchone()
     assert row == (None, "implicit", "need")
+
+
+def test_the_needs_pages_spin_tab_prepares_a_visit_and_adds_questions_to_its_funnel(demo_path):
+    aid = account_id(demo_path, "Jiangnan Power Grid")
+    db = store.connect(demo_path)
+    user = users.find_by_username(db, "li.wei")
+    before = discovery.account_spin_plans(db, user, aid)
+    at = signed_in_app(demo_path, "li.wei", "pages/needs.py", aid)
+    assert at.selectbox(key="needs.spin.plan").value == before[0]["id"]
+    deal = at.selectbox(key="needs.spin.new.deal").value
+    at.date_input(key="needs.spin.new.visit").set_value(clock.today() + timedelta(days=9))
+    next(b for b in at.button if b.label == "Prepare SPIN plan").click().run()
+    assert not at.exception and not at.error
+    after = discovery.account_spin_plans(db, user, aid)
+    (made,) = [p for p in after if p["id"] not in {b["id"] for b in before}]
+    assert (made["opportunity_id"], made["questions"]) == (deal, [])
+    assert at.selectbox(key="needs.spin.plan").value == made["id"], "the new plan is the one on screen"
+    assert any("add the first one below" in i.value for i in at.tabs[1].info)
+    key = f"needs.spin.{made['id']}"
+    at.text_input(key=f"{key}.question").input("Is the budget approved?")
+    at.radio(key=f"{key}.form").set_value("closed")
+    next(b for b in at.button if b.label == "Add question" and b.form_id == f"{key}.new").click().run()
+    assert not at.exception and not at.error
+    questions = discovery.account_spin_plans(db, user, aid)
+    assert [(q["question"], q["form"]) for p in questions if p["id"] == made["id"] for q in p["questions"]] == \
+        [("Is the budget approved?", "closed")]
+    assert "The preparation starts with a closed question: open with a broad, open one." in \
+        [w.value for w in at.tabs[1].warning]
+    assert at.text_input(key=f"{key}.question").value == "", "a fresh box for the next question"
+
+
+@pytest.fixture
+def fresh_path(tmp_path, monkeypatch):
+    """A war room with an administrator and one account, nothing else (selected through $KAM_DB)."""
+    path = tmp_path / "fresh.db"
+    db = store.connect(path)
+    boss = users.create_user(db, users.SYSTEM, "admin", "Admin", "admin-pass-1", "admin")
+    accounts.create_account(db, boss, {"name": "Jiangnan", "industry": "Energy", "region": "East"})
+    db.close()
+    monkeypatch.setenv(store.ENV_VAR, str(path))
+    return path
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_spin_tab_of_an_account_with_no_deal_says_to_open_one_first(fresh_path, lang):
+    at = signed_in_app(fresh_path, "admin", "pages/needs.py", 1, lang=lang)
+    assert not at.exception
+    said = " ".join(i.value for i in at.tabs[1].info)
+    assert ("no open deal yet" in said) if lang == "en" else ("还没有进行中的商机" in said)
+    assert slips(visible_text(at)) == []
 
 
 def test_the_spin_tab_warns_when_a_preparation_starts_closed(demo_path):

@@ -3,7 +3,8 @@ when none is set); late entries are flagged for that lead. Fixed clock throughou
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -66,7 +67,20 @@ def test_with_no_lead_set_any_executive_reviews(world):
     with pytest.raises(PermissionDenied):  # a member who leads others is not the peer's lead
         entries.review(db, world["lead"], row["id"], row["version"])
     assert entries.review(db, world["boss"], row["id"], row["version"])["reviewed_by"] == world["boss"].id
-    assert [u["username"] for u in users.without_lead(db)] == ["peer", "lead"]  # by display name
+    assert [u["username"] for u in users.without_lead(db)] == ["peer"]  # "lead" is on no account team
+
+
+def test_who_has_no_lead_leaves_out_members_who_only_view_accounts(world):
+    db = world["db"]
+    account = db.execute("SELECT id FROM accounts").fetchone()[0]
+    viewer = users.create_user(db, world["admin"], "guest", "Guest Viewer", "password-1", "member")
+    team.add_member(db, world["admin"], account, viewer.id, "viewer")
+    before = [u["username"] for u in users.without_lead(db)]
+    team.add_member(db, world["admin"], account, world["lead"].id, "delivery_manager")
+    assert [u["username"] for u in users.without_lead(db)] == sorted([*before, "lead"],
+                                                                      key=lambda n: {"peer": "Peer Member",
+                                                                                     "lead": "Team Lead"}[n])
+    assert "guest" not in before
 
 
 def test_a_late_summary_is_flagged_for_that_lead_only(world):
@@ -122,6 +136,9 @@ def test_the_admin_page_names_who_has_no_lead_and_sets_one(demo_path):
     chen = users.find_by_username(db, "chen.jie")
     at_ = signed_in_app(demo_path, "admin", "pages/admin.py")
     assert any("Omar Hassan" in w.value for w in at_.warning)
+    assert not any("Guest Viewer" in w.value for w in at_.warning), "a viewer keeps no rhythm: no lead needed"
+    assert at_.selectbox(key="admin.edit.user").value == users.without_lead(db)[0]["id"], \
+        "the editor opens on the first person the warning names"
     assert slips(visible_text(at_)) == []
     at_.selectbox(key="admin.edit.user").set_value(omar.id).run()
     at_.selectbox(key=f"admin.edit.lead.{omar.id}").set_value(chen.id)
@@ -138,3 +155,77 @@ def test_my_work_flags_the_teams_late_rhythm_for_the_demo_lead(demo_path, lang):
     assert slips(visible_text(at_)) == []
     text = " ".join(w.value for w in at_.warning)
     assert ("1 handed in late" in text) if lang == "en" else ("迟交 1" in text)
+
+
+def _screens(demo_path, lead: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The lead digest as My work shows it and as the rhythm page's lead tab shows it."""
+    mine = signed_in_app(demo_path, lead, "pages/my_work.py")
+    assert not mine.exception, mine.exception
+    said = " ".join(a.value for a in [*mine.warning, *mine.info])
+    found = re.search(r"(\d+) handed in late · (\d+) missing · (\d+) to review", said)
+    on_my_work = dict(zip(("late", "missing", "to_review"), map(int, found.groups()), strict=True)) if found else {}
+    rhythm = signed_in_app(demo_path, lead, "pages/rhythm.py")
+    assert not rhythm.exception, rhythm.exception
+    figures = {m.label: int(m.value) for m in rhythm.metric}
+    on_rhythm = {"late": figures.get("Late"), "missing": figures.get("Missing"), "to_review": figures.get("To review")}
+    return on_my_work, on_rhythm
+
+
+def test_the_lead_digest_is_the_same_on_my_work_and_the_rhythm_page_and_a_hand_in_and_a_review_move_both(demo_path):
+    db = store.connect(demo_path)
+    chen = users.find_by_username(db, "chen.jie")
+    before = entries.lead_digest(db, chen)
+    assert _screens(demo_path, "chen.jie") == (before, before)
+
+    member = signed_in_app(demo_path, "li.wei", "pages/rhythm.py")  # a member of chen.jie's team hands one in
+    member.selectbox(key="rhythm.kind").set_value("weekly_plan")
+    member.date_input(key="rhythm.day").set_value(clock.today() + timedelta(days=7))
+    member.text_area(key="rhythm.body").set_value("Next week: Jiangnan tender review")
+    member.button(key="rhythm.submit").click().run()
+    assert not member.exception and not member.error
+    handed_in = {**before, "to_review": before["to_review"] + 1}
+    assert entries.lead_digest(db, chen) == handed_in
+    assert _screens(demo_path, "chen.jie") == (handed_in, handed_in)
+
+    lead = signed_in_app(demo_path, "chen.jie", "pages/rhythm.py")  # the lead reviews it on the rhythm page
+    newest = max(r["id"] for r in entries.pending_reviews(db, chen))
+    lead.selectbox(key="rhythm.review.pick").set_value(newest).run()
+    assert "Next week: Jiangnan tender review" in [c.value for c in lead.caption], "the text of the entry picked"
+    lead.text_input(key="rhythm.review.note").input("Good plan")
+    next(b for b in lead.button if b.label == "Mark reviewed").click().run()
+    assert not lead.exception and not lead.error, [e.value for e in lead.error]
+    assert store.row(db, "SELECT review_status, reviewed_by, review_note FROM rhythm_entries WHERE id = ?",
+                     [newest]) == {"review_status": "reviewed", "reviewed_by": chen.id, "review_note": "Good plan"}
+    assert _screens(demo_path, "chen.jie") == (before, before)
+    db.close()
+
+
+def test_a_second_entry_of_the_same_type_and_period_is_refused_naming_the_period_not_a_duplicate_record(world):
+    db = world["db"]
+    first = summary(world)
+    count = db.execute("SELECT count(*) FROM rhythm_entries").fetchone()[0]
+    with pytest.raises(ValidationError) as refused:
+        summary(world, moment=at(20, 16))
+    problem = refused.value.problems[0]
+    assert problem.field == "period_start"
+    assert "already handed in" in refused.value.message("en") and MON.isoformat() in refused.value.message("en")
+    assert first["submitted_at"][:16].replace("T", " ") in refused.value.message("en")
+    assert "already used by another record" not in refused.value.message("en")
+    assert "已在" in refused.value.message("zh")
+    assert db.execute("SELECT count(*) FROM rhythm_entries").fetchone()[0] == count
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_empty_war_rooms_admin_page_says_who_needs_a_lead_comes_first(tmp_path, monkeypatch, lang):
+    path = tmp_path / "empty.db"
+    db = store.connect(path)
+    users.create_user(db, users.SYSTEM, "admin", "Admin", "admin-pass-1", "admin")
+    db.close()
+    monkeypatch.setenv(store.ENV_VAR, str(path))
+    at_ = signed_in_app(path, "admin", "pages/admin.py", lang=lang)
+    assert not at_.exception
+    assert not at_.success or all("team lead" not in s.value and "团队负责人" not in s.value for s in at_.success), \
+        "not 'every member has a team lead' when there is no member"
+    said = " ".join(i.value for i in at_.info)
+    assert ("No member works on an account team yet" in said) if lang == "en" else ("还没有成员加入" in said)
+    assert slips(visible_text(at_)) == []
