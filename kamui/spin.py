@@ -1,7 +1,7 @@
 """A SPIN preparation on screen (D5): its open/closed question funnel drawn broad → narrow, the funnel's
 warnings, the parts short of the minimum, and (for editors) its questions to edit, order and add.
 
-Used by the Needs page's SPIN tab (every plan of the account); the deal page draws the same funnel."""
+Used by the Needs page's SPIN tab (every plan of the account) and by the deal page (the plans of one deal)."""
 
 from __future__ import annotations
 
@@ -44,11 +44,11 @@ def funnel_chart(questions: list[dict[str, Any]]) -> None:
     st.altair_chart(chart.properties(height=28 * len(questions) + 40), width="stretch")
 
 
-def funnel_view(questions: list[dict[str, Any]]) -> None:
+def funnel_view(questions: list[dict[str, Any]], can_edit: bool = True) -> None:
     """The funnel of one plan with its warnings and the parts short of D5's minimum."""
     funnel = discovery.question_funnel(questions)
     if not questions:
-        st.info(tr("spin.no_questions_next"))
+        st.info(tr("spin.no_questions_next" if can_edit else "spin.no_questions"))
     else:
         st.markdown(f"*{tr('spin.funnel')}* — {tr('spin.tally', open=funnel['open'], closed=funnel['closed'])}",
                     help=tr("spin.funnel_help"))

@@ -167,7 +167,7 @@ def spin_tab() -> None:
         plan = by_id[chosen]
         with st.container(border=True):
             st.markdown(f"**{spin.plan_heading(plan)}**")
-            spin.funnel_view(plan["questions"])
+            spin.funnel_view(plan["questions"], can_edit=CAN_EDIT)
             if CAN_EDIT:
                 spin.question_editor(db, user, plan, plan["questions"], f"needs.spin.{plan['id']}")
     if CAN_EDIT and DEALS:

@@ -16,7 +16,7 @@ from kamcore.i18n import choice_label
 from kamcore.learning import rules
 from kamcore.pipeline import competitors, discovery, qualification, stage_model
 from kamcore.pipeline import opportunities as opp
-from kamui import context
+from kamui import context, spin
 from kamui.chores import labels, plain
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.flag_panel import flag_section
@@ -332,81 +332,13 @@ def whys_section(deal: dict[str, Any]) -> None:
                 st.rerun()
 
 
-def funnel_chart(questions: list[dict[str, Any]]) -> None:
-    """The questions in the order asked, drawn as a funnel: open questions wide, closed ones narrow."""
-    frame = pd.DataFrame([{"step": f"{n}. {q['question'][:70]}", "order": n,
-                           "form": labels("spin_form")(q["form"]), "part": labels("spin_part")(q["part"]),
-                           "left": -2 if q["form"] == "open" else -1, "right": 2 if q["form"] == "open" else 1}
-                          for n, q in enumerate(questions, start=1)])
-    chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("left:Q", title=None, axis=None, scale=alt.Scale(domain=[-2.2, 2.2])), x2="right:Q",
-        y=alt.Y("step:N", title=None, sort=alt.EncodingSortField("order"), axis=alt.Axis(labelLimit=420)),
-        color=alt.Color("form:N", title=t("field.form"), scale=alt.Scale(
-            domain=[labels("spin_form")("open"), labels("spin_form")("closed")], range=["#4c9be8", "#e8a14c"])),
-        tooltip=[alt.Tooltip("part:N", title=t("field.part")), alt.Tooltip("form:N", title=t("field.form"))])
-    st.altair_chart(chart.properties(height=28 * len(questions) + 40), width="stretch")
-
-
-def spin_plan_box(deal: dict[str, Any], plan: dict[str, Any], questions: list[dict[str, Any]]) -> None:
-    """One visit's SPIN preparation: the question funnel, its warnings, and (for editors) the questions."""
+def spin_plan_box(plan: dict[str, Any], questions: list[dict[str, Any]]) -> None:
+    """One visit's SPIN preparation, drawn as on the Needs page: funnel, warnings and (for editors) questions."""
     person = plain(plan["stakeholder_name"]) or t("spin.anyone")
     st.markdown(f"**{t('field.visit_on')}: {plan['visit_on'] or '—'} · {t('spin.for_person')}: {person}**")
-    funnel = discovery.question_funnel(questions)
-    if not questions:
-        st.info(t("spin.no_questions"))
-    else:
-        st.markdown(f"*{t('spin.funnel')}* — {t('spin.tally', open=funnel['open'], closed=funnel['closed'])}",
-                    help=t("spin.funnel_help"))
-        if funnel["starts_closed"]:
-            st.warning(t("spin.starts_closed"))
-        if funnel["no_open"]:
-            st.warning(t("spin.no_open"))
-        if funnel["widens"]:
-            st.caption(t("spin.widens", parts=", ".join(labels("spin_part")(p) for p in funnel["widens"])))
-        funnel_chart(funnel["ordered"])
-    gaps = discovery.spin_gaps(questions)
-    if gaps:
-        st.caption(t("opp.spin_gaps", parts=", ".join(f"{t(f'opp.spin.{p}')} +{n}" for p, n in gaps.items())))
-    if not CAN_EDIT:
-        return
-    key = f"opp.spin.{plan['id']}"
-    if questions:
-        frame = pd.DataFrame([{"id": q["id"], "version": q["version"], "part": q["part"], "position": q["position"],
-                               "question": q["question"], "form": q["form"]} for q in funnel["ordered"]])
-        table = EditableTable(f"{key}.questions", frame, label=lambda r: r["question"][:40])
-        table.render(hide_index=True, width="stretch", num_rows="dynamic",
-                     column_order=["part", "position", "question", "form"],
-                     column_config={
-                         "part": st.column_config.SelectboxColumn(t("field.part"), options=list(discovery.SPIN_PARTS),
-                                                                  required=True, format_func=labels("spin_part")),
-                         "position": st.column_config.NumberColumn(t("field.position"), min_value=0, step=1),
-                         "question": st.column_config.TextColumn(t("field.question"), required=True, width="large"),
-                         "form": st.column_config.SelectboxColumn(t("field.form"), options=list(discovery.FORMS),
-                                                                  required=True, format_func=labels("spin_form")),
-                     })
-        save, order = st.columns(2)
-        if save.button(t("table.save"), key=f"{key}.save"):
-            table.save(lambda i, v, c: discovery.update_spin_question(page.db, page.user, i, v, c),
-                       create=lambda v: discovery.add_spin_question(page.db, page.user, plan["id"], v),
-                       delete=lambda i, v: discovery.delete_spin_question(page.db, page.user, i, v))
-        if order.button(t("spin.order"), key=f"{key}.order"):
-            ok, moved = attempt(lambda: discovery.order_broad_to_narrow(page.db, page.user, plan["id"]))
-            if ok:
-                flash(t("spin.ordered", count=moved))
-                st.rerun()
-        table.refused_panel()
-    with st.form(f"{key}.new"):
-        a, b, c = st.columns([2, 5, 2])
-        part = a.selectbox(t("field.part"), discovery.SPIN_PARTS, format_func=labels("spin_part"), key=f"{key}.part")
-        question = b.text_input(t("field.question"), key=f"{key}.question")
-        form = c.radio(t("field.form"), discovery.FORMS, format_func=labels("spin_form"), key=f"{key}.form",
-                       horizontal=True)
-        if st.form_submit_button(t("spin.add_question")):
-            ok, _ = attempt(lambda: discovery.add_spin_question(page.db, page.user, plan["id"], {
-                "part": part, "question": question, "form": form}))
-            if ok:
-                flash(t("spin.question_added"))
-                st.rerun()
+    spin.funnel_view(questions, can_edit=CAN_EDIT)
+    if CAN_EDIT:
+        spin.question_editor(page.db, page.user, plan, questions, f"opp.spin.{plan['id']}")
 
 
 def spin_section(deal: dict[str, Any]) -> None:
@@ -414,7 +346,7 @@ def spin_section(deal: dict[str, Any]) -> None:
     questions = discovery.list_spin_questions(page.db, page.user, deal["id"])
     for plan in discovery.list_spin_plans(page.db, page.user, deal["id"]):
         with st.container(border=True):
-            spin_plan_box(deal, plan, questions.get(plan["id"], []))
+            spin_plan_box(plan, questions.get(plan["id"], []))
     if not CAN_EDIT:
         return
     people = {None: t("spin.anyone"), **{p["id"]: p["name"] for p in
