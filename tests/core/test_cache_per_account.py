@@ -12,13 +12,6 @@ from tests.conftest import account_id
 LINGANG = "Lingang Steel"
 
 
-@pytest.fixture
-def exec_db(demo_db):
-    data_cache.clear()
-    yield demo_db, users.find_by_username(demo_db, "chen.jie")
-    data_cache.clear()
-
-
 def uncached_counts(db, ids):
     """flag_counts computed straight from the rules, no cache."""
     out = {a: {"critical": 0, "warning": 0, "info": 0, "total": 0, "open": 0} for a in ids}

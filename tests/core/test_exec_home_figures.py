@@ -4,20 +4,11 @@ account list reads only the accounts asked for."""
 
 from __future__ import annotations
 
-import pytest
-
 from kamcore import accounts, activity, data_cache, permissions, users
 from kamcore.learning import rules
 from kamcore.portfolio import overview
 from tests.conftest import account_id
 from tests.core.test_cache_per_account import LINGANG, uncached_counts
-
-
-@pytest.fixture
-def exec_db(demo_db):
-    data_cache.clear()
-    yield demo_db, users.find_by_username(demo_db, "chen.jie")
-    data_cache.clear()
 
 
 def _open_flags(db, ids):
