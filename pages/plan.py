@@ -13,9 +13,9 @@ from kamcore.i18n import choice_label
 from kamcore.plan import baselines, goals, pipeline_coverage, scorecard, share_plans, strategy
 from kamcore.plan.goals import METRICS, QUADRANTS
 from kamcore.portfolio import positioning
-from kamui import context
+from kamui import chores, context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
-from kamui.plan_view import heatmap, labeller, mapper, scorecard_chart
+from kamui.plan_view import heatmap_spec, labeller, mapper, scorecard_spec
 
 page = context.page()
 st.title(page.t("plan.title"))
@@ -97,7 +97,7 @@ def scorecard_section() -> None:
     for q in card.quadrants:
         left.caption(f"{choice_label('quadrant', q.quadrant, page.lang)}: "
                      + page.t("plan.measured", measured=q.measured, goals=q.goals))
-    right.altair_chart(scorecard_chart(card), width="stretch")
+    right.vega_lite_chart(*scorecard_spec(card), width="stretch")
 
 
 def goals_section() -> None:
@@ -195,8 +195,9 @@ def coverage_section() -> None:
     } for r in rows]), hide_index=True, width="stretch")
 
 
-def share_section() -> None:
-    """Share-growth and breakthrough plans per product line, edited in place."""
+def share_section(shown: bool) -> None:
+    """Share-growth and breakthrough plans per product line, edited in place; the whitespace heatmap while
+    the tab is `shown`."""
     st.subheader(page.t("plan.share"))
     columns = ["id", "version", "product_line_id", "plan_kind", "wallet", "current_share", "base_year",
                "target_share_1", "target_share_2", "target_share_3", "final_target", "potential", "actions",
@@ -247,7 +248,8 @@ def share_section() -> None:
                 lambda values: share_plans.create_share_plan(db, user, {"account_id": aid, **values}),
                 lambda i, v: share_plans.delete_share_plan(db, user, i, v),
             )
-    whitespace_section()
+    if shown:
+        whitespace_section()
 
 
 def whitespace_section() -> None:
@@ -262,12 +264,13 @@ def whitespace_section() -> None:
                                ("plan.final_target", c["final_target"]),
                                ("whitespace.measure.gap", c["gap"])):
             rows.append({"line": c["product_line_code"], "measure": page.t(measure), "value": value})
-    st.altair_chart(heatmap(pd.DataFrame(rows), "line", "measure", "value", page.t("field.product_line_id"),
-                            "", "%", height=130), width="stretch")
+    st.vega_lite_chart(*heatmap_spec(pd.DataFrame(rows), "line", "measure", "value",
+                                     page.t("field.product_line_id"), "", "%", height=130), width="stretch")
 
 
-def strategy_section() -> None:
-    """Posture (read-only), the three purchase factors, the technical position and barrier actions."""
+def strategy_section(shown: bool) -> None:
+    """Posture (read-only), the three purchase factors, the technical position (while the tab is `shown`)
+    and barrier actions."""
     position = positioning.get_position(db, user, aid)
     if position and position.get("chosen_posture"):
         st.subheader(page.t("plan.posture"))
@@ -279,20 +282,26 @@ def strategy_section() -> None:
     for col, factor in zip(st.columns(3), strategy.FACTORS, strict=True):
         with col:
             factor_form(factor, assessed.get(factor))
+    if shown:
+        technical_position_section()
+    barriers_section()
+
+
+def technical_position_section() -> None:
+    """Per product line: the level reached, the next level and the action towards it."""
     st.subheader(page.t("plan.technical_position"))
     position = strategy.technical_position(db, user, aid)
     if not position:
         st.info(page.t("plan.no_technical"))
-    else:
-        st.dataframe(pd.DataFrame([{
-            page.t("field.product_line_id"): p["product_line_code"] or "—",
-            page.t("field.barrier_action.level"): choice_label("tech_level", p["level"], page.lang),
-            page.t("plan.next_level"): choice_label("tech_level", p["next"], page.lang) if p["next"]
-            else page.t("plan.top_level"),
-            page.t("field.action"): p["action"], page.t("field.owner_id"): p["owner_name"],
-            page.t("field.due_date"): p["due_date"],
-        } for p in position]), hide_index=True, width="stretch")
-    barriers_section()
+        return
+    st.dataframe(pd.DataFrame([{
+        page.t("field.product_line_id"): p["product_line_code"] or "—",
+        page.t("field.barrier_action.level"): choice_label("tech_level", p["level"], page.lang),
+        page.t("plan.next_level"): choice_label("tech_level", p["next"], page.lang) if p["next"]
+        else page.t("plan.top_level"),
+        page.t("field.action"): p["action"], page.t("field.owner_id"): p["owner_name"],
+        page.t("field.due_date"): p["due_date"],
+    } for p in position]), hide_index=True, width="stretch")
 
 
 def factor_form(factor: str, row: dict | None) -> None:
@@ -369,8 +378,9 @@ def barriers_section() -> None:
             )
 
 
-def baselines_section() -> None:
-    """Freeze the plan as approved; compare the live plan with any baseline."""
+def baselines_section(shown: bool) -> None:
+    """Freeze the plan as approved; compare the live plan with any baseline (read from the audit log, so
+    only while the tab is `shown`)."""
     st.subheader(page.t("plan.baselines"))
     st.caption(page.t("plan.baselines_hint"))
     if editable:
@@ -392,6 +402,8 @@ def baselines_section() -> None:
     chosen = st.selectbox(page.t("plan.compare_with"), list(by_id), key="plan.baseline.pick",
                           format_func=lambda i: page.t("plan.baseline_label", name=by_id[i]["name"],
                                                        date=by_id[i]["approved_on"]))
+    if not shown:
+        return
     moves = baselines.compare(db, user, chosen)
     if not moves:
         st.success(page.t("plan.no_moves"))
@@ -409,16 +421,19 @@ def baselines_section() -> None:
     } for m in moves]), hide_index=True, width="stretch")
 
 
-tabs = st.tabs([page.t("plan.tab.goals"), page.t("plan.tab.share"), page.t("plan.tab.strategy"),
-                page.t("plan.tab.baselines")])
+# A click on a tab reruns the page. The editors and forms of every tab are drawn on every run (so unsaved
+# edits survive a look at another tab); what is only read — the whitespace heatmap, the technical position,
+# the comparison with a baseline — is drawn while its tab is open.
+tabs = chores.tabs([page.t("plan.tab.goals"), page.t("plan.tab.share"), page.t("plan.tab.strategy"),
+                    page.t("plan.tab.baselines")], key="plan.tabs", lazy=True)
 with tabs[0]:
     settings_section()
     scorecard_section()
     goals_section()
     coverage_section()
 with tabs[1]:
-    share_section()
+    share_section(tabs[1].open)
 with tabs[2]:
-    strategy_section()
+    strategy_section(tabs[2].open)
 with tabs[3]:
-    baselines_section()
+    baselines_section(tabs[3].open)
