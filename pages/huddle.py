@@ -288,12 +288,16 @@ if not editable:
     st.caption(page.t("huddle.readonly"))
 st.markdown(f"[{page.t('huddle.present_link')} ↗](/present?huddle={hid}&account={page.account_id})")
 people = owners_for(scope)
+# A click on a tab reruns the page. The agenda (hundreds of rows, each with its button, in a war room) is drawn
+# while its tab is open, or while one of its items is being turned into an action; the tabs with forms are
+# drawn on every run, so what a user typed there survives a look at another tab.
 tabs = chores.tabs([page.t("huddle.tab.changes"), page.t("huddle.tab.agenda"), page.t("huddle.tab.items"),
-                    page.t("huddle.tab.roles"), page.t("huddle.tab.minutes")], key="huddle.tabs")
+                    page.t("huddle.tab.roles"), page.t("huddle.tab.minutes")], key="huddle.tabs", lazy=True)
 with tabs[0]:
     what_changed_tab(huddle, scope)
 with tabs[1]:
-    agenda_tab(huddle, scope, editable, people)
+    if tabs[1].open or st.session_state.get("huddle.agenda.target"):
+        agenda_tab(huddle, scope, editable, people)
 with tabs[2]:
     items_tab(huddle, scope, editable, people)
 with tabs[3]:
