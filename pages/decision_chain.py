@@ -18,6 +18,7 @@ from kamui import chores
 from kamui.chores import plain
 from kamui.editing import VersionedForm, attempt, flash
 from kamui.portfolio_view import stance_line
+from kamui.vega import named
 
 page = chores.open_page("nav.decision_chain")  # stops with a hint when no account is chosen
 t = page.t
@@ -318,7 +319,7 @@ def trends_tab(account_id: int) -> None:
         return
     if by == "level":
         heat["group"] = heat["group"].map(lambda g: choice_label("level", g, page.lang))
-    st.vega_lite_chart(heat, {  # a plain Vega-Lite spec: Altair's schema checks cost more than the page
+    st.vega_lite_chart(spec=named(heat, {  # a plain Vega-Lite spec: Altair's schema checks cost more than the page
         "mark": "rect",
         "height": {"step": 28},
         "encoding": {
@@ -328,7 +329,7 @@ def trends_tab(account_id: int) -> None:
                       "scale": {"domain": [-1, 3], "scheme": "redyellowgreen"}},
             "tooltip": [{"field": f} for f in ("period", "group", "avg_score", "people")],
         },
-    }, width="stretch")
+    }), width="stretch")
     people = {p["id"]: p["name"] for p in sh.list_stakeholders(page.db, page.user, account_id, limit=1000)}
     if not people:
         return
@@ -336,7 +337,7 @@ def trends_tab(account_id: int) -> None:
     history = pd.DataFrame(sh.score_history(page.db, page.user, chosen))
     if len(history):
         history["stance"] = history["stance"].map(lambda s: choice_label("stance", s, page.lang))
-        st.vega_lite_chart(history, {
+        st.vega_lite_chart(spec=named(history, {
             "mark": {"type": "line", "interpolate": "step-after", "point": True},
             "height": 220,
             "encoding": {
@@ -345,7 +346,7 @@ def trends_tab(account_id: int) -> None:
                       "scale": {"domain": [-1, 3]}},
                 "tooltip": [{"field": f} for f in ("day", "score", "stance")],
             },
-        }, width="stretch")
+        }), width="stretch")
 
 
 account_id = page.account_id

@@ -13,9 +13,10 @@ from kamcore.i18n import choice_label
 from kamcore.plan import baselines, goals, pipeline_coverage, scorecard, share_plans, strategy
 from kamcore.plan.goals import METRICS, QUADRANTS
 from kamcore.portfolio import positioning
-from kamui import chores, context
+from kamui import context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.plan_view import heatmap_spec, labeller, mapper, scorecard_spec
+from kamui.vega import named
 
 page = context.page()
 st.title(page.t("plan.title"))
@@ -97,7 +98,7 @@ def scorecard_section() -> None:
     for q in card.quadrants:
         left.caption(f"{choice_label('quadrant', q.quadrant, page.lang)}: "
                      + page.t("plan.measured", measured=q.measured, goals=q.goals))
-    right.vega_lite_chart(*scorecard_spec(card), width="stretch")
+    right.vega_lite_chart(spec=named(*scorecard_spec(card)), width="stretch")
 
 
 def goals_section() -> None:
@@ -195,9 +196,8 @@ def coverage_section() -> None:
     } for r in rows]), hide_index=True, width="stretch")
 
 
-def share_section(shown: bool) -> None:
-    """Share-growth and breakthrough plans per product line, edited in place; the whitespace heatmap while
-    the tab is `shown`."""
+def share_section() -> None:
+    """Share-growth and breakthrough plans per product line, edited in place."""
     st.subheader(page.t("plan.share"))
     columns = ["id", "version", "product_line_id", "plan_kind", "wallet", "current_share", "base_year",
                "target_share_1", "target_share_2", "target_share_3", "final_target", "potential", "actions",
@@ -248,8 +248,7 @@ def share_section(shown: bool) -> None:
                 lambda values: share_plans.create_share_plan(db, user, {"account_id": aid, **values}),
                 lambda i, v: share_plans.delete_share_plan(db, user, i, v),
             )
-    if shown:
-        whitespace_section()
+    whitespace_section()
 
 
 def whitespace_section() -> None:
@@ -264,13 +263,13 @@ def whitespace_section() -> None:
                                ("plan.final_target", c["final_target"]),
                                ("whitespace.measure.gap", c["gap"])):
             rows.append({"line": c["product_line_code"], "measure": page.t(measure), "value": value})
-    st.vega_lite_chart(*heatmap_spec(pd.DataFrame(rows), "line", "measure", "value",
-                                     page.t("field.product_line_id"), "", "%", height=130), width="stretch")
+    st.vega_lite_chart(spec=named(*heatmap_spec(pd.DataFrame(rows), "line", "measure", "value",
+                                                page.t("field.product_line_id"), "", "%", height=130)),
+                       width="stretch")
 
 
-def strategy_section(shown: bool) -> None:
-    """Posture (read-only), the three purchase factors, the technical position (while the tab is `shown`)
-    and barrier actions."""
+def strategy_section() -> None:
+    """Posture (read-only), the three purchase factors, the technical position and barrier actions."""
     position = positioning.get_position(db, user, aid)
     if position and position.get("chosen_posture"):
         st.subheader(page.t("plan.posture"))
@@ -282,8 +281,7 @@ def strategy_section(shown: bool) -> None:
     for col, factor in zip(st.columns(3), strategy.FACTORS, strict=True):
         with col:
             factor_form(factor, assessed.get(factor))
-    if shown:
-        technical_position_section()
+    technical_position_section()
     barriers_section()
 
 
@@ -378,9 +376,8 @@ def barriers_section() -> None:
             )
 
 
-def baselines_section(shown: bool) -> None:
-    """Freeze the plan as approved; compare the live plan with any baseline (read from the audit log, so
-    only while the tab is `shown`)."""
+def baselines_section() -> None:
+    """Freeze the plan as approved; compare the live plan with any baseline."""
     st.subheader(page.t("plan.baselines"))
     st.caption(page.t("plan.baselines_hint"))
     if editable:
@@ -402,8 +399,6 @@ def baselines_section(shown: bool) -> None:
     chosen = st.selectbox(page.t("plan.compare_with"), list(by_id), key="plan.baseline.pick",
                           format_func=lambda i: page.t("plan.baseline_label", name=by_id[i]["name"],
                                                        date=by_id[i]["approved_on"]))
-    if not shown:
-        return
     moves = baselines.compare(db, user, chosen)
     if not moves:
         st.success(page.t("plan.no_moves"))
@@ -421,19 +416,19 @@ def baselines_section(shown: bool) -> None:
     } for m in moves]), hide_index=True, width="stretch")
 
 
-# A click on a tab reruns the page. The editors and forms of every tab are drawn on every run (so unsaved
-# edits survive a look at another tab); what is only read — the whitespace heatmap, the technical position,
-# the comparison with a baseline — is drawn while its tab is open.
-tabs = chores.tabs([page.t("plan.tab.goals"), page.t("plan.tab.share"), page.t("plan.tab.strategy"),
-                    page.t("plan.tab.baselines")], key="plan.tabs", lazy=True)
+# Plain tabs (not a widget): a tab widget's rerun left the goals grid ignoring the next click in the browser
+# tests, so every tab is drawn on each run; what they read is cheap (charts as plain Vega-Lite specs, the
+# baseline comparison kept per account in kamcore).
+tabs = st.tabs([page.t("plan.tab.goals"), page.t("plan.tab.share"), page.t("plan.tab.strategy"),
+                page.t("plan.tab.baselines")])
 with tabs[0]:
     settings_section()
     scorecard_section()
     goals_section()
     coverage_section()
 with tabs[1]:
-    share_section(tabs[1].open)
+    share_section()
 with tabs[2]:
-    strategy_section(tabs[2].open)
+    strategy_section()
 with tabs[3]:
-    baselines_section(tabs[3].open)
+    baselines_section()
