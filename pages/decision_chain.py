@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -19,6 +18,7 @@ from kamui import chores
 from kamui.chores import plain
 from kamui.editing import VersionedForm, attempt, flash
 from kamui.portfolio_view import stance_line
+from kamui.vega import named
 
 page = chores.open_page("nav.decision_chain")  # stops with a hint when no account is chosen
 t = page.t
@@ -156,7 +156,7 @@ def people_tab(account_id: int, editable: bool, private: bool, owners: dict[int 
                 t("field.standing"): ladder_text("standing", p),
                 t("field.target_date"): p["target_date"] or "",
                 t("rel.last_contact"): fresh[p["id"]]["last_contact"] or t("rel.never"),
-                t("rel.days_since"): "" if fresh[p["id"]]["days_since"] is None else fresh[p["id"]]["days_since"],
+                t("rel.days_since"): "" if fresh[p["id"]]["days_since"] is None else str(fresh[p["id"]]["days_since"]),
                 t("rel.checkin_due"): "⚠" if fresh[p["id"]]["checkin_due"] else "",
                 t("sh.marks"): ", ".join(t(f"field.{m}") for m in sh.MARKS if p.get(m)),
             } for p in people]),
@@ -319,12 +319,17 @@ def trends_tab(account_id: int) -> None:
         return
     if by == "level":
         heat["group"] = heat["group"].map(lambda g: choice_label("level", g, page.lang))
-    st.altair_chart(alt.Chart(heat).mark_rect().encode(
-        x=alt.X("period:O", title=t("sh.month"), axis=alt.Axis(labelAngle=-30)), y=alt.Y("group:N", title=None),
-        color=alt.Color("avg_score:Q", title=t("sh.avg_score"),
-                        scale=alt.Scale(domain=[-1, 3], scheme="redyellowgreen")),
-        tooltip=["period", "group", "avg_score", "people"],
-    ).properties(height=alt.Step(28)), width="stretch")
+    st.vega_lite_chart(spec=named(heat, {  # a plain Vega-Lite spec: Altair's schema checks cost more than the page
+        "mark": "rect",
+        "height": {"step": 28},
+        "encoding": {
+            "x": {"field": "period", "type": "ordinal", "title": t("sh.month"), "axis": {"labelAngle": -30}},
+            "y": {"field": "group", "type": "nominal", "title": None},
+            "color": {"field": "avg_score", "type": "quantitative", "title": t("sh.avg_score"),
+                      "scale": {"domain": [-1, 3], "scheme": "redyellowgreen"}},
+            "tooltip": [{"field": f} for f in ("period", "group", "avg_score", "people")],
+        },
+    }), width="stretch")
     people = {p["id"]: p["name"] for p in sh.list_stakeholders(page.db, page.user, account_id, limit=1000)}
     if not people:
         return
@@ -332,10 +337,16 @@ def trends_tab(account_id: int) -> None:
     history = pd.DataFrame(sh.score_history(page.db, page.user, chosen))
     if len(history):
         history["stance"] = history["stance"].map(lambda s: choice_label("stance", s, page.lang))
-        st.altair_chart(alt.Chart(history).mark_line(interpolate="step-after", point=True).encode(
-            x=alt.X("at:T", title=None), y=alt.Y("score:Q", title=t("sh.score_label"), scale=alt.Scale(domain=[-1, 3])),
-            tooltip=["day", "score", "stance"],
-        ).properties(height=220), width="stretch")
+        st.vega_lite_chart(spec=named(history, {
+            "mark": {"type": "line", "interpolate": "step-after", "point": True},
+            "height": 220,
+            "encoding": {
+                "x": {"field": "at", "type": "temporal", "title": None},
+                "y": {"field": "score", "type": "quantitative", "title": t("sh.score_label"),
+                      "scale": {"domain": [-1, 3]}},
+                "tooltip": [{"field": f} for f in ("day", "score", "stance")],
+            },
+        }), width="stretch")
 
 
 account_id = page.account_id
@@ -351,7 +362,10 @@ deals = sh.opportunity_choices(page.db, page.user, account_id)
 high = [f for f in coverage.flags(page.db, page.user, account_id) if f.severity == "high"]
 if high:
     st.warning(t("sh.high_flags", count=len(high)), icon=":material/warning:")
-tabs = st.tabs([t("sh.tab.map"), t("sh.tab.people"), t("sh.tab.links"), t("sh.tab.coverage"), t("sh.tab.trends")])
+# A click on a tab reruns the page: the trend charts are drawn only while their tab is open. The tabs with
+# forms are drawn on every run, so input typed there survives a look at another tab.
+tabs = chores.tabs([t("sh.tab.map"), t("sh.tab.people"), t("sh.tab.links"), t("sh.tab.coverage"), t("sh.tab.trends")],
+                   key="dc.tabs", lazy=True)
 with tabs[0]:
     map_tab(account_id, deals)
 with tabs[1]:
@@ -361,4 +375,5 @@ with tabs[2]:
 with tabs[3]:
     coverage_tab(account_id, deals)
 with tabs[4]:
-    trends_tab(account_id)
+    if tabs[4].open:
+        trends_tab(account_id)

@@ -20,11 +20,17 @@ from kamui import chores
 page = chores.open_page("huddle.title", "huddle.caption")
 ICON = {"critical": ":red[●]", "warning": ":orange[●]", "info": ":blue[●]"}
 def start_form(has_past: bool) -> None:
-    """Open a huddle for this account (or a group); "since" defaults to the previous huddle of the same scope."""
+    """Open a huddle for this account (or a group); "since" defaults to the previous huddle of the same scope.
+    Once the account has huddles the form waits, folded, and is drawn when opened (a click reruns the page):
+    its scope picker lists every account the user can see — 2,000 for an executive."""
+    box = st.expander(page.t("huddle.start"), expanded=not has_past, on_change="rerun",
+                      key=f"huddle.start.open.{has_past}")
+    if not box.open:
+        return
     visible = {a["id"]: a["name"] for a in accounts.list_accounts(page.db, page.user)}
     since_default = huddles.default_since(page.db, [page.account_id])
     previous = huddles.previous_huddle(page.db, [page.account_id])
-    with st.expander(page.t("huddle.start"), expanded=not has_past), st.form("huddle.new"):
+    with box, st.form("huddle.new"):
         chosen = st.multiselect(page.t("huddle.scope"), list(visible), default=[page.account_id],
                                 format_func=visible.get, key="huddle.new.accounts")
         title = st.text_input(page.t("field.title"), key="huddle.new.title")
@@ -288,12 +294,16 @@ if not editable:
     st.caption(page.t("huddle.readonly"))
 st.markdown(f"[{page.t('huddle.present_link')} ↗](/present?huddle={hid}&account={page.account_id})")
 people = owners_for(scope)
+# A click on a tab reruns the page. The agenda (hundreds of rows, each with its button, in a war room) is drawn
+# while its tab is open, or while one of its items is being turned into an action; the tabs with forms are
+# drawn on every run, so what a user typed there survives a look at another tab.
 tabs = chores.tabs([page.t("huddle.tab.changes"), page.t("huddle.tab.agenda"), page.t("huddle.tab.items"),
-                    page.t("huddle.tab.roles"), page.t("huddle.tab.minutes")], key="huddle.tabs")
+                    page.t("huddle.tab.roles"), page.t("huddle.tab.minutes")], key="huddle.tabs", lazy=True)
 with tabs[0]:
     what_changed_tab(huddle, scope)
 with tabs[1]:
-    agenda_tab(huddle, scope, editable, people)
+    if tabs[1].open or st.session_state.get("huddle.agenda.target"):
+        agenda_tab(huddle, scope, editable, people)
 with tabs[2]:
     items_tab(huddle, scope, editable, people)
 with tabs[3]:

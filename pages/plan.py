@@ -15,7 +15,8 @@ from kamcore.plan.goals import METRICS, QUADRANTS
 from kamcore.portfolio import positioning
 from kamui import context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
-from kamui.plan_view import heatmap, labeller, mapper, scorecard_chart
+from kamui.plan_view import heatmap_spec, labeller, mapper, scorecard_spec
+from kamui.vega import named
 
 page = context.page()
 st.title(page.t("plan.title"))
@@ -97,7 +98,7 @@ def scorecard_section() -> None:
     for q in card.quadrants:
         left.caption(f"{choice_label('quadrant', q.quadrant, page.lang)}: "
                      + page.t("plan.measured", measured=q.measured, goals=q.goals))
-    right.altair_chart(scorecard_chart(card), width="stretch")
+    right.vega_lite_chart(spec=named(*scorecard_spec(card)), width="stretch")
 
 
 def goals_section() -> None:
@@ -262,8 +263,9 @@ def whitespace_section() -> None:
                                ("plan.final_target", c["final_target"]),
                                ("whitespace.measure.gap", c["gap"])):
             rows.append({"line": c["product_line_code"], "measure": page.t(measure), "value": value})
-    st.altair_chart(heatmap(pd.DataFrame(rows), "line", "measure", "value", page.t("field.product_line_id"),
-                            "", "%", height=130), width="stretch")
+    st.vega_lite_chart(spec=named(*heatmap_spec(pd.DataFrame(rows), "line", "measure", "value",
+                                                page.t("field.product_line_id"), "", "%", height=130)),
+                       width="stretch")
 
 
 def strategy_section() -> None:
@@ -279,20 +281,25 @@ def strategy_section() -> None:
     for col, factor in zip(st.columns(3), strategy.FACTORS, strict=True):
         with col:
             factor_form(factor, assessed.get(factor))
+    technical_position_section()
+    barriers_section()
+
+
+def technical_position_section() -> None:
+    """Per product line: the level reached, the next level and the action towards it."""
     st.subheader(page.t("plan.technical_position"))
     position = strategy.technical_position(db, user, aid)
     if not position:
         st.info(page.t("plan.no_technical"))
-    else:
-        st.dataframe(pd.DataFrame([{
-            page.t("field.product_line_id"): p["product_line_code"] or "—",
-            page.t("field.barrier_action.level"): choice_label("tech_level", p["level"], page.lang),
-            page.t("plan.next_level"): choice_label("tech_level", p["next"], page.lang) if p["next"]
-            else page.t("plan.top_level"),
-            page.t("field.action"): p["action"], page.t("field.owner_id"): p["owner_name"],
-            page.t("field.due_date"): p["due_date"],
-        } for p in position]), hide_index=True, width="stretch")
-    barriers_section()
+        return
+    st.dataframe(pd.DataFrame([{
+        page.t("field.product_line_id"): p["product_line_code"] or "—",
+        page.t("field.barrier_action.level"): choice_label("tech_level", p["level"], page.lang),
+        page.t("plan.next_level"): choice_label("tech_level", p["next"], page.lang) if p["next"]
+        else page.t("plan.top_level"),
+        page.t("field.action"): p["action"], page.t("field.owner_id"): p["owner_name"],
+        page.t("field.due_date"): p["due_date"],
+    } for p in position]), hide_index=True, width="stretch")
 
 
 def factor_form(factor: str, row: dict | None) -> None:
@@ -409,6 +416,9 @@ def baselines_section() -> None:
     } for m in moves]), hide_index=True, width="stretch")
 
 
+# Plain tabs (not a widget): a tab widget's rerun left the goals grid ignoring the next click in the browser
+# tests, so every tab is drawn on each run; what they read is cheap (charts as plain Vega-Lite specs, the
+# baseline comparison kept per account in kamcore).
 tabs = st.tabs([page.t("plan.tab.goals"), page.t("plan.tab.share"), page.t("plan.tab.strategy"),
                 page.t("plan.tab.baselines")])
 with tabs[0]:

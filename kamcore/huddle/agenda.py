@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from sqlite_utils import Database
 
-from kamcore import clock, money, permissions, store
+from kamcore import clock, data_cache, money, permissions, store
 from kamcore.huddle.what_changed import link_for
 from kamcore.i18n import has, t
 from kamcore.learning import rules
@@ -371,18 +371,36 @@ class AccountAgenda:
 TOP_PER_GROUP = 3  # the items of each urgency shown first; the rest are counted and one click away
 
 
+def _groups(db: Database, account_ids: list[int], day: date) -> dict[int, dict[str, list[AgendaItem]]]:
+    """{account id: {section: its items, most severe first}}. Kept per account (`data_cache.per_account`):
+    a write to one account of a huddle recomputes that account's part only. The items are shared between
+    sessions: read-only."""
+    rank = {"critical": 0, "warning": 1, "info": 2}
+
+    def compute(ids: list[int]) -> dict[int, dict[str, list[AgendaItem]]]:
+        built = build(db, SYSTEM, ids, day)  # the caller has checked that the actor may read these accounts
+        out = {}
+        for account_id in ids:
+            groups = {section: [i for i in built[section] if i.account_id == account_id] for section in SECTIONS}
+            for section in ("flags", "closing", "behind"):
+                groups[section].sort(key=lambda i: (rank.get(i.severity, 3), -i.days_late, i.due or "9999"))
+            groups["overdue"].sort(key=lambda i: -i.days_late)
+            out[account_id] = groups
+        return out
+
+    return data_cache.per_account(db, "huddle.agenda", account_ids, compute, key=day.isoformat())
+
+
 def by_account(db: Database, actor: User, account_ids: list[int], today: date | None = None) -> list[AccountAgenda]:
     """The agenda grouped by account (most urgent account first), then by urgency; most severe items first."""
-    built = build(db, actor, account_ids, today)
+    for account_id in account_ids:
+        permissions.require_read(db, actor, account_id)
+    grouped = _groups(db, list(account_ids), today or clock.today())
     names = dict(db.execute(f"SELECT id, name FROM accounts WHERE id IN ({_marks(account_ids)})",
                             list(account_ids)).fetchall()) if account_ids else {}
-    rank = {"critical": 0, "warning": 1, "info": 2}
     out = []
     for account_id in account_ids:
-        groups = {section: [i for i in built[section] if i.account_id == account_id] for section in SECTIONS}
-        for section in ("flags", "closing", "behind"):
-            groups[section].sort(key=lambda i: (rank.get(i.severity, 3), -i.days_late, i.due or "9999"))
-        groups["overdue"].sort(key=lambda i: -i.days_late)
+        groups = {section: list(items) for section, items in grouped[account_id].items()}
         out.append(AccountAgenda(account_id, names.get(account_id, ""), groups))
     out.sort(key=lambda a: (-len(a.groups["overdue"]), -len(a.groups["flags"]), a.account_name))
     return out

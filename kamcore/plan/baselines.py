@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import Field
 from sqlite_utils import Database
 
-from kamcore import permissions, records, store
+from kamcore import data_cache, permissions, records, store
 from kamcore.i18n import choice_label, t
 from kamcore.plan import goals, scorecard, share_plans, strategy
 from kamcore.records import Entity, Record
@@ -91,9 +91,17 @@ class Move:
 
 
 def compare(db: Database, actor: User, baseline_id: int) -> list[Move]:
-    """What moved in the live plan since the baseline, by whom (from the audit log)."""
+    """What moved in the live plan since the baseline, by whom (from the audit log). Kept per account
+    (`data_cache.per_account`): recomputed only after a write to the account (or a global change). The moves
+    are shared between sessions: read-only."""
     base = records.get(db, ENTITY, baseline_id)
-    permissions.require_read(db, actor, base["account_id"])
+    account_id = base["account_id"]
+    permissions.require_read(db, actor, account_id)
+    return data_cache.per_account(db, "plan.baseline_moves", [account_id],
+                                  lambda _ids: {account_id: _compare(db, base)}, key=baseline_id)[account_id]
+
+
+def _compare(db: Database, base: dict[str, Any]) -> list[Move]:
     frozen = json.loads(base["snapshot"])
     live = snapshot(db, base["account_id"])["rows"]
     who = _authors_since(db, base["account_id"], frozen["audit_mark"])

@@ -126,3 +126,20 @@ def test_a_viewer_reads_but_gets_no_edit_forms(demo_path):
     at = signed_in_app(demo_path, "guest", "pages/relationships.py", account_id(demo_path, "Jiangnan Power Grid"))
     assert not at.exception
     assert not [b for b in at.button if b.label == "Add to plan"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_trend_charts_are_drawn_when_their_tab_is_opened(demo_path, lang):
+    """The trends tab draws its two charts only while it is open (a click on a tab reruns the page); the
+    person form is drawn either way, so what a user typed there (held by the browser until Save) stays."""
+    from kamcore.i18n import t
+
+    at = signed_in_app(demo_path, "li.wei", "pages/decision_chain.py", account_id(demo_path, "Jiangnan Power Grid"),
+                       lang=lang)
+    assert not at.get("vega_lite_chart"), "no trend chart while the map tab is open"
+    at.session_state["dc.tabs"] = t("sh.tab.trends", lang)
+    at.run()
+    assert not at.exception, at.exception
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2, "the heat map and the person's score history"
+    assert at.text_area(key="person.notes") and at.text_input(key="new_person.name"), "the forms stay drawn"

@@ -28,10 +28,18 @@ def markdown(at) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+def open_agenda(at):
+    """A click on the agenda tab: the page reruns and draws the agenda."""
+    at.session_state["huddle.tabs"] = "Agenda"
+    return at.run()
+
+
 def test_demo_huddle_shows_what_changed_agenda_and_minutes(demo_path):
     at = signed_in_app(demo_path, "li.wei", "pages/huddle.py", account_id(demo_path, HUAXIN))
     text = markdown(at)
     assert ", by " in text, "what changed has readable sentences"
+    assert "Overdue" not in text, "the agenda waits for its tab"
+    text = markdown(open_agenda(at))
     assert "Overdue" in text and "Health flags" in text
     downloads = at.get("download_button")
     assert len(downloads) == 2
@@ -41,6 +49,10 @@ def test_starting_a_huddle_from_the_page_defaults_since_to_the_last_one(demo_pat
     huaxin = account_id(demo_path, HUAXIN)
     before = query(demo_path, "SELECT max(created_at) FROM huddles WHERE scope = ?", [str(huaxin)])[0][0]
     at = signed_in_app(demo_path, "li.wei", "pages/huddle.py", huaxin)
+    assert not [w for w in at.text_input if w.key == "huddle.new.title"], \
+        "the form waits, folded, while the account has huddles"
+    at.session_state["huddle.start.open.True"] = True  # a click on "Start a huddle" reruns the page
+    at.run()
     at.text_input(key="huddle.new.title").input("Monday huddle")
     at.button(key="huddle.new.submit").click().run()
     assert not at.exception
@@ -75,7 +87,7 @@ def test_recording_an_action_and_marking_it_done(demo_path):
 
 
 def test_an_agenda_item_becomes_an_action_in_place_and_the_tab_stays(demo_path):
-    at = signed_in_app(demo_path, "li.wei", "pages/huddle.py", account_id(demo_path, HUAXIN))
+    at = open_agenda(signed_in_app(demo_path, "li.wei", "pages/huddle.py", account_id(demo_path, HUAXIN)))
     act = next(b for b in at.button if b.key and b.key.startswith("huddle.agenda.act."))
     act.click().run()
     source = at.session_state["huddle.agenda.target"]

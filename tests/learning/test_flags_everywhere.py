@@ -181,6 +181,8 @@ def test_agenda_sees_a_rule_the_firing_log_has_not_swept_yet(demo_path):
 def test_huddle_agenda_shows_live_flags_with_rule_and_lesson(demo_path):
     watch_every_deal(demo_path)
     at = signed_in_app(demo_path, "zhang.min", "pages/huddle.py", account_id(demo_path, PUDONG))
+    at.session_state["huddle.tabs"] = t("huddle.tab.agenda", "en")  # the agenda is drawn once its tab is open
+    at.run()
     assert not at.exception, at.exception
     shown = text(at)
     assert SINGLE in shown and "Storage refresh (new)" in shown
@@ -190,6 +192,8 @@ def test_huddle_agenda_shows_live_flags_with_rule_and_lesson(demo_path):
 
 def test_huddle_agenda_in_chinese_names_built_in_rules_in_chinese(demo_path):
     at = signed_in_app(demo_path, "zhang.min", "pages/huddle.py", account_id(demo_path, PUDONG), lang="zh")
+    at.session_state["huddle.tabs"] = t("huddle.tab.agenda", "zh")
+    at.run()
     assert not at.exception, at.exception
     assert t("rule.single_threaded.name", "zh") in text(at)
 

@@ -71,6 +71,7 @@ def test_the_demo_plan_shows_a_score_goals_share_plans_and_a_baseline_with_moves
     assert len(_shown(at, "plan.share")) == 3
     assert any("since the baseline" in c.value for c in at.caption)
     assert len(at.dataframe) >= 2
+    assert len(at.get("vega_lite_chart")) == 2, "the scorecard and the whitespace heatmap"
 
 
 def test_an_actual_edited_in_the_goals_table_is_saved(demo_path):
