@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from kamcore.i18n import choice_label
@@ -58,7 +57,8 @@ def scorecard_spec(card: Scorecard) -> tuple[pd.DataFrame, Spec]:
 
 def heatmap_spec(frame: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_title: str,
                  value_title: str, height: int | None = None) -> tuple[pd.DataFrame, Spec]:
-    """`heatmap` as (data, Vega-Lite spec): a labelled heatmap, cells without a value grey with a dash."""
+    """A labelled heatmap as (data, Vega-Lite spec); cells without a value grey with a dash. A plain spec, not
+    Altair: Altair's schema checks cost more than the rest of the plan page's run (see kamui/vega.py)."""
     data = frame.copy()
     data["label"] = data[value].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
     axes = {
@@ -84,28 +84,3 @@ def heatmap_spec(frame: pd.DataFrame, x: str, y: str, value: str, x_title: str, 
     if height:
         spec["height"] = height
     return data, spec
-
-
-def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_title: str,
-            value_title: str, height: int | None = None) -> alt.LayerChart:
-    """A labelled heatmap; cells without a value show as grey with a dash (as an Altair chart; the same
-    chart as `heatmap_spec`, which costs a fraction to draw)."""
-    data = frame.copy()
-    data["label"] = data[value].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
-    base = alt.Chart(data).encode(
-        x=alt.X(f"{x}:N", title=x_title, sort=None),
-        y=alt.Y(f"{y}:N", title=y_title, sort=None, axis=alt.Axis(labelLimit=260)),
-    )
-    base = base.encode(x=alt.X(f"{x}:N", title=x_title, sort="ascending", axis=alt.Axis(labelAngle=0, orient="top")))
-    cells = base.mark_rect(stroke="white").encode(
-        color=alt.condition(
-            f"isValid(datum['{value}'])",
-            alt.Color(f"{value}:Q", title=value_title, scale=alt.Scale(scheme="blues")),
-            alt.value("#e8e8e8"),
-        ),
-        tooltip=[alt.Tooltip(f"{y}:N", title=y_title), alt.Tooltip(f"{x}:N", title=x_title),
-                 alt.Tooltip(f"{value}:Q", title=value_title, format=",.1f")],
-    )
-    text = base.mark_text(fontSize=12).encode(text="label:N")
-    chart = cells + text
-    return chart.properties(height=height) if height else chart

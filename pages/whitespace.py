@@ -9,7 +9,8 @@ import streamlit as st
 from kamcore.plan import share_plans, whitespace
 from kamui import paging
 from kamui.chores import open_page
-from kamui.plan_view import heatmap
+from kamui.plan_view import heatmap_spec
+from kamui.vega import named
 
 page = open_page("whitespace.title", "whitespace.caption", needs_account=False)
 
@@ -38,11 +39,10 @@ cells, total = whitespace.page(page.db, page.user, sort=sort, descending=descend
 frame = pd.DataFrame(cells)
 shown = frame["account_id"].nunique() if cells else 0
 if cells:
-    st.altair_chart(
-        heatmap(frame, "product_line_code", "account_name", measure, page.t("field.product_line_id"),
-                page.t("whitespace.account"), page.t(f"whitespace.measure.{measure}"), height=60 + 36 * shown),
-        width="stretch",
-    )
+    st.vega_lite_chart(spec=named(*heatmap_spec(
+        frame, "product_line_code", "account_name", measure, page.t("field.product_line_id"),
+        page.t("whitespace.account"), page.t(f"whitespace.measure.{measure}"), height=60 + 36 * shown)),
+        width="stretch")
 paging.page_picker("whitespace.list", total, whitespace.PAGE_SIZE)
 hidden = [page.t("whitespace.hidden", accounts=total - shown, cells=(total - shown) * summary["lines"])] \
     if total > shown else []
