@@ -165,6 +165,32 @@ def _grid_cell(page, key_prefix: str, column: int, row: int = 0):
     return editor
 
 
+WATCH_RUN = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__kamRunStarted = false;
+    const observer = new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') !== 'notRunning') {
+            window.__kamRunStarted = true;
+            observer.disconnect();
+        }
+    });
+    observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def _edit_cell(page, key_prefix: str, column: int, text: str, row: int = 0) -> None:
+    """Type `text` into one cell and wait until the edit has reached the server. Streamlit 1.67's data editor
+    hands an edit committed with Enter to the server only after a 150 ms debounce (a click outside the grid
+    flushes it at once); a Save clicked before then reruns without the edit and says there is nothing to
+    save — the "grid edit lost before Save". A person does not press Enter and click Save within 150 ms."""
+    editor = _grid_cell(page, key_prefix, column, row)
+    editor.fill(text)
+    page.evaluate(WATCH_RUN)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.__kamRunStarted", timeout=15_000)
+    settle(page)
+
+
 def _reload_table(page, key_prefix: str, lang: str) -> None:
     """Press a table's "reload latest" button and wait until the fresh editor has replaced the old one."""
     reload = page.get_by_role("button", name=t("table.reload", lang))
@@ -255,10 +281,7 @@ def step_plan(soak: Soak, m: Member) -> None:
                          [soak.account_id, title])
     assert before[0] == 0
     _reload_table(m.page, "plan-goals-editor-", m.lang)  # a user reloads before editing, as the table offers
-    editor = _grid_cell(m.page, "plan-goals-editor-", column=2)  # quadrant, measure, title
-    editor.fill(title)
-    m.page.keyboard.press("Enter")
-    m.page.wait_for_timeout(300)
+    _edit_cell(m.page, "plan-goals-editor-", column=2, text=title)  # quadrant, measure, title
     m.page.get_by_role("button", name=t("plan.save_goals", m.lang)).click()
     seen = _wait_text(m.page, t("table.saved", m.lang, count=1), t("table.refused", m.lang, count=1)[:25])
     if seen != t("table.saved", m.lang, count=1):  # a teammate saved that row first: re-apply
