@@ -44,6 +44,20 @@ def settle(page, timeout: float = 60_000) -> None:
     page.wait_for_timeout(100)
 
 
+STILL = """() => [...document.querySelectorAll('[data-testid="stExpander"] details')]
+    .every(details => details.getAnimations().every(a => a.playState !== 'running' && !a.pending))"""
+
+
+def still(page, timeout: float = 10_000) -> None:
+    """Wait until no expander is opening or closing. Streamlit 1.67 animates an expander's height for 500 ms
+    with overflow hidden; Playwright's `fill` of a field inside scrolls that clipped box to show the field, and
+    as the box grows the scroll runs back: everything inside slides down, frame by frame. A click sent then
+    presses the button and releases it lower down, on another element — no click event, nothing sent to the
+    server: the "lost submit" of the team soak (frames and pointer events in the report of wt-lostsubmit).
+    A person cannot open an expander, type into it and click within half a second."""
+    page.wait_for_function(STILL, timeout=timeout)
+
+
 def sign_in(page, url: str, username: str = "li.wei", password: str = PASSWORD, path: str = "") -> None:
     """Open `url/path`; if the app asks, sign in through the form (a deep link lands on its page)."""
     page.bring_to_front()
