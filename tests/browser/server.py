@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,3 +32,16 @@ def running_app(db_path: str | Path, timeout: float = 90, entry: str = "serve.py
     Home.py); the server stops when the block ends."""
     with appserver.running(db_path, free_port(), timeout=timeout, entry=entry) as (url, _proc):
         yield url
+
+
+@contextlib.contextmanager
+def app_on_account(demo_template, tmp_path_factory, folder: str, account: str):
+    """A module's own app on a fresh copy of the demo: (base URL, a `Db` of its file, the id of `account`)."""
+    from tests.browser.test_team_soak import Db
+
+    path = tmp_path_factory.mktemp(folder) / "app.db"
+    shutil.copy(demo_template, path)
+    with running_app(path) as url:
+        db = Db(path)
+        (account_id,) = db.one("SELECT id FROM accounts WHERE name = ?", [account])
+        yield url, db, account_id

@@ -6,14 +6,12 @@ The goals table of the account plan stands for every EditableTable. Empty cells 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from kamcore import clock, users
 from kamcore.i18n import t
 from kamcore.plan import goals
-from tests.browser.server import running_app
+from tests.browser.server import app_on_account
 from tests.browser.sign_in import settle, sign_in
 from tests.browser.test_team_soak import MAIN, Db, _edit_cell, _go, _grid_cell, _reload_table, _tab, _wait_text
 
@@ -24,12 +22,8 @@ REFUSED = t("table.refused", "en", count=1)[:25]
 
 @pytest.fixture(scope="module")
 def table_app(demo_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("table") / "app.db"
-    shutil.copy(demo_template, path)
-    with running_app(path) as url:
-        db = Db(path)
-        (account_id,) = db.one("SELECT id FROM accounts WHERE name = ?", [ACCOUNT])
-        yield url, db, account_id
+    with app_on_account(demo_template, tmp_path_factory, "table", ACCOUNT) as running:
+        yield running
 
 
 def _first_goal(db: Db, account_id: int) -> dict:

@@ -13,7 +13,6 @@ Every assertion compares with the state read (through kamcore, in this process) 
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -23,7 +22,7 @@ from kamcore import clock, store, users
 from kamcore.i18n import t
 from kamcore.pipeline import discovery
 from kamcore.rhythm import entries
-from tests.browser.server import running_app
+from tests.browser.server import app_on_account
 from tests.browser.sign_in import settle, sign_in
 from tests.browser.test_team_soak import MAIN, Db, _grid_cell, _screen_errors, _tab, _wait_text
 
@@ -32,12 +31,8 @@ ACCOUNT = "Jiangnan Power Grid"  # li.wei (account manager), wang.fang (delivery
 
 @pytest.fixture(scope="module")
 def team_app(demo_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("teamflows") / "app.db"
-    shutil.copy(demo_template, path)
-    with running_app(path) as url:
-        db = Db(path)
-        (account_id,) = db.one("SELECT id FROM accounts WHERE name = ?", [ACCOUNT])
-        yield url, db, account_id
+    with app_on_account(demo_template, tmp_path_factory, "teamflows", ACCOUNT) as running:
+        yield running
 
 
 def _open(page, url: str, who: str, path: str) -> None:
