@@ -9,7 +9,7 @@ from __future__ import annotations
 from kamcore import store, users
 from kamcore.i18n import choice_label, t
 from kamcore.learning import retrospectives
-from tests.browser.sign_in import settle
+from tests.browser.sign_in import settle, still
 from tests.browser.test_browser_app import MAIN, _huaxin, _no_error, _open
 
 SUMMARY = "Typed in the browser: the new review's summary."
@@ -64,6 +64,7 @@ def test_starting_a_retrospective_then_saving_writes_the_new_one_not_the_one_pic
     if not start.is_visible():
         main.locator('[data-testid="stExpander"] summary', has_text=t("retro.new", "en")).first.click()
     start.wait_for(state="visible")
+    still(page)  # a click while the expander still opens slides off its target (sign_in.still)
     main.locator('[data-testid="stRadio"]').get_by_text(choice_label("review_type", "mid_deal", "en"),
                                                         exact=True).first.click()
     settle(page)

@@ -23,7 +23,7 @@ from kamcore.i18n import t
 from kamcore.pipeline import discovery
 from kamcore.rhythm import entries
 from tests.browser.server import app_on_account
-from tests.browser.sign_in import settle, sign_in
+from tests.browser.sign_in import settle, sign_in, still
 from tests.browser.test_team_soak import MAIN, Db, _grid_cell, _screen_errors, _tab, _wait_text
 
 ACCOUNT = "Jiangnan Power Grid"  # li.wei (account manager), wang.fang (delivery), zhao.lei (solution)
@@ -124,7 +124,10 @@ def test_a_need_recorded_by_one_member_reaches_the_others_and_a_stale_edit_is_re
     li.bring_to_front()
     if not li.locator('[class*="st-key-needs-new-statement"] input').is_visible():
         li.get_by_text(t("needs.add", "en"), exact=True).first.click()
+        li.locator('[class*="st-key-needs-new-statement"] input').wait_for(state="visible")
+    still(li)  # a click while the expander still opens slides off the button (sign_in.still)
     li.locator('[class*="st-key-needs-new-statement"] input').fill("Customs rules change before we hear of it")
+    still(li)
     li.locator('[class*="st-key-FormSubmitter-needs-new"] button').click()
     _wait_text(li, t("needs.added", "en"))
     _clean(li)
