@@ -157,6 +157,7 @@ def _grid_cell(page, key_prefix: str, column: int, row: int = 0):
     grid.wait_for(state="visible")
     page.wait_for_timeout(300)
     grid.click(position={"x": 60, "y": 35 + 35 * row + 17})  # below the 35 px header, in the first column
+    page.wait_for_timeout(300)  # a person pauses after the click; an Enter in the same instant may open nothing
     for _ in range(column):
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")
