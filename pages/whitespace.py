@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from kamcore.plan import share_plans, whitespace
-from kamui import paging
+from kamui import paging, portfolio_view
 from kamui.chores import open_page
 from kamui.plan_view import heatmap_spec
 from kamui.vega import named
@@ -20,7 +20,9 @@ if not summary["planned"]:
     st.stop()
 
 a, b, c = st.columns(3)
-a.metric(page.t("whitespace.total_potential"), f"{summary['potential']:,.0f}")
+a.metric(page.t("whitespace.total_potential"), portfolio_view.money(summary["potential"]["amount"],
+                                                                     summary["potential"]["currency"], page.lang),
+         help=portfolio_view.total_text(summary["potential"], page.lang))
 b.metric(page.t("whitespace.breakthroughs"), summary["breakthroughs"])
 c.metric(page.t("whitespace.unplanned_cells"), summary["unplanned"])
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kamcore import permissions
+from kamcore import clock, money, permissions
 from kamcore.plan import share_plans
 from kamcore.plan.share_plans import _FINAL, _POTENTIAL
 from kamcore.users import User
@@ -40,16 +40,21 @@ _PER_ACCOUNT = f"""SELECT s.account_id, count(*) AS plans, sum({_POTENTIAL}) AS 
 def summary(db: Database, actor: User) -> dict[str, Any]:
     """Over every account `actor` may read: accounts, active product lines, cells (accounts × lines), cells
     with a plan, breakthrough plans (current share 0), cells without a plan, accounts with a plan and the
-    total potential — the figures `share_plans.whitespace` would give summed over all its cells."""
+    total potential — the figures `share_plans.whitespace` would give summed over all its cells. Potential is in
+    each account's currency, so its total is `money.total` (the reporting currency at this year's rates, with
+    what had no rate kept apart), never a sum of CNY and USD."""
     ids = permissions.readable_account_ids(db, actor)
     lines = db.execute("SELECT count(*) FROM product_lines WHERE active = 1").fetchone()[0]
-    planned, breakthroughs, potential, with_plan = db.execute(
-        f"SELECT coalesce(sum(plans), 0), coalesce(sum(breakthroughs), 0), coalesce(sum(potential), 0), count(*) "
-        f"FROM ({_PER_ACCOUNT})", [json.dumps(ids)]).fetchone()
+    planned, breakthroughs, with_plan = db.execute(
+        f"SELECT coalesce(sum(plans), 0), coalesce(sum(breakthroughs), 0), count(*) FROM ({_PER_ACCOUNT})",
+        [json.dumps(ids)]).fetchone()
+    by_currency = db.execute(
+        f"SELECT sum(w.potential), a.currency FROM ({_PER_ACCOUNT}) w JOIN accounts a ON a.id = w.account_id "
+        f"GROUP BY a.currency", [json.dumps(ids)]).fetchall()
     cells = len(ids) * lines
     return {"accounts": len(ids), "lines": lines, "cells": cells, "planned": planned,
             "breakthroughs": breakthroughs, "unplanned": cells - planned, "accounts_with_plan": with_plan,
-            "potential": float(potential)}
+            "potential": money.total(db, by_currency, clock.today().year).as_dict()}
 
 
 def page(db: Database, actor: User, *, sort: str = "potential", descending: bool = True,

@@ -3,7 +3,7 @@ number, the sort and the filter change what is drawn — in both languages, with
 
 import pytest
 
-from kamcore import store, users
+from kamcore import money, store, users
 from kamcore.plan import whitespace
 from tests.conftest import signed_in_app
 from tests.visible_text import slips, visible_text
@@ -20,7 +20,8 @@ def test_one_page_of_accounts_is_drawn_and_the_rest_is_named(demo_path, monkeypa
     monkeypatch.setattr(whitespace, "PAGE_SIZE", 2)
     db = store.connect(demo_path)
     admin = users.find_by_username(db, "admin")
-    total = whitespace.summary(db, admin)["accounts"]
+    summary = whitespace.summary(db, admin)
+    total = summary["accounts"]
     expected = [[c["account_name"] for c in whitespace.page(db, admin, limit=2, offset=o)[0]] for o in (0, 2)]
     db.close()
     assert total > 2
@@ -31,6 +32,10 @@ def test_one_page_of_accounts_is_drawn_and_the_rest_is_named(demo_path, monkeypa
     hidden = f"{total - 2:,}"
     assert hidden in caption and ("other pages" in caption if lang == "en" else "其他页" in caption)
     assert not slips(visible_text(at)), slips(visible_text(at))
+    # the demo's accounts keep CNY and USD: the total potential is the reporting-currency total, with its currency
+    potential = summary["potential"]
+    assert potential["rates"], "the demo has accounts in another currency: a plain sum would mix them"
+    assert at.metric[0].value == money.fmt(potential["amount"], potential["currency"], lang)
 
     at.number_input(key="whitespace.list.page").set_value(2).run()
     assert not at.exception, at.exception

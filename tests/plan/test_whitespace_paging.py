@@ -90,7 +90,9 @@ def test_the_headline_figures_are_the_full_matrix_summed(world):
     kinds = [share_plans.cell_kind(c) for c in full]
     found = whitespace.summary(world.db, world.admin)
     assert found["cells"] == len(full)
-    assert found["potential"] == pytest.approx(sum(c["potential"] or 0 for c in full))
+    potential = found["potential"]  # one currency here (rate 1): the total is the plain sum
+    assert (potential["currency"], potential["unconverted"]) == ("CNY", {})
+    assert potential["amount"] == pytest.approx(sum(c["potential"] or 0 for c in full))
     assert found["breakthroughs"] == kinds.count("breakthrough")
     assert found["unplanned"] == kinds.count("unplanned")
     assert found["accounts_with_plan"] == len({c["account_id"] for c in full if c["plan_id"] is not None})
