@@ -156,8 +156,14 @@ def _grid_cell(page, key_prefix: str, column: int, row: int = 0):
     grid.scroll_into_view_if_needed()
     grid.wait_for(state="visible")
     page.wait_for_timeout(300)
-    grid.click(position={"x": 60, "y": 35 + 35 * row + 17})  # below the 35 px header, in the first column
-    page.wait_for_timeout(300)  # a person pauses after the click; an Enter in the same instant may open nothing
+    for _ in range(3):
+        grid.click(position={"x": 60, "y": 35 + 35 * row + 17})  # below the 35 px header, in the first column
+        page.wait_for_timeout(300)  # a person pauses after the click; an Enter in the same instant may open nothing
+        if grid.evaluate("grid => grid.contains(document.activeElement)"):
+            break
+    # the arrows below must reach the grid: with the focus still on a tab bar (the tab just clicked open) they
+    # switch tabs instead — the fresh-clone run's Needs page jumped from SPIN questions back to Iceberg that way
+    assert grid.evaluate("grid => grid.contains(document.activeElement)"), "the grid never took the focus"
     for _ in range(column):
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")
