@@ -11,26 +11,26 @@ from tests.browser.test_team_soak import _tab
 CHART = f'{MAIN} [data-testid="stVegaLiteChart"]'
 
 
-def test_whitespace_draws_one_page_and_sorts_by_name(app, new_page, artifacts):
+def _open_as_executive(app, new_page, path: str, title_key: str):
+    """chen.jie on `path` for Huaxin, its first chart drawn, no error on screen."""
     url, db_path = app
     page = new_page(1600, 1000)
-    _open(page, url, "whitespace", _huaxin(db_path), username="chen.jie")
-    page.locator(f"{MAIN} h1", has_text=t("whitespace.title", "en")).first.wait_for(state="visible")
+    _open(page, url, path, _huaxin(db_path), username="chen.jie")
+    page.locator(f"{MAIN} h1", has_text=t(title_key, "en")).first.wait_for(state="visible")
     settle(page)
     _no_error(page)
     page.locator(CHART).first.wait_for(state="visible")
+    return page
+
+
+def test_whitespace_draws_one_page_and_sorts_by_name(app, new_page, artifacts):
+    page = _open_as_executive(app, new_page, "whitespace", "whitespace.title")
     assert page.get_by_text(t("whitespace.sort", "en")).count()
     page.screenshot(path=str(artifacts / "whitespace-paged-en.png"), full_page=True)
 
 
 def test_pipeline_sections_draw_when_their_tab_is_opened(app, new_page, artifacts):
-    url, db_path = app
-    page = new_page(1600, 1000)
-    _open(page, url, "pipeline", _huaxin(db_path), username="chen.jie")
-    page.locator(f"{MAIN} h1", has_text=t("pipe.title", "en")).first.wait_for(state="visible")
-    settle(page)
-    _no_error(page)
-    page.locator(CHART).first.wait_for(state="visible")
+    page = _open_as_executive(app, new_page, "pipeline", "pipe.title")
     assert page.locator(CHART).count() == 1  # the funnel only
     backtest = page.get_by_text(t("pipe.backtest", "en"))
     assert backtest.count() == 0

@@ -91,6 +91,10 @@ def test_needs_and_lead_editor_screens_in_both_languages_at_both_sizes(room, dem
             _shoot(page, folder, f"{room}-needs-iceberg-{lang}-{width}x{height}", lang, problems)
             _tab(page, t("needs.tab.spin", lang))
             _shoot(page, folder, f"{room}-needs-spin-{lang}-{width}x{height}", lang, problems)
+            for path, title in (("whitespace", "whitespace.title"), ("pipeline", "pipe.title")):  # paged / tabbed
+                page.goto(f"{url}/{path}?account={account_id}")
+                page.locator(f"{MAIN} h1", has_text=t(title, lang)).first.wait_for(state="visible")
+                _shoot(page, folder, f"{room}-{path}-{lang}-{width}x{height}", lang, problems)
             if room == "demo":  # the lead editor is the administrator's
                 continue
             page.goto(f"{url}/admin")
