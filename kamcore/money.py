@@ -1,12 +1,26 @@
-"""Money with its currency and unit: the reporting currency, exchange rates, conversion and the ONE formatter.
+"""Money with its currency and unit: the reporting currency, exchange rates, conversion, the ONE parser
+and the ONE formatter.
 
-Storage: every amount in the war room (account financials, deals, goals) is stored in
-THOUSANDS of its own currency (`STORED_UNIT`); an account's financials and goals are in the
-account's currency, a deal in its own `currency`. Nothing here changes storage.
+Storage: every amount in the war room (account financials, deals, goals, budgets, thresholds) is
+stored in WHOLE UNITS of its own currency — a 20,000 CNY budget is the number 20000 — as a SQLite
+REAL rounded to the currency's minor unit (`MINOR_DIGITS`: 2 decimals; 0 for JPY and KRW) by
+`amount()` at every input. Whole units mean every boundary — a file, a person, a rule — speaks the
+same unit as the database, so nothing multiplies or divides by 1,000 on the way in or out. A float
+holds every cent amount below 10^13 exactly enough that rounding to the cent gives it back, and a
+sum of cent amounts rounds back to the exact cent sum (tests/core/test_money.py checks both with
+hypothesis); sums are rounded once, at display. An account's financials and goals are in the
+account's currency, a deal in its own `currency`.
 
-Display: `fmt(value, currency, lang)` is the only money formatter. English uses k / M / B
-("CNY 170.0 M"); 中文 uses the customary 万 / 亿 with the currency's name ("1.70 亿元",
-"4,628 万美元").
+Input: `parse(text, field, lang)` is the only money parser: "1,234.50", "1234.5", and in 中文 also
+"12万", "1.5亿", "3千". Anything else is refused with a ValidationError naming the field and giving
+an example of what is accepted. `label(text, currency)` names a money input with its currency
+("Budget planned (CNY)").
+
+Display: `fmt(value, currency, lang)` is the only money formatter. English uses k (one decimal) /
+M / B (two decimals): "CNY 20.0 k", "CNY 1.70 M"; 中文 uses the customary 万 / 亿 (two decimals)
+with the currency's name: "2.00 万元", "1.70 亿元", "4,628.00 万美元". Babel's compact formats
+(`format_compact_currency`) were measured against these and not used: they drop trailing zeros
+("CN¥20K", "¥2万"), write symbols instead of codes, and have no 元 / 美元 suffix.
 
 Conversion: the reporting currency (admin setting, default CNY) and one rate per currency
 and year (`rate` = units of the reporting currency for one unit of `currency`). A total
@@ -19,6 +33,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,53 +46,121 @@ from kamcore.errors import FieldProblem, ValidationError
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
-STORED_UNIT = 1000  # amounts are stored in thousands of their currency
 DEFAULT_REPORTING = "CNY"
 # 中文 currency names for the 万 / 亿 scheme; any other code is written after the number
 ZH_NAMES = {"CNY": "元", "RMB": "元", "USD": "美元", "HKD": "港元", "EUR": "欧元", "JPY": "日元", "GBP": "英镑",
             "SGD": "新加坡元", "TWD": "新台币", "KRW": "韩元", "AUD": "澳元", "CHF": "瑞士法郎"}
+# decimals of the currency's minor unit (the cent); every other currency has 2
+MINOR_DIGITS = {"JPY": 0, "KRW": 0}
+# the 中文 multipliers a typed amount may end with
+ZH_MULTIPLIERS = {"千": 1e3, "万": 1e4, "亿": 1e8}
+EXAMPLE = {"en": "1,234.50", "zh": "1,234.50 / 12万"}
 
 
 # ------------------------------------------------------------------------------------------- formatting
 
 
-def fmt(value: float | None, currency: str | None, lang: str = "en", *, stored: bool = True) -> str:
-    """An amount with its currency and unit ("CNY 170.0 M" / "1.70 亿元"); an em dash for None.
+def minor_digits(currency: str | None) -> int:
+    """How many decimals the currency's minor unit has (2; 0 for JPY and KRW)."""
+    return MINOR_DIGITS.get((currency or DEFAULT_REPORTING).upper(), 2)
 
-    `stored=True` (the default) means `value` is in the stored unit (thousands of `currency`).
-    """
+
+def amount(value: float | int | None, currency: str | None = None) -> float | None:
+    """An amount in whole units rounded to the currency's minor unit, as it is stored (None stays None)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return round(float(value), minor_digits(currency)) + 0.0
+
+
+def fmt(value: float | None, currency: str | None, lang: str = "en") -> str:
+    """An amount in whole units with its currency and unit ("CNY 20.0 k", "CNY 1.70 M" / "2.00 万元",
+    "1.70 亿元"); an em dash for None."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     currency = (currency or DEFAULT_REPORTING).upper()
-    full = float(value) * (STORED_UNIT if stored else 1)
+    full = round(float(value), minor_digits(currency))
     sign = "-" if full < 0 else ""
     size = abs(full)
+    small = f"{size:,.0f}" if size == int(size) else f"{size:,.{minor_digits(currency)}f}"
     if lang == "zh":
         name = ZH_NAMES.get(currency)
         suffix = name if name else f" {currency}"
         if size >= 1e8:
             return f"{sign}{size / 1e8:,.2f} 亿{suffix}"
-        if size >= 1e6:
-            return f"{sign}{size / 1e4:,.0f} 万{suffix}"
         if size >= 1e4:
-            return f"{sign}{size / 1e4:,.1f} 万{suffix}"
-        return f"{sign}{size:,.0f} {suffix}".replace("  ", " ")
+            return f"{sign}{size / 1e4:,.2f} 万{suffix}"
+        return f"{sign}{small} {suffix}".replace("  ", " ")
     if size >= 1e9:
         return f"{currency} {sign}{size / 1e9:,.2f} B"
     if size >= 1e6:
-        return f"{currency} {sign}{size / 1e6:,.1f} M"
+        return f"{currency} {sign}{size / 1e6:,.2f} M"
     if size >= 1e3:
-        return f"{currency} {sign}{size / 1e3:,.0f} k"
-    return f"{currency} {sign}{size:,.0f}"
+        return f"{currency} {sign}{size / 1e3:,.1f} k"
+    return f"{currency} {sign}{small}"
 
 
-def unit_label(currency: str | None, lang: str = "en") -> str:
-    """How a column of stored amounts is labelled: "k CNY" / "千元" (thousands of the currency)."""
-    currency = (currency or DEFAULT_REPORTING).upper()
-    if lang == "zh":
-        name = ZH_NAMES.get(currency)
-        return f"千{name}" if name else f"千 {currency}"
-    return f"k {currency}"
+def label(text: str, currency: str | None) -> str:
+    """A money input's label with its currency: "Budget planned (CNY)"."""
+    return f"{text} ({(currency or DEFAULT_REPORTING).upper()})"
+
+
+def axis_title(text: str, currency: str | None) -> str:
+    """A chart axis or legend title for amounts, with their currency: "Revenue (CNY)"."""
+    return label(text, currency)
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$|^\.\d+$")
+
+
+def parse(text: Any, field_name: str, lang: str = "en", *, currency: str | None = None,
+          allow_negative: bool = False, required: bool = False) -> float | None:
+    """What a person typed as an amount, in whole units rounded to the currency's minor unit.
+
+    Takes "1,234.50" and "1234.5" (and numbers as they are); in 中文 also "12万", "1.5亿", "3千". A blank
+    is None (or refused when `required`). Refused with a ValidationError naming `field_name` and giving
+    an example: letters, two decimal marks, 万/亿/千 in an English form, a negative where not allowed."""
+    if isinstance(text, bool):
+        raise _refused(field_name, lang, text)
+    if isinstance(text, (int, float)):
+        if isinstance(text, float) and math.isnan(text) and not required:
+            return None
+        if not math.isfinite(text):
+            raise _refused(field_name, lang, text)
+        value = float(text)
+    else:
+        raw = "" if text is None else str(text)
+        cleaned = raw.strip().replace("\u00a0", "").replace(" ", "").replace("，", ",").replace("．", ".")
+        if cleaned.endswith(("元", "圆")) and lang == "zh":
+            cleaned = cleaned[:-1]
+        if not cleaned:
+            if required:
+                raise ValidationError.single(field_name, "reason.missing")
+            return None
+        negative = cleaned.startswith("-")
+        if negative:
+            cleaned = cleaned[1:]
+        factor = 1.0
+        if cleaned and cleaned[-1] in ZH_MULTIPLIERS:
+            if lang != "zh":
+                raise ValidationError.single(field_name, "reason.amount_zh_unit_in_en", value=raw.strip(),
+                                             example=EXAMPLE["en"])
+            factor = ZH_MULTIPLIERS[cleaned[-1]]
+            cleaned = cleaned[:-1]
+        if not _NUMBER.match(cleaned):
+            raise _refused(field_name, lang, raw.strip())
+        value = float(cleaned.replace(",", "")) * factor * (-1 if negative else 1)
+    if value < 0 and not allow_negative:
+        raise ValidationError.single(field_name, "reason.amount_negative", value=text, example=EXAMPLE[lang])
+    if abs(value) >= 1e13:
+        raise ValidationError.single(field_name, "reason.number_too_large")
+    return amount(value, currency)
+
+
+def _refused(field_name: str, lang: str, value: Any) -> ValidationError:
+    return ValidationError.single(field_name, "reason.amount_unreadable", value=value,
+                                  example=EXAMPLE["zh" if lang == "zh" else "en"])
 
 
 # ---------------------------------------------------------------------------------------- settings, rates

@@ -4,7 +4,7 @@ Story deals follow domain.md D11 (Jiangnan "Project No. 1" phase two, the Pudong
 single-threaded, Harbour's number-portability win, Huaxin's ¥170M loss); the rest are
 simulated deal by deal — each stage either advances or the deal closes — so conversion,
 days in stage, both forecasts and the backtest have real numbers. Amounts are in
-thousands of the account's currency, like the plan and portfolio figures.
+the account's currency, like the plan and portfolio figures.
 """
 
 from __future__ import annotations
@@ -19,22 +19,22 @@ from kamcore.pipeline import competitors, discovery
 from kamcore.pipeline import opportunities as opp
 
 STAGE_ORDER = ("lead", "qualify", "needs", "solution", "negotiation")
-# key: typical deal size (k), product lines in play
+# key: typical deal size, product lines in play
 BOOK: dict[str, tuple[int, tuple[str, ...]]] = {
-    "huaxin": (6_000, ("CORE", "CLOUD", "IOT")),
-    "nile": (2_500, ("CORE", "ACCESS", "POWER", "SVC")),
-    "harbour": (1_800, ("CORE", "CLOUD", "SVC")),
-    "jiangnan": (7_000, ("IOT", "CORE", "POWER", "CLOUD")),
-    "pudong": (1_500, ("IOT", "CLOUD")),
-    "longma": (2_200, ("IOT", "SVC")),
-    "xibei": (2_600, ("ACCESS", "POWER", "IOT")),
-    "lingang": (1_400, ("IOT", "SVC")),
-    "minjiang": (900, ("CLOUD", "SVC")),
-    "sunrise": (1_600, ("IOT", "CLOUD")),
-    "yunhai": (4_500, ("CLOUD", "POWER", "CORE")),
-    "qilu": (400, ("IOT",)),
-    "pearl": (1_800, ("CLOUD", "CORE")),
-    "tianfu": (2_400, ("POWER", "ACCESS", "IOT")),
+    "huaxin": (6_000_000, ("CORE", "CLOUD", "IOT")),
+    "nile": (2_500_000, ("CORE", "ACCESS", "POWER", "SVC")),
+    "harbour": (1_800_000, ("CORE", "CLOUD", "SVC")),
+    "jiangnan": (7_000_000, ("IOT", "CORE", "POWER", "CLOUD")),
+    "pudong": (1_500_000, ("IOT", "CLOUD")),
+    "longma": (2_200_000, ("IOT", "SVC")),
+    "xibei": (2_600_000, ("ACCESS", "POWER", "IOT")),
+    "lingang": (1_400_000, ("IOT", "SVC")),
+    "minjiang": (900_000, ("CLOUD", "SVC")),
+    "sunrise": (1_600_000, ("IOT", "CLOUD")),
+    "yunhai": (4_500_000, ("CLOUD", "POWER", "CORE")),
+    "qilu": (400_000, ("IOT",)),
+    "pearl": (1_800_000, ("CLOUD", "CORE")),
+    "tianfu": (2_400_000, ("POWER", "ACCESS", "IOT")),
 }
 WHAT = {
     "CORE": ("backbone upgrade", "packet core expansion", "router refresh"),
@@ -116,7 +116,7 @@ def _simulate(ctx: DemoContext, key: str, count: int) -> None:
             if day - step >= 1:
                 won = rng.random() < 0.7
                 close = ("won" if won else "lost", day - step, rng.choice(WIN_REASONS if won else LOSS_REASONS))
-        amount = round(size * rng.uniform(0.3, 1.8), -1)
+        amount = round(size * rng.uniform(0.3, 1.8), -4)
         expected = None if close else rng.randint(-25, 160)
         if expected is not None and expected < -(opened - 5):
             expected = 10
@@ -133,10 +133,10 @@ def _jiangnan(ctx: DemoContext) -> dict[str, Any]:
     """'Project No. 1': phase one won (37,000 lines), phase two (~290,000 lines, ~¥100M) in negotiation."""
     db = ctx.db
     am = ctx.users[TRIANGLES["jiangnan"][0]]
-    _deal(ctx, "jiangnan", "IOT", "Project No. 1 — phase one (37,000 lines)", 13_000,
+    _deal(ctx, "jiangnan", "IOT", "Project No. 1 — phase one (37,000 lines)", 13_000_000,
           [("lead", 420), ("qualify", 400), ("needs", 370), ("solution", 340), ("negotiation", 320)],
           ("won", 300, "Decision-chain research and a SWOT against the incumbent; delivered ahead of plan"))
-    deal = _deal(ctx, "jiangnan", "IOT", "Project No. 1 — phase two (~290,000 lines)", 100_000,
+    deal = _deal(ctx, "jiangnan", "IOT", "Project No. 1 — phase two (~290,000 lines)", 100_000_000,
                  [("lead", 150), ("qualify", 130), ("needs", 100), ("solution", 70), ("negotiation", 25)],
                  expected_in=45,
                  extra={"competitors": "Incumbent meter vendor; Rival A", "man_money": True, "man_authority": True,
@@ -229,13 +229,13 @@ def _stories(ctx: DemoContext) -> dict[str, dict[str, Any]]:
     """The D11 cases, plus a live deal whose price was quoted before any need was confirmed."""
     made = {"jiangnan_phase_two": _jiangnan(ctx)}
     made["pudong_lost"] = _deal(
-        ctx, "pudong", "IOT", "Plant-wide instrument network", 9_000,
+        ctx, "pudong", "IOT", "Plant-wide instrument network", 9_000_000,
         [("lead", 240), ("qualify", 220), ("needs", 190), ("solution", 150), ("negotiation", 110)],
         ("lost", 75, "Single-threaded through one friendly VP; the new MD moved the tender to the technical "
                      "department and our lowest bid still lost"),
         extra={"competitors": "Rival B", "man_money": True, "man_authority": False, "man_need": True})
     harbour = _deal(
-        ctx, "harbour", "CLOUD", "Churn & number-portability retention analytics", 6_500,
+        ctx, "harbour", "CLOUD", "Churn & number-portability retention analytics", 6_500_000,
         [("lead", 300), ("qualify", 280), ("needs", 250), ("solution", 210), ("negotiation", 180)],
         ("won", 160, "The hidden need — number-portability churn — became our edge: retention analytics "
                      "inside their churn process"),
@@ -248,12 +248,12 @@ def _stories(ctx: DemoContext) -> dict[str, dict[str, Any]]:
                                                  "statement": "Predict who will port out and act before they do"})
     made["harbour_portability"] = harbour
     made["huaxin_loss"] = _deal(
-        ctx, "huaxin", "CORE", "Fab network tender (¥170M)", 170_000,
+        ctx, "huaxin", "CORE", "Fab network tender (¥170M)", 170_000_000,
         [("lead", 760), ("qualify", 730), ("needs", 690), ("solution", 650), ("negotiation", 620)],
         ("lost", 600, "BU required 15% gross margin, the region saw only its ¥30M slice, the project team saw "
                       "'industry TOP3 + ¥170M': three private key-account definitions"),
         extra={"competitors": "Rival A", "man_money": True, "man_authority": True, "man_need": True})
-    quoted = _deal(ctx, "lingang", "IOT", "Blast-furnace sensor retrofit", 2_800,
+    quoted = _deal(ctx, "lingang", "IOT", "Blast-furnace sensor retrofit", 2_800_000,
                    [("lead", 70), ("qualify", 55)], expected_in=40,
                    extra={"competitors": "Local integrator", "next_step": "Price review with the purchasing department",
                           "man_money": True, "man_authority": False, "man_need": False})
@@ -264,15 +264,15 @@ def _stories(ctx: DemoContext) -> dict[str, dict[str, Any]]:
         discovery.add_need(ctx.db, am, quoted["id"], {"level": "explicit", "statement": "Cut unplanned furnace stops"})
     made["lingang_quoted_early"] = quoted
     made["nile_operable"] = _deal(
-        ctx, "nile", "SVC", "Operable network — managed operations", 4_200,
+        ctx, "nile", "SVC", "Operable network — managed operations", 4_200_000,
         [("lead", 200), ("qualify", 185), ("needs", 160), ("solution", 130), ("negotiation", 100)],
         ("won", 85, "One iron triangle spoke for data, core and turnkey: 'an operable network'"))
     made["tianfu_solar"] = _deal(
-        ctx, "tianfu", "POWER", "Solar-hybrid site power, 600 sites", 5_600,
+        ctx, "tianfu", "POWER", "Solar-hybrid site power, 600 sites", 5_600_000,
         [("lead", 260), ("qualify", 240), ("needs", 215), ("solution", 180), ("negotiation", 150)],
         ("won", 130, "Solar + small diesel beat big diesel generators on operating cost"))
     made["longma_ultimatum"] = _deal(
-        ctx, "longma", "IOT", "Yearly telematics renewal", 3_100,
+        ctx, "longma", "IOT", "Yearly telematics renewal", 3_100_000,
         [("lead", 90), ("qualify", 80), ("needs", 60), ("solution", 40), ("negotiation", 12)], expected_in=20,
         extra={"competitors": "Rival B", "next_step": "Answer the 8% price ultimatum with payment-term options"})
     return made

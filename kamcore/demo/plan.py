@@ -2,7 +2,7 @@
 stages, share-growth and breakthrough plans, purchase factors, barrier plans, and an approved baseline
 followed by the team's edits (so the comparison shows what moved and who moved it).
 
-Amounts are in thousands of the account's currency, like the portfolio figures.
+Amounts are in the account's currency, like the portfolio figures.
 """
 
 from __future__ import annotations
@@ -14,29 +14,29 @@ from kamcore.demo.context import DemoContext
 from kamcore.demo.core import ACCOUNTS
 from kamcore.plan import baselines, goals, scorecard, share_plans, strategy
 
-# key: lifecycle stage, yearly revenue (k), product lines with (wallet k, current share %, targets +1/+2/+3 %)
+# key: lifecycle stage, yearly revenue, product lines with (wallet, current share %, targets +1/+2/+3 %)
 PLANS: dict[str, tuple[str, int, dict[str, tuple[int, float, tuple[float | None, ...]]]]] = {
-    "huaxin": ("breakthrough", 50_000, {"CORE": (90_000, 10, (20, 30, 35)), "CLOUD": (60_000, 12, (18, 25, None)),
-                                         "IOT": (40_000, 0, (5, 12, 20))}),
-    "nile": ("growth", 50_000, {"CORE": (70_000, 35, (40, 45, 50)), "ACCESS": (80_000, 20, (25, 30, 35)),
-                                 "POWER": (30_000, 0, (10, 20, 30)), "SVC": (25_000, 40, (50, 55, 60))}),
-    "harbour": ("mature", 26_000, {"CORE": (30_000, 55, (60, 62, 65)), "CLOUD": (20_000, 25, (30, 35, 40)),
-                                    "SVC": (12_000, 0, (8, 15, None))}),
-    "jiangnan": ("growth", 70_000, {"IOT": (120_000, 25, (35, 45, 55)), "CORE": (60_000, 40, (45, 50, 50)),
-                                     "POWER": (50_000, 10, (20, 30, 35)), "CLOUD": (30_000, 0, (10, None, 25))}),
-    "pudong": ("breakthrough", 12_000, {"IOT": (35_000, 15, (20, 30, None)), "CLOUD": (15_000, 0, (10, 20, 30))}),
-    "longma": ("mature", 26_000, {"IOT": (40_000, 60, (60, 62, 65)), "SVC": (15_000, 10, (20, 30, 40))}),
-    "xibei": ("growth", 27_000, {"ACCESS": (50_000, 20, (30, 40, 45)), "POWER": (25_000, 15, (25, 30, 35)),
-                                  "IOT": (20_000, 0, (10, 20, 30))}),
-    "lingang": ("growth", 12_500, {"IOT": (30_000, 30, (35, 40, 45)), "SVC": (10_000, 0, (10, 15, 20))}),
-    "minjiang": ("breakthrough", 3_500, {"CLOUD": (60_000, 5, (10, 20, 30)), "SVC": (20_000, 0, (5, 10, 15))}),
-    "sunrise": ("mature", 40_000, {"IOT": (50_000, 70, (70, 70, 70)), "CLOUD": (15_000, 0, (5, 10, None))}),
-    "yunhai": ("breakthrough", 45_000, {"CLOUD": (150_000, 20, (25, 35, 40)), "POWER": (40_000, 10, (20, 30, 35)),
-                                         "CORE": (30_000, 0, (10, 20, 25))}),
-    "qilu": ("mature", 300, {"IOT": (20_000, 5, (10, None, None))}),
-    "pearl": ("growth", 17_500, {"CLOUD": (40_000, 30, (35, 40, 45)), "CORE": (20_000, 15, (20, 25, 30))}),
-    "tianfu": ("growth", 27_000, {"POWER": (45_000, 35, (45, 55, 60)), "ACCESS": (40_000, 15, (20, 25, 30)),
-                                   "IOT": (15_000, 0, (10, 15, 20))}),
+    "huaxin": ("breakthrough", 50_000_000, {"CORE": (90_000_000, 10, (20, 30, 35)), "CLOUD": (60_000_000, 12, (18, 25, None)),
+                                         "IOT": (40_000_000, 0, (5, 12, 20))}),
+    "nile": ("growth", 50_000_000, {"CORE": (70_000_000, 35, (40, 45, 50)), "ACCESS": (80_000_000, 20, (25, 30, 35)),
+                                 "POWER": (30_000_000, 0, (10, 20, 30)), "SVC": (25_000_000, 40, (50, 55, 60))}),
+    "harbour": ("mature", 26_000_000, {"CORE": (30_000_000, 55, (60, 62, 65)), "CLOUD": (20_000_000, 25, (30, 35, 40)),
+                                    "SVC": (12_000_000, 0, (8, 15, None))}),
+    "jiangnan": ("growth", 70_000_000, {"IOT": (120_000_000, 25, (35, 45, 55)), "CORE": (60_000_000, 40, (45, 50, 50)),
+                                     "POWER": (50_000_000, 10, (20, 30, 35)), "CLOUD": (30_000_000, 0, (10, None, 25))}),
+    "pudong": ("breakthrough", 12_000_000, {"IOT": (35_000_000, 15, (20, 30, None)), "CLOUD": (15_000_000, 0, (10, 20, 30))}),
+    "longma": ("mature", 26_000_000, {"IOT": (40_000_000, 60, (60, 62, 65)), "SVC": (15_000_000, 10, (20, 30, 40))}),
+    "xibei": ("growth", 27_000_000, {"ACCESS": (50_000_000, 20, (30, 40, 45)), "POWER": (25_000_000, 15, (25, 30, 35)),
+                                  "IOT": (20_000_000, 0, (10, 20, 30))}),
+    "lingang": ("growth", 12_500_000, {"IOT": (30_000_000, 30, (35, 40, 45)), "SVC": (10_000_000, 0, (10, 15, 20))}),
+    "minjiang": ("breakthrough", 3_500_000, {"CLOUD": (60_000_000, 5, (10, 20, 30)), "SVC": (20_000_000, 0, (5, 10, 15))}),
+    "sunrise": ("mature", 40_000_000, {"IOT": (50_000_000, 70, (70, 70, 70)), "CLOUD": (15_000_000, 0, (5, 10, None))}),
+    "yunhai": ("breakthrough", 45_000_000, {"CLOUD": (150_000_000, 20, (25, 35, 40)), "POWER": (40_000_000, 10, (20, 30, 35)),
+                                         "CORE": (30_000_000, 0, (10, 20, 25))}),
+    "qilu": ("mature", 300_000, {"IOT": (20_000_000, 5, (10, None, None))}),
+    "pearl": ("growth", 17_500_000, {"CLOUD": (40_000_000, 30, (35, 40, 45)), "CORE": (20_000_000, 15, (20, 25, 30))}),
+    "tianfu": ("growth", 27_000_000, {"POWER": (45_000_000, 35, (45, 55, 60)), "ACCESS": (40_000_000, 15, (20, 25, 30)),
+                                   "IOT": (15_000_000, 0, (10, 15, 20))}),
 }
 PROCESS_GOALS = ("Joint solution workshop with the customer's engineering team every quarter",
                  "Quarterly business review held with the decision maker",
@@ -84,21 +84,21 @@ def _plan(ctx: DemoContext, key: str, triangle: tuple[str, str, str], days_ago: 
         for plan_year, growth in ((year, 1.1), (year + 1, 1.25)):
             current = plan_year == year
             pace = rng.uniform(0.7, 1.05) * elapsed if current else None
-            target = round(revenue * growth, -2)
+            target = round(revenue * growth, -5)
             top_lines = list(lines)[:2]
             for metric, share, owner, split in (("revenue", 1.0, am, (60, 25, 15)),
                                                 ("gross_margin", 0.22, sm, (40, 40, 20)),
                                                 ("collections", 0.95, dm, (50, 0, 50))):
-                value = round(target * share, -1)
+                value = round(target * share, -4)
                 made[f"{plan_year}.{metric}"] = goals.create_goal(db, am, {
                     "account_id": account_id, "year": plan_year, "quadrant": "financial", "metric": metric,
                     # revenue and gross margin are measured from the account's financials: only collections is
                     # typed (the random draw stays so the rest of the demo is unchanged)
                     "target": value, "actual": _typed(metric == "collections", None if pace is None
-                                                      else round(value * pace * rng.uniform(0.9, 1.1))),
+                                                      else round(value * pace * rng.uniform(0.9, 1.1), -3)),
                     "owner_id": owner.id, "split_am": split[0], "split_sm": split[1], "split_dm": split[2]})
             for number, code in enumerate(top_lines):
-                value = round(target * (0.5 if number == 0 else 0.3), -1)
+                value = round(target * (0.5 if number == 0 else 0.3), -4)
                 made[f"{plan_year}.orders.{code}"] = goals.create_goal(db, am, {
                     "account_id": account_id, "year": plan_year, "quadrant": "financial", "metric": "orders",
                     "product_line_id": ctx.product_lines[code]["id"], "target": value,
@@ -129,7 +129,7 @@ def _plan(ctx: DemoContext, key: str, triangle: tuple[str, str, str], days_ago: 
                 "owner_id": sm.id, "split_am": 30, "split_sm": 40, "split_dm": 30})
         made["q4"] = goals.create_goal(db, am, {
             "account_id": account_id, "year": year, "quarter": 4, "quadrant": "financial", "metric": "orders",
-            "target": round(revenue * 0.3, -1), "actual": _typed(False, rng.uniform(0.2, 0.6)),  # from won deals
+            "target": round(revenue * 0.3, -4), "actual": _typed(False, rng.uniform(0.2, 0.6)),  # from won deals
             "owner_id": am.id, "split_am": 60, "split_sm": 30, "split_dm": 10})
         shares = {}
         for code, (wallet, share, targets) in lines.items():
@@ -167,12 +167,12 @@ def _edits_after_baseline(ctx: DemoContext, account_id: int, made: dict, shares:
     relationship = made[f"{year}.relationship"]
     with clock.at(ctx.moment(rng.randint(20, since - 5), 17)):
         goals.update_goal(db, dm, collections["id"], collections["version"],
-                          {"actual": round(collections["actual"] * 1.1)})
+                          {"actual": round(collections["actual"] * 1.1, -3)})
     with clock.at(ctx.moment(rng.randint(3, 15), 11)):
         goals.update_goal(db, sm, relationship["id"], relationship["version"],
                           {"actual": min(3, (relationship["actual"] or 0) + 1)})
         next_year = made[f"{year + 1}.revenue"]
-        goals.update_goal(db, am, next_year["id"], next_year["version"], {"target": round(next_year["target"] * 1.05, -1)})
+        goals.update_goal(db, am, next_year["id"], next_year["version"], {"target": round(next_year["target"] * 1.05, -4)})
         first = next(iter(shares.values()))
         if first["target_share_2"] is not None:
             share_plans.update_share_plan(db, sm, first["id"], first["version"],

@@ -279,11 +279,11 @@ def _actions(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> None:
                 "stakeholder_id": person["id"], "kind": kind, "owner_id": rng.choice(owners),
                 "plan": f"{kind.replace('_', ' ').capitalize()} with {person['name']}",
                 "due_date": (ctx.today.fromordinal(ctx.today.toordinal() + due_in)).isoformat(),
-                "budget_planned": float(5 * (2 + (number + len(key)) % 6)),
+                "budget_planned": float(5_000 * (2 + (number + len(key)) % 6)),
                 "aims_at": "stage" if number % 2 == 0 else "standing",
                 "aims_to": "personal_trust" if number % 2 == 0 else "problem_solver"})
         if due_in < -15 and rng.random() < 0.75:
-            spent = round(action["budget_planned"] * (0.7 + 0.1 * (number % 4)), 1)
+            spent = round(action["budget_planned"] * (0.7 + 0.1 * (number % 4)), -2)
             with clock.at(ctx.moment(-due_in, 16)):
                 action = pdca.update_action(ctx.db, am, action["id"], action["version"], {"budget_spent": spent})
             fresh = sh.get_stakeholder(ctx.db, am, person["id"])
@@ -379,8 +379,8 @@ def _pudong_budget(ctx: DemoContext, key: str, people: list[dict[str, Any]]) -> 
         visits.record_outcome(ctx.db, am, visit["id"], visit["version"],
                               outcome="Twenty minutes; polite, asked for references", revisit_days=40)
     for person, kind, plan, planned, spent, due in (
-            (md, "hq_visit", "Host the MD at our headquarters and reference line", 80, 72, -30),
-            (tech, "executive_visit", "Our CTO meets the head of the technical department", 30, 26, -12)):
+            (md, "hq_visit", "Host the MD at our headquarters and reference line", 80_000, 72_000, -30),
+            (tech, "executive_visit", "Our CTO meets the head of the technical department", 30_000, 26_000, -12)):
         with clock.at(ctx.moment(70, 9)):
             pdca.create_action(ctx.db, am, account_id, {
                 "stakeholder_id": person["id"], "kind": kind, "owner_id": owners[0], "plan": plan,

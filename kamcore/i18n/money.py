@@ -19,8 +19,6 @@ TEXTS = {
     "money.weighted_line": ("**{count} open deal(s), weighted pipeline {amounts}** (probability-weighted: each deal's "
                             "own probability, else its stage's)", "**{count} 个在途机会点，加权管线 {amounts}**（按各机会点赢率加权，"
                                                                     "未填写时取阶段默认赢率）"),
-    "money.amount_k": ("Amount (thousands)", "金额（千）"),
-    "money.weighted_k": ("Weighted (thousands)", "加权金额（千）"),
     "money.amounts_in": ("amounts in {currency}", "金额币种：{currency}"),
     "money.revenue_year": ("Revenue {year}", "{year} 年收入"),
     "money.pipe_amounts": ("{amount} open · {weighted} weighted", "未结 {amount} · 加权 {weighted}"),
@@ -46,8 +44,13 @@ TEXTS = {
     "money.save_rate": ("Save rate", "保存汇率"),
     "money.save_reporting": ("Save reporting currency", "保存报告币种"),
     "money.reporting_saved": ("Reporting currency saved.", "报告币种已保存。"),
-    "money.stored_note": ("Amounts are kept in thousands of each account's currency and shown with currency and "
-                          "unit.", "金额按各客户本币以千为单位存储，显示时带币种和单位。"),
+    "money.stored_note": ("Amounts are kept in whole units of each account's currency and shown with currency "
+                          "and unit.", "金额按各客户本币的元（整单位）存储，显示时带币种和单位。"),
+    "reason.amount_unreadable": ("“{value}” is not an amount: write it like {example}",
+                                 "“{value}”不是金额：请写成 {example} 的样子"),
+    "reason.amount_zh_unit_in_en": ("“{value}”: 万 / 亿 / 千 are read only in the Chinese interface; write the full "
+                                    "amount like {example}", "“{value}”：英文界面不识别 万 / 亿 / 千；请写完整金额，如 {example}"),
+    "reason.amount_negative": ("cannot be negative (write it like {example})", "不能为负数（请写成 {example} 的样子）"),
     "reason.actual_measured.won_deals": (
         "is measured from the won deals — leave it empty, or give an override reason",
         "由已赢单机会点自动计算——请留空，或填写手工覆盖原因"),

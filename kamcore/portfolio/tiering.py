@@ -83,7 +83,7 @@ class FlagThresholds(_Strict):
 
     one_off_share_pct: float = Field(default=80, gt=0, le=100)
     one_off_max_deals: int = Field(default=2, ge=1)
-    high_volume_revenue: float = Field(default=50_000, ge=0)
+    high_volume_revenue: float = Field(default=50_000_000, ge=0)
     thin_margin_pct: float = Field(default=8, ge=-100, le=100)
     squeezer_dso_days: float = Field(default=120, gt=0)
     squeezer_overdue_pct: float = Field(default=30, gt=0, le=100)
@@ -94,8 +94,8 @@ class FlagThresholds(_Strict):
 class GridThresholds(_Strict):
     """The potential grid (D2): band edges and the points each priority needs."""
 
-    sales_low: float = Field(default=50_000, ge=0)
-    sales_high: float = Field(default=200_000, ge=0)
+    sales_low: float = Field(default=50_000_000, ge=0)
+    sales_high: float = Field(default=200_000_000, ge=0)
     share_low: float = Field(default=30, ge=0, le=100)
     share_high: float = Field(default=70, ge=0, le=100)
     priority1_points: int = Field(default=5, ge=0, le=6)
@@ -176,8 +176,8 @@ def _problem(err: Any) -> FieldProblem:
 DEFAULT_DEFINITION: dict[str, Any] = {
     "years": 3,
     "indicators": [
-        {"key": "cum_revenue", "weight": 40, "low": 10_000, "high": 150_000},
-        {"key": "cum_profit", "weight": 20, "low": 0, "high": 30_000},
+        {"key": "cum_revenue", "weight": 40, "low": 10_000_000, "high": 150_000_000},
+        {"key": "cum_profit", "weight": 20, "low": 0, "high": 30_000_000},
         {"key": "scale", "weight": 15, "low": 1, "high": 5},
         {"key": "value_fit", "weight": 15, "low": 1, "high": 5},
         {"key": "purchase_fit", "weight": 10, "low": 1, "high": 5},
