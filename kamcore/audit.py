@@ -54,7 +54,25 @@ def named(db: Database, rows: list[dict[str, Any]], lang: str = "en") -> list[di
     titles = record_titles(db, {(r["entity"], r["entity_id"]) for r in rows}, rows, lang)
     for row in rows:
         row["record"] = titles.get((row["entity"], row["entity_id"])) or entity_label(row["entity"], lang)
-    return _sources_named(db, rows, lang)
+    return _sources_named(db, with_currencies(db, rows), lang)
+
+
+def with_currencies(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each audit row `currency`: the currency of a money field's amounts (the entity's `money_fields`),
+    None for every other field, so screens show the values with `kamcore.money.fmt`."""
+    current: dict[tuple[str, int], dict[str, Any] | None] = {}
+    if rows:
+        records.all_entities()
+    for row in rows:
+        entity = records.REGISTRY.get(row["entity"])
+        if entity is None or row.get("field") not in entity.money_fields:
+            row["currency"] = None
+            continue
+        key = (entity.name, row["entity_id"])
+        if key not in current:
+            current[key] = store.row(db, f"SELECT * FROM [{entity.table}] WHERE id = ?", [row["entity_id"]])
+        row["currency"] = records.money_currency(db, entity, row["field"], current[key], row.get("account_id"))
+    return rows
 
 
 def _sources_named(db: Database, rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
@@ -230,7 +248,7 @@ def changes_since(db: Database, actor: User, account_ids: list[int], since: str,
     for row in found:
         row["old_value"] = records.decode(row["old_value"])
         row["new_value"] = records.decode(row["new_value"])
-    return found
+    return with_currencies(db, found)
 
 
 def entity_named(name: str) -> Entity:

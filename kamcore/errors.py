@@ -100,6 +100,7 @@ class ChangeByOther:
     field: str
     old: Any
     new: Any
+    currency: str | None = None  # set when the field is money: old and new are shown with `money.fmt`
 
 
 class ConflictError(KamError):
@@ -134,13 +135,22 @@ class ConflictError(KamError):
                 lang,
                 actor=c.actor,
                 field=field_label(c.field, lang, self.entity),
-                old=_short(c.old),
-                new=_short(c.new),
+                old=_value(c.old, c.currency, lang),
+                new=_value(c.new, c.currency, lang),
                 at=c.at.replace("T", " ")[:16],
             )
             for c in self.changes
         ]
         return t("err.conflict", lang, entity=t(f"entity.{self.entity}", lang)) + " " + "; ".join(parts)
+
+
+def _value(value: Any, currency: str | None, lang: str) -> str:
+    """A changed value as the conflict message shows it: money with its currency and unit, the rest short."""
+    if currency and isinstance(value, (int, float)) and not isinstance(value, bool):
+        from kamcore.money import fmt  # kamcore.money builds on this module
+
+        return fmt(value, currency, lang)
+    return _short(value)
 
 
 def _short(value: Any, limit: int = 40) -> str:

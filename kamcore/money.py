@@ -99,6 +99,26 @@ def fmt(value: float | None, currency: str | None, lang: str = "en") -> str:
     return f"{currency} {sign}{small}"
 
 
+@dataclass(frozen=True)
+class Amount:
+    """An amount and its currency inside a message: formatted with `fmt` in the reader's language when shown."""
+
+    value: float | None
+    currency: str | None
+
+    def text(self, lang: str = "en") -> str:
+        """The amount as `fmt` writes it in `lang`."""
+        return fmt(self.value, self.currency, lang)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def localized(params: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Message parameters with every `Amount` formatted in `lang` (the rest as they are)."""
+    return {k: v.text(lang) if isinstance(v, Amount) else v for k, v in params.items()}
+
+
 def label(text: str, currency: str | None) -> str:
     """A money input's label with its currency: "Budget planned (CNY)"."""
     return f"{text} ({(currency or DEFAULT_REPORTING).upper()})"

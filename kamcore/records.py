@@ -16,7 +16,7 @@ import json
 import pkgutil
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -119,6 +119,11 @@ class Entity:
     # restore with the row as it is now (the new values on create), after `authorize`
     authorize_row: RowAuthorizer | None = None
     extra_checks: tuple[Callable[[Database, dict[str, Any], int | None], None], ...] = field(default=())
+    # money fields and where their currency is: "account" (the account's currency) or the name of the row's own
+    # currency column ("currency"); History and conflict messages show them with `kamcore.money.fmt`
+    money_fields: Mapping[str, str] = field(default_factory=dict)
+    # when only some rows hold money (goals: the money metrics): the column and the values that make a row money
+    money_rows: tuple[str, tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
         REGISTRY[self.name] = self
@@ -423,14 +428,36 @@ def changes_since(db: Database, entity: Entity, row_id: int, base_version: int) 
     ).fetchall()
     out: list[ChangeByOther] = []
     deleted = False
+    current = store.row(db, f"SELECT * FROM [{entity.table}] WHERE id = ?", [row_id]) if entity.money_fields else None
     for actor, at, fld, old, new, action in rows:
         if action == "delete":
             if not deleted:
                 out.append(ChangeByOther(actor, at, "__deleted__", None, None))
                 deleted = True
             continue
-        out.append(ChangeByOther(actor, at, fld, decode(old), decode(new)))
+        currency = money_currency(db, entity, fld, current, entity.account_of(current) if current else None)
+        out.append(ChangeByOther(actor, at, fld, decode(old), decode(new), currency))
     return out
+
+
+def money_currency(db: Database, entity: Entity, field_name: str | None, row: dict[str, Any] | None,
+                   account_id: int | None) -> str | None:
+    """The currency a money field of `entity` is in for this row (None when the field holds no money here).
+
+    `row` is the record as it is now (None once deleted: then the account's currency, if that is the field's)."""
+    how = entity.money_fields.get(field_name or "")
+    if how is None:
+        return None
+    if row is not None and entity.money_rows is not None:
+        column, values = entity.money_rows
+        if row.get(column) not in values:
+            return None
+    if how != "account":
+        return row.get(how) if row is not None else None
+    if account_id is None:
+        return None
+    found = db.execute("SELECT currency FROM accounts WHERE id = ?", [account_id]).fetchone()
+    return found[0] if found else None
 
 
 def authorize(db: Database, actor: User, entity: Entity, account_id: int | None, action: Action,

@@ -6,17 +6,21 @@ from typing import Any
 
 import pandas as pd
 
+from kamcore import money
 from kamcore.i18n import choice_label, field_label, t
 from kamui.context import lang
 
 
-def value_text(value: Any, field: str | None = None, language: str | None = None) -> str:
-    """An audit value as short display text; enumerated values (status, role…) are translated."""
+def value_text(value: Any, field: str | None = None, language: str | None = None, currency: str | None = None) -> str:
+    """An audit value as short display text; enumerated values (status, role…) are translated; an amount (its
+    row's `currency` set) with its currency and unit."""
     if value is None or value == "":
         return "—"
     language = language or lang()
     if isinstance(value, bool):
         return t("common.yes" if value else "common.no", language)
+    if currency and isinstance(value, (int, float)):
+        return money.fmt(value, currency, language)
     text = choice_label(field, value, language) if field else str(value)
     return text if len(text) <= 80 else text[:79] + "…"
 
@@ -36,9 +40,9 @@ def audit_frame(rows: list[dict[str, Any]], with_account: bool = False) -> pd.Da
         cells["col.entity"].append(row["record"])
         cells["col.action"].append(choice_label("action", row["action"], language))
         cells["col.field"].append(field_label(row["field"], language, row["entity"]) if row["field"] else "")
-        cells["col.old"].append(value_text(row["old_value"], row["field"], language))
+        cells["col.old"].append(value_text(row["old_value"], row["field"], language, row.get("currency")))
         cells["col.new"].append(row["summary"] if "summary" in row
-                                else value_text(row["new_value"], row["field"], language))
+                                else value_text(row["new_value"], row["field"], language, row.get("currency")))
     if not cells["col.at"]:
         return pd.DataFrame()
     return pd.DataFrame({t(key, language): values for key, values in cells.items()})
@@ -56,15 +60,18 @@ def _collapse_creates(rows: list[dict[str, Any]], language: str) -> list[dict[st
             last[k] == row[k] for k in ("entity", "entity_id", "at", "actor"))
         if same:
             last["values"][row["field"]] = row["new_value"]
+            last["currencies"][row["field"]] = row.get("currency")
             continue
         entry = dict(row)
         if row["action"] == "create":
             entry["values"] = {row["field"]: row["new_value"]}
+            entry["currencies"] = {row["field"]: row.get("currency")}
         out.append(entry)
     for entry in out:
         if entry["action"] == "create":
-            values = entry.pop("values")
+            values, currencies = entry.pop("values"), entry.pop("currencies")
             shown = [f for f in SUMMARY_FIELDS if values.get(f)] or [f for f, v in values.items() if v][:1]
             entry["field"] = None
-            entry["summary"] = " · ".join(value_text(values[f], f, language) for f in shown[:2]) or "—"
+            entry["summary"] = " · ".join(value_text(values[f], f, language, currencies.get(f))
+                                          for f in shown[:2]) or "—"
     return out

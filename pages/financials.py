@@ -13,7 +13,7 @@ from kamui.editing import EditableTable, attempt, flash
 page = context.page()
 st.title(page.t("financials.title"))
 current = accounts.get_account(page.db, page.user, page.account_id) if page.account_id is not None else None
-st.caption(page.t("financials.caption", unit=money.unit_label(current["currency"], page.lang) if current
+st.caption(page.t("financials.caption", unit=page.t("money.amounts_in", currency=current["currency"]) if current
                   else page.t("money.stored_note")))
 COLUMNS = ("year", "revenue", "gross_profit", "deals_count", "receivables_outstanding", "receivables_overdue",
            "dso_days", "price_cuts")
@@ -28,13 +28,13 @@ def year_table(account_id: int, editable: bool) -> None:
     table = EditableTable(f"financials.{account_id}", frame, lambda r: str(r["year"]))
     table.refused_panel(lambda row_id, values: financials.update_financials(
         page.db, page.user, row_id, financials.get_row(page.db, row_id)["version"], values))
-    unit = money.unit_label(current["currency"], page.lang)
-    config = {c: st.column_config.NumberColumn(f"{page.t(f'field.{c}')} ({unit})" if c in financials.MONEY_FIELDS
-                                               else page.t(f"field.{c}")) for c in COLUMNS}
+    currency = current["currency"]
+    config = {c: st.column_config.NumberColumn(money.label(page.t(f"field.{c}"), currency), format="localized")
+              if c in financials.MONEY_FIELDS else st.column_config.NumberColumn(page.t(f"field.{c}")) for c in COLUMNS}
     config["year"] = st.column_config.NumberColumn(page.t("field.year"), format="%d")
     config["margin_pct"] = st.column_config.NumberColumn(page.t("field.margin_pct"), disabled=True)
-    config["avg_deal_size"] = st.column_config.NumberColumn(f"{page.t('field.avg_deal_size')} ({unit})", disabled=True,
-                                                            format="%,.0f")
+    config["avg_deal_size"] = st.column_config.NumberColumn(money.label(page.t("field.avg_deal_size"), currency),
+                                                            disabled=True, format="localized")
     table.render(column_order=[*COLUMNS, "margin_pct", "avg_deal_size"], column_config=config, hide_index=True,
                  width="stretch", num_rows="dynamic" if editable else "fixed", disabled=not editable)
     if editable and st.button(page.t("table.save"), key=f"financials.{account_id}.save", type="primary"):
@@ -134,7 +134,7 @@ if page.account_id is None:
     st.info(page.t("financials.pick_account"))
 else:
     account = current
-    st.subheader(f"{account['name']} · {money.unit_label(account['currency'], page.lang)}")
+    st.subheader(f"{account['name']} · {account['currency']}")
     editable = permissions.can_edit(page.db, page.user, page.account_id)
     if not editable:
         st.caption(page.t("shell.read_only"))

@@ -132,8 +132,7 @@ def goals_section() -> None:
         st.info(page.t("plan.no_goals"))
     else:
         st.caption(page.t("plan.goals_hint"))
-        st.caption(page.t("money.goal_unit", unit=money.unit_label(accounts.get_account(db, user, aid)["currency"],
-                                                                      page.lang)))
+        st.caption(page.t("money.goal_unit", unit=accounts.get_account(db, user, aid)["currency"]))
     table = EditableTable("plan.goals", frame, lambda r: f"{choice_label('metric', r['metric'], page.lang)}",
                           blanks={"product_line_id": WHOLE_ACCOUNT})
     table.refused_panel(reapply_with("goal", lambda i, v, c: goals.update_goal(db, user, i, v, c)))

@@ -60,13 +60,11 @@ with agenda_tab, st.form("qbr.voice"):
 with delivered_tab:
     rows = qbr.delivered(db, user, review)
     if rows:
-        def figure(value, goal):
-            return "—" if value is None else f"{value:,.0f} {qbr.unit(goal, page.lang)}".strip()
         st.dataframe(pd.DataFrame([{
             t("qbr.goal"): g["title"] or choice_label("metric", g["metric"], page.lang),
             t("field.metric"): " ".join(x for x in (choice_label("metric", g["metric"], page.lang), g["product_line"])
                                         if x),
-            t("qbr.target"): figure(g["target"], g), t("qbr.actual"): figure(g["actual"], g),
+            t("qbr.target"): qbr.figure(g["target"], g, page.lang), t("qbr.actual"): qbr.figure(g["actual"], g, page.lang),
             t("qbr.attainment"): "—" if g["attainment"] is None else f"{g['attainment']:.0%}"} for g in rows]),
             hide_index=True, width="stretch")
     else:

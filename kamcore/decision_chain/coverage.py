@@ -61,9 +61,10 @@ class Flag:
     def message(self, lang: str = "en") -> str:
         """The flag as a sentence naming the people concerned."""
         from kamcore.i18n import t
+        from kamcore.money import localized
 
         key = f"flag.{self.kind}_in" if self.params.get("opportunity") else f"flag.{self.kind}"
-        return t(key, lang, **self.params)
+        return t(key, lang, **localized(self.params, lang))
 
 
 def _people(db: Database, account_id: int, opportunity_id: int | None) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kamcore import audit, store
+from kamcore import audit, money, store
 from kamcore.i18n import field_label, has, t
 from kamcore.users import User
 
@@ -263,15 +263,18 @@ def _date(value: Any) -> date | None:
 
 
 def describe_change(entity: str, field_name: str, old: Any, new: Any, lang: str,
-                    stages: dict[str, tuple[str, str]] | None = None) -> tuple[str, bool]:
-    """One field change as a sentence and whether it deserves attention ("Stage: Proposal → Negotiation")."""
+                    stages: dict[str, tuple[str, str]] | None = None, currency: str | None = None) -> tuple[str, bool]:
+    """One field change as a sentence and whether it deserves attention ("Stage: Proposal → Negotiation"); an
+    amount (`currency` given) with its currency and unit ("Target: CNY 62.50 M → CNY 65.62 M")."""
     label = field_label(field_name, lang, entity)
     old_s, new_s = _structured(old), _structured(new)
     if isinstance(new_s, (dict, list)) or isinstance(old_s, (dict, list)):
         moved = _diff_structured(old_s, new_s, lang)
         return t("feed.change_summary", lang, field=label, summary=moved or summarise(new_s, lang)), False
-    before = value_text(field_name, old, lang, entity, stages)
-    after = value_text(field_name, new, lang, entity, stages)
+    before = money.fmt(old, currency, lang) if currency and _number(old) is not None else value_text(
+        field_name, old, lang, entity, stages)
+    after = money.fmt(new, currency, lang) if currency and _number(new) is not None else value_text(
+        field_name, new, lang, entity, stages)
     base = t("feed.change", lang, field=label, old=before, new=after)
     lowered = field_name.lower()
     if lowered in ("stage", "status") and isinstance(new, str) and new.lower() in WON_LOST and entity != "huddle_item":
@@ -342,7 +345,7 @@ def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: st
                 if row["field"] is None:
                     continue
                 text, important = describe_change(entity, row["field"], row["old_value"], row["new_value"], lang,
-                                                  stages)
+                                                  stages, row.get("currency"))
                 if action == "redact":
                     text, important = t("feed.redacted", lang, field=t(f"field.{row['field']}", lang)), False
                 item.lines.append(Line(at, who, t("feed.by", lang, text=text, actor=who, day=when), important))

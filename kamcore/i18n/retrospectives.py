@@ -410,7 +410,7 @@ TEXTS = {
     # rules without codes (issue 13)
     "rule_op.in": ("is one of", "属于"),
     "rule_op.not_in": ("is none of", "不属于"),
-    "unit.thousands": ("thousand", "千"),
+    "unit.deal_currency": ("in each deal's currency", "按各商机币种"),
     "unit.days": ("days", "天"),
     "unit.percent": ("%", "%"),
     "rules.preview_none": ("Pick at least one condition to see what the rule would flag.",

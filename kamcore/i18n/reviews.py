@@ -46,7 +46,6 @@ TEXTS = {
                            "opportunities, threats\n5. Plans for next quarter\n6. Commitments on both sides",
                            "1. 欢迎与会议目标\n2. 本季度对照目标的交付\n3. 您的看法：满意度、投诉、需求\n"
                            "4. 优势、劣势、机会、威胁\n5. 下季度计划\n6. 双方承诺事项"),
-    "qbr.thousands": ("thousand {currency}", "千 {currency}"),
     "field.agenda": ("Agenda", "议程"),
     "field.satisfaction": ("Satisfaction (1–10)", "满意度（1–10）"),
     "field.complaints": ("Complaints", "投诉"),

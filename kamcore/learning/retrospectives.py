@@ -284,7 +284,7 @@ def delete_retrospective(db: Database, actor: User, retro_id: int, base_version:
 # ---- lifecycle: draft → in review → final; reviewed one level up; reopened with a reason --------------
 
 def review_amount(db: Database) -> float:
-    """From this amount (thousands, in the deal's currency) a lost deal is reviewed one level up (admin-set)."""
+    """From this amount (in the deal's own currency) a lost deal is reviewed one level up (admin-set)."""
     found = db.execute("SELECT value FROM settings WHERE key = ?", [REVIEW_AMOUNT_KEY]).fetchone()
     return float(found[0]) if found else 0.0
 

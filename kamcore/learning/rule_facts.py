@@ -288,10 +288,10 @@ _SPECS = [
     FieldSpec("industry", "text", "account", _industry),
 ]
 FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in _SPECS}
-# The unit a number threshold is given in (shown beside the number, never typed); amounts are in thousands of the
-# deal's currency as stored.
+# The unit a number threshold is given in (shown beside the number, never typed); an amount is in whole units of
+# each deal's own currency, as stored.
 UNITS: dict[str, str] = {
-    "amount": "thousands", "days_in_stage": "days", "days_since_activity": "days", "days_to_expected_close": "days",
+    "amount": "deal_currency", "days_in_stage": "days", "days_since_activity": "days", "days_to_expected_close": "days",
     "goal_pipeline_coverage_pct": "percent",
 }
 

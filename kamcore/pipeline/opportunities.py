@@ -111,6 +111,7 @@ def _known_references(db: Database, values: dict[str, Any], row_id: int | None) 
 OPPORTUNITY = Entity(
     "opportunity", "opportunities", OpportunityIn, extra_checks=(_known_references,),
     workflow_fields=frozenset({"stage", "status", "kind", "number", "closed_on", "converted_on"}),
+    money_fields={"amount": "currency"},
 )
 
 

@@ -166,7 +166,8 @@ def _typed_actual_allowed(db: Database, values: dict[str, Any], row_id: int | No
         raise ValidationError.single("actual", f"reason.actual_measured.{source}")
 
 
-ENTITY = Entity("goal", "goals", GoalIn, extra_checks=(owner_in_team, _typed_actual_allowed))
+ENTITY = Entity("goal", "goals", GoalIn, extra_checks=(owner_in_team, _typed_actual_allowed),
+                money_fields={"target": "account", "actual": "account"}, money_rows=("metric", MONEY_METRICS))
 
 
 def create_goal(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:

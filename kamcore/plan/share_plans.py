@@ -68,7 +68,7 @@ class SharePlanIn(Record):
         return self
 
 
-ENTITY = Entity("share_plan", "share_plans", SharePlanIn)
+ENTITY = Entity("share_plan", "share_plans", SharePlanIn, money_fields={"wallet": "account"})
 
 
 def create_share_plan(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:

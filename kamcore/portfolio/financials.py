@@ -1,6 +1,6 @@
 """Account financials by year (D1): revenue, gross profit, deals, receivables, collection period.
 
-Money is recorded in thousands of the ACCOUNT's currency (`accounts.currency`); totals across
+Money is recorded in whole units of the ACCOUNT's currency (`accounts.currency`); totals across
 accounts convert at the year's rate (`kamcore.money`), and every screen shows amounts through
 `kamcore.money.fmt` with their currency and unit. Figures are typed on screen or imported
 from CSV / Excel: the import maps the file's columns to ours, validates every
@@ -24,7 +24,6 @@ from kamcore.errors import FieldProblem, ValidationError
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
-UNIT = "k"  # stored in thousands of the account's currency; never shown alone (kamcore.money.unit_label)
 MONEY_FIELDS = ("revenue", "gross_profit", "receivables_outstanding", "receivables_overdue")
 COUNT_FIELDS = ("deals_count", "price_cuts")
 # what an import must provide, and what it may
@@ -56,7 +55,8 @@ class FinancialsIn(Record):
         return self
 
 
-ENTITY = Entity("financials", "account_financials", FinancialsIn)
+ENTITY = Entity("financials", "account_financials", FinancialsIn,
+                money_fields=dict.fromkeys(MONEY_FIELDS, "account"))
 
 
 def create_financials(db: Database, actor: User, values: dict[str, Any]) -> dict[str, Any]:

@@ -48,7 +48,7 @@ class PositionIn(Record):
     rationale: str = Field(default="", max_length=2000)
 
 
-ENTITY = Entity("account_position", "account_positions", PositionIn)
+ENTITY = Entity("account_position", "account_positions", PositionIn, money_fields={"potential_sales": "account"})
 
 
 def band(value: float, low: float, high: float) -> int:

@@ -4,8 +4,8 @@
   relationship actions (huddle items name no stakeholder, so they do not count). Per account, the
   latest contact with anyone. Each person has a check-in interval: their own revisit class when set,
   else by importance — marked key people 20 days, decision level 40, management 60, execution 80.
-- Budgets: each relationship action has a planned and a spent amount (thousands of the account's
-  currency, like every amount); the plan's budget is the sum over the account's actions. The built-in
+- Budgets: each relationship action has a planned and a spent amount (in the account's currency,
+  like every amount); the plan's budget is the sum over the account's actions. The built-in
   flag "budget spent, key visits not done": spending reached the admin-set share of the planned budget
   while a key visit (executive or headquarters visit, or an action marked key) is overdue or cancelled.
 - Coverage guidance, thresholds set by an administrator (`relationship_settings`): 10–15 key contacts
@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
+from kamcore import clock, money, permissions, records, store
 from kamcore.decision_chain import coverage
 from kamcore.decision_chain.coverage import Flag
 from kamcore.records import Entity, Record
@@ -213,7 +213,7 @@ def guidance_flags(db: Database, account_id: int, opportunity_id: int | None = N
                 plan["planned"] == 0 or plan["spent"] >= plan["planned"] * limits["budget_spent_pct"] / 100):
             currency = (db.execute("SELECT currency FROM accounts WHERE id = ?", [account_id]).fetchone() or [""])[0]
             out.append(Flag("budget_spent_visits_not_done", account_id, None, (), {
-                "spent": f"{currency} {plan['spent']:,.1f}k", "planned": f"{currency} {plan['planned']:,.1f}k",
+                "spent": money.Amount(plan["spent"], currency), "planned": money.Amount(plan["planned"], currency),
                 "visits": len(plan["key_visits_not_done"])}))
     stale = [p for p in people if p["key"] and (p["days_since"] is None or p["days_since"] >= limits["not_contacted_days"])]
     for p in stale:

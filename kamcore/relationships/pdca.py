@@ -80,7 +80,8 @@ def _action_checks(db: Database, values: dict[str, Any], row_id: int | None) -> 
     stakeholders._owner_on_team(db, values, row_id)
 
 
-ACTION_ENTITY = Entity("relationship_action", "relationship_actions", ActionIn, extra_checks=(_action_checks,))
+ACTION_ENTITY = Entity("relationship_action", "relationship_actions", ActionIn, extra_checks=(_action_checks,),
+                       money_fields={"budget_planned": "account", "budget_spent": "account"})
 
 
 def plan_warnings(values: dict[str, Any], today: date | None = None) -> list[str]:

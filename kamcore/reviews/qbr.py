@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
+from kamcore import clock, money, permissions, records, store
 from kamcore.errors import ValidationError
 from kamcore.i18n import choice_label, t
 from kamcore.plan import goals
@@ -148,14 +148,12 @@ def commitments_due(db: Database, account_ids: list[int], today: date,
     return rows
 
 
-def unit(goal: dict[str, Any], lang: str = "en") -> str:
-    """The unit of a delivered figure: money goals are in thousands of the account's currency."""
-    return t("qbr.thousands", lang, currency=goal["currency"]) if goal["currency"] else ""
-
-
-def _figure(value: float | None, spec: str) -> str:
-    """A number for the printout ("—" when there is none)."""
-    return "—" if value is None else format(value, spec)
+def figure(value: float | None, goal: dict[str, Any], lang: str = "en") -> str:
+    """A delivered figure as shown: a money goal's through `money.fmt` in the account's currency, any other
+    as a number ("—" when there is none)."""
+    if goal["currency"]:
+        return money.fmt(value, goal["currency"], lang)
+    return "—" if value is None else f"{value:,.0f}"
 
 
 def export_html(db: Database, actor: User, qbr_id: int, lang: str = "en") -> str:
@@ -170,9 +168,9 @@ def export_html(db: Database, actor: User, qbr_id: int, lang: str = "en") -> str
     goal_rows = "".join(
         f"<tr><td>{e(g['title'] or choice_label('metric', g['metric'], lang))}</td>"
         f"<td>{e(' '.join(x for x in (choice_label('metric', g['metric'], lang), g['product_line']) if x))}</td>"
-        f"<td class=n>{_figure(g['target'], ',.0f')} {e(unit(g, lang))}</td>"
-        f"<td class=n>{_figure(g['actual'], ',.0f')} {e(unit(g, lang))}</td>"
-        f"<td class=n>{_figure(g['attainment'], '.0%')}</td></tr>"
+        f"<td class=n>{e(figure(g['target'], g, lang))}</td>"
+        f"<td class=n>{e(figure(g['actual'], g, lang))}</td>"
+        f"<td class=n>{'—' if g['attainment'] is None else format(g['attainment'], '.0%')}</td></tr>"
         for g in delivered(db, actor, q))
     promise_rows = "".join(
         f"<tr><td>{e(choice_label('qbr_side', c['side'], lang))}</td><td>{e(c['text'])}</td><td>{e(c['owner'])}</td>"
