@@ -81,7 +81,7 @@ def fmt(value: float | None, currency: str | None, lang: str = "en") -> str:
     full = round(float(value), minor_digits(currency))
     sign = "-" if full < 0 else ""
     size = abs(full)
-    small = f"{size:,.0f}" if size == int(size) else f"{size:,.{minor_digits(currency)}f}"
+    small = as_typed(size, currency)
     if lang == "zh":
         name = ZH_NAMES.get(currency)
         suffix = name if name else f" {currency}"
@@ -127,6 +127,15 @@ def label(text: str, currency: str | None) -> str:
 def axis_title(text: str, currency: str | None) -> str:
     """A chart axis or legend title for amounts, with their currency: "Revenue (CNY)"."""
     return label(text, currency)
+
+
+def as_typed(value: float | None, currency: str | None = None) -> str:
+    """An amount as a person would type it into an input ("20,000", "1,234.50"); "" for None. The input's
+    text, read back by `parse`; never a display (that is `fmt`)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    rounded = round(float(value), minor_digits(currency))
+    return f"{rounded:,.0f}" if rounded == int(rounded) else f"{rounded:,.{minor_digits(currency)}f}"
 
 
 # ---------------------------------------------------------------------------------------------- parsing

@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from kamcore import money
 from kamcore.errors import ConflictError, KamError
 from kamui.context import lang, tr
 
@@ -55,12 +56,17 @@ def attempt(write: Callable[[], Any]) -> tuple[bool, Any]:
 
 
 class VersionedForm:
-    """Form state for one row: widget values live in session_state under `key.field`."""
+    """Form state for one row: widget values live in session_state under `key.field`.
 
-    def __init__(self, key: str, row: dict[str, Any], fields: Sequence[str]) -> None:
+    `money_fields` (field -> currency): amounts typed into text inputs (`kamui.amounts.amount_input`); they are
+    loaded as typed text and read back with `kamcore.money.parse` when saved."""
+
+    def __init__(self, key: str, row: dict[str, Any], fields: Sequence[str],
+                 money_fields: Mapping[str, str | None] | None = None) -> None:
         self.key = key
         self.row = row
         self.fields = list(fields)
+        self.money_fields = dict(money_fields or {})
         state = st.session_state
         # Streamlit drops a widget's state once a run does not draw it (the user went to another page):
         # reload from the row then, or the form would show blanks and a save would write them
@@ -70,10 +76,12 @@ class VersionedForm:
 
     def _load(self, row: dict[str, Any]) -> None:
         state = st.session_state
+        shown = {name: money.as_typed(row[name], self.money_fields[name]) if name in self.money_fields else row[name]
+                 for name in self.fields}
         for name in self.fields:
-            state[self.widget(name)] = row[name]
+            state[self.widget(name)] = shown[name]
         state[f"{self.key}._id"] = row["id"]
-        state[f"{self.key}._base"] = {name: row[name] for name in self.fields} | {"version": row["version"]}
+        state[f"{self.key}._base"] = shown | {"version": row["version"]}
         state.pop(f"{self.key}._conflict", None)
 
     def widget(self, name: str) -> str:
@@ -85,13 +93,16 @@ class VersionedForm:
         return st.session_state[f"{self.key}._base"]["version"]
 
     def changes(self) -> dict[str, Any]:
-        """Fields whose widget value differs from the loaded row."""
+        """Fields whose widget value differs from the loaded row (amounts parsed: a ValidationError names the
+        field an amount cannot be read from)."""
         base = st.session_state[f"{self.key}._base"]
-        return {
+        changed = {
             name: st.session_state[self.widget(name)]
             for name in self.fields
             if st.session_state.get(self.widget(name)) != base[name]
         }
+        return {name: money.parse(value, name, lang(), currency=self.money_fields[name]) if name in self.money_fields
+                else value for name, value in changed.items()}
 
     def stale_notice(self) -> None:
         """Tell the user when the row moved on since the form was loaded (before they save)."""
@@ -100,7 +111,11 @@ class VersionedForm:
 
     def save(self, write: Write, success: str) -> None:
         """Save the changed fields on the loaded version; on conflict keep them for re-apply."""
-        changes = self.changes()
+        try:
+            changes = self.changes()
+        except KamError as exc:
+            show_error(exc)
+            return
         if not changes:
             st.info(tr("account.unchanged"))
             return
@@ -125,7 +140,9 @@ class VersionedForm:
         st.caption(tr("conflict.yours"))
         st.dataframe(
             pd.DataFrame(
-                [{tr("col.field"): tr(f"field.{k}"), tr("conflict.your_values"): str(v)}
+                [{tr("col.field"): tr(f"field.{k}"),
+                  tr("conflict.your_values"): money.fmt(v, self.money_fields[k], lang()) if k in self.money_fields
+                  else str(v)}
                  for k, v in pending["changes"].items()]
             ),
             hide_index=True,

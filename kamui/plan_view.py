@@ -56,11 +56,14 @@ def scorecard_spec(card: Scorecard) -> tuple[pd.DataFrame, Spec]:
 
 
 def heatmap_spec(frame: pd.DataFrame, x: str, y: str, value: str, x_title: str, y_title: str,
-                 value_title: str, height: int | None = None) -> tuple[pd.DataFrame, Spec]:
+                 value_title: str, height: int | None = None, shown: str | None = None) -> tuple[pd.DataFrame, Spec]:
     """A labelled heatmap as (data, Vega-Lite spec); cells without a value grey with a dash. A plain spec, not
-    Altair: Altair's schema checks cost more than the rest of the plan page's run (see kamui/vega.py)."""
+    Altair: Altair's schema checks cost more than the rest of the plan page's run (see kamui/vega.py).
+
+    `shown`: a column of the cells' values already written for reading (amounts through `kamcore.money.fmt`),
+    used for the labels and tooltips instead of the plain number."""
     data = frame.copy()
-    data["label"] = data[value].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
+    data["label"] = data[shown] if shown else data[value].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
     axes = {
         "x": {"field": x, "type": "nominal", "title": x_title, "sort": "ascending",
               "axis": {"labelAngle": 0, "orient": "top"}},
@@ -74,6 +77,7 @@ def heatmap_spec(frame: pd.DataFrame, x: str, y: str, value: str, x_title: str, 
                       "value": "#e8e8e8"},
             "tooltip": [{"field": y, "type": "nominal", "title": y_title},
                         {"field": x, "type": "nominal", "title": x_title},
+                        {"field": "label", "type": "nominal", "title": value_title} if shown else
                         {"field": value, "type": "quantitative", "title": value_title, "format": ",.1f"}],
             **axes,
         },

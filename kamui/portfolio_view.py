@@ -9,8 +9,8 @@ import pandas as pd
 
 from kamcore import money as money_core
 from kamcore.i18n import choice_label, has, t
-from kamcore.portfolio.fake_key_accounts import Flag
-from kamcore.portfolio.tiering import INDICATORS
+from kamcore.portfolio.fake_key_accounts import MONEY_NUMBERS, Flag
+from kamcore.portfolio.tiering import INDICATORS, MONEY_INDICATORS
 
 
 def money(value: float | None, currency: str | None, lang: str) -> str:
@@ -46,7 +46,7 @@ def total_text(total: dict, lang: str) -> str:
 
 def flag_text(flag: Flag, lang: str) -> str:
     """One flag as a sentence with the numbers behind it."""
-    n = {k: (f"{v:,.0f}" if isinstance(v, float) and abs(v) >= 1000 else v) for k, v in flag.numbers.items()}
+    n = {k: (money(v, flag.currency, lang) if k in MONEY_NUMBERS else v) for k, v in flag.numbers.items()}
     label = t(f"flag.{flag.kind}", lang)
     if flag.kind != "squeezer":
         return f"{label}: {t(f'flag.{flag.kind}.detail', lang, **n)}"
@@ -55,13 +55,20 @@ def flag_text(flag: Flag, lang: str) -> str:
     return f"{label}: {t('flag.squeezer.signals', lang, **n)} " + "; ".join(parts)
 
 
-def contributions_frame(contributions: list[dict[str, Any]], lang: str) -> pd.DataFrame:
-    """Each indicator's family, value, weight and points, as a table."""
+def indicator_value(key: str, value: float | None, currency: str | None, lang: str) -> str:
+    """An indicator's value as shown: an amount (cumulative revenue…) with its currency and unit, else the number."""
+    if key in MONEY_INDICATORS:
+        return money(value, currency, lang)
+    return "—" if value is None else f"{value:,.1f}".removesuffix(".0")
+
+
+def contributions_frame(contributions: list[dict[str, Any]], lang: str, currency: str | None) -> pd.DataFrame:
+    """Each indicator's family, value (amounts in the account's `currency`), weight and points, as a table."""
     return pd.DataFrame([
         {
             t("field.tiering_criteria.key", lang): t(f"indicator.{c['key']}", lang),
             t("field.definition", lang): t(f"family.{INDICATORS[c['key']][0]}", lang),
-            t("field.value", lang): "—" if c["value"] is None else round(c["value"], 1),
+            t("field.value", lang): indicator_value(c["key"], c["value"], currency, lang),
             t("field.weight", lang): c["weight"],
             t("field.score", lang): round(c["points"], 1),
         }
@@ -142,10 +149,6 @@ def health_where(flag: Any, lang: str) -> str:
     return flag.opportunity_name or t("health.account_level", lang)
 
 
-def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f}"
-
-
 def one_pager_html(card: dict[str, Any], lang: str) -> str:
     """A print-ready HTML 'account on a page' (every piece of user text escaped)."""
     e = html.escape
@@ -153,7 +156,7 @@ def one_pager_html(card: dict[str, Any], lang: str) -> str:
     position = card.get("position") or {}
     rows = "".join(
         f"<tr><td>{e(t('indicator.' + c['key'], lang))}</td><td>{c['weight']:g}</td>"
-        f"<td>{_num(c['value'])}</td>"
+        f"<td>{e(indicator_value(c['key'], c['value'], card.get('currency'), lang))}</td>"
         f"<td>{c['points']:.1f}</td></tr>"
         for c in (tier or {}).get("contributions", [])
     )

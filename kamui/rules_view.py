@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 
+from kamcore import money
 from kamcore.errors import KamError
 from kamcore.i18n import choice_label
 from kamcore.learning import rules
@@ -25,6 +26,7 @@ from kamui.context import lang, tr
 ICONS = {"critical": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
 ROWS = 3
+AMOUNTS = frozenset(f for f, unit in UNITS.items() if unit == "deal_currency")  # typed as amounts (kamcore.money)
 OP_SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
 
@@ -62,7 +64,8 @@ def value_text(field: str, value: Any, stages: dict[str, str] | None = None) -> 
         return ", ".join(value)
     if FIELDS.get(field) is not None and FIELDS[field].kind == "stage":
         return (stages if stages is not None else stage_names()).get(value, str(value))
-    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    shown = money.as_typed(value) if field in AMOUNTS and isinstance(value, (int, float)) else (
+        f"{value:g}" if isinstance(value, float) else str(value))
     unit = UNITS.get(field)
     return f"{shown} {tr(f'unit.{unit}')}" if unit else shown
 
@@ -101,7 +104,8 @@ def condition_builder(key: str, initial: list[dict[str, Any]] | None = None) -> 
         for row, cond in enumerate(initial[:ROWS]):
             state[f"{key}.field.{row}"] = cond["field"]
             state[f"{key}.op.{row}"] = cond["op"]
-            state[f"{key}.value.{row}.{cond['field']}"] = cond["value"]
+            state[f"{key}.value.{row}.{cond['field']}"] = (money.as_typed(cond["value"]) if cond["field"] in AMOUNTS
+                                                           else cond["value"])
         state[f"{key}._loaded"] = True
     db = context.db()
     stages = stage_names()
@@ -129,7 +133,14 @@ def condition_builder(key: str, initial: list[dict[str, Any]] | None = None) -> 
             spec = FIELDS[field_name]
             unit = UNITS.get(field_name)
             title = tr("health.cond_value") + (f" ({tr(f'unit.{unit}')})" if unit else "")
-            if kind == "integer":
+            if field_name in AMOUNTS:
+                typed = right.text_input(title, key=vkey, placeholder=money.EXAMPLE.get(lang(), money.EXAMPLE["en"]))
+                try:
+                    value = money.parse(typed, field_name, lang())
+                except KamError as exc:
+                    right.error(exc.message(lang()))
+                    value = None
+            elif kind == "integer":
                 state.setdefault(vkey, 0)
                 value = right.number_input(title, min_value=int(spec.low) if spec.low is not None else None,
                                            max_value=int(spec.high) if spec.high is not None else None,

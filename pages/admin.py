@@ -4,7 +4,7 @@ settings (health weights, relationship thresholds, the retrospective review amou
 import pandas as pd
 import streamlit as st
 
-from kamcore import passwords, product_lines, users
+from kamcore import money, passwords, product_lines, users
 from kamcore.i18n import LANG_NAMES, choice_label
 from kamcore.learning import retrospectives
 from kamcore.relationships import guidance, health
@@ -169,8 +169,9 @@ with settings_tab:
     with st.form("admin.review"):
         st.markdown(f"**{page.t('admin.settings.review')}**")
         st.caption(page.t("admin.settings.review_help"))
-        amount = st.number_input(page.t("field.review_amount"), min_value=0.0, step=100.0,
-                                 value=float(retrospectives.review_amount(page.db)), key="admin.review_amount")
+        amount = st.text_input(page.t("field.review_amount"), key="admin.review_amount",
+                               value=money.as_typed(retrospectives.review_amount(page.db)))
         if st.form_submit_button(page.t("admin.settings.save"), type="primary"):
-            act(lambda: retrospectives.set_review_amount(page.db, page.user, amount),
+            act(lambda: retrospectives.set_review_amount(
+                page.db, page.user, money.parse(amount, "review_amount", page.lang, required=True)),
                 page.t("admin.settings.review_saved"))

@@ -10,13 +10,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import money, permissions, product_lines, team
+from kamcore import accounts, money, permissions, product_lines, team
 from kamcore.decision_chain import stakeholders
 from kamcore.i18n import choice_label
 from kamcore.learning import rules
 from kamcore.pipeline import competitors, discovery, qualification, stage_model
 from kamcore.pipeline import opportunities as opp
 from kamui import context, spin
+from kamui.amounts import amount_input
 from kamui.chores import labels, plain
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.flag_panel import flag_section
@@ -29,6 +30,7 @@ if page.account_id is None:
     st.info(t("opp.no_account"))
     st.stop()
 ACCOUNT = page.account_id
+ACCOUNT_CURRENCY = accounts.get_account(page.db, page.user, ACCOUNT)["currency"]
 CAN_EDIT = permissions.can_edit(page.db, page.user, ACCOUNT)
 if not CAN_EDIT:
     st.caption(t("shell.read_only"))
@@ -66,14 +68,16 @@ def new_deal_form() -> None:
                                                key="opp.new.line"),
             "kind": left.selectbox(t("opp.kind"), opp.KINDS, format_func=lambda k: _label("opp_kind", k),
                                    key="opp.new.kind"),
-            "amount": right.number_input(t("field.amount"), min_value=0.0, step=10000.0, key="opp.new.amount"),
+            "amount": amount_input(right, t("field.amount"), ACCOUNT_CURRENCY, "opp.new.amount"),
             "expected_close": left.date_input(t("field.expected_close"), value=None, key="opp.new.close"),
             "owner_id": right.selectbox(t("field.owner"), list(OWNERS), format_func=OWNERS.get, key="opp.new.owner"),
             "next_step": st.text_input(t("field.next_step"), key="opp.new.next_step"),
             "competitors": st.text_input(t("field.competitors"), key="opp.new.competitors"),
         }
         if st.form_submit_button(t("opp.create"), type="primary"):
-            ok, row = attempt(lambda: opp.create_opportunity(page.db, page.user, {"account_id": ACCOUNT, **values}))
+            ok, row = attempt(lambda: opp.create_opportunity(page.db, page.user, {
+                "account_id": ACCOUNT, **values,
+                "amount": money.parse(values["amount"], "amount", page.lang, currency=ACCOUNT_CURRENCY)}))
             if ok:
                 flash(t("opp.created", number=row["number"]))
                 st.session_state["opp.pick"] = row["id"]
@@ -118,10 +122,10 @@ def deal_list() -> list[dict[str, Any]]:
             "name": st.column_config.TextColumn(t("field.name")),
             "stage": st.column_config.TextColumn(t("field.stage"), disabled=True),
             "status": st.column_config.TextColumn(t("field.status"), disabled=True),
-            "amount": st.column_config.NumberColumn(t("money.amount_k"), min_value=0, format="localized"),
+            "amount": st.column_config.NumberColumn(t("field.amount"), min_value=0, format="localized"),
             "currency": st.column_config.TextColumn(t("field.currency"), disabled=True),
             "probability": st.column_config.NumberColumn(t("field.probability"), min_value=0, max_value=100),
-            "weighted": st.column_config.NumberColumn(t("money.weighted_k"), disabled=True, format="localized"),
+            "weighted": st.column_config.NumberColumn(t("opp.weighted"), disabled=True, format="localized"),
             "expected_close": st.column_config.DateColumn(t("field.expected_close")),
             "owner": st.column_config.TextColumn(t("field.owner"), disabled=True),
             "next_step": st.column_config.TextColumn(t("field.next_step")),
@@ -141,7 +145,7 @@ def _plain_dates(changes: dict[str, Any]) -> dict[str, Any]:
 def overview(deal: dict[str, Any]) -> None:
     """The deal's fields in a versioned form."""
     loaded = {**deal, **{f: _as_date(deal[f]) for f in DATE_FIELDS}}
-    form = VersionedForm(f"opp.edit.{deal['id']}", loaded, EDIT_FIELDS)
+    form = VersionedForm(f"opp.edit.{deal['id']}", loaded, EDIT_FIELDS, money_fields={"amount": deal["currency"]})
 
     def write(version: int, changes: dict[str, Any]) -> dict[str, Any]:
         return opp.update_opportunity(page.db, page.user, deal["id"], version, changes)
@@ -153,7 +157,7 @@ def overview(deal: dict[str, Any]) -> None:
         left.text_input(t("field.name"), key=form.widget("name"), disabled=not CAN_EDIT)
         right.selectbox(t("field.product_line_id"), list(LINES), format_func=LINES.get,
                         key=form.widget("product_line_id"), disabled=not CAN_EDIT)
-        left.number_input(t("field.amount"), min_value=0.0, key=form.widget("amount"), disabled=not CAN_EDIT)
+        amount_input(left, t("field.amount"), deal["currency"], form.widget("amount"), disabled=not CAN_EDIT)
         right.text_input(t("field.currency"), key=form.widget("currency"), disabled=not CAN_EDIT)
         left.date_input(t("field.expected_close"), key=form.widget("expected_close"), disabled=not CAN_EDIT)
         right.number_input(t("field.probability"), min_value=0, max_value=100, value=None, step=5,

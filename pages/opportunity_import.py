@@ -19,6 +19,7 @@ from kamcore.pipeline import deal_import as oi
 from kamui import context, long_work
 from kamui.chores import tabs
 from kamui.editing import show_error
+from kamui.portfolio_view import money_by_currency
 
 page = context.page()
 t = page.t
@@ -260,16 +261,14 @@ with tab_deals:
         ids = permissions.readable_account_ids(page.db, page.user)
         figures = analytics.summary(page.db, ids)
         st.subheader(t("ix.result"))
-        currencies = figures["currencies"]
-        st.write(t("ix.won", count=figures["won"], value=f"{figures['won_value']:,.0f}",
-                   currency="/".join(currencies)))
+        st.write(t("ix.won", count=figures["won"], value=money_by_currency(figures["won_by_currency"], page.lang)))
         st.markdown(f"**{t('ix.per_line')}**")
         st.table(pd.DataFrame([{t("field.product_line"): r["code"], t("pipe.won"): r["won"],
-                                t("pipe.won_value"): f"{r['won_value']:,.0f}"}
+                                t("pipe.won_value"): money.fmt(r["won_value"], r["currency"], page.lang)}
                                for r in analytics.won_by_product_line(page.db, ids)]))
         st.markdown(f"**{t('ix.top_accounts')}**")
         st.table(pd.DataFrame([{t("field.account_id"): r["account"], t("pipe.won"): r["won"],
-                                t("pipe.won_value"): f"{r['won_value']:,.0f}", t("field.currency"): r["currency"]}
+                                t("pipe.won_value"): money.fmt(r["won_value"], r["currency"], page.lang)}
                                for r in oi.won_by_account(page.db, ids)]))
         owners = oi.external_owners(page.db, ids)
         st.markdown(f"**{t('field.external_owner')}** ({len(owners)})")

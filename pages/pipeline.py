@@ -86,9 +86,11 @@ pipe = opportunities.open_pipeline(page.db, ids, product_line_id=line)  # the sa
 
 
 def amount(value: float) -> str:
-    """A sum over deals: with its currency and unit when the deals share one currency, else the bare number
-    (the caption below says the currencies are mixed)."""
-    return money.fmt(value, currencies[0], page.lang) if len(currencies) == 1 else f"{value:,.0f}"
+    """A sum over deals with its currency and unit; across currencies, the sum as recorded and the currencies it
+    mixes (the caption below says so)."""
+    if len(currencies) <= 1:
+        return money.fmt(value, currencies[0] if currencies else None, page.lang)
+    return t("pipe.mixed_amount", amount=money.as_typed(round(value)), currencies="/".join(sorted(currencies)))
 
 
 c = st.columns(5)
@@ -96,7 +98,7 @@ c[0].metric(t("pipe.open"), figures["open"])
 c[1].metric(t("pipe.open_amount"), money_by_currency({k: b["amount"] for k, b in pipe["by_currency"].items()},
                                                      page.lang))
 c[2].metric(t("pipe.won"), figures["won"])
-c[3].metric(t("pipe.won_value"), amount(figures["won_value"]))
+c[3].metric(t("pipe.won_value"), money_by_currency(figures["won_by_currency"], page.lang))
 c[4].metric(t("pipe.win_rate"), "—" if figures["win_rate"] is None else f"{figures['win_rate']:.0%}")
 st.markdown(t("money.weighted_line", count=pipe["count"], amounts=money_by_currency(
     {k: b["weighted"] for k, b in pipe["by_currency"].items()}, page.lang)))
@@ -111,12 +113,15 @@ with tab_funnel:
     if tab_funnel.open:
         funnel = pd.DataFrame(analytics.funnel(page.db, ids, line))
         funnel["stage_name"] = funnel["stage"].map(STAGE_NAMES)
+        funnel["amount_shown"] = funnel["amount"].map(amount)
+        funnel["weighted_shown"] = funnel["weighted"].map(amount)
         bars = alt.Chart(funnel).mark_bar().encode(
             y=alt.Y("stage_name:N", sort=ORDER, title=None),
-            x=alt.X("amount:Q", title=t("field.amount")),
+            x=alt.X("amount:Q", title=money.axis_title(t("field.amount"), "/".join(currencies)),
+                    axis=alt.Axis(format="~s")),
             tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("count:Q", title=t("pipe.deals")),
-                     alt.Tooltip("amount:Q", title=t("field.amount"), format=",.0f"),
-                     alt.Tooltip("weighted:Q", title=t("opp.weighted"), format=",.0f")])
+                     alt.Tooltip("amount_shown:N", title=t("field.amount")),
+                     alt.Tooltip("weighted_shown:N", title=t("opp.weighted"))])
         weighted = alt.Chart(funnel).mark_tick(color="#d62728", thickness=3, size=24).encode(
             y=alt.Y("stage_name:N", sort=ORDER), x="weighted:Q")
         labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q"))
@@ -191,17 +196,21 @@ with tab_forecasts:
         else:
             st.caption(t("pipe.backtest_hint", days=int(horizon), deals=tested["weighted"].deals))
             table = pd.DataFrame([{
-                t("pipe.method"): t(f"pipe.fc_{m}"), t("pipe.brier"): round(r.brier, 3), t("pipe.mae"): round(r.mae),
-                t("pipe.bias"): round(r.bias), t("pipe.predicted"): round(r.predicted_total), t("pipe.actual"): round(r.actual_total),
+                t("pipe.method"): t(f"pipe.fc_{m}"), t("pipe.brier"): round(r.brier, 3), t("pipe.mae"): amount(r.mae),
+                t("pipe.bias"): amount(r.bias), t("pipe.predicted"): amount(r.predicted_total),
+                t("pipe.actual"): amount(r.actual_total),
             } for m, r in tested.items()])
             st.dataframe(table, hide_index=True, width="stretch")
             lines = pd.DataFrame(
-                [{"period": p["period"], "series": t("pipe.actual"), "value": p["actual"]} for p in tested["weighted"].periods]
-                + [{"period": p["period"], "series": t(f"pipe.fc_{m}"), "value": p["predicted"]}
-                   for m, r in tested.items() for p in r.periods])
+                [{"period": p["period"], "series": t("pipe.actual"), "value": p["actual"], "shown": amount(p["actual"])}
+                 for p in tested["weighted"].periods]
+                + [{"period": p["period"], "series": t(f"pipe.fc_{m}"), "value": p["predicted"],
+                    "shown": amount(p["predicted"])} for m, r in tested.items() for p in r.periods])
             st.altair_chart(alt.Chart(lines).mark_line(point=True).encode(
-                x=alt.X("period:N", title=t("pipe.month"), axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=t("pipe.won_value")),
-                color=alt.Color("series:N", title=None), tooltip=["period", "series", alt.Tooltip("value:Q", format=",.0f")]),
+                x=alt.X("period:N", title=t("pipe.month"), axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=money.axis_title(t("pipe.won_value"), "/".join(currencies)), axis=alt.Axis(format="~s")),
+                color=alt.Color("series:N", title=None),
+                tooltip=[alt.Tooltip("period:N", title=t("pipe.month")), alt.Tooltip("series:N", title=t("pipe.method")),
+                         alt.Tooltip("shown:N", title=t("pipe.won_value"))]),
                 width="stretch")
 
 for tab_cov in tab_coverage:  # goal coverage (issue 4's order goals per product line): one account only

@@ -7,8 +7,10 @@ import streamlit as st
 
 from kamcore import accounts, permissions
 from kamcore.i18n import choice_label
+from kamcore.money import axis_title
 from kamcore.portfolio import fake_key_accounts, financials, overview, pareto, positioning, tiering
 from kamui import context, paging
+from kamui.amounts import amount_input
 from kamui.chores import plain, tabs
 from kamui.editing import VersionedForm
 from kamui.portfolio_view import contributions_frame, flag_text, money, money_by_currency, tier_badge, total_text
@@ -149,13 +151,20 @@ with tab_grid:
         data = pd.DataFrame([{
             "name": r["name"], "potential_sales": r["potential_sales"], "obtainable_share": r["obtainable_share"],
             "horizon_years": r["horizon_years"], "priority": f"P{r['priority']}",
+            "potential": money(r["potential_sales"], r["currency"], page.lang),
         } for r in placed])
         points = alt.Chart(data).mark_circle(opacity=0.8).encode(
-            x=alt.X("potential_sales:Q", title=page.t("field.potential_sales"), scale=alt.Scale(type="symlog")),
+            x=alt.X("potential_sales:Q", title=axis_title(page.t("field.potential_sales"),
+                                                                page.t("money.own_currency")),
+                    scale=alt.Scale(type="symlog"), axis=alt.Axis(format="~s")),
             y=alt.Y("obtainable_share:Q", title=page.t("field.obtainable_share"), scale=alt.Scale(domain=[0, 100])),
             size=alt.Size("horizon_years:Q", title=page.t("field.horizon_years"), scale=alt.Scale(range=[80, 600])),
             color=alt.Color("priority:N", title=page.t("field.priority"), sort=["P1", "P2", "P3"]),
-            tooltip=["name:N", "potential_sales:Q", "obtainable_share:Q", "horizon_years:Q", "priority:N"],
+            tooltip=[alt.Tooltip("name:N", title=page.t("field.name")),
+                     alt.Tooltip("potential:N", title=page.t("field.potential_sales")),
+                     alt.Tooltip("obtainable_share:Q", title=page.t("field.obtainable_share")),
+                     alt.Tooltip("horizon_years:Q", title=page.t("field.horizon_years")),
+                     alt.Tooltip("priority:N", title=page.t("field.priority"))],
         )
         names = alt.Chart(data).mark_text(dy=-12, fontSize=11).encode(
             x="potential_sales:Q", y="obtainable_share:Q", text="name:N")
@@ -164,7 +173,7 @@ with tab_grid:
         st.dataframe(pd.DataFrame([{
             page.t("field.name"): r["name"],
             page.t("field.priority"): r["priority"],
-            page.t("field.potential_sales"): r["potential_sales"],
+            page.t("field.potential_sales"): money(r["potential_sales"], r["currency"], page.lang),
             page.t("field.obtainable_share"): r["obtainable_share"],
             page.t("field.horizon_years"): r["horizon_years"],
             page.t("field.account_type"): label("account_type", r["account_type"]),
@@ -192,7 +201,8 @@ def assessment_form(account_id: int, editable: bool) -> None:
     """The team's assessment of the account: fit, potential, our position, the chosen posture."""
     current = positioning.get_position(page.db, page.user, account_id)
     row = current or {"id": 0, "version": 0, **{f: None for f in positioning.FIELDS}, "rationale": ""}
-    form = VersionedForm("position", row, positioning.FIELDS)
+    currency = accounts.get_account(page.db, page.user, account_id)["currency"]
+    form = VersionedForm("position", row, positioning.FIELDS, money_fields={"potential_sales": currency})
 
     def write(version: int, changes: dict) -> dict:
         return positioning.save_position(page.db, page.user, account_id, version or None, changes)
@@ -209,8 +219,7 @@ def assessment_form(account_id: int, editable: bool) -> None:
                        disabled=not editable)
         a.number_input(page.t("field.value_fit"), 1, 5, key=form.widget("value_fit"), disabled=not editable)
         a.number_input(page.t("field.purchase_fit"), 1, 5, key=form.widget("purchase_fit"), disabled=not editable)
-        b.number_input(page.t("field.potential_sales"), 0.0, step=1000.0, key=form.widget("potential_sales"),
-                       disabled=not editable)
+        amount_input(b, page.t("field.potential_sales"), currency, form.widget("potential_sales"), disabled=not editable)
         b.number_input(page.t("field.obtainable_share"), 0.0, 100.0, key=form.widget("obtainable_share"),
                        disabled=not editable)
         b.selectbox(page.t("field.horizon_years"), positioning.HORIZONS, key=form.widget("horizon_years"),
@@ -236,6 +245,8 @@ with tab_account:
             st.markdown(page.t("portfolio.tier_line", tier=label("tier", tier["tier"]),
                                type=label("account_type", tier["account_type"]) or "—",
                                number=tier["criteria_number"], score=tier["score"]))
-            st.dataframe(contributions_frame(tier["contributions"], page.lang), hide_index=True, width="stretch")
+            currency = accounts.get_account(page.db, page.user, page.account_id)["currency"]
+            st.dataframe(contributions_frame(tier["contributions"], page.lang, currency), hide_index=True,
+                         width="stretch")
         st.markdown(f"#### {page.t('position.title')}")
         assessment_form(page.account_id, permissions.can_edit(page.db, page.user, page.account_id))

@@ -8,13 +8,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, clock, permissions
+from kamcore import accounts, clock, money, permissions
 from kamcore.decision_chain import stakeholders as sh
 from kamcore.decision_chain import targets
 from kamcore.i18n import choice_label
 from kamcore.pipeline import discovery
 from kamcore.relationships import guidance, health, pdca, visits
 from kamui import chores
+from kamui.amounts import amount_input
 from kamui.editing import attempt, flash
 
 page = chores.open_page("nav.relationships")  # stops with a hint when no account is chosen
@@ -54,7 +55,7 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
             t("field.score_change"): "" if a["score_change"] is None else f"{a['score_change']:+d}",
             t("field.aims_to"): (f"{choice_label('aims_at', a['aims_at'], page.lang)}: "
                                  f"{choice_label(a['aims_at'], a['aims_to'], page.lang)}") if a["aims_to"] else "",
-            t("field.budget_planned"): money(a["budget_planned"]), t("field.budget_spent"): money(a["budget_spent"]),
+            t("field.budget_planned"): amount(a["budget_planned"]), t("field.budget_spent"): amount(a["budget_spent"]),
         } for a in actions]), hide_index=True, width="stretch")
     else:
         st.info(t("rel.no_actions"))
@@ -72,14 +73,16 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
         aim = st.selectbox(t("field.aims_to"), steps, key="action.aim", format_func=lambda v: "—" if v is None else
                            f"{choice_label('aims_at', v[0], page.lang)}: {choice_label(v[0], v[1], page.lang)}")
         b1, b2 = st.columns(2)
-        planned = b1.number_input(t("field.budget_planned") + f" ({currency})", value=None, key="action.budget")
-        spent = b2.number_input(t("field.budget_spent") + f" ({currency})", value=None, key="action.spent")
+        planned = amount_input(b1, t("field.budget_planned"), currency, "action.budget")
+        spent = amount_input(b2, t("field.budget_spent"), currency, "action.spent")
         key_visit = st.checkbox(t("field.key_visit"), key="action.key_visit")
         if st.form_submit_button(t("rel.add_action"), type="primary"):
             ok, result = attempt(lambda: pdca.create_action(page.db, page.user, account_id, {
                 "stakeholder_id": who, "kind": kind, "plan": plan, "owner_id": owner, "due_date": due,
                 "aims_at": aim[0] if aim else None, "aims_to": aim[1] if aim else None,
-                "budget_planned": planned, "budget_spent": spent, "key_visit": key_visit}))
+                "budget_planned": money.parse(planned, "budget_planned", page.lang, currency=currency),
+                "budget_spent": money.parse(spent, "budget_spent", page.lang, currency=currency),
+                "key_visit": key_visit}))
             if ok:
                 flash(" ".join([t("rel.action_added"), *(t(w) for w in result[1])]),
                       "warning" if result[1] else "success")
@@ -110,9 +113,9 @@ def plan_tab(account_id: int, editable: bool, people: dict[int, str], owners: di
                 st.rerun()
 
 
-def money(amount: float | None) -> str:
-    """An amount in thousands of the account's currency, with the currency."""
-    return "" if amount is None else f"{currency} {amount:,.1f}k"
+def amount(value: float | None) -> str:
+    """An amount of the account's currency with its currency and unit (blank when there is none)."""
+    return "" if value is None else money.fmt(value, currency, page.lang)
 
 
 def flag_box(found: list) -> None:
@@ -125,7 +128,7 @@ def flag_box(found: list) -> None:
 def targets_tab(account_id: int) -> None:
     """Current vs target per contact (ranked), freshness per person and account, budget and guidance flags."""
     plan_budget = guidance.budget(page.db, account_id)
-    st.caption(t("rel.budget_line", spent=money(plan_budget["spent"]), planned=money(plan_budget["planned"])))
+    st.caption(t("rel.budget_line", spent=amount(plan_budget["spent"]), planned=amount(plan_budget["planned"])))
     last = guidance.account_last_contact(page.db, [account_id])[account_id]
     st.caption(t("rel.account_last_contact", day=last["last_contact"], days=last["days_since"])
                if last["last_contact"] else t("rel.account_never"))
@@ -177,7 +180,8 @@ def because(component: dict) -> str:
         return t("ahealth.d.pipeline_coverage.none")
     if key == "goal_attainment" and detail["pct"] is None:
         return t("ahealth.d.goal_attainment.none")
-    params = {k: (money(v) if key == "pipeline_coverage" else v) for k, v in detail.items() if k != "missing"}
+    params = {k: (amount(v) if key == "pipeline_coverage" and k in ("goal", "covered") else v)
+              for k, v in detail.items() if k != "missing"}
     return t(f"ahealth.d.{key}", **params)
 
 

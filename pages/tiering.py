@@ -5,6 +5,8 @@ history of versions (D1)."""
 import pandas as pd
 import streamlit as st
 
+from kamcore import money
+from kamcore.errors import KamError
 from kamcore.i18n import choice_label
 from kamcore.portfolio import tiering
 from kamcore.portfolio.tiering import INDICATORS
@@ -25,6 +27,7 @@ THRESHOLDS = ("years", "key_min", "general_min", "strategic_min", "value_min")
 FLAGS = ("one_off_share_pct", "one_off_max_deals", "high_volume_revenue", "thin_margin_pct", "squeezer_dso_days",
          "squeezer_overdue_pct", "squeezer_price_cuts", "squeezer_min_signals")
 GRID = ("sales_low", "sales_high", "share_low", "share_high", "priority1_points", "priority2_points")
+MONEY_THRESHOLDS = ("high_volume_revenue", "sales_low", "sales_high")  # amounts, in each account's own currency
 
 
 def indicators_frame(definition: dict) -> pd.DataFrame:
@@ -97,10 +100,20 @@ def edit_draft(draft: dict) -> None:
             st.markdown(f"**{page.t(group)}**")
             cols = st.columns(4)
             for index, field in enumerate(names):
+                if field in MONEY_THRESHOLDS:
+                    values[field] = cols[index % 4].text_input(
+                        f"{page.t(f'field.{field}')} ({page.t('money.own_currency')})",
+                        value=money.as_typed(source[field]), key=f"{key}.{field}")
+                    continue
                 values[field] = cols[index % 4].number_input(
                     page.t(f"field.{field}"), value=float(source[field]), key=f"{key}.{field}")
         st.caption(page.t("tiering.changed_loses"))
         if st.form_submit_button(page.t("tiering.save_draft"), type="primary"):
+            try:
+                values |= {k: money.parse(values[k], k, page.lang, required=True) for k in MONEY_THRESHOLDS}
+            except KamError as exc:
+                st.error(exc.message(page.lang))
+                return
             new = {
                 **{k: values[k] for k in THRESHOLDS},
                 "years": int(values["years"]),

@@ -41,9 +41,11 @@ cells, total = whitespace.page(page.db, page.user, sort=sort, descending=descend
 frame = pd.DataFrame(cells)
 shown = frame["account_id"].nunique() if cells else 0
 if cells:
+    frame["potential_shown"] = [portfolio_view.money(x["potential"], x["currency"], page.lang) for x in cells]
     st.vega_lite_chart(spec=named(*heatmap_spec(
         frame, "product_line_code", "account_name", measure, page.t("field.product_line_id"),
-        page.t("whitespace.account"), page.t(f"whitespace.measure.{measure}"), height=60 + 36 * shown)),
+        page.t("whitespace.account"), page.t(f"whitespace.measure.{measure}"), height=60 + 36 * shown,
+        shown="potential_shown" if measure == "potential" else None)),
         width="stretch")
 paging.page_picker("whitespace.list", total, whitespace.PAGE_SIZE)
 hidden = [page.t("whitespace.hidden", accounts=total - shown, cells=(total - shown) * summary["lines"])] \
@@ -63,7 +65,7 @@ st.dataframe(
         page.t("plan.plan_kind"): page.t(f"plan.kind.{k}"),
         page.t("whitespace.measure.current_share"): x["current_share"],
         page.t("plan.final_target"): x["final_target"],
-        page.t("whitespace.measure.potential"): x["potential"],
+        page.t("whitespace.measure.potential"): portfolio_view.money(x["potential"], x["currency"], page.lang),
     } for x, k in zip(cells, kinds, strict=True) if k != "unplanned"]),
     hide_index=True, width="stretch",
 )

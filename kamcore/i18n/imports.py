@@ -67,7 +67,7 @@ TEXTS = {
     "ix.repeated": ("This preview was already imported; nothing was written twice.", "此预览已导入过；未重复写入。"),
     "ix.working": ("Writing {rows} rows…", "正在写入 {rows} 行…"),
     "ix.result": ("After the import", "导入后核对"),
-    "ix.won": ("Won: {count} deals, {value} {currency}", "赢单：{count} 个，{value} {currency}"),
+    "ix.won": ("Won: {count} deals, {value}", "赢单：{count} 个，{value}"),
     "ix.top_accounts": ("Top accounts by won value", "赢单金额最高的客户"),
     "ix.per_line": ("Won per product line", "各产品线赢单"),
     "ix.no_account": ("First add or import an account you can edit.", "请先新增或导入一个您可编辑的客户。"),

@@ -248,6 +248,7 @@ TEXTS = {
     "pipe.mixed_currencies": ("Amounts are summed as recorded across currencies ({currencies}): "
                               "pick one account for exact figures.",
                               "金额按原币种直接相加（{currencies}）：如需精确数字请选择单个客户。"),
+    "pipe.mixed_amount": ("{amount} ({currencies} summed as recorded)", "{amount}（{currencies} 按原币相加）"),
     "pipe.funnel": ("Funnel by stage", "分阶段漏斗"),
     "pipe.funnel_hint": ("Bars: open amount per stage, label: number of deals, red tick: weighted amount.",
                          "柱：各阶段未结金额；数字：商机数；红线：加权金额。"),

@@ -396,8 +396,9 @@ def run_backtest(db: Database, account_ids: list[int], product_line_id: int | No
 
 
 def summary(db: Database, account_ids: list[int], product_line_id: int | None = None) -> dict[str, Any]:
-    """Headline figures: won count and value, lost, no decision, win rate, open count and amount, and the
-    currencies the amounts are in (summed as stored: one currency is the case the page labels)."""
+    """Headline figures: won count and value, lost, no decision, win rate, open count and amount, the
+    currencies the amounts are in (`won_value` is summed as stored: one currency is the case it is shown for),
+    and the won value per currency (`won_by_currency`, what a page shows when the currencies are mixed)."""
     where, params = _scope(account_ids, product_line_id)
     row = store.row(
         db,
@@ -411,19 +412,22 @@ def summary(db: Database, account_ids: list[int], product_line_id: int | None = 
     out = {k: (v or 0) for k, v in row.items()}
     out["currencies"] = [r[0] for r in db.execute(
         f"SELECT DISTINCT o.currency FROM opportunities o WHERE {where} ORDER BY 1", params).fetchall()]
+    out["won_by_currency"] = {r[0]: r[1] for r in db.execute(
+        f"SELECT o.currency, sum(o.amount) FROM opportunities o WHERE {where} AND o.status = 'won' "
+        f"GROUP BY o.currency ORDER BY 1", params).fetchall()}
     closed = out.get("won", 0) + out.get("lost", 0) + out.get("no_decision", 0)
     out["win_rate"] = out["won"] / closed if closed else None
     return out
 
 
 def won_by_product_line(db: Database, account_ids: list[int]) -> list[dict[str, Any]]:
-    """Won deals per product line: count and value."""
+    """Won deals per product line and currency: count and value."""
     where, params = _scope(account_ids, None)
     return store.rows(
         db,
-        f"""SELECT p.code, count(*) AS won, sum(o.amount) AS won_value FROM opportunities o
+        f"""SELECT p.code, o.currency, count(*) AS won, sum(o.amount) AS won_value FROM opportunities o
             JOIN product_lines p ON p.id = o.product_line_id WHERE {where} AND o.status = 'won'
-            GROUP BY p.code ORDER BY p.code""",
+            GROUP BY p.code, o.currency ORDER BY p.code, o.currency""",
         params,
     )
 

@@ -142,7 +142,7 @@ def whitespace(db: Database, actor: User, account_ids: list[int] | None = None) 
     marks = ",".join("?" for _ in ids)
     return store.rows(
         db,
-        f"""SELECT a.id AS account_id, a.name AS account_name, p.id AS product_line_id,
+        f"""SELECT a.id AS account_id, a.name AS account_name, a.currency, p.id AS product_line_id,
                    p.code AS product_line_code, p.name AS product_line_name,
                    s.id AS plan_id, s.wallet, s.current_share, {_FINAL} AS final_target,
                    {_FINAL} - s.current_share AS gap, {_POTENTIAL} AS potential, s.status

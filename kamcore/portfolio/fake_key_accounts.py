@@ -29,10 +29,15 @@ class Flag:
 
     kind: str
     numbers: dict[str, Any] = field(default_factory=dict)
+    currency: str | None = None  # the account's currency: the amounts among `numbers` (MONEY_NUMBERS) are in it
 
 
-def flags_for(facts: dict[str, Any], limits: FlagThresholds) -> list[Flag]:
-    """The flags one account's window figures raise (see `tiering.account_facts` for the keys)."""
+MONEY_NUMBERS = ("cum_revenue", "limit_revenue")  # the amounts among a flag's numbers
+
+
+def flags_for(facts: dict[str, Any], limits: FlagThresholds, currency: str | None = None) -> list[Flag]:
+    """The flags one account's window figures raise (see `tiering.account_facts` for the keys); `currency` is
+    the account's, which the amounts are in."""
     out: list[Flag] = []
     revenue = facts.get("cum_revenue") or 0
     if revenue > 0 and (facts.get("years_with_figures") or 0) >= 2:
@@ -44,9 +49,9 @@ def flags_for(facts: dict[str, Any], limits: FlagThresholds) -> list[Flag]:
                                         "limit_deals": limits.one_off_max_deals}))
     margin = facts.get("margin_pct")
     if revenue >= limits.high_volume_revenue and margin is not None and margin <= limits.thin_margin_pct:
-        out.append(Flag("thin_margin", {"cum_revenue": round(revenue, 1), "margin_pct": round(margin, 1),
+        out.append(Flag("thin_margin", {"cum_revenue": round(revenue, 2), "margin_pct": round(margin, 1),
                                         "limit_revenue": limits.high_volume_revenue,
-                                        "limit_margin_pct": limits.thin_margin_pct}))
+                                        "limit_margin_pct": limits.thin_margin_pct}, currency))
     signals: dict[str, Any] = {}
     dso = facts.get("dso_days")
     if dso is not None and dso >= limits.squeezer_dso_days:
@@ -74,4 +79,13 @@ def flags_by_account(db: Database, actor: User, definition: Definition | None = 
     rules = definition or definition_in_force(db)
     ids = permissions.readable_account_ids(db, actor)
     facts = tiering.account_facts(db, ids, rules.years)
-    return {a: flags_for(facts[a], rules.flags) for a in ids}
+    currencies = account_currencies(db, ids)
+    return {a: flags_for(facts[a], rules.flags, currencies.get(a)) for a in ids}
+
+
+def account_currencies(db: Database, account_ids: list[int]) -> dict[int, str]:
+    """Each account's currency."""
+    if not account_ids:
+        return {}
+    marks = ",".join("?" for _ in account_ids)
+    return dict(db.execute(f"SELECT id, currency FROM accounts WHERE id IN ({marks})", account_ids).fetchall())

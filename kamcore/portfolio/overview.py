@@ -50,7 +50,8 @@ def overview(db: Database, actor: User, year: int | None = None,
     tiers = tiering.assignments(db, ids)
     definition = fake_key_accounts.definition_in_force(db)
     facts = tiering.account_facts(db, ids, definition.years)
-    flags = {a: fake_key_accounts.flags_for(facts[a], definition.flags) for a in ids}  # as flags_by_account
+    currencies = fake_key_accounts.account_currencies(db, ids)
+    flags = {a: fake_key_accounts.flags_for(facts[a], definition.flags, currencies.get(a)) for a in ids}  # as flags_by_account
     grid = {r["account_id"]: r for r in positioning.grid(db, actor) if r["account_id"] in facts}
     rows = []
     for account in accounts:
@@ -259,7 +260,7 @@ def account_card(db: Database, actor: User, account_id: int) -> dict[str, Any]:
         **account,
         "tier": tiering.get_assignment(db, actor, account_id),
         "financials": financials.list_financials(db, actor, account_id),
-        "flags": fake_key_accounts.flags_for(facts, definition.flags),
+        "flags": fake_key_accounts.flags_for(facts, definition.flags, account["currency"]),
         "position": positioning.get_position(db, actor, account_id),
         "facts": facts,
     }

@@ -145,7 +145,7 @@ def grid(db: Database, actor: User) -> list[dict[str, Any]]:
     definition = _definition(db)
     tiers = tiering.assignments(db, ids)
     marks = ",".join("?" for _ in ids)
-    found = store.rows(db, f"""SELECT p.*, a.name FROM account_positions p JOIN accounts a ON a.id = p.account_id
+    found = store.rows(db, f"""SELECT p.*, a.name, a.currency FROM account_positions p JOIN accounts a ON a.id = p.account_id
                                WHERE p.account_id IN ({marks})""", ids)
     out = []
     for row in found:

@@ -49,6 +49,7 @@ INDICATORS: dict[str, tuple[str, bool]] = {
     "value_fit": ("need_match", True),
     "purchase_fit": ("need_match", True),
 }
+MONEY_INDICATORS = ("cum_revenue", "cum_profit", "avg_deal_size")  # amounts, in the account's currency
 FAMILIES = ("transaction", "characteristics", "financial", "need_match")
 WEIGHT_TOTAL = 100.0
 WEIGHT_TOLERANCE = 0.01
