@@ -35,6 +35,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -69,7 +70,8 @@ def amount(value: float | int | None, currency: str | None = None) -> float | No
     """An amount in whole units rounded to the currency's minor unit, as it is stored (None stays None)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    return round(float(value), minor_digits(currency)) + 0.0
+    step = Decimal(1).scaleb(-minor_digits(currency))
+    return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP)) + 0.0  # half up, as people round
 
 
 def fmt(value: float | None, currency: str | None, lang: str = "en") -> str:
@@ -78,7 +80,7 @@ def fmt(value: float | None, currency: str | None, lang: str = "en") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     currency = (currency or DEFAULT_REPORTING).upper()
-    full = round(float(value), minor_digits(currency))
+    full = amount(value, currency)
     sign = "-" if full < 0 else ""
     size = abs(full)
     small = as_typed(size, currency)
@@ -134,7 +136,7 @@ def as_typed(value: float | None, currency: str | None = None) -> str:
     text, read back by `parse`; never a display (that is `fmt`)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    rounded = round(float(value), minor_digits(currency))
+    rounded = amount(value, currency)
     return f"{rounded:,.0f}" if rounded == int(rounded) else f"{rounded:,.{minor_digits(currency)}f}"
 
 
