@@ -49,10 +49,10 @@ def test_every_function_the_glossary_names_exists():
 
 
 @pytest.mark.parametrize(("value", "currency", "en", "zh"), [
-    (170_000, "CNY", "CNY 170.0 M", "1.70 亿元"),
-    (46_276, "CNY", "CNY 46.3 M", "4,628 万元"),
-    (850, "USD", "USD 850 k", "85.0 万美元"),
-    (2_500_000, "HKD", "HKD 2.50 B", "25.00 亿港元"),
+    (170_000_000, "CNY", "CNY 170.00 M", "1.70 亿元"),
+    (46_276_000, "CNY", "CNY 46.28 M", "4,627.60 万元"),
+    (850_000, "USD", "USD 850.0 k", "85.00 万美元"),
+    (2_500_000_000, "HKD", "HKD 2.50 B", "25.00 亿港元"),
     (None, "CNY", "—", "—"),
 ])
 def test_one_formatter_says_currency_and_unit_in_both_languages(value, currency, en, zh):
@@ -66,8 +66,8 @@ def three_currencies(empty_path):
     db = store.connect(empty_path)
     admin = users.find_by_username(db, "admin")
     made = {}
-    for name, currency, revenue in (("Alpha CN", "CNY", 1_000), ("Beta US", "USD", 200), ("Gamma HK", "HKD", 500),
-                                    ("Delta EU", "EUR", 300)):
+    for name, currency, revenue in (("Alpha CN", "CNY", 1_000_000), ("Beta US", "USD", 200_000),
+                                    ("Gamma HK", "HKD", 500_000), ("Delta EU", "EUR", 300_000)):
         made[currency] = accounts.create_account(db, admin, {"name": name, "industry": "Tech", "region": "Asia",
                                                              "currency": currency})
         financials.create_financials(db, admin, {"account_id": made[currency]["id"], "year": 2026,
@@ -84,29 +84,29 @@ def test_portfolio_totals_convert_at_the_stored_rates_and_keep_what_has_no_rate(
     admin = users.find_by_username(db, "admin")
     totals = overview.portfolio_totals(db, admin, 2026)
     db.close()
-    # by hand: CNY 1,000 k + USD 200 k × 7.0 + HKD 500 k × 0.9 = 2,850 k CNY; EUR 300 k has no rate
-    assert totals["revenue"]["amount"] == pytest.approx(2_850)
+    # by hand: CNY 1,000,000 + USD 200,000 × 7.0 + HKD 500,000 × 0.9 = CNY 2,850,000; EUR 300,000 has no rate
+    assert totals["revenue"]["amount"] == pytest.approx(2_850_000)
     assert totals["revenue"]["rates"] == {"USD": 7.0, "HKD": 0.9}
-    assert totals["revenue"]["unconverted"] == {"EUR": 300}
-    assert totals["revenue_reporting"][made["USD"]["id"]] == pytest.approx(1_400)
+    assert totals["revenue"]["unconverted"] == {"EUR": 300_000}
+    assert totals["revenue_reporting"][made["USD"]["id"]] == pytest.approx(1_400_000)
     assert totals["revenue_reporting"][made["EUR"]["id"]] is None
 
     at = signed_in_app(path, "admin", "pages/portfolio.py")
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Portfolio revenue 2026"] == "CNY 2.9 M"
+    assert metrics["Portfolio revenue 2026"] == "CNY 2.85 M"
     captions = " ".join(c.value for c in at.caption)
     assert "converted into CNY at the 2026 rates: HKD 0.9, USD 7" in captions
-    assert "EUR 300 k not converted: no 2026 rate" in captions
+    assert "EUR 300.0 k not converted: no 2026 rate" in captions
     table = at.dataframe[0].value
     by_name = {r["Name"]: r for r in table.to_dict("records")}
-    assert by_name["Beta US"]["In the account's currency"] == "USD 200 k"
-    assert by_name["Beta US"]["In CNY"] == "CNY 1.4 M"
-    assert by_name["Gamma HK"]["In CNY"] == "CNY 450 k"
+    assert by_name["Beta US"]["In the account's currency"] == "USD 200.0 k"
+    assert by_name["Beta US"]["In CNY"] == "CNY 1.40 M"
+    assert by_name["Gamma HK"]["In CNY"] == "CNY 450.0 k"
     assert by_name["Delta EU"]["In CNY"] == "no 2026 rate for EUR"
 
     zh = signed_in_app(path, "admin", "pages/portfolio.py", lang="zh")
-    assert {m.label: m.value for m in zh.metric}["2026 年组合总收入"] == "285 万元"
+    assert {m.label: m.value for m in zh.metric}["2026 年组合总收入"] == "285.00 万元"
 
 
 def test_a_rate_of_zero_negative_or_missing_is_refused_and_a_bad_csv_writes_nothing(fresh_db, admin):

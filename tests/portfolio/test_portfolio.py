@@ -129,10 +129,10 @@ def test_one_off_bulk_buyer_is_flagged_with_its_numbers():
 
 
 def test_high_volume_thin_margin_is_flagged_only_above_the_volume():
-    facts = {"cum_revenue": 60_000, "margin_pct": 5.0, "best_year_revenue": 20_000, "years_with_figures": 3,
+    facts = {"cum_revenue": 60_000_000, "margin_pct": 5.0, "best_year_revenue": 20_000_000, "years_with_figures": 3,
              "deals_count": 30}
     assert [f.kind for f in fake_key_accounts.flags_for(facts, FlagThresholds())] == ["thin_margin"]
-    assert fake_key_accounts.flags_for({**facts, "cum_revenue": 40_000}, FlagThresholds()) == []
+    assert fake_key_accounts.flags_for({**facts, "cum_revenue": 40_000_000}, FlagThresholds()) == []
     assert fake_key_accounts.flags_for({**facts, "margin_pct": 8.1}, FlagThresholds()) == []
 
 
@@ -168,12 +168,12 @@ def test_top_twenty_percent_of_ten_accounts_is_two():
 
 
 @pytest.mark.parametrize(("sales", "share", "horizon", "points", "priority"), [
-    (250_000, 80, 5, 6, 1),
-    (100_000, 50, 5, 4, 2),
-    (250_000, 50, 5, 5, 1),
-    (100_000, 50, 3, 3, 2),
-    (50_000, 30, 1, 2, 3),
-    (10_000, 20, 3, 1, 3),
+    (250_000_000, 80, 5, 6, 1),
+    (100_000_000, 50, 5, 4, 2),
+    (250_000_000, 50, 5, 5, 1),
+    (100_000_000, 50, 3, 3, 2),
+    (50_000_000, 30, 1, 2, 3),
+    (10_000_000, 20, 3, 1, 3),
 ])
 def test_grid_priority_from_potential_share_and_horizon(sales, share, horizon, points, priority):
     cell = positioning.grid_cell(sales, share, horizon, GridThresholds())
@@ -198,7 +198,7 @@ def test_recommended_posture_follows_type_and_position(account_type, position, p
 
 def test_chosen_posture_is_versioned_and_audited(fresh_db, admin, two_accounts):
     a = two_accounts[0]
-    first = positioning.save_position(fresh_db, admin, a, None, {"potential_sales": 300_000, "obtainable_share": 75,
+    first = positioning.save_position(fresh_db, admin, a, None, {"potential_sales": 300_000_000, "obtainable_share": 75,
                                                                   "horizon_years": 5, "our_position": "incumbent"})
     positioning.save_position(fresh_db, admin, a, first["version"],
                               {"chosen_posture": "defense", "rationale": "Lock in the platform"})
@@ -223,13 +223,13 @@ def test_position_of_a_foreign_account_is_not_found(fresh_db, admin, two_account
 
 def test_overview_has_one_row_per_account_with_tier_figures_and_flags(fresh_db, admin, two_accounts):
     a, b = two_accounts
-    for year, revenue in ((2024, 1_000), (2025, 60_000), (2026, 2_000)):
+    for year, revenue in ((2024, 1_000_000), (2025, 60_000_000), (2026, 2_000_000)):
         financials.create_financials(fresh_db, admin, {"account_id": a, "year": year, "revenue": revenue,
                                                        "gross_profit": revenue * 0.04, "deals_count": 0})
     draft = tiering.create_draft(fresh_db, admin, "v1")
     agree_and_activate(fresh_db, admin, draft)
     rows = {r["name"]: r for r in overview.overview(fresh_db, admin, 2025)}
-    assert rows["Alpha Steel"]["revenue"] == 60_000
+    assert rows["Alpha Steel"]["revenue"] == 60_000_000
     assert rows["Alpha Steel"]["criteria_number"] == 1
     assert set(rows["Alpha Steel"]["flags"]) == {"one_off", "thin_margin"}
     assert rows["Beta Bank"]["revenue"] is None and rows["Beta Bank"]["tier"] == "small"
@@ -244,11 +244,11 @@ def test_overview_adds_no_placeholder_columns_when_other_capabilities_have_no_da
 
 def test_walk_order_puts_key_accounts_first_and_parses_deep_links(fresh_db, admin, two_accounts):
     a, b = two_accounts
-    financials.create_financials(fresh_db, admin, {"account_id": b, "year": 2025, "revenue": 200_000,
-                                                   "gross_profit": 40_000})
+    financials.create_financials(fresh_db, admin, {"account_id": b, "year": 2025, "revenue": 200_000_000,
+                                                   "gross_profit": 40_000_000})
     draft = tiering.create_draft(fresh_db, admin, "v1")
     agree_and_activate(fresh_db, admin, draft)
     assert overview.walk_order(fresh_db, admin) == [b, a]
     assert overview.parse_order(f"{a}, x,{b},{a},999", [a, b]) == [a, b]
     card = overview.account_card(fresh_db, admin, b)
-    assert card["tier"]["criteria_number"] == 1 and card["financials"][0]["revenue"] == 200_000
+    assert card["tier"]["criteria_number"] == 1 and card["financials"][0]["revenue"] == 200_000_000
