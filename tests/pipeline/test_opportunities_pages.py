@@ -47,11 +47,30 @@ def test_creating_a_lead_from_the_form_writes_it(demo_path):
     before = query_value(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account])
     at = signed_in_app(demo_path, "li.wei", OPP, account)
     at.text_input(key="opp.new.name").input("Core banking DC refresh")
-    at.number_input(key="opp.new.amount").set_value(3200.0)
+    at.text_input(key="opp.new.amount").input("3,200,000.50")
     next(b for b in at.button if b.label == "Create").click().run()
     assert not at.exception
     assert query_value(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account]) == before + 1
     assert query_value(demo_path, "SELECT stage FROM opportunities WHERE name = 'Core banking DC refresh'") == "lead"
+    assert query_value(demo_path, "SELECT amount FROM opportunities WHERE name = 'Core banking DC refresh'") == 3_200_000.5
+
+
+def test_an_amount_is_read_as_typed_in_chinese_and_refused_naming_the_field_in_english(demo_path):
+    account = account_id(demo_path, "Pearl River Bank")
+    before = query_value(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account])
+    at = signed_in_app(demo_path, "li.wei", OPP, account)
+    assert "(CNY)" in at.text_input(key="opp.new.amount").label
+    at.text_input(key="opp.new.name").input("Branch network")
+    at.text_input(key="opp.new.amount").input("12万")
+    next(b for b in at.button if b.label == "Create").click().run()
+    assert any("Amount" in e.value and "1,234.50" in e.value for e in at.error), [e.value for e in at.error]
+    assert query_value(demo_path, "SELECT count(*) FROM opportunities WHERE account_id = ?", [account]) == before
+    zh = signed_in_app(demo_path, "li.wei", OPP, account, lang="zh")
+    zh.text_input(key="opp.new.name").input("Branch network")
+    zh.text_input(key="opp.new.amount").input("12万")
+    next(b for b in zh.button if b.label == "创建").click().run()
+    assert not zh.exception and not zh.error, [e.value for e in zh.error]
+    assert query_value(demo_path, "SELECT amount FROM opportunities WHERE name = 'Branch network'") == 120_000
 
 
 def test_an_empty_name_shows_the_error_and_writes_nothing(demo_path):
