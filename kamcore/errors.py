@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kamcore.i18n import field_label, t
+from kamcore.money_format import fmt
 
 
 class KamError(Exception):
@@ -147,8 +148,6 @@ class ConflictError(KamError):
 def _value(value: Any, currency: str | None, lang: str) -> str:
     """A changed value as the conflict message shows it: money with its currency and unit, the rest short."""
     if currency and isinstance(value, (int, float)) and not isinstance(value, bool):
-        from kamcore.money import fmt  # kamcore.money builds on this module
-
         return fmt(value, currency, lang)
     return _short(value)
 

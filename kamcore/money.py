@@ -35,7 +35,6 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -44,100 +43,25 @@ from sqlite_utils import Database
 
 from kamcore import records, store
 from kamcore.errors import FieldProblem, ValidationError
+from kamcore.money_format import (  # noqa: F401 - the one formatter, re-exported: kamcore.money.fmt
+    DEFAULT_REPORTING,
+    MINOR_DIGITS,
+    ZH_NAMES,
+    Amount,
+    amount,
+    as_typed,
+    axis_title,
+    fmt,
+    label,
+    localized,
+    minor_digits,
+)
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
-DEFAULT_REPORTING = "CNY"
-# 中文 currency names for the 万 / 亿 scheme; any other code is written after the number
-ZH_NAMES = {"CNY": "元", "RMB": "元", "USD": "美元", "HKD": "港元", "EUR": "欧元", "JPY": "日元", "GBP": "英镑",
-            "SGD": "新加坡元", "TWD": "新台币", "KRW": "韩元", "AUD": "澳元", "CHF": "瑞士法郎"}
-# decimals of the currency's minor unit (the cent); every other currency has 2
-MINOR_DIGITS = {"JPY": 0, "KRW": 0}
 # the 中文 multipliers a typed amount may end with
 ZH_MULTIPLIERS = {"千": 1e3, "万": 1e4, "亿": 1e8}
 EXAMPLE = {"en": "1,234.50", "zh": "1,234.50 / 12万"}
-
-
-# ------------------------------------------------------------------------------------------- formatting
-
-
-def minor_digits(currency: str | None) -> int:
-    """How many decimals the currency's minor unit has (2; 0 for JPY and KRW)."""
-    return MINOR_DIGITS.get((currency or DEFAULT_REPORTING).upper(), 2)
-
-
-def amount(value: float | int | None, currency: str | None = None) -> float | None:
-    """An amount in whole units rounded to the currency's minor unit, as it is stored (None stays None)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    step = Decimal(1).scaleb(-minor_digits(currency))
-    return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP)) + 0.0  # half up, as people round
-
-
-def fmt(value: float | None, currency: str | None, lang: str = "en") -> str:
-    """An amount in whole units with its currency and unit ("CNY 20.0 k", "CNY 1.70 M" / "2.00 万元",
-    "1.70 亿元"); an em dash for None."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    currency = (currency or DEFAULT_REPORTING).upper()
-    full = amount(value, currency)
-    sign = "-" if full < 0 else ""
-    size = abs(full)
-    small = as_typed(size, currency)
-    if lang == "zh":
-        name = ZH_NAMES.get(currency)
-        suffix = name if name else f" {currency}"
-        if size >= 1e8:
-            return f"{sign}{size / 1e8:,.2f} 亿{suffix}"
-        if size >= 1e4:
-            return f"{sign}{size / 1e4:,.2f} 万{suffix}"
-        return f"{sign}{small} {suffix}".replace("  ", " ")
-    if size >= 1e9:
-        return f"{currency} {sign}{size / 1e9:,.2f} B"
-    if size >= 1e6:
-        return f"{currency} {sign}{size / 1e6:,.2f} M"
-    if size >= 1e3:
-        return f"{currency} {sign}{size / 1e3:,.1f} k"
-    return f"{currency} {sign}{small}"
-
-
-@dataclass(frozen=True)
-class Amount:
-    """An amount and its currency inside a message: formatted with `fmt` in the reader's language when shown."""
-
-    value: float | None
-    currency: str | None
-
-    def text(self, lang: str = "en") -> str:
-        """The amount as `fmt` writes it in `lang`."""
-        return fmt(self.value, self.currency, lang)
-
-    def __str__(self) -> str:
-        return self.text("en")
-
-
-def localized(params: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Message parameters with every `Amount` formatted in `lang` (the rest as they are)."""
-    return {k: v.text(lang) if isinstance(v, Amount) else v for k, v in params.items()}
-
-
-def label(text: str, currency: str | None) -> str:
-    """A money input's label with its currency: "Budget planned (CNY)"."""
-    return f"{text} ({(currency or DEFAULT_REPORTING).upper()})"
-
-
-def axis_title(text: str, currency: str | None) -> str:
-    """A chart axis or legend title for amounts, with their currency: "Revenue (CNY)"."""
-    return label(text, currency)
-
-
-def as_typed(value: float | None, currency: str | None = None) -> str:
-    """An amount as a person would type it into an input ("20,000", "1,234.50"); "" for None. The input's
-    text, read back by `parse`; never a display (that is `fmt`)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    rounded = amount(value, currency)
-    return f"{rounded:,.0f}" if rounded == int(rounded) else f"{rounded:,.{minor_digits(currency)}f}"
 
 
 # ---------------------------------------------------------------------------------------------- parsing

@@ -61,7 +61,7 @@ class Flag:
     def message(self, lang: str = "en") -> str:
         """The flag as a sentence naming the people concerned."""
         from kamcore.i18n import t
-        from kamcore.money import localized
+        from kamcore.money_format import localized
 
         key = f"flag.{self.kind}_in" if self.params.get("opportunity") else f"flag.{self.kind}"
         return t(key, lang, **localized(self.params, lang))

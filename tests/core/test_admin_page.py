@@ -89,10 +89,15 @@ def test_admin_saves_the_retrospective_review_amount(demo_path):
     db = store.connect(demo_path)
     before = retrospectives.review_amount(db)
     at = signed_in_app(demo_path, "admin", "pages/admin.py")
-    at.number_input(key="admin.review_amount").set_value(before + 2500.0)
+    at.text_input(key="admin.review_amount").input(f"{before + 2500:,.2f}")
     _save(at, "admin.review")
     assert retrospectives.review_amount(db) == before + 2500.0
-    assert at.number_input(key="admin.review_amount").value == before + 2500.0
+    zh = signed_in_app(demo_path, "admin", "pages/admin.py", lang="zh")
+    assert zh.text_input(key="admin.review_amount").value == f"{before + 2500:,.0f}"
+    zh.text_input(key="admin.review_amount").input("100万")
+    next(b for b in zh.button if b.label == "保存" and ":admin.review" in b.id).click().run()
+    assert not zh.exception, zh.exception
+    assert retrospectives.review_amount(db) == 1_000_000.0
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
