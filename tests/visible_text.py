@@ -1,5 +1,6 @@
 """What a person reads on a page drawn by AppTest, and the slips that must never be in it: a
-translation key, an internal choice code, a bare record number or `None`."""
+translation key, an internal choice code, a bare record number, `None`, an amount without its currency
+next to a money label, or a stored-unit word ("thousand", "千元", "k CNY")."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ _DOTTED = re.compile(r"(?<![\w@/.])([a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?:\.[a-z0-9_{
 _SNAKE = re.compile(r"(?<![\w./-])[a-z]+(?:_[a-z0-9]+)+(?![\w./-])")
 _BARE_NUMBER = re.compile(r"(?<![\w&/])#\d+\b")
 _NONE = re.compile(r"\bNone\b")
+# money labels, and an amount written without its currency: a number of 1,000 or more (not a year, a date or a
+# code) neither preceded by a currency code nor followed by a unit
+_MONEY_LABEL = re.compile(r"(?i)\b(revenue|amount|budget|potential|won value|wallet|gross profit|receivables|"
+                          r"pipeline)\b|收入|金额|预算|潜力|毛利|应收|管线")
+_AMOUNT = re.compile(r"(?<![\w.,/:#-])(\d{1,3}(?:,\d{3})+|\d{4,})(?:\.\d+)?(?![\w.,/:-])")
+_UNIT_AFTER = re.compile(r"^\s?(?:k|M|B|万|亿|千|元|美元|港元|欧元|%|[A-Z]{3}\b)")
+_CODE_BEFORE = re.compile(r"[A-Z]{3} -?$")
+_CURRENCY_LABEL = re.compile(r"\([A-Z]{3}(?:/[A-Z]{3})*\)")  # "Revenue (CNY)": a column or input named with its currency
+_STORED_UNIT = re.compile(r"(?i)\bthousands?\b|千元|（千）|\(k\)|\bk [A-Z]{3}\b")
 
 
 def visible_text(at: Any) -> str:
@@ -33,7 +43,7 @@ def visible_text(at: Any) -> str:
             if options:
                 parts += [str(o) for o in options]
     for metric in at.metric:
-        parts += [str(metric.label), str(metric.value)]
+        parts.append(f"{metric.label}: {metric.value}")  # one line: the value is read against its label
     for tab in at.tabs:
         parts.append(str(tab.label))
     for expander in at.expander:
@@ -46,8 +56,11 @@ def visible_text(at: Any) -> str:
         for column in shown:  # a selectbox column shows each value's label (its format_func), not the value
             options = config.get(str(column), {}).get("type_config", {}).get("options") or []
             labels = {str(o["value"]): str(o["label"]) for o in options if isinstance(o, dict)}
-            cells = [str(v) for v in value[column].tolist() if not _missing(v)]
-            parts += [labels.get(v, v) for v in cells]
+            label = str(config.get(str(column), {}).get("label") or column)
+            cells = [v for v in value[column].tolist() if not _missing(v)]
+            # a number is read against its column's label (an amount needs its currency in one of them)
+            parts += [f"{label}: {v}" if isinstance(v, (int, float)) and not isinstance(v, bool)
+                      else labels.get(str(v), str(v)) for v in cells]
             if len(cells) < len(value) and not frame.proto.HasField("placeholder"):
                 parts.append("None")  # an empty cell: the grid draws Streamlit's default placeholder, the word None
     return unescape("\n".join(parts))
@@ -78,4 +91,20 @@ def slips(text: str) -> list[str]:
     found += [f"code {m.group(0)!r}" for m in _SNAKE.finditer(text) if m.group(0) in _CODES]
     found += [f"record number {m.group(0)!r}" for m in _BARE_NUMBER.finditer(text)]
     found += ["None" for _ in _NONE.finditer(text)]
+    found += [f"stored unit {m.group(0)!r}" for m in _STORED_UNIT.finditer(text)]
+    found += [f"amount without currency {line.strip()[:80]!r}" for line in text.splitlines() if _bare_amount(line)]
     return sorted(set(found))
+
+
+def _bare_amount(line: str) -> bool:
+    """A line with a money label and an amount that says neither its currency nor its unit."""
+    if not _MONEY_LABEL.search(line) or _CURRENCY_LABEL.search(line):
+        return False
+    for match in _AMOUNT.finditer(line):
+        digits = match.group(0).replace(",", "")
+        if "," not in match.group(0) and "." not in digits and 1990 <= int(digits) <= 2100:
+            continue  # a year
+        if _UNIT_AFTER.match(line[match.end():]) or _CODE_BEFORE.search(line[:match.start()]):
+            continue
+        return True
+    return False
