@@ -46,7 +46,7 @@ def history(
     for row in found:
         row["old_value"] = records.decode(row["old_value"])
         row["new_value"] = records.decode(row["new_value"])
-    return named(db, with_reference_names(db, found), lang)
+    return named(db, with_reference_names(db, found, lang), lang)
 
 
 def named(db: Database, rows: list[dict[str, Any]], lang: str = "en") -> list[dict[str, Any]]:
@@ -120,26 +120,61 @@ REFERENCES = {
 }
 
 
-def with_reference_names(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Replace ids in reference fields (owner_id, account_id…) by the name they point to, where it exists."""
+def with_reference_names(db: Database, rows: list[dict[str, Any]], lang: str = "en") -> list[dict[str, Any]]:
+    """Replace ids in reference fields by what they point to: a person by their display name (owner_id,
+    reviewed_by…), a record by its title (`record_titles`). A field is a reference when it is in REFERENCES
+    or a foreign key of its entity's table; an id whose record is gone reads "(removed)"."""
+    targets: dict[tuple[str, str], str | None] = {}
     wanted: dict[str, set[int]] = {}
     for row in rows:
-        if row.get("field") in REFERENCES:
-            for value in (row["old_value"], row["new_value"]):
-                if isinstance(value, int):
-                    wanted.setdefault(row["field"], set()).add(value)
-    names: dict[tuple[str, int], str] = {}
-    for field_name, ids in wanted.items():
-        table, column = REFERENCES[field_name]
-        if not db[table].exists():
+        key = (row.get("entity") or "", row.get("field") or "")
+        if key not in targets:
+            targets[key] = _reference_table(db, *key)
+        if targets[key] is None:
             continue
-        marks = ",".join("?" for _ in ids)
-        for row_id, label in db.execute(f"SELECT id, [{column}] FROM [{table}] WHERE id IN ({marks})", list(ids)):
-            names[(field_name, row_id)] = label
+        for value in (row["old_value"], row["new_value"]):
+            if isinstance(value, int) and not isinstance(value, bool):
+                wanted.setdefault(targets[key], set()).add(value)
+    names = {(table, row_id): name for table, ids in wanted.items()
+             for row_id, name in _names_in(db, table, ids, lang).items()}
     for row in rows:
+        table = targets.get((row.get("entity") or "", row.get("field") or ""))
+        if table is None:
+            continue
         for side in ("old_value", "new_value"):
-            row[side] = names.get((row.get("field"), row[side]), row[side]) if isinstance(row[side], int) else row[side]
+            value = row[side]
+            if isinstance(value, int) and not isinstance(value, bool):
+                row[side] = names.get((table, value), t("feed.removed_record", lang))
     return rows
+
+
+def _reference_table(db: Database, entity: str, field_name: str) -> str | None:
+    """The table a field of an entity points to, or None when it is not a reference."""
+    if field_name in REFERENCES:
+        return REFERENCES[field_name][0]
+    if not field_name.endswith(("_id", "_by")):
+        return None
+    try:
+        table = entity_named(entity).table
+    except NotFoundError:
+        return None
+    return next((fk.other_table for fk in db[table].foreign_keys if fk.column == field_name), None)
+
+
+def _names_in(db: Database, table: str, ids: set[int], lang: str) -> dict[int, str]:
+    """The display name (people) or record title (anything else) of each id in `table`."""
+    if table == "users":
+        marks = ",".join("?" for _ in ids)
+        return dict(db.execute(f"SELECT id, display_name FROM users WHERE id IN ({marks})", list(ids)).fetchall())
+    kinds = [e.name for e in records.all_entities() if e.table == table]
+    if kinds:
+        titles = record_titles(db, {(kinds[0], i) for i in ids}, [], lang)
+        return {row_id: title for (_, row_id), title in titles.items()}
+    column = next((REFERENCES[f][1] for f in REFERENCES if REFERENCES[f][0] == table), None)
+    if column is None or not db[table].exists():
+        return {}
+    marks = ",".join("?" for _ in ids)
+    return dict(db.execute(f"SELECT id, [{column}] FROM [{table}] WHERE id IN ({marks})", list(ids)).fetchall())
 
 
 def history_facets(db: Database, actor: User, account_id: int) -> dict[str, list[Any]]:

@@ -161,9 +161,10 @@ def _reference_year(in_zone: ZoneInfo) -> int:
 
 def day_text(day: date | str, lang: str = "en", in_zone: str | ZoneInfo | None = None) -> str:
     """A date as a person reads it: "2026-11-28" / "11月28日" ("2025年11月28日" in another year)."""
-    value = date.fromisoformat(day[:10]) if isinstance(day, str) else day
-    if isinstance(value, datetime):
-        value = value.date()
+    if isinstance(day, str):
+        value = local(day, in_zone).date() if is_iso_moment(day) else date.fromisoformat(day[:10])
+    else:
+        value = local(day, in_zone).date() if isinstance(day, datetime) else day
     if lang == "zh":
         prefix = "" if value.year == _reference_year(zone(in_zone)) else f"{value.year}年"
         return f"{prefix}{value.month}月{value.day}日"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kamcore import clock
 from kamcore.i18n import field_label, t
 
 
@@ -136,7 +137,7 @@ class ConflictError(KamError):
                 field=field_label(c.field, lang, self.entity),
                 old=_short(c.old),
                 new=_short(c.new),
-                at=c.at.replace("T", " ")[:16],
+                at=clock.stamp(c.at, lang),
             )
             for c in self.changes
         ]

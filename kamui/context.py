@@ -262,8 +262,8 @@ def lang() -> str:
 def zone() -> str:
     """The signed-in reader's time zone (their own, else the company's); the company's when nobody is."""
     user_id = st.session_state.get("user_id")
-    return time_zones.reader_zone(db(), users.get_user(db(), user_id)) if user_id is not None \
-        else time_zones.company_zone(db())
+    own = time_zones.own_zone(db(), user_id) if user_id is not None else None
+    return own or time_zones.company_zone(db())
 
 
 def tr(key: str, **params: Any) -> str:

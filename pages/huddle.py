@@ -38,7 +38,7 @@ def start_form(has_past: bool) -> None:
         held_on = left.date_input(page.t("field.held_on"), value=clock.today(), key="huddle.new.held_on")
         default_day = date.fromisoformat(since_default[:10])
         since = right.date_input(page.t("field.since"), value=default_day, key="huddle.new.since")
-        st.caption(page.t("huddle.since_default", since=since_default[:16].replace("T", " ")) if previous
+        st.caption(page.t("huddle.since_default", since=page.stamp(since_default)) if previous
                    else page.t("huddle.since_first"))
         if st.form_submit_button(page.t("huddle.start_submit"), type="primary", key="huddle.new.submit"):
             moment = None if since == default_day and chosen == [page.account_id] else (
@@ -58,7 +58,7 @@ def owners_for(scope: list[int]) -> dict[int, str]:
 
 def what_changed_tab(huddle: dict, scope: list[int]) -> None:
     """The audit log since the huddle's "since" as sentences, grouped by account, then area; filterable."""
-    since = huddle["since"][:16].replace("T", " ")
+    since = page.stamp(huddle["since"])
     left, right = st.columns(2)
     people = left.multiselect(page.t("changes.filter_people"),
                               what_changed.actors(page.db, page.user, scope, huddle["since"]),
@@ -66,7 +66,7 @@ def what_changed_tab(huddle: dict, scope: list[int]) -> None:
     areas = right.multiselect(page.t("changes.filter_areas"), list(what_changed.area_names()),
                               format_func=lambda a: page.t(f"area.{a}"), key=f"huddle.changes.areas.{huddle['id']}")
     items = what_changed.feed(page.db, page.user, scope, huddle["since"], page.lang, clock.today(),
-                              people=set(people) or None, areas=set(areas) or None)
+                              people=set(people) or None, areas=set(areas) or None, zone=page.zone)
     if not items:
         st.info(page.t("changes.filtered_out") if people or areas else page.t("huddle.no_changes", since=since))
         return

@@ -412,7 +412,7 @@ def baselines_section() -> None:
         page.t("col.old"): "" if m.old is None else str(m.old),
         page.t("col.new"): "" if m.new is None else str(m.new),
         page.t("plan.col.by"): m.by,
-        page.t("plan.col.when"): m.at.replace("T", " ")[:16],
+        page.t("plan.col.when"): page.stamp(m.at),
     } for m in moves]), hide_index=True, width="stretch")
 
 

@@ -13,8 +13,8 @@ kind_label = labels("rhythm_kind")
 
 
 def when(moment) -> str:
-    """A deadline or hand-in time as 'YYYY-MM-DD HH:MM'."""
-    return str(moment).replace("T", " ")[:16]
+    """A deadline or hand-in time in the reader's zone and language (`clock.stamp`)."""
+    return page.stamp(moment)
 
 
 for due in entries.reminders(db, user):

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kamcore import clock
 from kamcore.huddle import huddles
 from kamcore.i18n import choice_label, t
 from kamcore.text import markdown_plain
@@ -48,7 +49,7 @@ def gather(db: Database, actor: User, huddle_id: int, lang: str = "en") -> Minut
         held_on=huddle["held_on"],
         accounts=names,
         attendees=huddles.attendee_names(db, huddle),
-        since=huddle["since"][:10],
+        since=clock.stamp(huddle["since"], lang),
         notes=huddle["notes"],
         decisions=[i for i in items if i["kind"] == "decision"],
         actions=[i for i in items if i["kind"] == "action"],
