@@ -63,6 +63,19 @@ def at(moment: datetime) -> Iterator[None]:
         _frozen.reset(token)
 
 
+@contextlib.contextmanager
+def pinned(moment: datetime) -> Iterator[None]:
+    """Make `now()` return `moment` in every thread of this process inside the block (`at()` still wins
+    where it is set): the page tests' app runs on a thread of its own, which `at()` does not reach."""
+    global _pinned
+    before = _pinned
+    _pinned = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        yield
+    finally:
+        _pinned = before
+
+
 # ---- zones ------------------------------------------------------------------------------------------
 
 def is_zone(name: object) -> bool:
