@@ -274,7 +274,8 @@ def entity_named(name: str) -> Entity:
 
 
 TITLE_COLUMNS = ("name", "title", "metric", "action", "text", "plan", "goal", "statement", "summary", "body",
-                 "label", "code", "number")  # the columns that name a record, most telling first
+                 "label", "code", "number", "display_name", "requirement", "theme", "question", "problem", "step",
+                 "factor", "aspect")  # the columns that name a record, most telling first
 
 
 def entity_label(entity: str, lang: str) -> str:

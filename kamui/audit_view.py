@@ -12,11 +12,10 @@ from kamcore.i18n import choice_label, field_label, t
 from kamui.context import lang, zone
 
 
-def value_text(row: dict[str, Any], side: str, language: str | None = None, reader_zone: str | None = None) -> str:
+def value_text(row: dict[str, Any], side: str, language: str, reader_zone: str) -> str:
     """One audit row's old or new value as the reader reads it (`what_changed.value_text`, the one formatter of
     an audit value per entity and field)."""
-    return what_changed.value_text(row["field"] or "", row[side], language or lang(), row["entity"],
-                                   zone=reader_zone or zone())
+    return what_changed.value_text(row["field"] or "", row[side], language, row["entity"], zone=reader_zone)
 
 
 def audit_frame(rows: list[dict[str, Any]], with_account: bool = False) -> pd.DataFrame:

@@ -49,8 +49,8 @@ if restorable:
             page.t("history.restore_pick"), list(by_id), key="history.restore.pick",
             format_func=lambda i: f"{page.stamp(by_id[i]['at'])} · {by_id[i]['actor']} · "
             f"{by_id[i]['record']} · "
-            f"{page.t('field.' + by_id[i]['field'])}: {value_text(by_id[i], 'old_value')} → "
-            f"{value_text(by_id[i], 'new_value')}",
+            f"{page.t('field.' + by_id[i]['field'])}: {value_text(by_id[i], 'old_value', page.lang, page.zone)} → "
+            f"{value_text(by_id[i], 'new_value', page.lang, page.zone)}",
         )
         # restore on the version that was on screen when the user chose: a newer write is a conflict
         seen = st.session_state.get("history.seen_versions", {})
@@ -58,7 +58,7 @@ if restorable:
             entry = by_id[chosen]
             base = seen.get(chosen) or audit.current_version(page.db, entry["entity"], entry["entity_id"]) or 0
             act(lambda: audit.restore(page.db, page.user, chosen, base),
-                page.t("history.restored", field=page.t("field." + entry["field"]), value=value_text(entry, "old_value")))
+                page.t("history.restored", field=page.t("field." + entry["field"]), value=value_text(entry, "old_value", page.lang, page.zone)))
     st.session_state["history.seen_versions"] = {
         i: audit.current_version(page.db, r["entity"], r["entity_id"]) for i, r in by_id.items()
     }

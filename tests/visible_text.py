@@ -1,5 +1,7 @@
 """What a person reads on a page drawn by AppTest, and the slips that must never be in it: a
-translation key, an internal choice code, a bare record number or `None`."""
+translation key, an internal choice code, a bare record number or `None`, an ISO timestamp (times are
+shown in the reader's zone, `clock.stamp`), a bare number after "→" (a user or record number where a
+name belongs) and "another record" (a reference nobody named)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,13 @@ _DOTTED = re.compile(r"(?<![\w@/.])([a-z][a-z0-9]*(?:_[a-z0-9]+)*)(?:\.[a-z0-9_{
 _SNAKE = re.compile(r"(?<![\w./-])[a-z]+(?:_[a-z0-9]+)+(?![\w./-])")
 _BARE_NUMBER = re.compile(r"(?<![\w&/])#\d+\b")
 _NONE = re.compile(r"\bNone\b")
+_ISO_TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# "Reviewed by: — → 2": a reference field (its label is a `field.*_id` / `field.*_by` label) moved to a bare
+# number, a user or record number where its name belongs; "Scale: 1 → 5" is a number field and reads fine
+_REFERENCE_LABELS = {label.strip().lower() for key, pair in TABLE.items()
+                     if key.startswith("field.") and key.endswith(("_id", "_by")) for label in pair}
+_NUMBER_AFTER_ARROW = re.compile(r"([^\n:：·]+)[:：][^\n→]*→\s*(\d+)(?![\d.:%]|,\d)", re.M)
+_UNNAMED = re.compile(r"\banother record\b|另一条记录")
 
 
 def visible_text(at: Any) -> str:
@@ -67,7 +76,8 @@ def _missing(value: Any) -> bool:
 
 
 def slips(text: str) -> list[str]:
-    """Translation keys, internal codes, bare record numbers and `None` found in `text` (a `code span` —
+    """Translation keys, internal codes, bare record numbers, `None`, ISO timestamps, bare numbers after an
+    arrow and unnamed references found in `text` (a `code span` —
     a file column the user must type, say — is meant to be read as code and is left out)."""
     text = re.sub(r"`[^`]*`", "", text)
     found: list[str] = []
@@ -78,4 +88,8 @@ def slips(text: str) -> list[str]:
     found += [f"code {m.group(0)!r}" for m in _SNAKE.finditer(text) if m.group(0) in _CODES]
     found += [f"record number {m.group(0)!r}" for m in _BARE_NUMBER.finditer(text)]
     found += ["None" for _ in _NONE.finditer(text)]
+    found += [f"ISO timestamp {m.group(0)!r}" for m in _ISO_TIMESTAMP.finditer(text)]
+    found += [f"number after arrow {m.group(0).strip()!r}" for m in _NUMBER_AFTER_ARROW.finditer(text)
+              if m.group(1).strip().lower() in _REFERENCE_LABELS]
+    found += [f"unnamed reference {m.group(0)!r}" for m in _UNNAMED.finditer(text)]
     return sorted(set(found))
