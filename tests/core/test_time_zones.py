@@ -179,3 +179,22 @@ def test_a_reference_to_a_record_reads_its_title_and_a_removed_one_says_so(world
     named = audit.with_reference_names(db, rows, "en")
     assert named[0]["new_value"] == "Account Manager"
     assert (named[1]["old_value"], named[1]["new_value"]) == ("(removed)", "Jiangnan")
+
+
+def test_the_admin_sets_the_company_zone_and_a_member_their_own_on_the_admin_page(demo_path):
+    db = store.connect(demo_path)
+    before = time_zones.company_zone(db)
+    admin = signed_in_app(demo_path, "admin", "pages/admin.py")
+    assert admin.selectbox(key="admin.time_zone").value == before == "Asia/Shanghai"
+    admin.selectbox(key="admin.time_zone").set_value("Asia/Tokyo")
+    admin.button(key="admin.time_zone.save").click().run()
+    assert not admin.exception and not admin.error
+    assert time_zones.company_zone(db) == "Asia/Tokyo"
+    member_page = signed_in_app(demo_path, "li.wei", "pages/admin.py", lang="zh")
+    assert member_page.selectbox(key="admin.my_zone.pick").value is None  # the company's, until they pick
+    member_page.selectbox(key="admin.my_zone.pick").set_value("Europe/Berlin")
+    member_page.button(key="admin.my_zone.save").click().run()
+    assert not member_page.exception and not member_page.error
+    li = users.find_by_username(db, "li.wei")
+    assert time_zones.own_zone(db, li.id) == "Europe/Berlin" and time_zones.company_zone(db) == "Asia/Tokyo"
+    db.close()
