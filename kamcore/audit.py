@@ -293,8 +293,7 @@ def record_titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str,
     for row in rows:  # values seen in the log cover deleted records
         value = row["new_value"] if row["new_value"] not in (None, "") else row["old_value"]
         if row["field"] in TITLE_COLUMNS and isinstance(value, str) and value:
-            key = f"{row['field']}.{value}"
-            out.setdefault((row["entity"], row["entity_id"]), _short(t(key, lang) if has(key) else value))
+            out.setdefault((row["entity"], row["entity_id"]), _short(_title_text(row["entity"], row["field"], value, lang)))
     by_entity: dict[str, list[int]] = {}
     for entity, entity_id in keys:
         by_entity.setdefault(entity, []).append(entity_id)
@@ -321,13 +320,19 @@ def record_titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str,
                 name, value = next(((c, v) for c, v in zip(present, values, strict=True) if v not in (None, "")),
                                    (None, None))
                 if value is not None:
-                    key = f"{name}.{value}"
-                    out[(entity, row_id)] = _short(t(key, lang) if has(key) else str(value))
+                    out[(entity, row_id)] = _short(_title_text(entity, name, str(value), lang))
             continue
         for row_id, text in found:
             if text:
                 out[(entity, row_id)] = _short(str(text))
     return out
+
+
+def _title_text(entity: str, column: str, value: str, lang: str) -> str:
+    """A title column's value as read: a choice code (a proposal step "win_themes", a goal's metric) by its
+    label — the column's own list or the entity's — else the text itself."""
+    key = next((k for k in (f"{column}.{value}", f"{entity}.{value}") if has(k)), None)
+    return t(key, lang) if key else value
 
 
 def _titles_by_reference(db: Database, entity: str, table: str, columns: set[str], ids: list[int],

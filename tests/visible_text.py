@@ -50,7 +50,8 @@ def visible_text(at: Any) -> str:
     for frame in at.dataframe:
         config = json.loads(frame.proto.columns or "{}")
         value = frame.value
-        shown = [c for c in value.columns if not config.get(str(c), {}).get("hidden")]
+        order = list(frame.proto.column_order)  # a table drawn with column_order shows only those columns
+        shown = [c for c in value.columns if not config.get(str(c), {}).get("hidden") and (not order or str(c) in order)]
         parts += [str(config.get(str(c), {}).get("label") or c) for c in shown]
         for column in shown:  # a selectbox column shows each value's label (its format_func), not the value
             options = config.get(str(column), {}).get("type_config", {}).get("options") or []
