@@ -149,7 +149,8 @@ def with_reference_names(db: Database, rows: list[dict[str, Any]], lang: str = "
 
 
 def _reference_table(db: Database, entity: str, field_name: str) -> str | None:
-    """The table a field of an entity points to, or None when it is not a reference."""
+    """The table a field of an entity points to (REFERENCES, its foreign key, else the table its name says),
+    or None when it is not a reference."""
     if field_name in REFERENCES:
         return REFERENCES[field_name][0]
     if not field_name.endswith(("_id", "_by")):
@@ -158,7 +159,10 @@ def _reference_table(db: Database, entity: str, field_name: str) -> str | None:
         table = entity_named(entity).table
     except NotFoundError:
         return None
-    return next((fk.other_table for fk in db[table].foreign_keys if fk.column == field_name), None)
+    declared = next((fk.other_table for fk in db[table].foreign_keys if fk.column == field_name), None)
+    if declared is None and field_name.endswith("_id") and db[f"{field_name[:-3]}s"].exists():
+        return f"{field_name[:-3]}s"  # a column added later without its REFERENCES clause (retrospective_id)
+    return declared
 
 
 def _names_in(db: Database, table: str, ids: set[int], lang: str) -> dict[int, str]:
