@@ -1,10 +1,10 @@
 """History: every change to the account, filterable, with restore of an earlier value."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import streamlit as st
 
-from kamcore import audit
+from kamcore import audit, clock
 from kamui.audit_view import audit_frame, value_text
 from kamui.chores import act, open_page
 
@@ -25,8 +25,9 @@ if start and end and start > end:
 
 
 def iso(day: date | None, shift: int = 0) -> str | None:
-    """A date filter as the audit log's ISO text (the 'to' day is inclusive)."""
-    return None if day is None else datetime.combine(day + timedelta(days=shift), datetime.min.time()).isoformat()
+    """A date filter as the audit log's ISO text: the start of that day in the reader's zone (the 'to' day is
+    inclusive)."""
+    return None if day is None else clock.start_of_day(day + timedelta(days=shift), page.zone).isoformat()
 
 
 filters = {"actor_id": person, "entity": entity, "since": iso(start), "until": iso(end, 1)}

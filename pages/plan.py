@@ -113,7 +113,7 @@ def goals_section() -> None:
             return ""
         text = choice_label("actual_source", r["actual_source"], page.lang)
         if r["actual_source"] in ("typed", "override") and r["actual_by"]:
-            text += " · " + page.t("money.typed_by", who=r["actual_by"], when=r["actual_at"])
+            text += " · " + page.t("money.typed_by", who=r["actual_by"], when=page.day(r["actual_at"]))
         return text
 
     def load() -> pd.DataFrame:
