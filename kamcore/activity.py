@@ -30,7 +30,7 @@ def recent_changes(db: Database, actor: User, days: int = 7, limit: int = 80,
     for row in found:
         row["old_value"] = records.decode(row["old_value"])
         row["new_value"] = records.decode(row["new_value"])
-    return audit.named(db, audit.with_reference_names(db, found), lang)
+    return audit.named(db, audit.with_reference_names(db, found, lang), lang)
 
 
 def change_count(db: Database, actor: User, days: int = 7) -> int:

@@ -46,7 +46,7 @@ def history(
     for row in found:
         row["old_value"] = records.decode(row["old_value"])
         row["new_value"] = records.decode(row["new_value"])
-    return named(db, with_reference_names(db, found), lang)
+    return named(db, with_reference_names(db, found, lang), lang)
 
 
 def named(db: Database, rows: list[dict[str, Any]], lang: str = "en") -> list[dict[str, Any]]:
@@ -138,26 +138,65 @@ REFERENCES = {
 }
 
 
-def with_reference_names(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Replace ids in reference fields (owner_id, account_id…) by the name they point to, where it exists."""
+def with_reference_names(db: Database, rows: list[dict[str, Any]], lang: str = "en") -> list[dict[str, Any]]:
+    """Replace ids in reference fields by what they point to: a person by their display name (owner_id,
+    reviewed_by…), a record by its title (`record_titles`). A field is a reference when it is in REFERENCES
+    or a foreign key of its entity's table; an id whose record is gone reads "(removed)"."""
+    targets: dict[tuple[str, str], str | None] = {}
     wanted: dict[str, set[int]] = {}
     for row in rows:
-        if row.get("field") in REFERENCES:
-            for value in (row["old_value"], row["new_value"]):
-                if isinstance(value, int):
-                    wanted.setdefault(row["field"], set()).add(value)
-    names: dict[tuple[str, int], str] = {}
-    for field_name, ids in wanted.items():
-        table, column = REFERENCES[field_name]
-        if not db[table].exists():
+        key = (row.get("entity") or "", row.get("field") or "")
+        if key not in targets:
+            targets[key] = _reference_table(db, *key)
+        if targets[key] is None:
             continue
-        marks = ",".join("?" for _ in ids)
-        for row_id, label in db.execute(f"SELECT id, [{column}] FROM [{table}] WHERE id IN ({marks})", list(ids)):
-            names[(field_name, row_id)] = label
+        for value in (row["old_value"], row["new_value"]):
+            if isinstance(value, int) and not isinstance(value, bool):
+                wanted.setdefault(targets[key], set()).add(value)
+    names = {(table, row_id): name for table, ids in wanted.items()
+             for row_id, name in _names_in(db, table, ids, lang).items()}
     for row in rows:
+        table = targets.get((row.get("entity") or "", row.get("field") or ""))
+        if table is None:
+            continue
         for side in ("old_value", "new_value"):
-            row[side] = names.get((row.get("field"), row[side]), row[side]) if isinstance(row[side], int) else row[side]
+            value = row[side]
+            if isinstance(value, int) and not isinstance(value, bool):
+                row[side] = names.get((table, value), t("feed.removed_record", lang))
     return rows
+
+
+def _reference_table(db: Database, entity: str, field_name: str) -> str | None:
+    """The table a field of an entity points to (REFERENCES, its foreign key, else the table its name says),
+    or None when it is not a reference."""
+    if field_name in REFERENCES:
+        return REFERENCES[field_name][0]
+    if not field_name.endswith(("_id", "_by")):
+        return None
+    try:
+        table = entity_named(entity).table
+    except NotFoundError:
+        return None
+    declared = next((fk.other_table for fk in db[table].foreign_keys if fk.column == field_name), None)
+    if declared is None and field_name.endswith("_id") and db[f"{field_name[:-3]}s"].exists():
+        return f"{field_name[:-3]}s"  # a column added later without its REFERENCES clause (retrospective_id)
+    return declared
+
+
+def _names_in(db: Database, table: str, ids: set[int], lang: str) -> dict[int, str]:
+    """The display name (people) or record title (anything else) of each id in `table`."""
+    if table == "users":
+        marks = ",".join("?" for _ in ids)
+        return dict(db.execute(f"SELECT id, display_name FROM users WHERE id IN ({marks})", list(ids)).fetchall())
+    kinds = [e.name for e in records.all_entities() if e.table == table]
+    if kinds:
+        titles = record_titles(db, {(kinds[0], i) for i in ids}, [], lang)
+        return {row_id: title for (_, row_id), title in titles.items()}
+    column = next((REFERENCES[f][1] for f in REFERENCES if REFERENCES[f][0] == table), None)
+    if column is None or not db[table].exists():
+        return {}
+    marks = ",".join("?" for _ in ids)
+    return dict(db.execute(f"SELECT id, [{column}] FROM [{table}] WHERE id IN ({marks})", list(ids)).fetchall())
 
 
 def history_facets(db: Database, actor: User, account_id: int) -> dict[str, list[Any]]:
@@ -257,7 +296,8 @@ def entity_named(name: str) -> Entity:
 
 
 TITLE_COLUMNS = ("name", "title", "metric", "action", "text", "plan", "goal", "statement", "summary", "body",
-                 "label", "code", "number")  # the columns that name a record, most telling first
+                 "label", "code", "number", "display_name", "requirement", "theme", "question", "problem", "step",
+                 "factor", "aspect")  # the columns that name a record, most telling first
 
 
 def entity_label(entity: str, lang: str) -> str:
@@ -275,8 +315,7 @@ def record_titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str,
     for row in rows:  # values seen in the log cover deleted records
         value = row["new_value"] if row["new_value"] not in (None, "") else row["old_value"]
         if row["field"] in TITLE_COLUMNS and isinstance(value, str) and value:
-            key = f"{row['field']}.{value}"
-            out.setdefault((row["entity"], row["entity_id"]), _short(t(key, lang) if has(key) else value))
+            out.setdefault((row["entity"], row["entity_id"]), _short(_title_text(row["entity"], row["field"], value, lang)))
     by_entity: dict[str, list[int]] = {}
     for entity, entity_id in keys:
         by_entity.setdefault(entity, []).append(entity_id)
@@ -303,13 +342,19 @@ def record_titles(db: Database, keys: set[tuple[str, int]], rows: list[dict[str,
                 name, value = next(((c, v) for c, v in zip(present, values, strict=True) if v not in (None, "")),
                                    (None, None))
                 if value is not None:
-                    key = f"{name}.{value}"
-                    out[(entity, row_id)] = _short(t(key, lang) if has(key) else str(value))
+                    out[(entity, row_id)] = _short(_title_text(entity, name, str(value), lang))
             continue
         for row_id, text in found:
             if text:
                 out[(entity, row_id)] = _short(str(text))
     return out
+
+
+def _title_text(entity: str, column: str, value: str, lang: str) -> str:
+    """A title column's value as read: a choice code (a proposal step "win_themes", a goal's metric) by its
+    label — the column's own list or the entity's — else the text itself."""
+    key = next((k for k in (f"{column}.{value}", f"{entity}.{value}") if has(k)), None)
+    return t(key, lang) if key else value
 
 
 def _titles_by_reference(db: Database, entity: str, table: str, columns: set[str], ids: list[int],

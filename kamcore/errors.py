@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kamcore import clock
 from kamcore.i18n import field_label, t
 from kamcore.money_format import fmt
 
@@ -138,7 +139,7 @@ class ConflictError(KamError):
                 field=field_label(c.field, lang, self.entity),
                 old=_value(c.old, c.currency, lang),
                 new=_value(c.new, c.currency, lang),
-                at=c.at.replace("T", " ")[:16],
+                at=clock.stamp(c.at, lang),
             )
             for c in self.changes
         ]

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kamcore import clock
+
 ENV_VAR = "KAM_DB"
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "db" / "warroom.db"
 BUSY_TIMEOUT_MS = 10_000
@@ -43,7 +45,15 @@ def connect(path: str | Path | None = None) -> Database:
         db.enable_wal()  # must run outside any transaction
         conn.execute("PRAGMA synchronous = NORMAL")
     migrate(db)
+    clock.use_company_zone(company_time_zone(db))
     return db
+
+
+def company_time_zone(db: Database) -> str | None:
+    """The company time zone stored in this database, or None before an admin picks one (read on every
+    connect so days follow it from the first query; `kamcore.time_zones` owns the setting)."""
+    found = db.execute("SELECT time_zone FROM company_settings ORDER BY id LIMIT 1").fetchone()
+    return found[0] if found else None
 
 
 def migrate(db: Database) -> list[str]:

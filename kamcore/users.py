@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlite_utils import Database
 
-from kamcore import permissions, records, store
+from kamcore import clock, permissions, records, store
 from kamcore.errors import NotFoundError, PermissionDenied, ValidationError
 from kamcore.identity import SYSTEM, User  # noqa: F401 - SYSTEM re-exported for callers
 from kamcore.records import Entity, Record
@@ -46,6 +46,12 @@ class UserIn(Record):
     lang: Literal["en", "zh"] = "en"
     active: bool = True
     lead_id: int | None = None  # the team lead who reviews this person's rhythm (D9)
+    time_zone: str | None = None  # their own zone for timestamps; None = the company's (kamcore.time_zones)
+
+    @field_validator("time_zone", mode="before")
+    @classmethod
+    def _zone(cls, value: Any) -> Any:
+        return clock.checked_zone(value)
 
 
 def _lead_fits(db: Database, values: dict[str, Any], row_id: int | None) -> None:
@@ -134,9 +140,10 @@ def create_user(
 
 
 def update_user(db: Database, actor: User, user_id: int, base_version: int, changes: dict[str, Any]) -> User:
-    """Change a user's name, role, language or active flag (admins; anyone their own name and language).
+    """Change a user's name, role, language, time zone or active flag (admins; anyone their own name, language
+    and time zone).
     Audited as the person who did it."""
-    own_fields_only = actor.id == user_id and set(changes) <= {"lang", "display_name"}
+    own_fields_only = actor.id == user_id and set(changes) <= {"lang", "display_name", "time_zone"}
     if not actor.is_admin and not own_fields_only:
         raise PermissionDenied("err.admin_only")
     if "password_hash" in changes:

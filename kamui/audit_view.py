@@ -6,43 +6,38 @@ from typing import Any
 
 import pandas as pd
 
-from kamcore import money
+from kamcore import clock
+from kamcore.huddle import what_changed
 from kamcore.i18n import choice_label, field_label, t
-from kamui.context import lang
+from kamui.context import lang, zone
 
 
-def value_text(value: Any, field: str | None = None, language: str | None = None, currency: str | None = None) -> str:
-    """An audit value as short display text; enumerated values (status, role…) are translated; an amount (its
-    row's `currency` set) with its currency and unit."""
-    if value is None or value == "":
-        return "—"
-    language = language or lang()
-    if isinstance(value, bool):
-        return t("common.yes" if value else "common.no", language)
-    if currency and isinstance(value, (int, float)):
-        return money.fmt(value, currency, language)
-    text = choice_label(field, value, language) if field else str(value)
-    return text if len(text) <= 80 else text[:79] + "…"
+def value_text(row: dict[str, Any], side: str, language: str, reader_zone: str) -> str:
+    """One audit row's old or new value as the reader reads it (`what_changed.value_text`, the one formatter of
+    an audit value per entity and field)."""
+    return what_changed.value_text(row["field"] or "", row[side], language, row["entity"], zone=reader_zone,
+                                   currency=row.get("currency"))
 
 
 def audit_frame(rows: list[dict[str, Any]], with_account: bool = False) -> pd.DataFrame:
-    """One line per changed field (when, who, what, before, after); a record's creation is one line.
-    (The language is read once: the home page's feed has 80 rows of 7 cells.)"""
-    language = lang()
+    """One line per changed field (when, who, what, before, after), newest first; a record's creation is one
+    line. Times in the reader's zone. (The language and zone are read once: the home page's feed has 80 rows
+    of 7 cells.)"""
+    language, reader_zone = lang(), zone()
     columns = ["col.at", "col.actor", *(["shell.account"] if with_account else []), "col.entity", "col.action",
                "col.field", "col.old", "col.new"]
     cells: dict[str, list[Any]] = {key: [] for key in columns}
-    for row in _collapse_creates(rows, language):
-        cells["col.at"].append(row["at"].replace("T", " ")[:16])
+    for row in sorted(_collapse_creates(rows, language, reader_zone), key=lambda r: r["at"], reverse=True):
+        cells["col.at"].append(clock.stamp(row["at"], language, reader_zone))
         cells["col.actor"].append(row["actor"])
         if with_account:
             cells["shell.account"].append(row.get("account", ""))
         cells["col.entity"].append(row["record"])
         cells["col.action"].append(choice_label("action", row["action"], language))
         cells["col.field"].append(field_label(row["field"], language, row["entity"]) if row["field"] else "")
-        cells["col.old"].append(value_text(row["old_value"], row["field"], language, row.get("currency")))
+        cells["col.old"].append(value_text(row, "old_value", language, reader_zone))
         cells["col.new"].append(row["summary"] if "summary" in row
-                                else value_text(row["new_value"], row["field"], language, row.get("currency")))
+                                else value_text(row, "new_value", language, reader_zone))
     if not cells["col.at"]:
         return pd.DataFrame()
     return pd.DataFrame({t(key, language): values for key, values in cells.items()})
@@ -51,7 +46,7 @@ def audit_frame(rows: list[dict[str, Any]], with_account: bool = False) -> pd.Da
 SUMMARY_FIELDS = ("name", "title", "text", "body", "statement", "number", "role", "metric", "display_name")
 
 
-def _collapse_creates(rows: list[dict[str, Any]], language: str) -> list[dict[str, Any]]:
+def _collapse_creates(rows: list[dict[str, Any]], language: str, reader_zone: str) -> list[dict[str, Any]]:
     """Merge the per-field rows of one creation into a single row that names the new record."""
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -72,6 +67,7 @@ def _collapse_creates(rows: list[dict[str, Any]], language: str) -> list[dict[st
             values, currencies = entry.pop("values"), entry.pop("currencies")
             shown = [f for f in SUMMARY_FIELDS if values.get(f)] or [f for f, v in values.items() if v][:1]
             entry["field"] = None
-            entry["summary"] = " · ".join(value_text(values[f], f, language, currencies.get(f))
+            entry["summary"] = " · ".join(what_changed.value_text(f, values[f], language, entry["entity"], zone=reader_zone,
+                                                            currency=currencies.get(f))
                                           for f in shown[:2]) or "—"
     return out

@@ -43,7 +43,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from kamcore import accounts, demo, permissions, sessions, store, users
+from kamcore import accounts, clock, demo, permissions, sessions, store, time_zones, users
 from kamcore.errors import KamError
 from kamcore.i18n import t
 from kamcore.users import User
@@ -259,6 +259,13 @@ def lang() -> str:
     return st.session_state.get("lang", "en")
 
 
+def zone() -> str:
+    """The signed-in reader's time zone (their own, else the company's); the company's when nobody is."""
+    user_id = st.session_state.get("user_id")
+    own = time_zones.own_zone(db(), user_id) if user_id is not None else None
+    return own or time_zones.company_zone(db())
+
+
 def tr(key: str, **params: Any) -> str:
     """Translate `key` into the current UI language."""
     return t(key, lang(), **params)
@@ -306,6 +313,7 @@ class PageContext:
     user: User
     lang: str
     account_id: int | None
+    zone: str = "UTC"  # the reader's time zone: their own, else the company's (kamcore.time_zones)
 
     @property
     def db(self) -> Database:
@@ -314,6 +322,14 @@ class PageContext:
     def t(self, key: str, **params: Any) -> str:
         """Translate into this page's language."""
         return t(key, self.lang, **params)
+
+    def stamp(self, moment: Any) -> str:
+        """A stored moment as this reader reads it: their zone and language (`clock.stamp`)."""
+        return clock.stamp(moment, self.lang, self.zone)
+
+    def day(self, day: Any) -> str:
+        """A date as this reader reads it (`clock.day_text`)."""
+        return clock.day_text(day, self.lang, self.zone)
 
 
 def page() -> PageContext:
@@ -333,7 +349,7 @@ def page() -> PageContext:
     if user is None:  # only reachable when a page file is run on its own (AppTest)
         st.switch_page("Home.py", query_params=st.query_params.to_dict())
     show_flash()
-    return PageContext(user, lang(), _account_in_view(user))
+    return PageContext(user, lang(), _account_in_view(user), time_zones.reader_zone(db(), user))
 
 
 def _account_in_view(user: User) -> int | None:

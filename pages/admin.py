@@ -1,10 +1,11 @@
 """Administration: users and their global roles, passwords, the product-line catalogue, and the company-wide
-settings (health weights, relationship thresholds, the retrospective review amount)."""
+settings (health weights, relationship thresholds, the retrospective review amount, the company time zone);
+anyone signed in changes their own password and time zone here."""
 
 import pandas as pd
 import streamlit as st
 
-from kamcore import money, passwords, product_lines, users
+from kamcore import clock, money, passwords, product_lines, time_zones, users
 from kamcore.i18n import LANG_NAMES, choice_label
 from kamcore.learning import retrospectives
 from kamcore.relationships import guidance, health
@@ -24,6 +25,17 @@ with st.expander(page.t("admin.my_password")), st.form("admin.my_password"):
         if ok:
             flash(page.t("admin.password_changed"))
             st.rerun()
+
+company_zone = time_zones.company_zone(page.db)
+with st.expander(page.t("zone.own")), st.form("admin.my_zone"):
+    st.caption(page.t("zone.own_help", zone=company_zone))
+    own = time_zones.own_zone(page.db, page.user.id)
+    zone_choices = [None, *clock.zone_names()]
+    chosen_zone = st.selectbox(page.t("field.time_zone"), zone_choices, index=zone_choices.index(own),
+                               key="admin.my_zone.pick",
+                               format_func=lambda z: page.t("zone.company_default", zone=company_zone) if z is None else z)
+    if st.form_submit_button(page.t("zone.save"), key="admin.my_zone.save"):
+        act(lambda: time_zones.set_own_zone(page.db, page.user, chosen_zone), page.t("zone.saved"))
 
 if not page.user.is_admin:
     st.info(page.t("admin.only"))
@@ -166,6 +178,15 @@ with settings_tab:
         if st.form_submit_button(page.t("admin.settings.save"), type="primary"):
             act(lambda: guidance.save_settings(page.db, page.user, chosen_limits, limits["version"]),
                 page.t("admin.settings.thresholds_saved"))
+    with st.form("admin.time_zone"):
+        st.markdown(f"**{page.t('admin.settings.time_zone')}**")
+        st.caption(page.t("admin.settings.time_zone_help"))
+        names = clock.zone_names()
+        picked_zone = st.selectbox(page.t("field.time_zone"), names, index=names.index(company_zone),
+                                   key="admin.time_zone")
+        if st.form_submit_button(page.t("admin.settings.save"), type="primary", key="admin.time_zone.save"):
+            act(lambda: time_zones.set_company_zone(page.db, page.user, picked_zone),
+                page.t("admin.settings.time_zone_saved", zone=picked_zone))
     with st.form("admin.review"):
         st.markdown(f"**{page.t('admin.settings.review')}**")
         st.caption(page.t("admin.settings.review_help"))

@@ -130,7 +130,7 @@ def backups_tab() -> None:
         st.info(page.t("data.no_backups"))
         return
     st.dataframe(pd.DataFrame([{
-        page.t("data.col.name"): b.name, page.t("data.col.time"): b.modified.replace("T", " ")[:19],
+        page.t("data.col.name"): b.name, page.t("data.col.time"): page.stamp(b.modified),
         page.t("data.col.size"): round(b.size / 1024), page.t("data.col.level"): b.level,
         page.t("data.col.problem"): page.t(b.problem, name=b.name, detail="") if b.problem else "",
     } for b in found]), hide_index=True, width="stretch")

@@ -93,7 +93,7 @@ def edit_rule(rule: dict, stages: dict) -> None:
         versions = rules.rule_versions(page.db, rule["id"])
         st.markdown(f"**{page.t('health.rule_versions')}**")
         st.dataframe(pd.DataFrame([{
-            page.t("health.col.version"): f"v{v['version']}", page.t("col.at"): v["at"][:16].replace("T", " "),
+            page.t("health.col.version"): f"v{v['version']}", page.t("col.at"): page.stamp(v["at"]),
             page.t("col.actor"): v["actor"],
             page.t("field.conditions"): " ∧ ".join(condition_text(c, stages) for c in v["conditions"])}
             for v in versions]), hide_index=True, width="stretch")
@@ -128,7 +128,7 @@ def history_tab() -> None:
         st.info(page.t("health.log_empty"))
         return
     st.dataframe(pd.DataFrame([{
-        page.t("health.col.fired"): h["first_fired_at"][:10], page.t("health.col.cleared"): (h["cleared_at"] or "")[:10],
+        page.t("health.col.fired"): page.day(h["first_fired_at"]), page.t("health.col.cleared"): page.day(h["cleared_at"]) if h["cleared_at"] else "",
         page.t("field.name"): h["rule_name"],
         page.t("health.col.version"): f"v{h['rule_version']}" if h["rule_version"] else "—",
         page.t("field.account_id"): h["account_name"],

@@ -1,10 +1,10 @@
 """History: every change to the account, filterable, with restore of an earlier value."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import streamlit as st
 
-from kamcore import audit
+from kamcore import audit, clock
 from kamui.audit_view import audit_frame, value_text
 from kamui.chores import act, open_page
 
@@ -25,8 +25,9 @@ if start and end and start > end:
 
 
 def iso(day: date | None, shift: int = 0) -> str | None:
-    """A date filter as the audit log's ISO text (the 'to' day is inclusive)."""
-    return None if day is None else datetime.combine(day + timedelta(days=shift), datetime.min.time()).isoformat()
+    """A date filter as the audit log's ISO text: the start of that day in the reader's zone (the 'to' day is
+    inclusive)."""
+    return None if day is None else clock.start_of_day(day + timedelta(days=shift), page.zone).isoformat()
 
 
 filters = {"actor_id": person, "entity": entity, "since": iso(start), "until": iso(end, 1)}
@@ -47,11 +48,10 @@ if restorable:
         by_id = {r["id"]: r for r in restorable}
         chosen = st.selectbox(
             page.t("history.restore_pick"), list(by_id), key="history.restore.pick",
-            format_func=lambda i: f"{by_id[i]['at'][:16].replace('T', ' ')} · {by_id[i]['actor']} · "
+            format_func=lambda i: f"{page.stamp(by_id[i]['at'])} · {by_id[i]['actor']} · "
             f"{by_id[i]['record']} · "
-            f"{page.t('field.' + by_id[i]['field'])}: "
-            f"{value_text(by_id[i]['old_value'], by_id[i]['field'], currency=by_id[i].get('currency'))} → "
-            f"{value_text(by_id[i]['new_value'], by_id[i]['field'], currency=by_id[i].get('currency'))}",
+            f"{page.t('field.' + by_id[i]['field'])}: {value_text(by_id[i], 'old_value', page.lang, page.zone)} → "
+            f"{value_text(by_id[i], 'new_value', page.lang, page.zone)}",
         )
         # restore on the version that was on screen when the user chose: a newer write is a conflict
         seen = st.session_state.get("history.seen_versions", {})
@@ -59,7 +59,7 @@ if restorable:
             entry = by_id[chosen]
             base = seen.get(chosen) or audit.current_version(page.db, entry["entity"], entry["entity_id"]) or 0
             act(lambda: audit.restore(page.db, page.user, chosen, base),
-                page.t("history.restored", field=page.t("field." + entry["field"]), value=value_text(entry["old_value"], entry["field"], currency=entry.get("currency"))))
+                page.t("history.restored", field=page.t("field." + entry["field"]), value=value_text(entry, "old_value", page.lang, page.zone)))
     st.session_state["history.seen_versions"] = {
         i: audit.current_version(page.db, r["entity"], r["entity_id"]) for i, r in by_id.items()
     }

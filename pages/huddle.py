@@ -8,7 +8,6 @@ item being decided stay put) and the new item shows at once.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
 
 import streamlit as st
 
@@ -36,13 +35,13 @@ def start_form(has_past: bool) -> None:
         title = st.text_input(page.t("field.title"), key="huddle.new.title")
         left, right = st.columns(2)
         held_on = left.date_input(page.t("field.held_on"), value=clock.today(), key="huddle.new.held_on")
-        default_day = date.fromisoformat(since_default[:10])
+        default_day = clock.local(since_default).date()  # the company's day the previous huddle started
         since = right.date_input(page.t("field.since"), value=default_day, key="huddle.new.since")
-        st.caption(page.t("huddle.since_default", since=since_default[:16].replace("T", " ")) if previous
+        st.caption(page.t("huddle.since_default", since=page.stamp(since_default)) if previous
                    else page.t("huddle.since_first"))
         if st.form_submit_button(page.t("huddle.start_submit"), type="primary", key="huddle.new.submit"):
             moment = None if since == default_day and chosen == [page.account_id] else (
-                datetime.combine(since, datetime.min.time(), tzinfo=UTC) if since else None)
+                clock.start_of_day(since) if since else None)  # from the start of that company day
             chores.act(lambda: huddles.start_huddle(page.db, page.user, chosen, held_on=held_on, since=moment,
                                                     title=title), page.t("huddle.started"), select="huddle.pick")
 
@@ -58,7 +57,7 @@ def owners_for(scope: list[int]) -> dict[int, str]:
 
 def what_changed_tab(huddle: dict, scope: list[int]) -> None:
     """The audit log since the huddle's "since" as sentences, grouped by account, then area; filterable."""
-    since = huddle["since"][:16].replace("T", " ")
+    since = page.stamp(huddle["since"])
     left, right = st.columns(2)
     people = left.multiselect(page.t("changes.filter_people"),
                               what_changed.actors(page.db, page.user, scope, huddle["since"]),
@@ -66,7 +65,7 @@ def what_changed_tab(huddle: dict, scope: list[int]) -> None:
     areas = right.multiselect(page.t("changes.filter_areas"), list(what_changed.area_names()),
                               format_func=lambda a: page.t(f"area.{a}"), key=f"huddle.changes.areas.{huddle['id']}")
     items = what_changed.feed(page.db, page.user, scope, huddle["since"], page.lang, clock.today(),
-                              people=set(people) or None, areas=set(areas) or None)
+                              people=set(people) or None, areas=set(areas) or None, zone=page.zone)
     if not items:
         st.info(page.t("changes.filtered_out") if people or areas else page.t("huddle.no_changes", since=since))
         return
@@ -264,7 +263,7 @@ def minutes_tab(huddle: dict, editable: bool, people: dict[int, str]) -> None:
                                                      {"notes": notes, "attendees": chosen, "status": "closed"}),
                        page.t("huddle.closed"))
     st.markdown(f"#### {page.t('huddle.minutes')}")
-    record = minutes.gather(page.db, page.user, hid, page.lang)
+    record = minutes.gather(page.db, page.user, hid, page.lang, page.zone)
     left, right = st.columns(2)
     left.download_button(page.t("huddle.minutes_md"), minutes.to_markdown(record).encode("utf-8"),
                          file_name=minutes.filename(record, "md"), mime="text/markdown", key="huddle.minutes.md")

@@ -43,7 +43,7 @@ with right:
         st.info(page.t("mywork.no_mentions"))
     for comment in mentions:
         st.markdown(f"**{comment['author']}** · {comment['account_name']} · {page.t('entity.' + comment['entity'])}"
-                    f" · {comment['created_at'][:10]}")
+                    f" · {page.day(comment['created_at'])}")
         st.caption(comment["body"])
 
 st.divider()
@@ -75,5 +75,5 @@ if not recent:
     st.caption(page.t("mywork.no_comments"))
 for comment in recent:
     st.markdown(f"**{comment['author']}** · {page.t('entity.' + comment['entity'])}: {comment['record']} · "
-                f"{comment['created_at'][:16].replace('T', ' ')}")
+                f"{page.stamp(comment['created_at'])}")
     st.caption(comment["body"])

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, money, permissions, product_lines, team
+from kamcore import accounts, clock, money, permissions, product_lines, team
 from kamcore.decision_chain import stakeholders
 from kamcore.i18n import choice_label
 from kamcore.learning import rules
@@ -213,7 +213,7 @@ def stage_section(deal: dict[str, Any]) -> None:
             status = st.selectbox(t("opp.close_as"), stage_model.CLOSED, format_func=lambda s: _label("opp_status", s),
                                   key="opp.close.status")
             reason = st.text_input(t("field.close_reason"), key="opp.close.reason")
-            day = st.date_input(t("field.closed_on"), value=date.today(), key="opp.close.on")
+            day = st.date_input(t("field.closed_on"), value=clock.today(), key="opp.close.on")
             if st.form_submit_button(t("opp.close"), disabled=not CAN_EDIT):
                 ok, _ = attempt(lambda: opp.close_opportunity(page.db, page.user, deal["id"], deal["version"],
                                                               status, reason, day))
@@ -233,7 +233,7 @@ def stage_section(deal: dict[str, Any]) -> None:
     st.dataframe(pd.DataFrame([{
         t("opp.from"): STAGE_NAMES.get(h["from_stage"], _label("opp_status", h["from_stage"])),
         t("opp.to"): STAGE_NAMES.get(h["to_stage"], _label("opp_status", h["to_stage"])),
-        t("col.at"): h["moved_at"].replace("T", " ")[:16], t("col.actor"): h["moved_by_name"],
+        t("col.at"): page.stamp(h["moved_at"]), t("col.actor"): h["moved_by_name"],
     } for h in history]), hide_index=True, width="stretch")
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kamcore import accounts, money, permissions, product_lines
+from kamcore import accounts, clock, money, permissions, product_lines
 from kamcore.pipeline import analytics, opportunities, stage_model
 from kamcore.plan import pipeline_coverage
 from kamui import context
@@ -158,7 +156,7 @@ with tab_flow:
 with tab_aging:
     if tab_aging.open:
         # aging and stale deals
-        aging = analytics.aging(page.db, ids, line, today=date.today())
+        aging = analytics.aging(page.db, ids, line, today=clock.today())
         flagged = [r for r in aging if r["stale"] or r["overdue"]]
         if not aging:
             st.info(t("pipe.no_open"))
@@ -216,7 +214,7 @@ with tab_forecasts:
 for tab_cov in tab_coverage:  # goal coverage (issue 4's order goals per product line): one account only
     with tab_cov:
         if tab_cov.open:
-            year = st.selectbox(t("pipe.year"), [date.today().year, date.today().year + 1], key="pipe.year")
+            year = st.selectbox(t("pipe.year"), [clock.today().year, clock.today().year + 1], key="pipe.year")
             coverage = pipeline_coverage.pipeline_coverage(page.db, page.user, page.account_id, year)
             if not coverage:
                 st.info(t("pipe.coverage_empty"))

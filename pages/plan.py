@@ -113,7 +113,7 @@ def goals_section() -> None:
             return ""
         text = choice_label("actual_source", r["actual_source"], page.lang)
         if r["actual_source"] in ("typed", "override") and r["actual_by"]:
-            text += " · " + page.t("money.typed_by", who=r["actual_by"], when=r["actual_at"])
+            text += " · " + page.t("money.typed_by", who=r["actual_by"], when=page.day(r["actual_at"]))
         return text
 
     def load() -> pd.DataFrame:
@@ -411,7 +411,7 @@ def baselines_section() -> None:
         page.t("col.old"): "" if m.old is None else str(m.old),
         page.t("col.new"): "" if m.new is None else str(m.new),
         page.t("plan.col.by"): m.by,
-        page.t("plan.col.when"): m.at.replace("T", " ")[:16],
+        page.t("plan.col.when"): page.stamp(m.at),
     } for m in moves]), hide_index=True, width="stretch")
 
 

@@ -56,7 +56,7 @@ left = working_days_left(today, head["deadline"])
 
 st.subheader(f"{plain(head['opportunity_number'])} · {plain(head['opportunity_name'])}")
 cols = st.columns(4)
-cols[0].metric(t("proposal.deadline"), head["deadline"].isoformat())
+cols[0].metric(t("proposal.deadline"), page.day(head["deadline"]))
 cols[1].metric(t("proposal.days_left"), left if head["outcome"] == "open" and not head["submitted_on"] else "—")
 cols[2].metric(t("proposal.open_items"), matrix["still_open"])
 cols[3].metric(t("proposal.decision_now"), labels("decision")(head["decision"]))

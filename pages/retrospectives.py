@@ -86,7 +86,7 @@ def timeline(retro: dict) -> None:
         return str(value)
 
     st.dataframe(pd.DataFrame([{
-        page.t("col.at"): f["at"][:10], page.t("retro.col.event"): page.t(f"timeline.{f['kind']}"),
+        page.t("col.at"): page.day(f["at"]), page.t("retro.col.event"): page.t(f"timeline.{f['kind']}"),
         page.t("retro.col.subject"): f["subject"], page.t("col.old"): shown(f["kind"], f["old"]),
         page.t("col.new"): shown(f["kind"], f["new"]), page.t("col.actor"): f["actor"]}
         for f in facts]), hide_index=True, width="stretch")
@@ -144,7 +144,7 @@ def lifecycle(retro: dict) -> None:
     if signed:
         st.dataframe(pd.DataFrame([{
             page.t("col.actor"): s["name"], page.t("retro.col.signed_for"): label("signoff_purpose", s["purpose"]),
-            page.t("col.at"): s["signed_at"][:16].replace("T", " "), page.t("field.comment"): s["comment"]}
+            page.t("col.at"): page.stamp(s["signed_at"]), page.t("field.comment"): s["comment"]}
             for s in signed]), hide_index=True, width="stretch")
 
 

@@ -13,13 +13,13 @@ kind_label = labels("rhythm_kind")
 
 
 def when(moment) -> str:
-    """A deadline or hand-in time as 'YYYY-MM-DD HH:MM'."""
-    return str(moment).replace("T", " ")[:16]
+    """A deadline or hand-in time in the reader's zone and language (`clock.stamp`)."""
+    return page.stamp(moment)
 
 
 for due in entries.reminders(db, user):
     text = t("rhythm.overdue" if due.overdue else "rhythm.reminder", kind=kind_label(due.kind),
-             period=due.period_start.isoformat(), due=when(due.due))
+             period=page.day(due.period_start), due=when(due.due))
     (st.error if due.overdue else st.warning)(text)
 
 names = [t("rhythm.tab.write"), t("rhythm.tab.mine"), t("rhythm.tab.lead")]
@@ -98,7 +98,7 @@ with lead_tab:
         st.markdown(f"**{t('rhythm.missing_title')}**")
         if view["missing"]:
             st.dataframe(pd.DataFrame([{t("rhythm.person"): d.name, t("field.kind"): kind_label(d.kind),
-                                        t("field.rhythm_entry.period_start"): d.period_start.isoformat(),
+                                        t("field.rhythm_entry.period_start"): page.day(d.period_start),
                                         t("rhythm.due"): when(d.due)} for d in view["missing"]]),
                          hide_index=True, width="stretch")
         else:

@@ -52,7 +52,7 @@ def summary(version: dict) -> None:
 if active:
     st.subheader(page.t("tiering.in_force", number=active["number"], name=active["name"]))
     st.markdown(page.t("tiering.agreed", names=", ".join(active["agreed_by"]),
-                       at=(active["activated_at"] or "")[:10]))
+                       at=page.day(active["activated_at"]) if active["activated_at"] else "—"))
     summary(active)
     if steward and st.button(page.t("tiering.retier"), key="tiering.retier"):
         ok, changed = attempt(lambda: tiering.retier(page.db, page.user))
@@ -144,7 +144,7 @@ def agreement(draft: dict) -> list[dict]:
     if agreed:
         st.dataframe(pd.DataFrame([{
             page.t("tiering.signoff_who"): s["name"],
-            page.t("tiering.signoff_when"): s["signed_at"][:16].replace("T", " "),
+            page.t("tiering.signoff_when"): page.stamp(s["signed_at"]),
             page.t("tiering.signoff_comment"): s["comment"] or "—",
         } for s in agreed]), hide_index=True, width="stretch")
     else:
@@ -212,7 +212,7 @@ if versions:
         page.t("field.name"): v["name"],
         page.t("field.status"): choice_label("criteria_status", v["status"], page.lang),
         page.t("field.agreed_by"): ", ".join(v["agreed_by"]),
-        page.t("field.activated_at"): (v["activated_at"] or "")[:10],
+        page.t("field.activated_at"): page.day(v["activated_at"]) if v["activated_at"] else "",
         page.t("tiering.indicators"): ", ".join(
             f"{page.t(f'indicator.{i.key}')} {i.weight:g}%" for i in v["parsed"].indicators),
     } for v in versions]), hide_index=True, width="stretch")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +12,29 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from kamcore import demo, store, users
+from kamcore import clock, demo, store, users
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DAY = date(2026, 11, 23)
+DEMO_MOMENT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 on the demo day in Beijing, the demo's zone
 os.environ["KAM_DEBUG"] = "1"  # unexpected errors raise in AppTest instead of a friendly box
 users.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))  # production keeps the strong default
+
+
+@pytest.fixture(autouse=True)
+def _company_zone_from_the_test_database():
+    """Each test starts on UTC days until it opens a database (`store.connect` sets that database's zone), so a
+    zone left by the previous test's database never leaks into the next one."""
+    clock.use_company_zone(None)
+
+
+@pytest.fixture
+def demo_clock():
+    """The clock pinned to the demo day (10:00 in Beijing), for tests that read the demo's dates: the demo is
+    built for DEMO_DAY, so "today", overdue and the rhythm's deadlines must be read on that day, not the
+    calendar day the suite happens to run on. Pinned process-wide: AppTest runs the app on its own thread."""
+    with clock.pinned(DEMO_MOMENT):
+        yield DEMO_MOMENT
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """What a person reads on a page drawn by AppTest, and the slips that must never be in it: a
 translation key, an internal choice code, a bare record number, `None`, an amount without its currency
-next to a money label, or a stored-unit word ("thousand", "千元", "k CNY")."""
+next to a money label, a stored-unit word ("thousand", "千元", "k CNY"), an ISO timestamp (times are
+shown in the reader's zone, `clock.stamp`), a bare number after "→" (a user or record number where a
+name belongs) and "another record" (a reference nobody named)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,13 @@ _UNIT_AFTER = re.compile(r"^\s?(?:k|M|B|万|亿|千|元|美元|港元|欧元|%|[
 _CODE_BEFORE = re.compile(r"[A-Z]{3} -?$")
 _CURRENCY_LABEL = re.compile(r"\([A-Z]{3}(?:/[A-Z]{3})*\)")  # "Revenue (CNY)": a column or input named with its currency
 _STORED_UNIT = re.compile(r"(?i)\bthousands?\b|千元|（千）|\(k\)|\bk [A-Z]{3}\b")
+_ISO_TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# "Reviewed by: — → 2": a reference field (its label is a `field.*_id` / `field.*_by` label) moved to a bare
+# number, a user or record number where its name belongs; "Scale: 1 → 5" is a number field and reads fine
+_REFERENCE_LABELS = {label.strip().lower() for key, pair in TABLE.items()
+                     if key.startswith("field.") and key.endswith(("_id", "_by")) for label in pair}
+_NUMBER_AFTER_ARROW = re.compile(r"([^\n:：·]+)[:：][^\n→]*→\s*(\d+)(?![\d.:%]|,\d)", re.M)
+_UNNAMED = re.compile(r"\banother record\b|另一条记录")
 
 
 def visible_text(at: Any) -> str:
@@ -51,7 +60,8 @@ def visible_text(at: Any) -> str:
     for frame in at.dataframe:
         config = json.loads(frame.proto.columns or "{}")
         value = frame.value
-        shown = [c for c in value.columns if not config.get(str(c), {}).get("hidden")]
+        order = list(frame.proto.column_order)  # a table drawn with column_order shows only those columns
+        shown = [c for c in value.columns if not config.get(str(c), {}).get("hidden") and (not order or str(c) in order)]
         parts += [str(config.get(str(c), {}).get("label") or c) for c in shown]
         for column in shown:  # a selectbox column shows each value's label (its format_func), not the value
             options = config.get(str(column), {}).get("type_config", {}).get("options") or []
@@ -80,7 +90,8 @@ def _missing(value: Any) -> bool:
 
 
 def slips(text: str) -> list[str]:
-    """Translation keys, internal codes, bare record numbers and `None` found in `text` (a `code span` —
+    """Translation keys, internal codes, bare record numbers, `None`, ISO timestamps, bare numbers after an
+    arrow and unnamed references found in `text` (a `code span` —
     a file column the user must type, say — is meant to be read as code and is left out)."""
     text = re.sub(r"`[^`]*`", "", text)
     found: list[str] = []
@@ -93,6 +104,10 @@ def slips(text: str) -> list[str]:
     found += ["None" for _ in _NONE.finditer(text)]
     found += [f"stored unit {m.group(0)!r}" for m in _STORED_UNIT.finditer(text)]
     found += [f"amount without currency {line.strip()[:80]!r}" for line in text.splitlines() if _bare_amount(line)]
+    found += [f"ISO timestamp {m.group(0)!r}" for m in _ISO_TIMESTAMP.finditer(text)]
+    found += [f"number after arrow {m.group(0).strip()!r}" for m in _NUMBER_AFTER_ARROW.finditer(text)
+              if m.group(1).strip().lower() in _REFERENCE_LABELS]
+    found += [f"unnamed reference {m.group(0)!r}" for m in _UNNAMED.finditer(text)]
     return sorted(set(found))
 
 

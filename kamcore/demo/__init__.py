@@ -14,7 +14,7 @@ from datetime import date
 
 from sqlite_utils import Database
 
-from kamcore.demo.context import DEMO_PASSWORD, SEED, DemoContext, Progress  # noqa: F401 - the demo's public names
+from kamcore.demo.context import DEMO_PASSWORD, DEMO_ZONE, SEED, DemoContext, Progress  # noqa: F401 - the demo's public names
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
@@ -49,8 +49,9 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
 
 def build(db: Database, today: date | None = None, progress: Progress | None = None) -> DemoContext:
     """Fill an empty database with the demo war room; deterministic for a given `today`."""
-    from kamcore import clock
+    from kamcore import clock, time_zones, users
 
+    time_zones.set_company_zone(db, users.SYSTEM, DEMO_ZONE)  # first: the demo's days are Beijing days
     ctx = DemoContext(db=db, today=today or clock.today(), rng=random.Random(SEED))
     steps = _steps()
     for number, (name, step) in enumerate(steps):

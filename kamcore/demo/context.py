@@ -9,15 +9,17 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
+from kamcore import clock
 from kamcore.users import User
 
 SEED = 20261123
 DEMO_PASSWORD = "warroom-demo"
+DEMO_ZONE = "Asia/Shanghai"  # the demo company works in Beijing time
 Progress = Callable[[float, str], None]
 
 
@@ -34,10 +36,10 @@ class DemoContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def moment(self, days_ago: float, hour: int = 10) -> datetime:
-        """A point in time `days_ago` before the anchor date, during working hours."""
+        """A point in time `days_ago` before the anchor date, during the company's working hours (its zone)."""
         day = self.today - timedelta(days=int(days_ago))
         minute = self.rng.randrange(0, 60)
-        return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+        return clock.moment_of(day, time(hour, minute), DEMO_ZONE)
 
     @property
     def admin(self) -> User:

@@ -3,10 +3,10 @@ summary handed in late, one plan still missing), monthly entries, and the lead's
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from kamcore import clock, store, users
-from kamcore.demo.context import DemoContext
+from kamcore.demo.context import DEMO_ZONE, DemoContext
 from kamcore.rhythm import entries
 
 LOGS = {
@@ -27,7 +27,7 @@ ACCOUNT_OF = {"Jiangnan": "jiangnan", "Sunrise": "sunrise", "Pearl River Bank": 
 
 
 def _at(day, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+    return clock.moment_of(day, time(hour, minute), DEMO_ZONE)
 
 
 def _account(ctx: DemoContext, text: str) -> int | None:

@@ -24,7 +24,6 @@ from kamcore.relationships import guidance
 from kamcore.reviews import qbr
 from kamcore.users import SYSTEM, User
 
-DUE_SOON_DAYS = 7
 CLOSING_SOON_DAYS = 30
 BEHIND_MARGIN = 0.15  # a goal is behind when attainment trails the elapsed share of its period by this much
 SECTIONS = ("overdue", "due", "flags", "closing", "behind")
@@ -101,10 +100,10 @@ def _marks(ids: list[int]) -> str:
 
 def _dated_actions(db: Database, account_ids: list[int], today: date, *, table: str, entity: str, title_sql: str,
                    due_col: str, open_sql: str, kind: str) -> list[AgendaItem]:
-    """Open dated actions of one kind that are overdue or due within a week."""
+    """Open dated actions of one kind that are overdue or due by the end of this calendar week."""
     if not account_ids:
         return []
-    horizon = (today + timedelta(days=DUE_SOON_DAYS)).isoformat()
+    horizon = week_end(today).isoformat()
     found = store.rows(
         db,
         f"""SELECT x.id, x.account_id, acc.name AS account_name, {title_sql} AS title, x.{due_col} AS due,
@@ -332,8 +331,11 @@ def build(db: Database, actor: User, account_ids: list[int], today: date | None 
         permissions.require_read(db, actor, account_id)
     day = today or clock.today()
     out: dict[str, list[AgendaItem]] = {section: [] for section in SECTIONS}
+    last_day = week_end(day).isoformat()
     for _name, func in PROVIDERS:
         for item in func(db, list(account_ids), day):
+            if item.section == "due" and (item.due or "")[:10] > last_day:
+                continue  # "due this week" is this calendar week, Monday to Sunday, whatever a source looks ahead
             out[item.section].append(item)
     for section in ("overdue", "due"):
         out[section].sort(key=lambda i: (i.due or "", i.account_name))
@@ -341,6 +343,12 @@ def build(db: Database, actor: User, account_ids: list[int], today: date | None 
         for item in items:
             _date_it(item, day)
     return out
+
+
+def week_end(today: date) -> date:
+    """The Sunday that ends the calendar week of `today` (a company-zone day, `clock.today()`): "due this
+    week" means up to and including it."""
+    return clock.week_of(today)[1]
 
 
 def _date_it(item: AgendaItem, today: date) -> None:
@@ -420,7 +428,7 @@ def for_owner(db: Database, actor: User, owner_id: int, today: date | None = Non
     far = day + timedelta(days=3650)  # "my work" lists everything open, not just this week
     for name, func in PROVIDERS:
         if name in ("huddle_actions", "relationship_actions", "visits", "improvement_actions", "barrier_actions"):
-            items += [i for i in func(db, ids, far - timedelta(days=DUE_SOON_DAYS)) if i.owner_id == owner_id]
+            items += [i for i in func(db, ids, far) if i.owner_id == owner_id]
     for item in items:
         item.section = "overdue" if (item.due or "") < day.isoformat() else "due"
         item.severity = "critical" if item.section == "overdue" else "info"

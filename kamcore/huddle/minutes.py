@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kamcore import clock
 from kamcore.huddle import huddles
 from kamcore.i18n import choice_label, t
 from kamcore.text import markdown_plain
@@ -36,8 +37,8 @@ class Minutes:
     remarks: list[dict[str, Any]] = field(default_factory=list)  # reviewer's questions, coach's recommendations
 
 
-def gather(db: Database, actor: User, huddle_id: int, lang: str = "en") -> Minutes:
-    """Collect a huddle's minutes (permission-checked)."""
+def gather(db: Database, actor: User, huddle_id: int, lang: str = "en", zone: str | None = None) -> Minutes:
+    """Collect a huddle's minutes (permission-checked); times in the reader's `zone` (default: the company's)."""
     huddle = huddles.get_huddle(db, actor, huddle_id)
     items = huddles.list_items(db, actor, huddle_id)
     marks = ",".join("?" for _ in huddles.scope_ids(huddle))
@@ -48,7 +49,7 @@ def gather(db: Database, actor: User, huddle_id: int, lang: str = "en") -> Minut
         held_on=huddle["held_on"],
         accounts=names,
         attendees=huddles.attendee_names(db, huddle),
-        since=huddle["since"][:10],
+        since=clock.stamp(huddle["since"], lang, zone),
         notes=huddle["notes"],
         decisions=[i for i in items if i["kind"] == "decision"],
         actions=[i for i in items if i["kind"] == "action"],

@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from kamcore import audit, money, store
+from kamcore import audit, clock, money, store
 from kamcore.i18n import field_label, has, t
 from kamcore.users import User
 
@@ -62,10 +62,6 @@ ENTITY_PAGES: dict[str, str] = {
     "segment_score": "segments",
     "account_segment": "segments",
 }
-# The order groups are shown in: deals and people first, bookkeeping last.
-ENTITY_ORDER = ("opportunity", "stakeholder", "relationship_action", "visit", "goal", "share_plan", "flag_ack",
-                "retrospective", "improvement_action",
-                "huddle_item", "comment", "account", "team_member")
 WON_LOST = {"won", "lost", "closed_won", "closed_lost", "dropped", "abandoned"}
 FLAG_ENTITIES = ("flag", "rule_flag", "health_flag", "alert")
 # Areas a room reads changes by, in the order they are shown; each entity belongs to one.
@@ -123,10 +119,10 @@ class FeedItem:
         return self.created or self.deleted or any(line.highlight for line in self.lines)
 
 
-def day_label(at: str, lang: str, today: date | None = None) -> str:
-    """A short day for a timestamp: weekday within a week, else the date ("Tue", "Nov 12" / "周二", "11月12日")."""
-    moment = datetime.fromisoformat(at)
-    day = moment.date()
+def day_label(at: str, lang: str, today: date | None = None, zone: str | None = None) -> str:
+    """A short day for a timestamp, in the reader's zone: weekday within a week, else the date ("Tue", "Nov 12" /
+    "周二", "11月12日")."""
+    day = clock.local(at, zone).date()
     if today is not None and 0 <= (today - day).days < 7:
         return WEEKDAYS.get(lang, WEEKDAYS["en"])[day.weekday()]
     return f"{day.month}月{day.day}日" if lang == "zh" else day.strftime("%b ") + str(day.day)
@@ -220,12 +216,17 @@ def _diff_structured(old: Any, new: Any, lang: str) -> str | None:
         " …" if len(moves) > 4 else "")
 
 
-def value_text(field_name: str, value: Any, lang: str, entity: str = "", stages: dict[str, tuple[str, str]] | None = None
-               ) -> str:
-    """A stored value as a person reads it: choice labels translated, numbers grouped, blanks as a dash,
-    stages by their configured names, lists and objects summarised."""
+def value_text(field_name: str, value: Any, lang: str, entity: str = "", stages: dict[str, tuple[str, str]] | None = None,
+               zone: str | None = None, currency: str | None = None) -> str:
+    """THE formatter of one audit value per (entity, field), for What changed, History and Home's feed: choice
+    labels translated, numbers grouped, blanks as a dash, stages by their configured names, timestamps in the
+    reader's zone (`clock.stamp`), an amount (`currency` given: a money field, `Entity.money_fields`) with its
+    currency and unit, lists and objects summarised. References arrive already named
+    (`audit.with_reference_names`)."""
     if value is None or value == "":
         return "—"
+    if currency and _number(value) is not None and not isinstance(value, bool):
+        return money.fmt(_number(value), currency, lang)
     if isinstance(value, bool):
         return t("common.yes" if value else "common.no", lang)
     value = _structured(value)
@@ -235,8 +236,10 @@ def value_text(field_name: str, value: Any, lang: str, entity: str = "", stages:
         return stages[value][1] if lang == "zh" else stages[value][0]
     if isinstance(value, str) and (key := _choice_key(entity, field_name, value)):
         return t(key, lang)
-    if field_name.endswith("_id") and isinstance(value, int):  # a reference with no name to show
-        return t("feed.another", lang)
+    if clock.is_iso_moment(value):
+        return clock.stamp(value, lang, zone)
+    if _date(value):
+        return clock.day_text(value, lang, zone)
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if isinstance(value, int) and abs(value) >= 10000:
@@ -263,7 +266,8 @@ def _date(value: Any) -> date | None:
 
 
 def describe_change(entity: str, field_name: str, old: Any, new: Any, lang: str,
-                    stages: dict[str, tuple[str, str]] | None = None, currency: str | None = None) -> tuple[str, bool]:
+                    stages: dict[str, tuple[str, str]] | None = None, zone: str | None = None,
+                    currency: str | None = None) -> tuple[str, bool]:
     """One field change as a sentence and whether it deserves attention ("Stage: Proposal → Negotiation"); an
     amount (`currency` given) with its currency and unit ("Target: CNY 62.50 M → CNY 65.62 M")."""
     label = field_label(field_name, lang, entity)
@@ -271,10 +275,8 @@ def describe_change(entity: str, field_name: str, old: Any, new: Any, lang: str,
     if isinstance(new_s, (dict, list)) or isinstance(old_s, (dict, list)):
         moved = _diff_structured(old_s, new_s, lang)
         return t("feed.change_summary", lang, field=label, summary=moved or summarise(new_s, lang)), False
-    before = money.fmt(old, currency, lang) if currency and _number(old) is not None else value_text(
-        field_name, old, lang, entity, stages)
-    after = money.fmt(new, currency, lang) if currency and _number(new) is not None else value_text(
-        field_name, new, lang, entity, stages)
+    before = value_text(field_name, old, lang, entity, stages, zone, currency)
+    after = value_text(field_name, new, lang, entity, stages, zone, currency)
     base = t("feed.change", lang, field=label, old=before, new=after)
     lowered = field_name.lower()
     if lowered in ("stage", "status") and isinstance(new, str) and new.lower() in WON_LOST and entity != "huddle_item":
@@ -304,12 +306,13 @@ def describe_change(entity: str, field_name: str, old: Any, new: Any, lang: str,
 
 def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: str = "en",
          today: date | None = None, limit: int = 2000, *, people: set[str] | None = None,
-         areas: set[str] | None = None) -> list[FeedItem]:
-    """What changed on these accounts after `since`, one item per record, most important kinds first.
+         areas: set[str] | None = None, zone: str | None = None) -> list[FeedItem]:
+    """What changed on these accounts after `since`, one item per record, newest first (and each item's
+    lines newest first), days and times in the reader's `zone` (default: the company's).
 
     `people` keeps only saves by these display names; `areas` only records of these areas (see AREAS).
     """
-    rows = audit.with_reference_names(db, audit.changes_since(db, actor, account_ids, since, limit=limit))
+    rows = audit.with_reference_names(db, audit.changes_since(db, actor, account_ids, since, limit=limit), lang)
     if people is not None:
         rows = [r for r in rows if r["actor"] in people]
     if areas is not None:
@@ -330,7 +333,7 @@ def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: st
             item = FeedItem(entity, entity_id, account_id, account_names.get(account_id, ""),
                             titles.get((entity, entity_id)) or audit.entity_label(entity, lang), link_for(entity, account_id))
             items[(entity, entity_id)] = item
-        when = day_label(at, lang, today)
+        when = day_label(at, lang, today, zone)
         if action == "create":
             item.created = True
             key = "feed.new_flag" if entity in FLAG_ENTITIES else "feed.created"
@@ -345,12 +348,13 @@ def feed(db: Database, actor: User, account_ids: list[int], since: str, lang: st
                 if row["field"] is None:
                     continue
                 text, important = describe_change(entity, row["field"], row["old_value"], row["new_value"], lang,
-                                                  stages, row.get("currency"))
+                                                  stages, zone, row.get("currency"))
                 if action == "redact":
                     text, important = t("feed.redacted", lang, field=t(f"field.{row['field']}", lang)), False
                 item.lines.append(Line(at, who, t("feed.by", lang, text=text, actor=who, day=when), important))
-    order = {name: number for number, name in enumerate(ENTITY_ORDER)}
-    return sorted(items.values(), key=lambda i: (order.get(i.entity, len(order)), not i.highlight, i.account_name))
+    for item in items.values():
+        item.lines.sort(key=lambda line: line.at, reverse=True)
+    return sorted(items.values(), key=lambda i: max(line.at for line in i.lines) if i.lines else "", reverse=True)
 
 
 def area_of(entity: str) -> str:

@@ -254,7 +254,7 @@ TEXTS = {
     "reason.already_an_action": ("this remark is already an action", "此条已转为行动项"),
     "feed.items": ("{count} items", "{count} 项"),
     "feed.no_net_change": ("no net change", "无净变化"),
-    "feed.another": ("another record", "另一条记录"),
+    "feed.removed_record": ("(removed)", "（已删除）"),
     "feed.change_summary": ("{field}: {summary}", "{field}：{summary}"),
     "area.deals": ("Deals", "机会点"),
     "area.people": ("People and relationships", "人与关系"),

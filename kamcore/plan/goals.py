@@ -21,7 +21,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import permissions, records, store
+from kamcore import clock, permissions, records, store
 from kamcore.errors import ValidationError
 from kamcore.plan.pipeline_coverage import won_orders
 from kamcore.records import Entity, Record
@@ -254,7 +254,7 @@ def with_actuals(db: Database, found: list[dict[str, Any]]) -> list[dict[str, An
                ORDER BY a.entity_id, a.id""", [json.dumps(typed_ids)]).fetchall()}
         for goal in found:
             if goal["id"] in latest:
-                goal["actual_by"], goal["actual_at"] = latest[goal["id"]][0], str(latest[goal["id"]][1])[:10]
+                goal["actual_by"], goal["actual_at"] = latest[goal["id"]][0], clock.local(latest[goal["id"]][1]).date()
     return found
 
 

@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import permissions, records, store
+from kamcore import clock, permissions, records, store
 from kamcore.plan import goals
 from kamcore.plan.goals import QUADRANTS
 from kamcore.records import Entity, Record
@@ -72,7 +72,7 @@ ENTITY = Entity("account_plan", "account_plans", PlanSettingsIn)
 
 
 def _defaults(account_id: int, stage: str = "growth", today: date | None = None) -> dict[str, Any]:
-    year = (today or date.today()).year
+    year = (today or clock.today()).year
     return {"account_id": account_id, "lifecycle_stage": stage,
             **{f"weight_{q}": w for q, w in default_weights(stage).items()},
             "custom_weights": False, "period_start": f"{year}-01-01", "period_end": f"{year + 2}-12-31"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -89,27 +89,25 @@ def period_of(kind: str, day: date) -> date:
 
 
 def deadline(kind: str, period_start: date) -> datetime:
-    """When an entry is due: a log by the end of its day; a weekly plan the Friday before its week and a
-    weekly summary the Friday of its week, 17:30; monthly ones on the 28th, 17:30 (plans: the month before)."""
+    """When an entry is due, as a UTC moment: a log by the end of its day; a weekly plan the Friday before its
+    week and a weekly summary the Friday of its week, 17:30; monthly ones on the 28th, 17:30 (plans: the
+    month before) — wall-clock times in the company's zone (17:30 in Beijing is 09:30 UTC)."""
     if kind == "daily_log":
-        moment = datetime.combine(period_start, time(23, 59))
+        day, at_time = period_start, time(23, 59)
     elif kind == "weekly_plan":
-        moment = datetime.combine(period_start - timedelta(days=3), DUE_TIME)
+        day, at_time = period_start - timedelta(days=3), DUE_TIME
     elif kind == "weekly_summary":
-        moment = datetime.combine(period_start + timedelta(days=4), DUE_TIME)
+        day, at_time = period_start + timedelta(days=4), DUE_TIME
     elif kind == "monthly_plan":
-        before = (period_start - timedelta(days=1)).replace(day=MONTH_DUE_DAY)
-        moment = datetime.combine(before, DUE_TIME)
+        day, at_time = (period_start - timedelta(days=1)).replace(day=MONTH_DUE_DAY), DUE_TIME
     else:
-        moment = datetime.combine(period_start.replace(day=MONTH_DUE_DAY), DUE_TIME)
-    return moment.replace(tzinfo=UTC)
+        day, at_time = period_start.replace(day=MONTH_DUE_DAY), DUE_TIME
+    return clock.moment_of(day, at_time)
 
 
 def is_late(entry: dict[str, Any]) -> bool:
     """Was the entry handed in after its deadline?"""
-    submitted = datetime.fromisoformat(entry["submitted_at"])
-    if submitted.tzinfo is None:
-        submitted = submitted.replace(tzinfo=UTC)
+    submitted = clock.local(entry["submitted_at"], "UTC")
     return submitted > deadline(entry["kind"], date.fromisoformat(str(entry["period_start"])))
 
 
@@ -163,7 +161,7 @@ def write_entry(db: Database, actor: User, values: dict[str, Any]) -> dict[str, 
                            [actor.id, kind, day.isoformat()]).fetchone()
         if found:  # one per kind and period (a UNIQUE constraint): say which one, not "already used by another record"
             raise ValidationError.single("period_start", "reason.rhythm_already", period=day.isoformat(),
-                                         at=str(found[0]).replace("T", " ")[:16])
+                                         at=clock.stamp(str(found[0])))
     data.update(author_id=actor.id, period_start=day, submitted_at=clock.now_iso())
     return records.create(db, actor, ENTRY, data)
 
@@ -250,8 +248,9 @@ class Due:
 
 
 def _expected(now: datetime) -> list[tuple[str, date]]:
-    """The weekly and monthly entries whose deadlines fall around now (this and last period, next plans)."""
-    today = now.date()
+    """The weekly and monthly entries whose deadlines fall around now (this and last period, next plans), on
+    the company's calendar."""
+    today = clock.local(now).date()
     monday = period_of("weekly_summary", today)
     first = today.replace(day=1)
     last_month = (first - timedelta(days=1)).replace(day=1)
@@ -301,7 +300,7 @@ def late_for_lead(db: Database, actor: User, now: datetime | None = None) -> dic
     if not team:
         raise PermissionDenied("err.rhythm_lead_only")
     moment = now or clock.now()
-    since = period_of("weekly_summary", moment.date()) - timedelta(weeks=LOOKBACK_WEEKS)
+    since = period_of("weekly_summary", clock.local(moment).date()) - timedelta(weeks=LOOKBACK_WEEKS)
     late = [row for row in list_entries(db, actor, since=since)
             if row["author_id"] in team and row["kind"] != "daily_log" and row["late"]]
     missing = []

@@ -217,7 +217,7 @@ def test_the_tiering_preview_is_kept_per_account_and_follows_a_write(exec_db, de
     assert {r["account_id"]: r for r in tiering.preview(db, chen, draft["id"])} == after
 
 
-def test_the_health_score_is_kept_per_account_and_follows_a_write(exec_db, demo_path):
+def test_the_health_score_is_kept_per_account_and_follows_a_write(exec_db, demo_path, demo_clock):
     """Portfolio's health column and the walk-through read health_scores: kept per account, a write to one
     account scores only that one again, and the kept score equals one computed afresh."""
     from kamcore.plan import goals

@@ -108,3 +108,26 @@ def test_no_code_guards_against_a_feature_that_may_not_be_installed():
                                             and "unreadable" not in line  # a user's unreadable file is input
                                             and "reported by the test" not in line)]  # collected, then asserted
     assert offenders == []
+
+
+SYSTEM_CLOCK = re.compile(r"\b(?:date\.today|datetime\.(?:now|utcnow|today)|time\.(?:localtime|gmtime))\(")
+WALL_SECONDS = re.compile(r"\btime\.time\(\)")
+
+
+def test_only_kamcore_clock_reads_the_system_clock():
+    """Days and moments come from `kamcore.clock` (the company's zone, a clock tests can set): nothing else
+    reads the date or the time of day. Scripts may time a run with time.time(); nothing in the app may."""
+    app = [*KAMCORE.rglob("*.py"), *VIEWS, ROOT / "serve.py"]
+    scripts = sorted((ROOT / "scripts").rglob("*.py"))
+    offenders = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}" for p in [*app, *scripts]
+                 if p != KAMCORE / "clock.py"
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if SYSTEM_CLOCK.search(line) or (p in app and WALL_SECONDS.search(line))]
+    assert offenders == []
+
+
+def test_the_clock_rule_catches_each_way_of_reading_the_system_clock():
+    caught = [line for line in ("day = date.today()", "now = datetime.now(UTC)", "t = datetime.utcnow()",
+                                "datetime.today()", "stamp = time.time()")
+              if SYSTEM_CLOCK.search(line) or WALL_SECONDS.search(line)]
+    assert len(caught) == 5

@@ -30,7 +30,7 @@ def sources(found):
     return {a.account_id: {s: sorted(i.source for i in items) for s, items in a.groups.items()} for a in found}
 
 
-def test_a_write_to_one_account_recomputes_only_its_agenda(li_db):
+def test_a_write_to_one_account_recomputes_only_its_agenda(li_db, demo_clock):
     db, li = li_db
     day = clock.today()
     ids = permissions.readable_account_ids(db, li)

@@ -31,7 +31,7 @@ def _open_five(demo_path, lang="en"):
     return at
 
 
-def test_the_agenda_is_grouped_by_account_then_urgency_with_counts_from_kamcore(demo_path, demo_db):
+def test_the_agenda_is_grouped_by_account_then_urgency_with_counts_from_kamcore(demo_path, demo_db, demo_clock):
     at = _open_five(demo_path)
     assert not any("more" in e.label for e in at.expander), \
         "the agenda is drawn only once its tab is opened"

@@ -166,7 +166,7 @@ def test_agenda_flags_are_the_health_pages_open_flags(demo_db):
     assert price.detail and price.display_lesson("en").startswith("Find the person with authority")
 
 
-def test_agenda_sees_a_rule_the_firing_log_has_not_swept_yet(demo_path):
+def test_agenda_sees_a_rule_the_firing_log_has_not_swept_yet(demo_path, demo_clock):
     rule = watch_every_deal(demo_path)
     assert query_row(demo_path, "SELECT count(*) FROM rule_firings WHERE rule_id = ?", [rule])[0] == 0
     db = store.connect(demo_path)

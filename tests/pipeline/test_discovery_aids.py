@@ -291,7 +291,7 @@ def test_recording_an_account_need_on_the_page_writes_it_and_a_blank_one_is_refu
     assert row == (None, "implicit", "need")
 
 
-def test_the_needs_pages_spin_tab_prepares_a_visit_and_adds_questions_to_its_funnel(demo_path):
+def test_the_needs_pages_spin_tab_prepares_a_visit_and_adds_questions_to_its_funnel(demo_path, demo_clock):
     aid = account_id(demo_path, "Jiangnan Power Grid")
     db = store.connect(demo_path)
     user = users.find_by_username(db, "li.wei")
@@ -341,7 +341,7 @@ def test_the_spin_tab_of_an_account_with_no_deal_says_to_open_one_first(fresh_pa
     assert slips(visible_text(at)) == []
 
 
-def test_the_spin_tab_warns_when_a_preparation_starts_closed(demo_path):
+def test_the_spin_tab_warns_when_a_preparation_starts_closed(demo_path, demo_clock):
     aid = account_id(demo_path, "Jiangnan Power Grid")
     db = store.connect(demo_path)
     deal = db.execute("SELECT id FROM opportunities WHERE name LIKE '%phase two%'").fetchone()[0]

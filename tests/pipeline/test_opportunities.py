@@ -101,7 +101,7 @@ def test_skipping_a_stage_needs_the_skipped_stages_criteria_too(world):
     assert moved["stage"] == "solution"
 
 
-def test_moving_a_lead_forward_converts_it_keeping_number_and_history(world):
+def test_moving_a_lead_forward_converts_it_keeping_number_and_history(world, demo_clock):
     deal = new_deal(world)
     tick(world, deal, "qualify")
     moved = opp.convert_lead(world["db"], world["am"], deal["id"], deal["version"])

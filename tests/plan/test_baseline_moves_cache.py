@@ -8,7 +8,7 @@ from kamcore.plan import baselines, goals
 from tests.conftest import account_id
 
 
-def test_the_moves_are_recomputed_after_a_write_to_the_account_only(demo_db, demo_path):
+def test_the_moves_are_recomputed_after_a_write_to_the_account_only(demo_db, demo_path, demo_clock):
     data_cache.clear()
     try:
         li = users.find_by_username(demo_db, "li.wei")

@@ -26,7 +26,7 @@ def count(db, table: str) -> int:
     return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def test_health_score_of_a_hand_built_account_equals_the_hand_computed_value(w):
+def test_health_score_of_a_hand_built_account_equals_the_hand_computed_value(w, demo_clock):
     health.save_weights(w.db, w.admin, {"plan_completeness": 10, "key_people_coverage": 20,
                                         "relationship_vs_target": 20, "freshness": 20, "pipeline_coverage": 10,
                                         "goal_attainment": 10, "risk_flags": 10})
@@ -66,7 +66,7 @@ def test_weights_must_add_up_to_100_and_only_an_administrator_sets_them(w):
     assert again["version"] == 2
 
 
-def test_bad_input_is_refused_with_the_field_named_and_nothing_written(w):
+def test_bad_input_is_refused_with_the_field_named_and_nothing_written(w, demo_clock):
     before = count(w.db, "stakeholders")
     with pytest.raises(ValidationError) as caught:
         w.person("late", stage_target="interest", target_date=(clock.today() - timedelta(days=1)).isoformat())
@@ -84,7 +84,7 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_written(w):
     assert count(w.db, "relationship_actions") == actions
 
 
-def test_freshness_and_key_people_not_contacted(w):
+def test_freshness_and_key_people_not_contacted(w, demo_clock):
     boss = w.person("boss", roles=["decision_maker"], level="decision", score=1)
     w.person("clerk", score=0)
     visit = visits.plan_visit(w.db, w.am, w.a, {"stakeholder_id": boss["id"], "purpose": "rapport",
@@ -98,7 +98,7 @@ def test_freshness_and_key_people_not_contacted(w):
     assert (fresh["checkin_every"], fresh["checkin_due"]) == (40, True)  # decision level: every 40 days
 
 
-def test_budget_spent_with_key_visits_not_done_raises_the_flag(w):
+def test_budget_spent_with_key_visits_not_done_raises_the_flag(w, demo_clock):
     boss = w.person("boss", roles=["decision_maker"], level="decision", score=1, owner_id=w.am.id)
     action, _ = pdca.create_action(w.db, w.am, w.a, {"stakeholder_id": boss["id"], "kind": "hq_visit",
                                                      "due_date": ahead(10), "budget_planned": 100})

@@ -105,7 +105,7 @@ def test_the_page_in_both_languages(demo_path, lang, who):
         assert any(m.value.strip("*") in ("Handed in late", "迟交") for m in at_.markdown), "the lead sees the late list"
 
 
-def test_handing_in_a_future_summary_on_the_page_is_refused(demo_path):
+def test_handing_in_a_future_summary_on_the_page_is_refused(demo_path, demo_clock):
     at_ = signed_in_app(demo_path, "li.wei", "pages/rhythm.py")
     db = store.connect(demo_path)
     before = db.execute("SELECT count(*) FROM rhythm_entries").fetchone()[0]

@@ -171,7 +171,8 @@ def _screens(demo_path, lead: str) -> tuple[dict[str, int], dict[str, int]]:
     return on_my_work, on_rhythm
 
 
-def test_the_lead_digest_is_the_same_on_my_work_and_the_rhythm_page_and_a_hand_in_and_a_review_move_both(demo_path):
+def test_the_lead_digest_is_the_same_on_my_work_and_the_rhythm_page_and_a_hand_in_and_a_review_move_both(demo_path,
+                                                                                                      demo_clock):
     db = store.connect(demo_path)
     chen = users.find_by_username(db, "chen.jie")
     before = entries.lead_digest(db, chen)
@@ -182,7 +183,7 @@ def test_the_lead_digest_is_the_same_on_my_work_and_the_rhythm_page_and_a_hand_i
     member.date_input(key="rhythm.day").set_value(clock.today() + timedelta(days=7))
     member.text_area(key="rhythm.body").set_value("Next week: Jiangnan tender review")
     member.button(key="rhythm.submit").click().run()
-    assert not member.exception and not member.error
+    assert not member.exception and not member.error, [e.value for e in member.error]
     handed_in = {**before, "to_review": before["to_review"] + 1}
     assert entries.lead_digest(db, chen) == handed_in
     assert _screens(demo_path, "chen.jie") == (handed_in, handed_in)
