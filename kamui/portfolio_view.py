@@ -14,7 +14,7 @@ from kamcore.portfolio.tiering import INDICATORS, MONEY_INDICATORS
 
 
 def money(value: float | None, currency: str | None, lang: str) -> str:
-    """An amount (stored unit) with its currency and unit: `kamcore.money.fmt`, the one money formatter."""
+    """An amount (whole units) with its currency and unit: `kamcore.money.fmt`, the one money formatter."""
     return money_core.fmt(value, currency, lang)
 
 

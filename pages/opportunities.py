@@ -113,6 +113,7 @@ def deal_list() -> list[dict[str, Any]]:
         "owner": r["owner_name"] or "—", "next_step": r["next_step"],
     } for r in rows])
     table = EditableTable("opp.table", frame, label=lambda row: row["number"])
+    currencies = "/".join(sorted({r["currency"] for r in rows}))  # an account's deals are mostly in one currency
     table.render(
         hide_index=True, width="stretch", disabled=not CAN_EDIT, num_rows="fixed",
         column_order=["number", "name", "stage", "status", "amount", "currency", "probability", "weighted",
@@ -122,10 +123,12 @@ def deal_list() -> list[dict[str, Any]]:
             "name": st.column_config.TextColumn(t("field.name")),
             "stage": st.column_config.TextColumn(t("field.stage"), disabled=True),
             "status": st.column_config.TextColumn(t("field.status"), disabled=True),
-            "amount": st.column_config.NumberColumn(t("field.amount"), min_value=0, format="localized"),
+            "amount": st.column_config.NumberColumn(money.label(t("field.amount"), currencies), min_value=0,
+                                                    format="localized"),
             "currency": st.column_config.TextColumn(t("field.currency"), disabled=True),
             "probability": st.column_config.NumberColumn(t("field.probability"), min_value=0, max_value=100),
-            "weighted": st.column_config.NumberColumn(t("opp.weighted"), disabled=True, format="localized"),
+            "weighted": st.column_config.NumberColumn(money.label(t("opp.weighted"), currencies), disabled=True,
+                                                      format="localized"),
             "expected_close": st.column_config.DateColumn(t("field.expected_close")),
             "owner": st.column_config.TextColumn(t("field.owner"), disabled=True),
             "next_step": st.column_config.TextColumn(t("field.next_step")),

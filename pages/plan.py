@@ -213,6 +213,7 @@ def share_section() -> None:
                              **{c: "float64" for c in floats}})
 
     frame = load()
+    currency = accounts.get_account(db, user, aid)["currency"]
     st.caption(page.t("plan.share_hint") if not frame.empty else page.t("plan.no_share"))
     table = EditableTable("plan.share", frame, lambda r: lines.get(int(r["product_line_id"]), "?"))
     table.refused_panel(reapply_with("share_plan", lambda i, v, c: share_plans.update_share_plan(db, user, i, v, c)))
@@ -224,14 +225,15 @@ def share_section() -> None:
             "product_line_id": st.column_config.SelectboxColumn(page.t("field.product_line_id"), options=list(lines),
                                                                 format_func=mapper(lines), required=True),
             "plan_kind": st.column_config.TextColumn(page.t("plan.plan_kind")),
-            "wallet": st.column_config.NumberColumn(page.t("plan.col.wallet"), help=page.t("field.wallet"), format="localized"),
+            "wallet": st.column_config.NumberColumn(money.label(page.t("plan.col.wallet"), currency),
+                                                    help=page.t("field.wallet"), format="localized"),
             "current_share": st.column_config.NumberColumn(page.t("field.current_share"), default=0, **pct),
             "base_year": st.column_config.NumberColumn(page.t("field.base_year"), default=this_year, format="%d"),
             "target_share_1": st.column_config.NumberColumn(page.t("plan.col.target_1"), help=page.t("field.target_share_1"), **pct),
             "target_share_2": st.column_config.NumberColumn(page.t("plan.col.target_2"), help=page.t("field.target_share_2"), **pct),
             "target_share_3": st.column_config.NumberColumn(page.t("plan.col.target_3"), help=page.t("field.target_share_3"), **pct),
             "final_target": st.column_config.NumberColumn(page.t("plan.final_target"), format="%.1f"),
-            "potential": st.column_config.NumberColumn(page.t("plan.potential"), format="localized"),
+            "potential": st.column_config.NumberColumn(money.label(page.t("plan.potential"), currency), format="localized"),
             "actions": st.column_config.TextColumn(page.t("field.actions"), width="large"),
             "status": st.column_config.SelectboxColumn(page.t("field.status"), options=share_plans.STATUSES,
                                                        format_func=labeller("share_status"), default="planned"),

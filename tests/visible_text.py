@@ -25,7 +25,7 @@ _NONE = re.compile(r"\bNone\b")
 _MONEY_LABEL = re.compile(r"(?i)\b(revenue|amount|budget|potential|won value|wallet|gross profit|receivables|"
                           r"pipeline)\b|收入|金额|预算|潜力|毛利|应收|管线")
 _AMOUNT = re.compile(r"(?<![\w.,/:#-])(\d{1,3}(?:,\d{3})+|\d{4,})(?:\.\d+)?(?![\w.,/:-])")
-_UNIT_AFTER = re.compile(r"^\s?(?:k|M|B|万|亿|千|元|美元|港元|欧元|%|[A-Z]{3}\b)")
+_UNIT_AFTER = re.compile(r"^\s?(?:k|M|B|万|亿|千|元|美元|港元|欧元|%|[A-Z]{3}\b)|^ [a-z]")  # or a count: "290,000 lines"
 _CODE_BEFORE = re.compile(r"[A-Z]{3} -?$")
 _CURRENCY_LABEL = re.compile(r"\([A-Z]{3}(?:/[A-Z]{3})*\)")  # "Revenue (CNY)": a column or input named with its currency
 _STORED_UNIT = re.compile(r"(?i)\bthousands?\b|千元|（千）|\(k\)|\bk [A-Z]{3}\b")

@@ -141,7 +141,7 @@ def actual_source(db: Database, account_id: int, year: int, quarter: int | None,
 
 def measured_actual(db: Database, account_id: int, year: int, quarter: int | None, metric: str,
                     product_line_id: int | None) -> float | None:
-    """The measured actual of a goal (stored unit, the account's currency), or None when it has no source."""
+    """The measured actual of a goal (whole units of the account's currency), or None when it has no source."""
     source = actual_source(db, account_id, year, quarter, metric, product_line_id)
     if source == "won_deals":
         won = won_orders(db, account_id, year, quarter)

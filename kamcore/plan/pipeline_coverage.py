@@ -28,7 +28,7 @@ def period_bounds(year: int, quarter: int | None = None) -> tuple[str, str]:
 
 
 def won_orders(db: Database, account_id: int, year: int, quarter: int | None = None) -> dict[int, float]:
-    """Orders won in the period, per product line: the amounts (stored unit, as stored) of the account's
+    """Orders won in the period, per product line: the amounts (whole units, as stored) of the account's
     won opportunities closed in the period. THE "won" figure of pipeline coverage and of the orders
     goals' actual (docs/figures.md)."""
     start, end = period_bounds(year, quarter)

@@ -157,8 +157,8 @@ def totals(db: Database, actor: User) -> dict[str, int]:
 
 FEATURE_COLUMNS = ("revenue_goal", "goal_reached_pct", "open_deals", "pipeline_weighted", "relationship_level",
                    "supportive", "risk_flags", "health_score")
-MONEY_COLUMNS = ("revenue", "gross_profit", "revenue_goal")  # stored unit, in the row's `currency`
-# columns holding {currency: amount in the stored unit} (a deal may be in another currency than its account)
+MONEY_COLUMNS = ("revenue", "gross_profit", "revenue_goal")  # whole units, in the row's `currency`
+# columns holding {currency: amount in whole units} (a deal may be in another currency than its account)
 MONEY_BY_CURRENCY_COLUMNS = ("pipeline_weighted",)  # what _extensions adds to a row when there is data behind it
 
 

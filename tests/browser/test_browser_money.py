@@ -52,7 +52,7 @@ def test_usd_walkthrough_and_the_170m_tender_read_in_their_currency_and_unit(app
         _language(page, "English", t("opp.title", "en"))
     page.get_by_label(t("opp.search", "en")).fill("Fab network")
     page.keyboard.press("Enter")
-    page.get_by_text("CNY 170.0 M").first.wait_for(state="visible")
+    page.get_by_text("CNY 170.00 M").first.wait_for(state="visible")
     settle(page)
     page.screenshot(path=str(artifacts / "money-tender-170m-en.png"), full_page=True)
     _no_error(page)

@@ -210,3 +210,30 @@ def test_a_budget_typed_as_20000_cny_is_stored_as_20000_and_shown_with_its_unit(
     assert money.fmt(stored[0], "CNY", "en") == "CNY 20.0 k"
     assert money.fmt(stored[0], "CNY", "zh") == "2.00 万元"
     assert team.list_team(fresh_db, am, account_id)  # the account manager is on the team that may plan it
+
+
+def test_conflicts_history_and_what_changed_show_amounts_with_their_currency(fresh_db, admin):
+    """Issue 26: "71000.0" in conflict messages and History, "Revenue: Target 62,500 → 65,620" in What changed."""
+    from kamcore import audit
+    from kamcore.errors import ConflictError
+    from kamcore.huddle import what_changed
+
+    account_id, am = managed_account(fresh_db, admin, currency="USD")
+    with clock.at(NOW):
+        line = product_lines.create_product_line(fresh_db, admin, {"code": "CORE", "name": "Core"})
+        deal = opportunities.create_opportunity(fresh_db, am, {
+            "account_id": account_id, "product_line_id": line["id"], "name": "Backbone", "amount": 70_000,
+            "currency": "USD"})
+        opportunities.update_opportunity(fresh_db, am, deal["id"], deal["version"], {"amount": 71_000})
+        with pytest.raises(ConflictError) as caught:
+            opportunities.update_opportunity(fresh_db, admin, deal["id"], deal["version"], {"amount": 69_000})
+    assert "USD 70.0 k" in caught.value.message("en") and "USD 71.0 k" in caught.value.message("en")
+    assert "7.10 万美元" in caught.value.message("zh") and "71000" not in caught.value.message("en")
+    rows = [r for r in audit.history(fresh_db, am, account_id) if r["field"] == "amount"]
+    assert {r["currency"] for r in rows} == {"USD"}
+    changed = [r for r in rows if r["action"] == "update"][0]
+    text, _ = what_changed.describe_change("opportunity", "amount", changed["old_value"], changed["new_value"], "en",
+                                           currency=changed["currency"])
+    assert "USD 70.0 k → USD 71.0 k" in text
+    others = [r for r in audit.history(fresh_db, am, account_id) if r["field"] == "name"]
+    assert others and all(r["currency"] is None for r in others)
