@@ -73,7 +73,7 @@ with mine_tab:
         st.markdown(f"**{t('rhythm.feedback_title')}**")
         for r in reviewed:
             st.markdown("- " + plain(t("rhythm.feedback", reviewer=r["reviewer"], kind=kind_label(r["kind"]),
-                                       period=r["period_start"], note=r["review_note"] or "—",
+                                       period=page.day(r["period_start"]), note=r["review_note"] or "—",
                                        when=when(r["reviewed_at"]))))
     if mine:
         st.dataframe(table(mine), hide_index=True, width="stretch")

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from kamcore import clock, store, users
+from kamcore.demo import DEMO_ZONE
 from kamcore.i18n import t
 from kamcore.pipeline import discovery
 from kamcore.rhythm import entries
@@ -318,6 +319,6 @@ def test_only_the_members_lead_reviews_their_entry_even_from_a_form_opened_befor
     _tab(li, t("rhythm.tab.mine", "en"))
     feedback = t("rhythm.feedback", "en", reviewer="Wang Fang", kind=t("rhythm_kind.monthly_plan", "en"),
                  period=entry["period_start"], note="Good: add the pricing approvals",
-                 when=done["reviewed_at"].replace("T", " ")[:16])
+                 when=clock.stamp(done["reviewed_at"], "en", DEMO_ZONE))  # the demo company reads Beijing time
     _wait_text(li, feedback)
     _clean(li)
