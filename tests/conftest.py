@@ -17,6 +17,7 @@ from kamcore import demo, store, users
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DAY = date(2026, 11, 23)
 os.environ["KAM_DEBUG"] = "1"  # unexpected errors raise in AppTest instead of a friendly box
+os.environ["KAM_STRICT_SCOPES"] = "1"  # context.db() outside a scope raises, here and in the servers tests start
 users.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))  # production keeps the strong default
 
 
