@@ -420,17 +420,6 @@ def add_participation(db: Database, actor: User, account_id: int, stakeholder_id
     })
 
 
-def update_participation(db: Database, actor: User, participation_id: int, base_version: int,
-                         changes: dict[str, Any]) -> dict[str, Any]:
-    """Change a stakeholder's role in an opportunity."""
-    return records.update(db, actor, PARTICIPATION_ENTITY, participation_id, base_version, changes)
-
-
-def remove_participation(db: Database, actor: User, participation_id: int, base_version: int) -> None:
-    """Take a stakeholder off an opportunity."""
-    records.delete(db, actor, PARTICIPATION_ENTITY, participation_id, base_version)
-
-
 def list_participation(db: Database, actor: User, account_id: int,
                        opportunity_id: int | None = None) -> list[dict[str, Any]]:
     """Who takes part in which of the account's opportunities, with names."""
