@@ -104,11 +104,6 @@ def _scopes() -> list[_Scope]:
     return found
 
 
-def open_connections() -> int:
-    """How many connections this thread's open scopes hold (tests)."""
-    return sum(len(s.conns) for s in _scopes())
-
-
 @contextlib.contextmanager
 def scope() -> Iterator[None]:
     """A connection scope around a unit of work on this thread. Nested scopes share the outer
