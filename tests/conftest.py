@@ -115,3 +115,12 @@ def query_value(db_path: Path, sql: str, params: list | tuple = ()) -> Any:
 def account_id(db_path: Path, name: str) -> int:
     """The id of a demo account by name."""
     return query_value(db_path, "SELECT id FROM accounts WHERE name = ?", [name])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests tests/tiers.py lists as `slow` (`pytest -m "not slow"` is the everyday tier)."""
+    from tests.tiers import is_slow
+
+    for item in items:
+        if is_slow(item.nodeid):
+            item.add_marker(pytest.mark.slow)
