@@ -118,19 +118,6 @@ def delete_comment(db: Database, actor: User, comment_id: int, base_version: int
     records.delete(db, actor, ENTITY, comment_id, base_version)
 
 
-def list_comments(db: Database, actor: User, entity: str, entity_id: int) -> list[dict[str, Any]]:
-    """Comments on one record, oldest first, with author names."""
-    found = store.rows(
-        db,
-        """SELECT c.*, u.display_name AS author FROM comments c JOIN users u ON u.id = c.author_id
-           WHERE c.entity = ? AND c.entity_id = ? ORDER BY c.created_at, c.id""",
-        [entity, entity_id],
-    )
-    if found:
-        permissions.require_read(db, actor, found[0]["account_id"])
-    return found
-
-
 def account_comments(db: Database, actor: User, account_id: int, limit: int = 50,
                      lang: str = "en") -> list[dict[str, Any]]:
     """Recent comments on an account's records, newest first, each with the name of what it is on (`record`)."""

@@ -7,7 +7,6 @@ connection per script run (see `connect`); nothing here is a shared global.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -16,17 +15,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kamcore import clock
+from kamcore import clock, settings
 
-ENV_VAR = "KAM_DB"
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "db" / "warroom.db"
+ENV_VAR = "KAM_DB"  # the setting `settings.Settings.database_path`
+DEFAULT_PATH = settings.DEFAULT_DATABASE
 BUSY_TIMEOUT_MS = 10_000
 
 
 def database_path() -> Path:
-    """The database file: `$KAM_DB` if set, else the demo file under `db/`."""
-    configured = os.environ.get(ENV_VAR, "").strip()
-    return Path(configured).expanduser() if configured else DEFAULT_PATH
+    """The database file: `$KAM_DB` (or the secret of that name) if set, else the demo file under `db/`."""
+    return settings.current().database_path
 
 
 def connect(path: str | Path | None = None) -> Database:

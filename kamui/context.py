@@ -13,7 +13,7 @@ exactly one *scope* and is closed when that scope ends:
   `context.page()` that closes when Streamlit reports the end of that run.
 
 `context.db()` returns the current scope's connection, opened on first use. Outside any scope it
-raises under tests (pytest, KAM_DEBUG=1, KAM_STRICT_SCOPES=1); in production it logs a warning
+raises when so configured (KAM_DEBUG=1 or KAM_STRICT_SCOPES=1, as tests/conftest.py sets); in production it logs a warning
 and opens a scope that closes with the current run, so a forgotten wrapper costs a log line,
 not a crash. Either way a connection is never reused on another thread and nothing keeps one
 alive after its run. `PageContext` holds no connection either; its
@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -43,7 +42,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from kamcore import accounts, clock, demo, permissions, sessions, store, time_zones, users
+from kamcore import accounts, clock, demo, permissions, sessions, settings, store, time_zones, users
 from kamcore.errors import KamError
 from kamcore.i18n import t
 from kamcore.users import User
@@ -56,6 +55,7 @@ if not log.handlers:  # the server log (stderr): time, level, and the reference 
     log.addHandler(_handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+
 _local = threading.local()  # .scopes: this thread's open scopes, innermost last
 
 
@@ -104,11 +104,6 @@ def _scopes() -> list[_Scope]:
     return found
 
 
-def open_connections() -> int:
-    """How many connections this thread's open scopes hold (tests)."""
-    return sum(len(s.conns) for s in _scopes())
-
-
 @contextlib.contextmanager
 def scope() -> Iterator[None]:
     """A connection scope around a unit of work on this thread. Nested scopes share the outer
@@ -148,8 +143,9 @@ def db() -> Database:
 
 
 def _strict() -> bool:
-    """Under tests (pytest, KAM_DEBUG=1, KAM_STRICT_SCOPES=1) a missing scope is an error."""
-    return debug() or "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("KAM_STRICT_SCOPES") == "1"
+    """With KAM_DEBUG=1 or KAM_STRICT_SCOPES=1 (tests set both) a missing scope is an error."""
+    configured = settings.current()
+    return configured.debug or configured.strict_scopes
 
 
 def _run_scope() -> None:
@@ -194,7 +190,7 @@ def _close_orphans() -> None:
 
 def debug() -> bool:
     """Tests set KAM_DEBUG=1 so unexpected errors surface instead of a friendly message."""
-    return os.environ.get("KAM_DEBUG") == "1"
+    return settings.current().debug
 
 
 def report_unexpected(where: str) -> str:

@@ -32,14 +32,14 @@ import contextlib
 import ctypes
 import gc
 import logging
-import os
 import threading
 import time
 import weakref
 from collections.abc import Callable
 
+from kamcore import settings
+
 INTERVAL = 10.0  # a look is cheap (a dict's length); only a drop costs a collection
-ENV_VAR = "KAM_JANITOR"
 log = logging.getLogger("kamwarroom")
 _started = threading.Lock()
 _thread: threading.Thread | None = None
@@ -161,7 +161,7 @@ def _loop() -> None:
 def start() -> None:
     """Start the janitor once per process (inside a running server only; idempotent)."""
     global _thread
-    if os.environ.get(ENV_VAR) == "0" or _session_count() is None:
+    if not settings.current().memory_janitor or _session_count() is None:
         return
     with _started:
         if _thread is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import pandas as pd
@@ -11,6 +10,7 @@ from kamcore import money as money_core
 from kamcore.i18n import choice_label, has, t
 from kamcore.portfolio.fake_key_accounts import MONEY_NUMBERS, Flag
 from kamcore.portfolio.tiering import INDICATORS, MONEY_INDICATORS
+from kamui import templates
 
 
 def money(value: float | None, currency: str | None, lang: str) -> str:
@@ -87,7 +87,7 @@ def goal_line(card: dict[str, Any], metric: str) -> dict[str, Any] | None:
 
 
 def goal_rows(card: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
-    """Goals vs actuals as (metric, 'actual of target', attainment) texts (plain: escape before HTML)."""
+    """Goals vs actuals as (metric, 'actual of target', attainment) texts (plain text)."""
     out = []
     for g in (card.get("goals") or {}).get("lines", []):
         currency = card.get("currency")
@@ -150,88 +150,46 @@ def health_where(flag: Any, lang: str) -> str:
 
 
 def one_pager_html(card: dict[str, Any], lang: str) -> str:
-    """A print-ready HTML 'account on a page' (every piece of user text escaped)."""
-    e = html.escape
+    """A print-ready HTML 'account on a page', one A4 sheet (kamui/templates/one_pager.html, autoescaped)."""
     tier = card.get("tier")
     position = card.get("position") or {}
-    rows = "".join(
-        f"<tr><td>{e(t('indicator.' + c['key'], lang))}</td><td>{c['weight']:g}</td>"
-        f"<td>{e(indicator_value(c['key'], c['value'], card.get('currency'), lang))}</td>"
-        f"<td>{c['points']:.1f}</td></tr>"
-        for c in (tier or {}).get("contributions", [])
-    )
-    figures = "".join(
-        f"<tr><td>{f['year']}</td><td>{e(money(f['revenue'], card.get('currency'), lang))}</td>"
-        f"<td>{e(money(f['gross_profit'], card.get('currency'), lang))}</td>"
-        f"<td>{'—' if f['margin_pct'] is None else f['margin_pct']}</td><td>{f['dso_days'] or '—'}</td></tr>"
-        for f in card.get("financials", [])
-    )
-    flags = "".join(f"<li>{e(flag_text(f, lang))}</li>" for f in card.get("flags", [])) or \
-        f"<li>{e(t('walk.no_flags', lang))}</li>"
-    tier_line = (f"{e(tier_badge(tier['tier'], [f.kind for f in card.get('flags', [])], lang))} · "
-                 f"{e(choice_label('account_type', tier['account_type'], lang)) if tier['account_type'] else '—'} · "
-                 f"{e(t('walk.by_criteria', lang, number=tier['criteria_number'], score=tier['score']))}"
-                 if tier else e(t("walk.no_tier", lang)))
+    currency = card.get("currency")
+    flags = card.get("flags", [])
+    tier_line = (" · ".join([tier_badge(tier["tier"], [f.kind for f in flags], lang),
+                             choice_label("account_type", tier["account_type"], lang) if tier["account_type"] else "—",
+                             t("walk.by_criteria", lang, number=tier["criteria_number"], score=tier["score"])])
+                 if tier else t("walk.no_tier", lang))
     posture = position.get("chosen_posture")
-    strategy = (f"<p><b>{e(t('field.chosen_posture', lang))}:</b> "
-                f"{e(choice_label('posture', posture, lang)) if posture else '—'} — {e(position.get('rationale') or '')}</p>"
-                f"<p><b>{e(t('field.recommended_posture', lang))}:</b> "
-                f"{e(choice_label('posture', position.get('recommended_posture'), lang))}"
-                f" · <b>{e(t('field.priority', lang))}:</b> {position.get('priority') or '—'}</p>"
-                if position else "")
+    strategy = {"chosen": choice_label("posture", posture, lang) if posture else "—",
+                "rationale": position.get("rationale") or "",
+                "recommended": choice_label("posture", position.get("recommended_posture"), lang),
+                "priority": position.get("priority") or "—"} if position else None
     goals = card.get("goals") or {}
-    year = goals.get("year", "")
-    goal_table = "".join(f"<tr><td>{e(m)}</td><td>{e(done)}</td><td>{e(pct)}</td></tr>"
-                         for m, done, pct in goal_rows(card, lang))
-    goal_part = (f"<table><tr><th>{e(t('field.metric', lang))}</th><th>{e(t('field.actual', lang))} / "
-                 f"{e(t('field.target', lang))}</th><th>%</th></tr>{goal_table}</table>" if goal_table else "")
-    if goals.get("score") is not None:
-        goal_part += f"<p><b>{e(t('plan.score', lang))}:</b> {goals['score']:.1f}</p>"
-    if not goals.get("count"):
-        goal_part = f"<p>{e(t('walk.no_goals', lang, year=year))}</p>"
     pipeline = card.get("pipeline")
-    if pipeline and pipeline["count"]:
-        closing = "".join(f"<li>{e(closing_text(d, lang))}</li>" for d in pipeline["closing"])
-        pipe_part = (f"<p>{'<br>'.join(e(x) for x in pipeline_lines(pipeline, lang))}</p>"
-                     f"<p>{e(t('walk.closing_soon', lang, count=pipeline['closing_count'], days=pipeline['closing_days']))}"
-                     f"</p>{f'<ul>{closing}</ul>' if closing else ''}")
-    else:
-        pipe_part = f"<p>{e(t('walk.no_deals', lang))}</p>"
     rel = card.get("relationships")
-    if rel and rel["people"]:
-        gaps = "".join(f"<li>{e(f.message(lang))}</li>" for f in rel["coverage_flags"]) or \
-            f"<li>{e(t('walk.no_coverage_flags', lang))}</li>"
-        rel_part = f"<p>{' · '.join(e(x) for x in relationship_lines(rel, lang))}</p><ul>{gaps}</ul>"
-    else:
-        rel_part = f"<p>{e(t('walk.no_people', lang))}</p>"
     health = card.get("health")
-    health_part = ""
-    if health is not None:
-        items = "".join(f"<li><b>{e(rule_name(f, lang))}</b> — {e(health_where(f, lang))}<br>"
-                        f"<i>{e(rule_lesson(f, lang))}</i></li>" for f in health["top"])
-        more = health["total"] - len(health["top"])
-        if more > 0:
-            items += f"<li>{e(t('walk.more', lang, count=more))}</li>"
-        health_part = (f"<h3>{e(t('walk.health_flags', lang, open=health['open'], total=health['total']))}</h3>"
-                       f"<ul>{items or '<li>' + e(t('health.no_flags', lang)) + '</li>'}</ul>")
-    head = (f"<tr><th>{e(t('field.tiering_criteria.key', lang))}</th><th>{e(t('field.weight', lang))}</th>"
-            f"<th>{e(t('field.value', lang))}</th><th>{e(t('field.score', lang))}</th></tr>")
-    fhead = (f"<tr><th>{e(t('field.year', lang))}</th><th>{e(t('field.revenue', lang))}</th>"
-             f"<th>{e(t('field.gross_profit', lang))}</th><th>{e(t('field.margin_pct', lang))}</th>"
-             f"<th>{e(t('field.dso_days', lang))}</th></tr>")
-    return f"""<!doctype html><html lang="{'zh' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
-<title>{e(card['name'])}</title>
-<style>body{{font-family:sans-serif;max-width:190mm;margin:10mm auto;color:#111}}
-h1{{font-size:22pt;margin:0}} h2{{font-size:13pt;margin:14px 0 4px}} h3{{font-size:11pt;margin:8px 0 2px}} p,li,td,th{{font-size:10.5pt}}
-table{{border-collapse:collapse;width:100%}} td,th{{border:1px solid #bbb;padding:3px 6px;text-align:left}}
-.sub{{color:#555}} @page{{size:A4;margin:12mm}}</style></head><body>
-<h1>{e(card['name'])}</h1><p class="sub">{e(card.get('industry', ''))} · {e(card.get('region', ''))} ·
-{e(t('money.amounts_in', lang, currency=card.get('currency') or '—'))}</p>
-<h2>{e(t('walk.why_key', lang))}</h2><p>{tier_line}</p><table>{head}{rows}</table>
-<h2>{e(t('walk.how_doing', lang))}</h2><table>{fhead}{figures}</table>
-<h2>{e(t('walk.goals', lang, year=year))}</h2>{goal_part}
-<h2>{e(t('walk.pipeline', lang))}</h2>{pipe_part}
-<h2>{e(t('walk.relationships', lang))}</h2>{rel_part}
-<h2>{e(t('walk.at_risk', lang))}</h2><h3>{e(t('walk.fake_flags', lang))}</h3><ul>{flags}</ul>{health_part}
-<h2>{e(t('walk.strategy', lang))}</h2>{strategy or '<p>—</p>'}
-</body></html>"""
+    return templates.render(
+        "one_pager.html",
+        lang="zh" if lang == "zh" else "en",
+        tr=lambda key, **values: t(key, lang, **values),
+        name=card["name"], industry=card.get("industry", ""), region=card.get("region", ""), currency=currency,
+        tier_line=tier_line,
+        contributions=[(t("indicator." + c["key"], lang), f"{c['weight']:g}", indicator_value(c["key"], c["value"], currency, lang), f"{c['points']:.1f}")
+                       for c in (tier or {}).get("contributions", [])],
+        financials=[(f["year"], money(f["revenue"], currency, lang), money(f["gross_profit"], currency, lang),
+                     "—" if f["margin_pct"] is None else f["margin_pct"], f["dso_days"] or "—")
+                    for f in card.get("financials", [])],
+        goals={"year": goals.get("year", ""), "count": goals.get("count"), "score": goals.get("score"),
+               "rows": goal_rows(card, lang)},
+        pipeline={"lines": pipeline_lines(pipeline, lang),
+                  "closing_sentence": t("walk.closing_soon", lang, count=pipeline["closing_count"],
+                                        days=pipeline["closing_days"]),
+                  "closing": [closing_text(d, lang) for d in pipeline["closing"]]}
+        if pipeline and pipeline["count"] else None,
+        relationships={"lines": relationship_lines(rel, lang), "gaps": [f.message(lang) for f in rel["coverage_flags"]]}
+        if rel and rel["people"] else None,
+        flags=[flag_text(f, lang) for f in flags], strategy=strategy,
+        health={"open": health["open"], "total": health["total"], "more": health["total"] - len(health["top"]),
+                "top": [{"rule": rule_name(f, lang), "where": health_where(f, lang), "lesson": rule_lesson(f, lang)}
+                        for f in health["top"]]} if health is not None else None,
+    )

@@ -7,18 +7,14 @@ purpose, as nobody but a test sees them.
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
-from kamcore import users
+from kamcore import settings, users
 from kamui import context
-
-ENV_VAR = "KAM_TEST_HOOKS"
 
 
 def enabled() -> bool:
-    return os.environ.get(ENV_VAR) == "1"
+    return settings.current().test_hooks
 
 
 class PlantedError(RuntimeError):

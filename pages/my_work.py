@@ -77,3 +77,9 @@ for comment in recent:
     st.markdown(f"**{comment['author']}** · {page.t('entity.' + comment['entity'])}: {comment['record']} · "
                 f"{page.stamp(comment['created_at'])}")
     st.caption(comment["body"])
+    if comment["author_id"] == page.user.id and st.button(page.t("mywork.delete_comment"), type="tertiary",
+                                                          key=f"comment.delete.{comment['id']}"):
+        ok, _ = attempt(lambda c=comment: comments.delete_comment(page.db, page.user, c["id"], c["version"]))
+        if ok:
+            flash(page.t("mywork.comment_deleted"))
+            st.rerun()

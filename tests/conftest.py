@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_DAY = date(2026, 11, 23)
 DEMO_MOMENT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 on the demo day in Beijing, the demo's zone
 os.environ["KAM_DEBUG"] = "1"  # unexpected errors raise in AppTest instead of a friendly box
+os.environ["KAM_STRICT_SCOPES"] = "1"  # context.db() outside a scope raises, here and in the servers tests start
 users.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))  # production keeps the strong default
 
 
@@ -131,3 +132,12 @@ def query_value(db_path: Path, sql: str, params: list | tuple = ()) -> Any:
 def account_id(db_path: Path, name: str) -> int:
     """The id of a demo account by name."""
     return query_value(db_path, "SELECT id FROM accounts WHERE name = ?", [name])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests tests/tiers.py lists as `slow` (`pytest -m "not slow"` is the everyday tier)."""
+    from tests.tiers import is_slow
+
+    for item in items:
+        if is_slow(item.nodeid):
+            item.add_marker(pytest.mark.slow)

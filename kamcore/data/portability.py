@@ -34,7 +34,6 @@ from kamcore.users import User
 FORMAT = "kam-warroom-export"
 FORMAT_VERSION = 1
 SECRET_COLUMNS = {"users": ("password_hash",)}
-UNUSABLE_PASSWORD = "!imported"  # not an argon2 hash: the user cannot sign in until an admin resets it
 OMITTED = "[omitted]"  # how Excel marks a left-out value (JSON simply leaves the key out)
 META_SHEET = "_meta"
 MAX_PROBLEMS = 20

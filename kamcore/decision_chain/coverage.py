@@ -109,10 +109,6 @@ def _depended_on(person: dict[str, Any]) -> bool:
     return _supportive(person) or person["level"] == "decision" or "decision_maker" in person["role_set"]
 
 
-def _names(people: list[dict[str, Any]]) -> str:
-    return ", ".join(p["name"] for p in people)
-
-
 def _uncovered_in(people: list[dict[str, Any]], account_id: int, opportunity_id: int | None) -> list[Flag]:
     alone = [p for p in people if "decision_maker" in p["role_set"] and not p["owned"]]
     return [Flag("decision_maker_uncovered", account_id, opportunity_id, (p["id"],), {"name": p["name"]})

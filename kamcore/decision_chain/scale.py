@@ -41,8 +41,6 @@ STANCE_OF_SCORE: dict[int, tuple[str, ...]] = {
 # The score a stance gets when only the stance is given.
 SCORE_OF_STANCE: dict[str, int] = {"coach": 3, "supporter": 1, "neutral": 0, "opponent": -1, "blocker": -1}
 SUPPORTIVE_SCORE = 1
-COACH_SCORE = 3
-HOSTILE_SCORE = -1
 COUNT_KEYS = ("coach", "supporter", "neutral", "opponent", "blocker", "supportive", "total")
 
 

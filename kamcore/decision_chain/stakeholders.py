@@ -30,6 +30,7 @@ from sqlite_utils import Database
 from kamcore import clock, permissions, records, store
 from kamcore.decision_chain import scale
 from kamcore.errors import PermissionDenied, ValidationError
+from kamcore.read_models import Stakeholder
 from kamcore.records import Entity, Record
 from kamcore.store import transaction
 from kamcore.users import User
@@ -287,7 +288,7 @@ def _visible(db: Database, actor: User, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def get_stakeholder(db: Database, actor: User, stakeholder_id: int) -> dict[str, Any]:
+def get_stakeholder(db: Database, actor: User, stakeholder_id: int) -> Stakeholder:
     """One stakeholder the actor may read (profile fields only for the account's team)."""
     row = records.get(db, ENTITY, stakeholder_id)
     permissions.require_read(db, actor, row["account_id"])
@@ -305,7 +306,7 @@ def list_stakeholders(
     search: str | None = None,
     limit: int = PAGE_SIZE,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[Stakeholder]:
     """An account's stakeholders with their owner's name, filtered and paged in SQL (no profile fields)."""
     permissions.require_read(db, actor, account_id)
     where, params = _stakeholder_filters(account_id, department, stance, opportunity_id, search)
@@ -418,17 +419,6 @@ def add_participation(db: Database, actor: User, account_id: int, stakeholder_id
         "account_id": account_id, "stakeholder_id": stakeholder_id, "opportunity_id": opportunity_id,
         "role": role, "note": note,
     })
-
-
-def update_participation(db: Database, actor: User, participation_id: int, base_version: int,
-                         changes: dict[str, Any]) -> dict[str, Any]:
-    """Change a stakeholder's role in an opportunity."""
-    return records.update(db, actor, PARTICIPATION_ENTITY, participation_id, base_version, changes)
-
-
-def remove_participation(db: Database, actor: User, participation_id: int, base_version: int) -> None:
-    """Take a stakeholder off an opportunity."""
-    records.delete(db, actor, PARTICIPATION_ENTITY, participation_id, base_version)
 
 
 def list_participation(db: Database, actor: User, account_id: int,

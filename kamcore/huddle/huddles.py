@@ -375,11 +375,6 @@ def set_item_status(db: Database, actor: User, item_id: int, base_version: int, 
     return update_item(db, actor, item_id, base_version, {"status": status})
 
 
-def delete_item(db: Database, actor: User, item_id: int, base_version: int) -> None:
-    """Remove a decision or action recorded by mistake."""
-    records.delete(db, actor, ITEM, item_id, base_version)
-
-
 def list_items(db: Database, actor: User, huddle_id: int) -> list[dict[str, Any]]:
     """A huddle's decisions and actions with owner and account names, decisions first."""
     get_huddle(db, actor, huddle_id)

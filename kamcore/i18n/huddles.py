@@ -190,6 +190,8 @@ TEXTS = {
     "mywork.body_help": ("Mention people with @username, e.g. @zhang.min", "用 @用户名 提及他人，例如 @zhang.min"),
     "mywork.recent_comments": ("Recent comments on this account", "此客户的最新评论"),
     "mywork.no_comments": ("No comments on this account yet.", "此客户还没有评论。"),
+    "mywork.delete_comment": ("Delete my comment", "删除我的评论"),
+    "mywork.comment_deleted": ("Comment deleted.", "评论已删除。"),
     # data page
     "data.title": ("Export, import & backups", "导出、导入与备份"),
     "data.caption": ("Take your data with you: JSON or Excel exports, imports with a preview, and database backups.",

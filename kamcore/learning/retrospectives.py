@@ -681,14 +681,6 @@ def lessons_per_quarter(db: Database, actor: User) -> list[dict[str, Any]]:
     )
 
 
-def result_counts(db: Database, actor: User) -> dict[str, int]:
-    """How many retrospectives per result (for the analytics header)."""
-    marks, ids = _readable(db, actor)
-    found = db.execute(f"SELECT result, count(*) FROM retrospectives WHERE account_id IN ({marks}) "
-                       "GROUP BY result", ids).fetchall()
-    return {r[0]: r[1] for r in found}
-
-
 def open_actions(db: Database, actor: User, account_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Open improvement actions on the actor's accounts, soonest due first (for the huddle)."""
     marks, ids = _readable(db, actor)

@@ -555,11 +555,6 @@ def acknowledge(db: Database, actor: User, rule_id: int, account_id: int, opport
                           {"reason": reason, "until": values["until"]})
 
 
-def withdraw_acknowledgement(db: Database, actor: User, ack_id: int, base_version: int) -> None:
-    """Take an acknowledgement back: the flag counts again."""
-    records.delete(db, actor, ACK, ack_id, base_version)
-
-
 # ---- firing history -----------------------------------------------------------------------------
 
 def sweep(db: Database) -> dict[str, int]:
@@ -681,27 +676,6 @@ def _backtest(db: Database, ids: list[int], rule_ids: list[int] | None) -> list[
                     "not_won_rate": round(100.0 * not_won / len(hits), 1) if hits else None,
                     "baseline_not_won_rate": round(100.0 * base_lost / len(closed), 1) if closed else None})
     return out
-
-
-_TRUE = {"true", "yes", "y", "1", "是", "真"}
-_FALSE = {"false", "no", "n", "0", "否", "假"}
-
-
-def condition_from_text(field_name: str, op: str, text: str) -> dict[str, Any]:
-    """A condition from a form's typed-in threshold, converted by the field's kind (checked on save)."""
-    spec = FIELDS.get(field_name)
-    raw = str(text or "").strip()
-    value: Any = raw
-    if spec is not None:
-        if spec.kind == "integer" and re.fullmatch(r"-?\d+", raw):
-            value = int(raw)
-        elif spec.kind == "number" and re.fullmatch(r"-?\d+(\.\d+)?", raw):
-            value = float(raw) if "." in raw else int(raw)
-        elif spec.kind == "bool" and raw.casefold() in _TRUE | _FALSE:
-            value = raw.casefold() in _TRUE
-        elif spec.kind == "text" and op in ("in", "not_in"):
-            value = [v.strip() for v in re.split(r"[,，;；]", raw) if v.strip()]
-    return {"field": field_name, "op": op, "value": value}
 
 
 def field_catalog() -> list[dict[str, Any]]:

@@ -59,17 +59,6 @@ def add_competitor(db: Database, actor: User, opportunity_id: int, values: dict[
     return records.create(db, actor, COMPETITOR, child_values(db, actor, opportunity_id, values))
 
 
-def update_competitor(db: Database, actor: User, competitor_id: int, base_version: int,
-                      changes: dict[str, Any]) -> dict[str, Any]:
-    """Change a rival's SWOT or product."""
-    return records.update(db, actor, COMPETITOR, competitor_id, base_version, changes)
-
-
-def delete_competitor(db: Database, actor: User, competitor_id: int, base_version: int) -> None:
-    """Remove a rival and its comparison items."""
-    records.delete(db, actor, COMPETITOR, competitor_id, base_version)
-
-
 def list_competitors(db: Database, actor: User, opportunity_id: int) -> list[dict[str, Any]]:
     """A deal's rivals (us first) with their comparison score (sum of item scores)."""
     get_opportunity(db, actor, opportunity_id)

@@ -101,11 +101,6 @@ class ImportPlan:
     def ok(self) -> bool:
         return not self.problems
 
-    def problem_rows(self) -> int:
-        """How many file rows have at least one problem."""
-        return len({p.row for p in self.problems if p.row is not None})
-
-
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """A first guess at the column mapping: exact or close names (e.g. our own export, or 'deal_stage')."""
     synonyms = {

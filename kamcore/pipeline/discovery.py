@@ -241,17 +241,6 @@ def add_five_whys(db: Database, actor: User, opportunity_id: int, values: dict[s
     return records.create(db, actor, FIVE_WHYS, child_values(db, actor, opportunity_id, values))
 
 
-def update_five_whys(db: Database, actor: User, chain_id: int, base_version: int,
-                     changes: dict[str, Any]) -> dict[str, Any]:
-    """Change a five-why chain."""
-    return records.update(db, actor, FIVE_WHYS, chain_id, base_version, changes)
-
-
-def delete_five_whys(db: Database, actor: User, chain_id: int, base_version: int) -> None:
-    """Remove a five-why chain."""
-    records.delete(db, actor, FIVE_WHYS, chain_id, base_version)
-
-
 def list_five_whys(db: Database, actor: User, opportunity_id: int) -> list[dict[str, Any]]:
     """A deal's five-why chains."""
     get_opportunity(db, actor, opportunity_id)
@@ -304,20 +293,6 @@ def add_spin_plan(db: Database, actor: User, opportunity_id: int, values: dict[s
         for question in questions:
             add_spin_question(db, actor, plan["id"], question)
     return plan
-
-
-def update_spin_plan(db: Database, actor: User, plan_id: int, base_version: int,
-                     changes: dict[str, Any]) -> dict[str, Any]:
-    """Change a SPIN plan (its day or person)."""
-    return records.update(db, actor, SPIN_PLAN, plan_id, base_version, changes)
-
-
-def delete_spin_plan(db: Database, actor: User, plan_id: int, base_version: int) -> None:
-    """Remove a SPIN plan and its questions."""
-    with store.transaction(db):
-        for question in store.rows(db, "SELECT id, version FROM spin_questions WHERE spin_plan_id = ?", [plan_id]):
-            records.delete(db, actor, SPIN_QUESTION, question["id"], question["version"])
-        records.delete(db, actor, SPIN_PLAN, plan_id, base_version)
 
 
 def list_spin_plans(db: Database, actor: User, opportunity_id: int) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from kamcore import clock, data_cache, permissions, records, store
 from kamcore.errors import FieldProblem, NotFoundError, ValidationError
 from kamcore.i18n import t
 from kamcore.pipeline.stage_model import CLOSED, STAGE_JOIN, WEIGHTED_AMOUNT_SQL, effective_probability, stage_name
+from kamcore.read_models import Deal, DealRow
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -187,7 +188,7 @@ def _as_int(value: Any, field_name: str) -> int:
         raise ValidationError.single(field_name, "reason.int_parsing") from None
 
 
-def get_opportunity(db: Database, actor: User, opportunity_id: int) -> dict[str, Any]:
+def get_opportunity(db: Database, actor: User, opportunity_id: int) -> DealRow:
     """One deal the actor may read, or NotFoundError."""
     fits = isinstance(opportunity_id, int) and 0 < opportunity_id < 2**63  # SQLite's integer range
     row = store.row(db, "SELECT account_id FROM opportunities WHERE id = ?", [opportunity_id]) if fits else None
@@ -339,7 +340,7 @@ def _list_where(account_ids: list[int], status: str | None, kind: str | None, st
 def list_opportunities(db: Database, user: User, account_id: int | None, *, status: str | None = None,
                        kind: str | None = None, stage: str | None = None, product_line_id: int | None = None,
                        owner_id: int | None = None, search: str | None = None, limit: int = PAGE_SIZE,
-                       offset: int = 0, account_ids: list[int] | None = None) -> list[dict[str, Any]]:
+                       offset: int = 0, account_ids: list[int] | None = None) -> list[Deal]:
     """Deals of one account (or of `account_ids`, all readable by `user`), newest first, paged in SQL.
 
     Each row adds product_line_code, owner_name, account_name, stage_position,

@@ -127,12 +127,3 @@ def create_criterion(db: Database, actor: User, values: dict[str, Any]) -> dict[
     return records.create(db, actor, STAGE_CRITERION, values)
 
 
-def update_criterion(db: Database, actor: User, criterion_id: int, base_version: int,
-                     changes: dict[str, Any]) -> dict[str, Any]:
-    """Change an entry criterion (admins)."""
-    return records.update(db, actor, STAGE_CRITERION, criterion_id, base_version, changes)
-
-
-def delete_criterion(db: Database, actor: User, criterion_id: int, base_version: int) -> None:
-    """Remove an entry criterion (admins); deals' ticks for it go with it."""
-    records.delete(db, actor, STAGE_CRITERION, criterion_id, base_version)

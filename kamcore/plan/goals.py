@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from kamcore import clock, permissions, records, store
 from kamcore.errors import ValidationError
 from kamcore.plan.pipeline_coverage import won_orders
+from kamcore.read_models import Goal
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -187,7 +188,7 @@ def delete_goal(db: Database, actor: User, goal_id: int, base_version: int) -> N
 
 
 def list_goals(db: Database, actor: User, account_id: int, year: int | None = None,
-               quarter: int | None | Literal["any"] = "any") -> list[dict[str, Any]]:
+               quarter: int | None | Literal["any"] = "any") -> list[Goal]:
     """The account's goals, optionally for one year (and one quarter, or None for full-year goals)."""
     permissions.require_read(db, actor, account_id)
     where, params = ["g.account_id = ?"], [account_id]

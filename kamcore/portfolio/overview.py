@@ -21,6 +21,7 @@ from kamcore.learning import rules
 from kamcore.pipeline import opportunities
 from kamcore.plan import goals, scorecard
 from kamcore.portfolio import fake_key_accounts, financials, positioning, tiering
+from kamcore.read_models import AccountCard
 from kamcore.relationships import health
 from kamcore.users import User
 
@@ -248,7 +249,7 @@ def portfolio_totals(db: Database, actor: User, year: int | None) -> dict[str, A
             "pipeline_weighted": weighted.as_dict(), "revenue_reporting": per_account}
 
 
-def account_card(db: Database, actor: User, account_id: int) -> dict[str, Any]:
+def account_card(db: Database, actor: User, account_id: int) -> AccountCard:
     """Everything the walk-through shows for one account: who it is, why it is (or is not) a key
     account, how it is doing, where it is at risk, and the chosen strategy."""
     permissions.require_read(db, actor, account_id)

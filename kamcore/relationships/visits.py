@@ -89,11 +89,6 @@ def record_outcome(db: Database, actor: User, visit_id: int, base_version: int, 
     return records.update(db, actor, VISIT_ENTITY, visit_id, base_version, changes)
 
 
-def delete_visit(db: Database, actor: User, visit_id: int, base_version: int) -> None:
-    """Remove a visit."""
-    records.delete(db, actor, VISIT_ENTITY, visit_id, base_version)
-
-
 def list_visits(db: Database, actor: User, account_id: int, *, status: str | None = None,
                 limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
     """An account's visits, newest plan first, with the stakeholder's and owner's names."""

@@ -166,15 +166,6 @@ def write_entry(db: Database, actor: User, values: dict[str, Any]) -> dict[str, 
     return records.create(db, actor, ENTRY, data)
 
 
-def edit_entry(db: Database, actor: User, entry_id: int, base_version: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """The author changes their text or links (the hand-in time stays)."""
-    current = records.get(db, ENTRY, entry_id)
-    if current["author_id"] != actor.id:
-        raise PermissionDenied("err.rhythm_own_only")
-    allowed = {k: v for k, v in changes.items() if k in ("body", "account_id", "opportunity_id", "stakeholder_id")}
-    return records.update(db, actor, ENTRY, entry_id, base_version, allowed)
-
-
 def review(db: Database, actor: User, entry_id: int, base_version: int, note: str = "") -> dict[str, Any]:
     """The author's team lead marks an entry reviewed, with a note; anyone else is refused and nothing is written."""
     current = records.get(db, ENTRY, entry_id)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
+
+from kamcore.sessions import COOKIE
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "warroom-demo"
@@ -76,3 +79,12 @@ def sign_in(page, url: str, username: str = "li.wei", password: str = PASSWORD, 
 
 
 open_page = sign_in
+
+
+def wait_for_session_cookie(page, timeout: float = 60.0) -> None:
+    """Wait until the browser holds the session cookie (set by the sign-in's one-time hand-over), so a
+    `goto` that follows is still signed in: the app's own state, not a guess at how long it takes."""
+    deadline = time.monotonic() + timeout
+    while not any(c["name"] == COOKIE for c in page.context.cookies()):
+        assert time.monotonic() < deadline, f"no {COOKIE} cookie {timeout:.0f} s after signing in"
+        page.wait_for_timeout(50)  # a poll interval: the browser keeps running while we look again

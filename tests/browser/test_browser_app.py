@@ -123,7 +123,8 @@ def test_every_page_renders_and_is_screenshotted_at_two_sizes(app, new_page, art
         _open(page, url, url_path, account_id)
         for width, height in sizes:
             page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_timeout(300)  # let the layout follow the new width
+            page.wait_for_function("w => window.innerWidth === w", arg=width)
+            page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # drawn
             page.screenshot(path=str(artifacts / "screens" / f"{width}x{height}" / f"{url_path}.png"), full_page=True)
         errors = page.locator('[data-testid="stException"]').count()
         if errors or t("shell.unexpected", "en")[:30] in page.locator(MAIN).inner_text():

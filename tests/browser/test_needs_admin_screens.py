@@ -11,7 +11,7 @@ import pytest
 from kamcore import accounts, store, users
 from kamcore.i18n import t
 from tests.browser.server import running_app
-from tests.browser.sign_in import settle, sign_in
+from tests.browser.sign_in import settle, sign_in, wait_for_session_cookie
 from tests.browser.test_team_soak import MAIN, _screen_errors, _tab
 from tests.visible_text import slips
 
@@ -82,7 +82,7 @@ def test_needs_and_lead_editor_screens_in_both_languages_at_both_sizes(room, dem
     for width, height in SIZES:
         page = new_page(width, height)
         sign_in(page, url, who, **({"password": password} if password else {}))
-        page.wait_for_timeout(1500)  # the sign-in cookie's one-time hand-over
+        wait_for_session_cookie(page)
         for lang in ("en", "zh"):
             _language(page, lang)
             page.goto(f"{url}/needs?account={account_id}")
@@ -105,7 +105,7 @@ def test_needs_and_lead_editor_screens_in_both_languages_at_both_sizes(room, dem
         for width, height in SIZES:
             page = new_page(width, height)
             sign_in(page, url, "admin")
-            page.wait_for_timeout(1500)
+            wait_for_session_cookie(page)
             for lang in ("en", "zh"):
                 _language(page, lang)
                 page.goto(f"{url}/admin")

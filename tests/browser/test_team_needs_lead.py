@@ -24,7 +24,7 @@ from kamcore.i18n import t
 from kamcore.pipeline import discovery
 from kamcore.rhythm import entries
 from tests.browser.server import app_on_account
-from tests.browser.sign_in import settle, sign_in, still
+from tests.browser.sign_in import settle, sign_in, still, wait_for_session_cookie
 from tests.browser.test_team_soak import MAIN, Db, _grid_cell, _screen_errors, _tab, _wait_text
 
 ACCOUNT = "Jiangnan Power Grid"  # li.wei (account manager), wang.fang (delivery), zhao.lei (solution)
@@ -39,7 +39,7 @@ def team_app(demo_template, tmp_path_factory):
 def _open(page, url: str, who: str, path: str) -> None:
     if path.startswith("admin"):  # its new-user form has a "Username" box too: sign in on home, then go
         sign_in(page, url, who)
-        page.wait_for_timeout(1500)  # the sign-in cookie's one-time hand-over
+        wait_for_session_cookie(page)
         page.goto(f"{url}/{path}")
         page.locator(f"{MAIN} h1", has_text=t("admin.title", "en")).first.wait_for(state="visible")
         settle(page)
