@@ -181,9 +181,37 @@ def because(component: dict) -> str:
     return t(f"ahealth.d.{key}", **params)
 
 
+def outcome_form(visit_rows: list[dict]) -> None:
+    """Record a visit's outcome (first on the tab, for the phone after the meeting): my visit of today comes first,
+    "visited on" defaults to today."""
+    planned = {v["id"]: v for v in visits.outcome_order(visit_rows, page.user.id, clock.today())}
+    if not planned:
+        return
+    with st.form("visit.outcome"):
+        st.markdown(f"**{t('rel.record_outcome')}**")
+        chosen = st.selectbox(t("rel.which_visit"), list(planned), key="outcome.visit",
+                              format_func=lambda i: f"{planned[i]['planned_on']} · "
+                              f"{planned[i]['stakeholder_name'] or '—'} · {planned[i]['goal']}")
+        visited_on = st.date_input(t("field.visited_on"), value=clock.today(), max_value=clock.today(),
+                                   key="outcome.visited_on")
+        outcome = st.text_area(t("field.outcome"), key="outcome.text", height=70)
+        next_step = st.text_input(t("field.next_step"), key="outcome.next")
+        revisit = st.selectbox(t("field.revisit_days"), [None, *pdca.REVISIT_CLASSES], key="outcome.revisit",
+                               format_func=label("revisit"))
+        if st.form_submit_button(t("rel.save_outcome"), type="primary"):
+            ok, _ = attempt(lambda: visits.record_outcome(page.db, page.user, chosen, planned[chosen]["version"],
+                                                       outcome=outcome, next_step=next_step, revisit_days=revisit,
+                                                       visited_on=visited_on))
+            if ok:
+                flash(t("rel.outcome_saved"))
+                st.rerun()
+
+
 def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: dict[int | None, str]) -> None:
-    """Visit list, a 6W2H plan, and recording an outcome."""
+    """Recording an outcome, the visit list and a 6W2H plan."""
     visit_rows = visits.list_visits(page.db, page.user, account_id)
+    if editable:
+        outcome_form(visit_rows)
     if visit_rows:
         st.dataframe(pd.DataFrame([{
             t("field.planned_on"): v["planned_on"], t("field.stakeholder_id"): v["stakeholder_name"] or "—",
@@ -226,25 +254,6 @@ def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: 
             if ok:
                 flash(t("rel.visit_added"))
                 st.rerun()
-    planned = {v["id"]: v for v in visit_rows if v["status"] == "planned"}
-    if planned:
-        with st.form("visit.outcome"):
-            st.markdown(f"**{t('rel.record_outcome')}**")
-            chosen = st.selectbox(t("rel.which_visit"), list(planned), key="outcome.visit",
-                                  format_func=lambda i: f"{planned[i]['planned_on']} · "
-                                  f"{planned[i]['stakeholder_name'] or '—'} · {planned[i]['goal']}")
-            outcome = st.text_area(t("field.outcome"), key="outcome.text", height=70)
-            next_step = st.text_input(t("field.next_step"), key="outcome.next")
-            revisit = st.selectbox(t("field.revisit_days"), [None, *pdca.REVISIT_CLASSES], key="outcome.revisit",
-                                   format_func=label("revisit"))
-            if st.form_submit_button(t("rel.save_outcome"), type="primary"):
-                ok, _ = attempt(lambda: visits.record_outcome(page.db, page.user, chosen, planned[chosen]["version"],
-                                                           outcome=outcome, next_step=next_step, revisit_days=revisit))
-                if ok:
-                    flash(t("rel.outcome_saved"))
-                    st.rerun()
-
-
 def due_tab(account_id: int) -> None:
     """Who is due a revisit (this account, or every account I can see)."""
     everywhere = st.toggle(t("rel.all_accounts"), key="due.all")
@@ -273,8 +282,8 @@ if not people:
 owners: dict[int | None, str] = {None: t("sh.nobody")} | {
     o["id"]: o["name"] for o in sh.owner_choices(page.db, page.user, account_id)}
 currency = account.get("currency") or ""
-plan, visits_, due, targets_, health_ = st.tabs([t("rel.tab.plan"), t("rel.tab.visits"), t("rel.tab.due"),
-                                                 t("rel.tab.targets"), t("rel.tab.health")])
+plan, visits_, due, targets_, health_ = chores.tabs([t("rel.tab.plan"), t("rel.tab.visits"), t("rel.tab.due"),
+                                                    t("rel.tab.targets"), t("rel.tab.health")], "rel.tabs")
 with plan:
     plan_tab(account_id, editable, people, owners)
 with visits_:
