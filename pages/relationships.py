@@ -203,6 +203,8 @@ def outcome_form(visit_rows: list[dict]) -> None:
                                                        outcome=outcome, next_step=next_step, revisit_days=revisit,
                                                        visited_on=visited_on))
             if ok:
+                for key in ("outcome.visit", "outcome.visited_on", "outcome.text", "outcome.next", "outcome.revisit"):
+                    st.session_state.pop(key, None)  # the next visit's outcome starts empty
                 flash(t("rel.outcome_saved"))
                 st.rerun()
 
