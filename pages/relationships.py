@@ -187,13 +187,16 @@ def outcome_form(visit_rows: list[dict]) -> None:
     planned = {v["id"]: v for v in visits.outcome_order(visit_rows, page.user.id, clock.today())}
     if not planned:
         return
+    if st.session_state.pop("outcome.saved", False):
+        st.session_state.update({"outcome.visit": next(iter(planned)), "outcome.visited_on": clock.today(),
+                                 "outcome.text": "", "outcome.next": "", "outcome.revisit": None})
     with st.form("visit.outcome"):
         st.markdown(f"**{t('rel.record_outcome')}**")
         chosen = st.selectbox(t("rel.which_visit"), list(planned), key="outcome.visit",
                               format_func=lambda i: f"{planned[i]['planned_on']} · "
                               f"{planned[i]['stakeholder_name'] or '—'} · {planned[i]['goal']}")
-        visited_on = st.date_input(t("field.visited_on"), value=clock.today(), max_value=clock.today(),
-                                   key="outcome.visited_on")
+        st.session_state.setdefault("outcome.visited_on", clock.today())
+        visited_on = st.date_input(t("field.visited_on"), max_value=clock.today(), key="outcome.visited_on")
         outcome = st.text_area(t("field.outcome"), key="outcome.text", height=70)
         next_step = st.text_input(t("field.next_step"), key="outcome.next")
         revisit = st.selectbox(t("field.revisit_days"), [None, *pdca.REVISIT_CLASSES], key="outcome.revisit",
@@ -203,8 +206,7 @@ def outcome_form(visit_rows: list[dict]) -> None:
                                                        outcome=outcome, next_step=next_step, revisit_days=revisit,
                                                        visited_on=visited_on))
             if ok:
-                for key in ("outcome.visit", "outcome.visited_on", "outcome.text", "outcome.next", "outcome.revisit"):
-                    st.session_state.pop(key, None)  # the next visit's outcome starts empty
+                st.session_state["outcome.saved"] = True  # the next visit's outcome starts empty
                 flash(t("rel.outcome_saved"))
                 st.rerun()
 
