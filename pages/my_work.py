@@ -5,7 +5,7 @@ import streamlit as st
 from kamcore import clock, comments
 from kamcore.huddle import agenda, huddles
 from kamcore.rhythm import entries
-from kamui import context
+from kamui import calendar_view, context
 from kamui.editing import attempt, flash
 
 page = context.page()
@@ -46,6 +46,8 @@ with right:
                     f" · {comment['created_at'][:10]}")
         st.caption(comment["body"])
 
+st.divider()
+calendar_view.feed_panel()
 st.divider()
 st.subheader(page.t("mywork.comment"))
 if page.account_id is None:

@@ -14,7 +14,7 @@ from kamcore.decision_chain import targets
 from kamcore.i18n import choice_label
 from kamcore.pipeline import discovery
 from kamcore.relationships import guidance, health, pdca, visits
-from kamui import chores
+from kamui import calendar_view, chores
 from kamui.editing import attempt, flash
 
 page = chores.open_page("nav.relationships")  # stops with a hint when no account is chosen
@@ -226,6 +226,7 @@ def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: 
         } for v in visit_rows]), hide_index=True, width="stretch")
     else:
         st.info(t("rel.no_visits"))
+    calendar_view.download(("visit", "action"), "visits")
     planned = [v for v in visit_rows if v["status"] == "planned" and v["spin_plan_id"]]
     weak = discovery.funnel_warnings(page.db, page.user, [v["spin_plan_id"] for v in planned])
     for v in planned:  # the question funnel of each coming visit's SPIN preparation (D5)
