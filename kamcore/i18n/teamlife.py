@@ -2,6 +2,10 @@
 
 TEXTS = {
     "reason.visited_in_future": ("cannot be later than today", "不能晚于今天"),
+    "reason.deck_no_accounts": ("has no account to put in the deck: pick at least one",
+                                "没有可放入演示文稿的客户：请至少选择一个"),
+    "deck.download": ("Download the deck (PowerPoint)", "下载演示文稿（PowerPoint）"),
+    "field.accounts": ("Accounts", "客户"),
     "cal.visit": ("Visit: {title} · {account}", "拜访：{title} · {account}"),
     "cal.action": ("Action due: {title} · {account}", "行动项到期：{title} · {account}"),
     "cal.huddle": ("Huddle: {title} · {account}", "例会：{title} · {account}"),
