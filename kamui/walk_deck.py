@@ -38,6 +38,7 @@ from kamui.portfolio_view import (
 FONTS = {"en": ("Calibri", "Microsoft YaHei"), "zh": ("Microsoft YaHei", "Microsoft YaHei")}  # (latin, east asian)
 RISK = RGBColor(0xB3, 0x26, 0x1E)
 GREY = RGBColor(0x55, 0x55, 0x55)
+FIGURE_SHARES = (2.2, 1, 1, 1, 1, 0.8)  # money with its unit needs the room (as on the screen)
 WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, PowerPoint's own widescreen size (13.333 × 7.5 in)
 
 
@@ -145,10 +146,13 @@ def _slide(deck, card: dict[str, Any], lang: str, number: int, total: int) -> No
     subtitle = f"{badge(card, lang)}  ·  {card['industry']} · {card['region']} · " \
                f"{t('money.amounts_in', lang, currency=card['currency'])}"
     _box(slide, margin, Inches(0.95), inner, Inches(0.4), [(subtitle, bool(card["flags"]))], lang, 14)
-    figures = [(label, value, delta) for label, value, delta in headline(card, lang) if label]
-    width = inner // max(len(figures), 1)
-    for index, (label, value, delta) in enumerate(figures):
-        frame = slide.shapes.add_textbox(margin + index * width, Inches(1.4), width, Inches(0.9)).text_frame
+    figures = [(label, value, delta, share) for (label, value, delta), share in zip(
+        headline(card, lang), FIGURE_SHARES, strict=True) if label]
+    unit = inner / sum(share for *_, share in figures)
+    left = margin
+    for index, (label, value, delta, share) in enumerate(figures):
+        frame = slide.shapes.add_textbox(int(left), Inches(1.4), int(unit * share), Inches(0.9)).text_frame
+        left += unit * share
         frame.word_wrap = True
         _font(frame.paragraphs[0].add_run(), lang, 11, color=GREY)
         frame.paragraphs[0].runs[0].text = label
@@ -159,7 +163,7 @@ def _slide(deck, card: dict[str, Any], lang: str, number: int, total: int) -> No
     blocks = list(sections(card, lang).items())
     column = inner // 3
     for index, (title, lines) in enumerate(blocks[:3]):
-        _box(slide, margin + index * column, Inches(2.4), column - Inches(0.15), Inches(2.55), lines, lang, 12, title)
+        _box(slide, margin + index * column, Inches(2.45), column - Inches(0.15), Inches(2.5), lines, lang, 12, title)
         slide.shapes[-1].name = f"block {index}"
     (risk_title, risk_lines), (strategy_title, strategy_lines) = blocks[3:]  # at risk spans two columns
     _box(slide, margin, Inches(5.0), column * 2 - Inches(0.15), Inches(2.1), risk_lines, lang, 12, risk_title)
