@@ -57,11 +57,11 @@ PAGES = {
 }
 
 
-def _app_pages(visibility: str = "visible") -> dict[str, list[st.Page]]:
+def _app_pages(visibility: str = "visible", unread: int = 0) -> dict[str, list[st.Page]]:
     nav = {
         tr(group): [
-            st.Page(path, title=tr(title), icon=icon, url_path=url, default=(url == "home" and visibility == "visible"),
-                    visibility=visibility)
+            st.Page(path, title=shell.nav_title(title, unread if url == "my_work" else 0), icon=icon, url_path=url,
+                    default=(url == "home" and visibility == "visible"), visibility=visibility)
             for path, title, icon, url in pages
         ]
         for group, pages in PAGES.items()
@@ -93,7 +93,7 @@ def main() -> None:
         _gate()
         return
     shell.sidebar(user)
-    st.navigation(_app_pages(), position="top").run()
+    st.navigation(_app_pages(unread=shell.unread_count(user)), position="top").run()
 
 
 with context.scope():  # the run's one connection, closed when the run ends (kamui/context.py)
