@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kamcore import store
-from kamui import context, shell, test_hooks
+from kamui import context, mail_view, shell, test_hooks
 from kamui.context import tr
 
 st.set_page_config(page_title="KAM War Room · 大客户作战室", page_icon="🎯", layout="wide")
@@ -86,6 +86,7 @@ def _gate() -> None:
 
 def main() -> None:
     """Route the request: setup on an empty database, sign-in, then the chosen page."""
+    mail_view.start_sender()  # once per server process; sending never happens inside a page run
     user = context.current_user()  # before the language switch: a resumed session brings its language
     shell.language_switch()
     shell.apply_cookie()

@@ -46,6 +46,7 @@ class UserIn(Record):
     lang: Literal["en", "zh"] = "en"
     active: bool = True
     lead_id: int | None = None  # the team lead who reviews this person's rhythm (D9)
+    email: str = Field(default="", max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")  # '' = no mail
 
 
 def _lead_fits(db: Database, values: dict[str, Any], row_id: int | None) -> None:
@@ -136,7 +137,7 @@ def create_user(
 def update_user(db: Database, actor: User, user_id: int, base_version: int, changes: dict[str, Any]) -> User:
     """Change a user's name, role, language or active flag (admins; anyone their own name and language).
     Audited as the person who did it."""
-    own_fields_only = actor.id == user_id and set(changes) <= {"lang", "display_name"}
+    own_fields_only = actor.id == user_id and set(changes) <= {"lang", "display_name", "email"}
     if not actor.is_admin and not own_fields_only:
         raise PermissionDenied("err.admin_only")
     if "password_hash" in changes:

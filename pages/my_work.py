@@ -5,7 +5,7 @@ import streamlit as st
 from kamcore import clock, comments, inbox
 from kamcore.huddle import agenda, huddles
 from kamcore.rhythm import entries
-from kamui import calendar_view, context
+from kamui import calendar_view, context, mail_view
 from kamui.editing import attempt, flash
 
 page = context.page()
@@ -55,6 +55,7 @@ with right:
 
 st.divider()
 calendar_view.feed_panel()
+mail_view.preferences_panel()
 st.divider()
 st.subheader(page.t("mywork.comment"))
 if page.account_id is None:
