@@ -3,8 +3,10 @@ person's calendar; a revoked or guessed one answers 404 with nothing in it."""
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import vobject
 
@@ -38,3 +40,28 @@ def test_the_feed_address_serves_the_calendar_until_revoked(app):
         assert _get(f"{url}{team_calendar.FEED_PATH}/{token}.ics")[:2] == (404, b"")
     finally:
         db.close()
+
+
+def test_the_walk_through_deck_and_a_calendar_download_from_the_browser(app, new_page, tmp_path):
+    """The deck is built when its button is pressed (deferred data, its own connection) on the real server."""
+    from pptx import Presentation
+
+    from kamcore.i18n import t
+    from tests.browser.test_browser_app import _huaxin, _no_error, _open
+
+    url, db_path = app
+    page = new_page(1366, 900)
+    _open(page, url, "walkthrough", _huaxin(db_path), username="chen.jie")
+    position = page.get_by_text(re.compile(r"Account \d+ of \d+")).first.inner_text()
+    with page.expect_download(timeout=120_000) as caught:
+        page.get_by_role("button", name=t("deck.download", "en")).click()
+    deck = tmp_path / "walk.pptx"
+    caught.value.save_as(deck)
+    assert len(Presentation(str(deck)).slides) == int(position.rsplit(" ", 1)[1])
+    _open(page, url, "relationships", _huaxin(db_path))
+    page.get_by_role("tab", name=t("rel.tab.visits", "en")).click()
+    with page.expect_download(timeout=120_000) as caught:
+        page.get_by_role("button", name=t("cal.download", "en")).click()
+    calendar = vobject.readOne(Path(caught.value.path()).read_text(encoding="utf-8"))
+    assert calendar.vtimezone and calendar.contents["vevent"]
+    _no_error(page)
