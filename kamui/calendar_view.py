@@ -1,11 +1,31 @@
-"""Calendar pieces of the pages: the `.ics` download of an account's events, and the personal feed panel."""
+"""Calendar pieces of the pages: the `.ics` download of an account's events, and the personal feed panel.
+Both files are built only when their button is pressed (deferred data, in a scope and connection of their own), so
+a page run pays nothing for them."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
 from kamcore import team_calendar
+from kamcore.users import User
 from kamui import context
+
+
+def _account_file(actor: User, account_id: int | None, kinds: tuple[str, ...], lang: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        with context.scope():
+            return team_calendar.account_ics(context.db(), actor, account_id, kinds, lang)
+    return make
+
+
+def _my_file(actor: User, lang: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        with context.scope():
+            db = context.db()
+            return team_calendar.to_ics(db, team_calendar.feed_items(db, actor), lang, f"{actor.display_name} · KAM")
+    return make
 
 
 def download(kinds: tuple[str, ...], key: str, where=st) -> None:
@@ -14,10 +34,10 @@ def download(kinds: tuple[str, ...], key: str, where=st) -> None:
     page = context.page()
     if page.account_id is None and kinds != ("rhythm",):
         return
-    data = team_calendar.account_ics(page.db, page.user, page.account_id, kinds, page.lang)
-    where.download_button(page.t("cal.download"), data, file_name=f"kam-{'-'.join(kinds)}-{page.account_id}.ics",
-                          mime="text/calendar", help=page.t("cal.download_help"), key=f"cal.{key}",
-                          icon=":material/calendar_add_on:", on_click="ignore")
+    where.download_button(page.t("cal.download"), _account_file(page.user, page.account_id, kinds, page.lang),
+                          file_name=f"kam-{'-'.join(kinds)}-{page.account_id or 'me'}.ics", mime="text/calendar",
+                          help=page.t("cal.download_help"), key=f"cal.{key}", icon=":material/calendar_add_on:",
+                          on_click="ignore")
 
 
 def feed_panel() -> None:
@@ -42,6 +62,5 @@ def feed_panel() -> None:
         team_calendar.revoke_feed(page.db, page.user)
         st.toast(page.t("cal.feed.revoked"))
         st.rerun()
-    right.download_button(page.t("cal.mine"), team_calendar.to_ics(
-        page.db, team_calendar.feed_items(page.db, page.user), page.lang, f"{page.user.display_name} · KAM"),
-        file_name="kam-my-calendar.ics", mime="text/calendar", key="cal.mine", on_click="ignore")
+    right.download_button(page.t("cal.mine"), _my_file(page.user, page.lang), file_name="kam-my-calendar.ics",
+                          mime="text/calendar", key="cal.mine", on_click="ignore")
