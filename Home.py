@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kamcore import store
-from kamui import context, shell, test_hooks
+from kamui import context, mail_view, shell, test_hooks
 from kamui.context import tr
 
 st.set_page_config(page_title="KAM War Room · 大客户作战室", page_icon="🎯", layout="wide")
@@ -57,11 +57,11 @@ PAGES = {
 }
 
 
-def _app_pages(visibility: str = "visible") -> dict[str, list[st.Page]]:
+def _app_pages(visibility: str = "visible", unread: int = 0) -> dict[str, list[st.Page]]:
     nav = {
         tr(group): [
-            st.Page(path, title=tr(title), icon=icon, url_path=url, default=(url == "home" and visibility == "visible"),
-                    visibility=visibility)
+            st.Page(path, title=shell.nav_title(title, unread if url == "my_work" else 0), icon=icon, url_path=url,
+                    default=(url == "home" and visibility == "visible"), visibility=visibility)
             for path, title, icon, url in pages
         ]
         for group, pages in PAGES.items()
@@ -86,6 +86,7 @@ def _gate() -> None:
 
 def main() -> None:
     """Route the request: setup on an empty database, sign-in, then the chosen page."""
+    mail_view.start_sender()  # once per server process; sending never happens inside a page run
     user = context.current_user()  # before the language switch: a resumed session brings its language
     shell.language_switch()
     shell.apply_cookie()
@@ -93,7 +94,7 @@ def main() -> None:
         _gate()
         return
     shell.sidebar(user)
-    st.navigation(_app_pages(), position="top").run()
+    st.navigation(_app_pages(unread=shell.unread_count(user)), position="top").run()
 
 
 with context.scope():  # the run's one connection, closed when the run ends (kamui/context.py)

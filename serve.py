@@ -3,6 +3,6 @@ Home.py). Home.py stays the app; this adds the two small routes of kamui/session
 
 import streamlit as st
 
-from kamui import session_cookie
+from kamui import calendar_route, session_cookie
 
-app = st.App("Home.py", routes=session_cookie.routes())
+app = st.App("Home.py", routes=session_cookie.routes() + calendar_route.routes())

@@ -16,6 +16,7 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from pathlib import Path
 
 from kamcore import clock, demo, passwords, store, users
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     restore = sub.add_parser("restore-backup", help="replace the database with a backup")
     restore.add_argument("file")
     restore.add_argument("--yes", action="store_true", help="go ahead even if newer data would be lost")
+    mail = sub.add_parser("send-mail", help="queue the mail that is due and send the outbox (SMTP: see README)")
+    mail.add_argument("--loop", action="store_true", help="keep going, one round every 30 seconds")
     args = parser.parse_args(argv)
 
     path = Path(args.db) if args.db else store.database_path()
@@ -87,7 +90,23 @@ def _run(args: argparse.Namespace, db, path: Path) -> int:
         return _generate(db, path, args.size)
     elif args.command in ("list-backups", "restore-backup"):
         return backups.command(db, args, path)
+    elif args.command == "send-mail":
+        return _send_mail(db, args.loop)
     return 0
+
+
+def _send_mail(db, loop: bool) -> int:
+    from kamcore.mail import sender
+
+    if sender.config() is None:
+        print("error: no SMTP server configured (KAM_SMTP_HOST or [smtp] in .streamlit/secrets.toml)", file=sys.stderr)
+        return 2
+    while True:
+        done = sender.run_once(db)
+        print(f"queued {done['queued']}, sent {done['sent']}, failed {done['failed']}", flush=True)
+        if not loop:
+            return 1 if done["failed"] else 0
+        time.sleep(sender.INTERVAL_SECONDS)
 
 
 def _generate(db, path: Path, size: str) -> int:

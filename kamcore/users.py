@@ -47,6 +47,7 @@ class UserIn(Record):
     active: bool = True
     lead_id: int | None = None  # the team lead who reviews this person's rhythm (D9)
     time_zone: str | None = None  # their own zone for timestamps; None = the company's (kamcore.time_zones)
+    email: str = Field(default="", max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")  # '' = no mail
 
     @field_validator("time_zone", mode="before")
     @classmethod
@@ -143,7 +144,7 @@ def update_user(db: Database, actor: User, user_id: int, base_version: int, chan
     """Change a user's name, role, language, time zone or active flag (admins; anyone their own name, language
     and time zone).
     Audited as the person who did it."""
-    own_fields_only = actor.id == user_id and set(changes) <= {"lang", "display_name", "time_zone"}
+    own_fields_only = actor.id == user_id and set(changes) <= {"lang", "display_name", "time_zone", "email"}
     if not actor.is_admin and not own_fields_only:
         raise PermissionDenied("err.admin_only")
     if "password_hash" in changes:

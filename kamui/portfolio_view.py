@@ -86,6 +86,35 @@ def goal_line(card: dict[str, Any], metric: str) -> dict[str, Any] | None:
     return next((g for g in (card.get("goals") or {}).get("lines", []) if g["metric"] == metric), None)
 
 
+def headline(card: dict[str, Any], lang: str) -> list[tuple[str, str, str | None]]:
+    """The walk-through's headline figures as (label, value, delta): revenue of the measured year (change on the
+    year before), margin, DSO, revenue goal reached, scorecard score, priority."""
+    figures = card["financials"]
+    revenue = card["revenue"]  # the same financials row the revenue goal's actual is measured from
+    latest = next((f for f in figures if revenue and f["year"] == revenue["year"]), None)
+    previous = next((f for f in figures if revenue and f["year"] == revenue["year"] - 1), None)
+    if latest:
+        delta = None
+        if previous and previous["revenue"]:
+            delta = f"{100 * (latest['revenue'] - previous['revenue']) / previous['revenue']:+.0f}%"
+        out = [(t("money.revenue_year", lang, year=revenue["year"]), money(revenue["amount"], revenue["currency"], lang),
+                delta),
+               (t("field.margin_pct", lang), "—" if latest["margin_pct"] is None else f"{latest['margin_pct']:.1f}%",
+                None),
+               (t("field.dso_days", lang), "—" if latest["dso_days"] is None else f"{latest['dso_days']:.0f}", None)]
+    else:
+        out = [(t("field.revenue", lang), "—", None), ("", "", None), ("", "", None)]
+    revenue_goal = goal_line(card, "revenue")
+    score = card["goals"]["score"]
+    priority = (card["position"] or {}).get("priority")
+    return out + [
+        (t("walk.goal_reached", lang, metric=t("metric.revenue", lang)),
+         percent(revenue_goal["attainment_pct"]) if revenue_goal else "—", None),
+        (t("plan.score", lang), "—" if score is None else f"{score:.0f}", None),
+        (t("field.priority", lang), f"P{priority}" if priority else "—", None),
+    ]
+
+
 def goal_rows(card: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
     """Goals vs actuals as (metric, 'actual of target', attainment) texts (plain text)."""
     out = []

@@ -6,7 +6,7 @@ import contextlib
 
 import streamlit as st
 
-from kamcore import accounts, demo, sessions, sign_in_throttle, store, users
+from kamcore import accounts, demo, inbox, sessions, sign_in_throttle, store, users
 from kamcore.errors import KamError
 from kamcore.i18n import LANG_NAMES, LANGS, choice_label
 from kamui import context, session_cookie
@@ -87,6 +87,16 @@ def _remember_language() -> None:
     with contextlib.suppress(KamError):  # a preference: losing a race here is harmless
         row = users.get_user_row(db, user_id)
         users.update_user(db, users.get_user(db, user_id), user_id, row["version"], {"lang": chosen})
+
+
+def unread_count(user: users.User) -> int:
+    """Mentions and assigned actions waiting in *My work* (the count beside it in the navigation)."""
+    return inbox.unread_count(context.db(), user)
+
+
+def nav_title(key: str, unread: int = 0) -> str:
+    """A navigation entry's title, with its unread count when there is one: "My work (3)"."""
+    return tr("nav.unread", title=tr(key), count=unread) if unread else tr(key)
 
 
 def sidebar(user: users.User) -> None:

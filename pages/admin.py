@@ -10,7 +10,7 @@ from kamcore.i18n import LANG_NAMES, choice_label
 from kamcore.learning import retrospectives
 from kamcore.relationships import guidance, health
 from kamcore.users import GLOBAL_ROLES, LANGS
-from kamui import shell
+from kamui import mail_view, shell
 from kamui.chores import act, open_page
 from kamui.editing import EditableTable, attempt, flash
 
@@ -196,3 +196,6 @@ with settings_tab:
             act(lambda: retrospectives.set_review_amount(
                 page.db, page.user, money.parse(amount, "review_amount", page.lang, required=True)),
                 page.t("admin.settings.review_saved"))
+
+with settings_tab:
+    mail_view.admin_panel()

@@ -14,9 +14,10 @@ import streamlit as st
 from kamcore import accounts, clock, permissions, team
 from kamcore.huddle import agenda, huddles, minutes, what_changed
 from kamcore.i18n import choice_label
-from kamui import chores
+from kamui import calendar_view, chores
 
 page = chores.open_page("huddle.title", "huddle.caption")
+calendar_view.download(("huddle",), "huddle")
 ICON = {"critical": ":red[●]", "warning": ":orange[●]", "info": ":blue[●]"}
 def start_form(has_past: bool) -> None:
     """Open a huddle for this account (or a group); "since" defaults to the previous huddle of the same scope.

@@ -2,15 +2,22 @@
 
 import streamlit as st
 
-from kamcore import clock, comments
+from kamcore import clock, comments, inbox
 from kamcore.huddle import agenda, huddles
 from kamcore.rhythm import entries
-from kamui import context
+from kamui import calendar_view, context, mail_view
 from kamui.editing import attempt, flash
 
 page = context.page()
 st.title(page.t("mywork.title"))
 st.caption(page.t("mywork.caption"))
+waiting = inbox.unread(page.db, page.user)
+if any(waiting.values()):  # opened = read; the navigation above still shows the count, so draw the page again
+    inbox.mark_read(page.db, page.user)
+    st.session_state["mywork.was_unread"] = waiting
+    st.rerun()
+if seen := st.session_state.pop("mywork.was_unread", None):
+    st.info(page.t("mywork.unread", **seen))
 COMMENT_KINDS = ("goal", "opportunity", "stakeholder", "retrospective")
 
 left, right = st.columns([3, 2])
@@ -46,6 +53,9 @@ with right:
                     f" · {page.day(comment['created_at'])}")
         st.caption(comment["body"])
 
+st.divider()
+calendar_view.feed_panel()
+mail_view.preferences_panel()
 st.divider()
 st.subheader(page.t("mywork.comment"))
 if page.account_id is None:

@@ -8,9 +8,11 @@ import streamlit as st
 from kamcore import clock, permissions
 from kamcore.proposals import rooms
 from kamcore.proposals.timeline import DEFAULT_CYCLE, working_days_left
+from kamui import calendar_view
 from kamui.chores import act, labels, open_page, pick, plain, tabs
 
 page = open_page("proposal.title", "proposal.caption")
+calendar_view.download(("tender",), "proposal")
 db, user, t = page.db, page.user, page.t
 editable = permissions.can_edit(db, user, page.account_id)
 

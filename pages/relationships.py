@@ -14,7 +14,7 @@ from kamcore.decision_chain import targets
 from kamcore.i18n import choice_label
 from kamcore.pipeline import discovery
 from kamcore.relationships import guidance, health, pdca, visits
-from kamui import chores
+from kamui import calendar_view, chores
 from kamui.amounts import amount_input
 from kamui.editing import attempt, flash
 
@@ -185,9 +185,41 @@ def because(component: dict) -> str:
     return t(f"ahealth.d.{key}", **params)
 
 
+def outcome_form(visit_rows: list[dict]) -> None:
+    """Record a visit's outcome (first on the tab, for the phone after the meeting): my visit of today comes first,
+    "visited on" defaults to today."""
+    planned = {v["id"]: v for v in visits.outcome_order(visit_rows, page.user.id, clock.today())}
+    if not planned:
+        return
+    if st.session_state.pop("outcome.saved", False):
+        st.session_state.update({"outcome.visit": next(iter(planned)), "outcome.visited_on": clock.today(),
+                                 "outcome.text": "", "outcome.next": "", "outcome.revisit": None})
+    with st.form("visit.outcome"):
+        st.markdown(f"**{t('rel.record_outcome')}**")
+        chosen = st.selectbox(t("rel.which_visit"), list(planned), key="outcome.visit",
+                              format_func=lambda i: f"{planned[i]['planned_on']} · "
+                              f"{planned[i]['stakeholder_name'] or '—'} · {planned[i]['goal']}")
+        st.session_state.setdefault("outcome.visited_on", clock.today())
+        visited_on = st.date_input(t("field.visited_on"), max_value=clock.today(), key="outcome.visited_on")
+        outcome = st.text_area(t("field.outcome"), key="outcome.text", height=70)
+        next_step = st.text_input(t("field.next_step"), key="outcome.next")
+        revisit = st.selectbox(t("field.revisit_days"), [None, *pdca.REVISIT_CLASSES], key="outcome.revisit",
+                               format_func=label("revisit"))
+        if st.form_submit_button(t("rel.save_outcome"), type="primary"):
+            ok, _ = attempt(lambda: visits.record_outcome(page.db, page.user, chosen, planned[chosen]["version"],
+                                                       outcome=outcome, next_step=next_step, revisit_days=revisit,
+                                                       visited_on=visited_on))
+            if ok:
+                st.session_state["outcome.saved"] = True  # the next visit's outcome starts empty
+                flash(t("rel.outcome_saved"))
+                st.rerun()
+
+
 def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: dict[int | None, str]) -> None:
-    """Visit list, a 6W2H plan, and recording an outcome."""
+    """Recording an outcome, the visit list and a 6W2H plan."""
     visit_rows = visits.list_visits(page.db, page.user, account_id)
+    if editable:
+        outcome_form(visit_rows)
     if visit_rows:
         st.dataframe(pd.DataFrame([{
             t("field.planned_on"): v["planned_on"], t("field.stakeholder_id"): v["stakeholder_name"] or "—",
@@ -198,6 +230,7 @@ def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: 
         } for v in visit_rows]), hide_index=True, width="stretch")
     else:
         st.info(t("rel.no_visits"))
+    calendar_view.download(("visit", "action"), "visits")
     planned = [v for v in visit_rows if v["status"] == "planned" and v["spin_plan_id"]]
     weak = discovery.funnel_warnings(page.db, page.user, [v["spin_plan_id"] for v in planned])
     for v in planned:  # the question funnel of each coming visit's SPIN preparation (D5)
@@ -230,25 +263,6 @@ def visits_tab(account_id: int, editable: bool, people: dict[int, str], owners: 
             if ok:
                 flash(t("rel.visit_added"))
                 st.rerun()
-    planned = {v["id"]: v for v in visit_rows if v["status"] == "planned"}
-    if planned:
-        with st.form("visit.outcome"):
-            st.markdown(f"**{t('rel.record_outcome')}**")
-            chosen = st.selectbox(t("rel.which_visit"), list(planned), key="outcome.visit",
-                                  format_func=lambda i: f"{planned[i]['planned_on']} · "
-                                  f"{planned[i]['stakeholder_name'] or '—'} · {planned[i]['goal']}")
-            outcome = st.text_area(t("field.outcome"), key="outcome.text", height=70)
-            next_step = st.text_input(t("field.next_step"), key="outcome.next")
-            revisit = st.selectbox(t("field.revisit_days"), [None, *pdca.REVISIT_CLASSES], key="outcome.revisit",
-                                   format_func=label("revisit"))
-            if st.form_submit_button(t("rel.save_outcome"), type="primary"):
-                ok, _ = attempt(lambda: visits.record_outcome(page.db, page.user, chosen, planned[chosen]["version"],
-                                                           outcome=outcome, next_step=next_step, revisit_days=revisit))
-                if ok:
-                    flash(t("rel.outcome_saved"))
-                    st.rerun()
-
-
 def due_tab(account_id: int) -> None:
     """Who is due a revisit (this account, or every account I can see)."""
     everywhere = st.toggle(t("rel.all_accounts"), key="due.all")
@@ -277,8 +291,8 @@ if not people:
 owners: dict[int | None, str] = {None: t("sh.nobody")} | {
     o["id"]: o["name"] for o in sh.owner_choices(page.db, page.user, account_id)}
 currency = account.get("currency") or ""
-plan, visits_, due, targets_, health_ = st.tabs([t("rel.tab.plan"), t("rel.tab.visits"), t("rel.tab.due"),
-                                                 t("rel.tab.targets"), t("rel.tab.health")])
+plan, visits_, due, targets_, health_ = chores.tabs([t("rel.tab.plan"), t("rel.tab.visits"), t("rel.tab.due"),
+                                                    t("rel.tab.targets"), t("rel.tab.health")], "rel.tabs")
 with plan:
     plan_tab(account_id, editable, people, owners)
 with visits_:

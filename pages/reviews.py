@@ -6,9 +6,11 @@ import streamlit as st
 from kamcore import clock, permissions
 from kamcore.i18n import choice_label
 from kamcore.reviews import qbr
+from kamui import calendar_view
 from kamui.chores import act, labels, open_page, pick, plain, tabs
 
 page = open_page("qbr.title", "qbr.caption")
+calendar_view.download(("review",), "reviews")
 db, user, t = page.db, page.user, page.t
 editable = permissions.can_edit(db, user, page.account_id)
 

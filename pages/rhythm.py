@@ -5,9 +5,11 @@ import streamlit as st
 
 from kamcore import clock
 from kamcore.rhythm import entries
+from kamui import calendar_view
 from kamui.chores import act, labels, open_page, plain, tabs
 
 page = open_page("rhythm.title", "rhythm.caption", needs_account=False)
+calendar_view.download(("rhythm",), "rhythm")
 db, user, t = page.db, page.user, page.t
 kind_label = labels("rhythm_kind")
 

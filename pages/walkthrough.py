@@ -11,16 +11,15 @@ import streamlit as st
 from kamcore import accounts, permissions
 from kamcore.i18n import choice_label
 from kamcore.portfolio import overview
-from kamui import context
+from kamui import context, walk_deck
 from kamui.portfolio_view import (
     closing_text,
     flag_text,
-    goal_line,
     goal_rows,
+    headline,
     health_where,
     money,
     one_pager_html,
-    percent,
     pipeline_lines,
     relationship_lines,
     rule_lesson,
@@ -106,27 +105,11 @@ if group:  # a group shows what its subsidiaries add up to; a subsidiary names i
                           won_value=money(b["won_value"], code, page.lang), open=b["open"],
                           open_value=money(b["open_value"], code, page.lang)))
 
-figures = card["financials"]
-revenue = card["revenue"]  # the same financials row the revenue goal's actual is measured from
-latest = next((f for f in figures if revenue and f["year"] == revenue["year"]), None)
-previous = next((f for f in figures if revenue and f["year"] == revenue["year"] - 1), None)
 goals = card["goals"]
-revenue_goal = goal_line(card, "revenue")
 metrics = st.columns([1.7, 1, 1, 1, 1, 0.8])  # money with its unit needs the room
-if latest:
-    delta = None
-    if previous and previous["revenue"]:
-        delta = f"{100 * (latest['revenue'] - previous['revenue']) / previous['revenue']:+.0f}%"
-    metrics[0].metric(page.t("money.revenue_year", year=revenue["year"]),
-                      money(revenue["amount"], revenue["currency"], page.lang), delta)
-    metrics[1].metric(page.t("field.margin_pct"), "—" if latest["margin_pct"] is None else f"{latest['margin_pct']:.1f}%")
-    metrics[2].metric(page.t("field.dso_days"), "—" if latest["dso_days"] is None else f"{latest['dso_days']:.0f}")
-else:
-    metrics[0].metric(page.t("field.revenue"), "—")
-metrics[3].metric(page.t("walk.goal_reached", metric=page.t("metric.revenue")),
-                  percent(revenue_goal["attainment_pct"]) if revenue_goal else "—")
-metrics[4].metric(page.t("plan.score"), "—" if goals["score"] is None else f"{goals['score']:.0f}")
-metrics[5].metric(page.t("field.priority"), f"P{pos['priority']}" if pos.get("priority") else "—")
+for column, (label, value, delta) in zip(metrics, headline(card, page.lang), strict=True):
+    if label:
+        column.metric(label, value, delta)
 
 
 def block(title: str, lines: list[str], css: str = "big") -> None:
@@ -207,8 +190,12 @@ with strategy:
     else:
         st.markdown(f"<div class='walk big'>{page.t('walk.no_position')}</div>", unsafe_allow_html=True)
 
-st.download_button(page.t("walk.download"), one_pager_html(card, page.lang).encode("utf-8"),
-                   file_name=f"account-{current}.html", mime="text/html", key="walk.download")
+one_pager, deck = st.columns(2)
+one_pager.download_button(page.t("walk.download"), one_pager_html(card, page.lang).encode("utf-8"),
+                          file_name=f"account-{current}.html", mime="text/html", key="walk.download")
+deck.download_button(page.t("deck.download"), walk_deck.deferred(page.user, order, page.lang),
+                     file_name="walk-through.pptx", key="walk.deck", on_click="ignore", icon=":material/slideshow:",
+                     mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
 
 # choosing the walk is set-up, not content: below the account so the screen starts with the account
 with st.expander(page.t("walk.pick_order"), expanded=False):

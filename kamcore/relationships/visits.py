@@ -49,8 +49,11 @@ class VisitIn(Record):
             if not self.outcome:
                 raise PydanticCustomError("reason.outcome_required", "a done visit needs its outcome",
                                           {"field": "outcome"})
-            if self.visited_on is None:
-                self.visited_on = self.planned_on
+            if self.visited_on is None:  # a visit cannot have happened later than today (freshness reads it)
+                self.visited_on = min(self.planned_on, clock.today())
+        if self.visited_on is not None and self.visited_on > clock.today():
+            raise PydanticCustomError("reason.visited_in_future", "a visit cannot be visited in the future",
+                                      {"field": "visited_on"})
         return self
 
 
@@ -81,11 +84,10 @@ def update_visit(db: Database, actor: User, visit_id: int, base_version: int,
 def record_outcome(db: Database, actor: User, visit_id: int, base_version: int, *, outcome: str,
                    next_step: str = "", revisit_days: int | None = None,
                    visited_on: date | str | None = None) -> dict[str, Any]:
-    """Mark a visit done with its outcome, next step and revisit class."""
+    """Mark a visit done with its outcome, next step and revisit class. `visited_on` (the date freshness
+    counts from) defaults to today, not the planned date: the outcome is recorded after the meeting."""
     changes: dict[str, Any] = {"status": "done", "outcome": outcome, "next_step": next_step,
-                               "revisit_days": revisit_days}
-    if visited_on is not None:
-        changes["visited_on"] = str(visited_on)
+                               "revisit_days": revisit_days, "visited_on": str(visited_on or clock.today())}
     return records.update(db, actor, VISIT_ENTITY, visit_id, base_version, changes)
 
 
@@ -106,6 +108,20 @@ def list_visits(db: Database, actor: User, account_id: int, *, status: str | Non
             ORDER BY v.planned_on DESC, v.id DESC LIMIT ? OFFSET ?""",
         [*params, limit, offset],
     )
+
+
+def outcome_order(visit_rows: list[dict[str, Any]], user_id: int, today: date) -> list[dict[str, Any]]:
+    """The planned visits whose outcome may be recorded, in the order a person wants them after a meeting: their
+    own visits of today first, then the rest of today, then past-due visits (latest first), then coming ones."""
+    def rank(visit: dict[str, Any]) -> tuple:
+        planned = date.fromisoformat(str(visit["planned_on"]))
+        mine_last = visit["owner_id"] != user_id
+        if planned == today:
+            return (0, mine_last, 0, visit["id"])
+        if planned < today:
+            return (1, mine_last, -planned.toordinal(), visit["id"])
+        return (2, mine_last, planned.toordinal(), visit["id"])
+    return sorted((v for v in visit_rows if v["status"] == "planned"), key=rank)
 
 
 def revisit_due(db: Database, actor: User, account_ids: list[int], today: date | None = None,

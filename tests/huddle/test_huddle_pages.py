@@ -42,7 +42,7 @@ def test_demo_huddle_shows_what_changed_agenda_and_minutes(demo_path):
     text = markdown(open_agenda(at))
     assert "Overdue" in text and "Health flags" in text
     downloads = at.get("download_button")
-    assert len(downloads) == 2
+    assert len(downloads) == 3  # the minutes (Markdown, Word) and the huddles as a calendar (.ics)
 
 
 def test_starting_a_huddle_from_the_page_defaults_since_to_the_last_one(demo_path):

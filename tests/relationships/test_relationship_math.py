@@ -36,7 +36,8 @@ def test_health_score_of_a_hand_built_account_equals_the_hand_computed_value(w, 
                   stage_target="personal_trust", standing="credible_source", standing_target="problem_solver")
     visit = visits.plan_visit(w.db, w.am, w.a, {"stakeholder_id": boss["id"], "purpose": "rapport",
                                                  "planned_on": (clock.today() - timedelta(days=10)).isoformat()})
-    visits.record_outcome(w.db, w.am, visit["id"], visit["version"], outcome="Good talk")
+    visits.record_outcome(w.db, w.am, visit["id"], visit["version"], outcome="Good talk",
+                          visited_on=visit["planned_on"])
     pdca.create_action(w.db, w.am, w.a, {"stakeholder_id": vp["id"], "kind": "hq_visit", "due_date": ahead(20)})
     found = health.health_score(w.db, w.am, w.a)
     parts = {c["key"]: c["value"] for c in found["components"]}
@@ -89,7 +90,7 @@ def test_freshness_and_key_people_not_contacted(w, demo_clock):
     w.person("clerk", score=0)
     visit = visits.plan_visit(w.db, w.am, w.a, {"stakeholder_id": boss["id"], "purpose": "rapport",
                                                  "planned_on": (clock.today() - timedelta(days=70)).isoformat()})
-    visits.record_outcome(w.db, w.am, visit["id"], visit["version"], outcome="Met")
+    visits.record_outcome(w.db, w.am, visit["id"], visit["version"], outcome="Met", visited_on=visit["planned_on"])
     stale = guidance.key_people_not_contacted(w.db, [w.a], 60)
     assert [(s["name"], s["days_since"]) for s in stale] == [("Boss", 70)]  # the clerk is not a key person
     assert guidance.key_people_not_contacted(w.db, [w.a], 80) == []
