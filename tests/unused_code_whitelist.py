@@ -14,3 +14,7 @@ from kamcore.plan import goals
 money.convert
 money.delete_rate
 goals.measured_actual
+
+# aiosmtpd calls its handler's handle_DATA by name (tests/core/test_mail.py)
+from tests.core import test_mail
+test_mail.Inbox.handle_DATA

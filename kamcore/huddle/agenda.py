@@ -414,6 +414,13 @@ def by_account(db: Database, actor: User, account_ids: list[int], today: date | 
     return out
 
 
+def counts_by_account(db: Database, actor: User, account_ids: list[int],
+                      today: date | None = None) -> dict[int, dict[str, int]]:
+    """How many agenda items each account has in each urgency group (the figure the page shows; the weekly
+    digest mail says it too)."""
+    return {a.account_id: a.counts() for a in by_account(db, actor, account_ids, today)}
+
+
 def for_owner(db: Database, actor: User, owner_id: int, today: date | None = None) -> list[AgendaItem]:
     """Every open dated action owned by one person across the accounts the actor can see (My work)."""
     ids = permissions.readable_account_ids(db, actor)
