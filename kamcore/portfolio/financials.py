@@ -4,7 +4,8 @@ Money is recorded in whole units of the ACCOUNT's currency (`accounts.currency`)
 accounts convert at the year's rate (`kamcore.money`), and every screen shows amounts through
 `kamcore.money.fmt` with their currency and unit. Figures are typed on screen or imported
 from CSV / Excel: the import maps the file's columns to ours, validates every
-row, reports each problem by row and field, and commits all rows or none.
+row, reports each problem by row and field, and commits all rows or none; a file's amounts
+are the full amounts, stored as they are.
 """
 
 from __future__ import annotations
