@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from kamcore import permissions, records, store
 from kamcore.errors import FieldProblem, ValidationError
+from kamcore.money_format import Whole
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -38,11 +39,11 @@ class FinancialsIn(Record):
 
     account_id: int
     year: int = Field(ge=1990, le=2100)
-    revenue: float = Field(ge=0, allow_inf_nan=False)
-    gross_profit: float = Field(allow_inf_nan=False)
+    revenue: Whole = Field(ge=0, allow_inf_nan=False)
+    gross_profit: Whole = Field(allow_inf_nan=False)
     deals_count: int = Field(default=0, ge=0)
-    receivables_outstanding: float = Field(default=0, ge=0, allow_inf_nan=False)
-    receivables_overdue: float = Field(default=0, ge=0, allow_inf_nan=False)
+    receivables_outstanding: Whole = Field(default=0, ge=0, allow_inf_nan=False)
+    receivables_overdue: Whole = Field(default=0, ge=0, allow_inf_nan=False)
     dso_days: float | None = Field(default=None, ge=0, le=3650, allow_inf_nan=False)
     price_cuts: int = Field(default=0, ge=0)
 
