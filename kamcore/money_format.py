@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 DEFAULT_REPORTING = "CNY"
 # 中文 currency names for the 万 / 亿 scheme; any other code is written after the number
@@ -100,3 +102,7 @@ def as_typed(value: float | None, currency: str | None = None) -> str:
         return ""
     rounded = amount(value, currency)
     return f"{rounded:,.0f}" if rounded == int(rounded) else f"{rounded:,.{minor_digits(currency)}f}"
+
+
+# An amount field of a record model: whatever the input (a form, a table, an import), stored rounded to the cent.
+Whole = Annotated[float, AfterValidator(amount)]

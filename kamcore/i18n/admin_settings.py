@@ -12,9 +12,9 @@ TEXTS = {
                                        "全部客户的覆盖提示与预算提醒何时出现。"),
     "admin.settings.thresholds_saved": ("Relationship thresholds saved.", "关系阈值已保存。"),
     "admin.settings.review": ("Retrospective review one level up", "复盘上一级评审"),
-    "admin.settings.review_help": ("The full amount, in each deal's own currency (e.g. 1,000,000); 0 means every lost "
-                                   "deal is reviewed one level up. A missed goal always is.",
-                                   "完整金额，按各商机自身币种（如 1,000,000 或 100万）；0 表示每个丢单都需上一级评审。未达成目标始终需要。"),
+    "admin.settings.review_help": ("The full amount, in each deal's own currency; 0 means every lost deal is reviewed "
+                                   "one level up. A missed goal always is.",
+                                   "完整金额（可写 100万），按各商机自身币种；0 表示每个丢单都需上一级评审。未达成目标始终需要。"),
     "admin.settings.review_saved": ("Review amount saved.", "评审金额已保存。"),
     "admin.settings.save": ("Save", "保存"),
 }

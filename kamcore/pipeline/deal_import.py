@@ -12,8 +12,9 @@ The import runs in two steps, so a user sees every problem before anything is wr
    any row has a problem (`ValidationError` listing each row and field).
 
 Imported deals keep their CRM dates: `opened_on` and the stage history are dated from the
-file, so pipeline analytics work on imported history. Every row is audited like a
-hand-made one.
+file, so pipeline analytics work on imported history. Amounts are stored as the file gives
+them, in whole units of the deal's currency (a `close_value` of 1054 is USD 1,054), and an
+export writes them back the same way. Every row is audited like a hand-made one.
 """
 
 from __future__ import annotations

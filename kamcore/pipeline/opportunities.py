@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from kamcore import clock, data_cache, permissions, records, store
 from kamcore.errors import FieldProblem, NotFoundError, ValidationError
 from kamcore.i18n import t
+from kamcore.money_format import Whole
 from kamcore.pipeline.stage_model import CLOSED, STAGE_JOIN, WEIGHTED_AMOUNT_SQL, effective_probability, stage_name
 from kamcore.read_models import Deal, DealRow
 from kamcore.records import Entity, Record
@@ -50,7 +51,7 @@ class OpportunityIn(Record):
     external_id: str | None = Field(default=None, max_length=80)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["lead", "opportunity"] = "lead"
-    amount: float | None = Field(default=0, ge=0, allow_inf_nan=False)  # None: the CRM had no amount (m014)
+    amount: Whole | None = Field(default=0, ge=0, allow_inf_nan=False)  # None: the CRM had no amount (m014)
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     opened_on: date | None = None  # None only for imported deals the CRM has no date for (m014)
     expected_close: date | None = None

@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
 from kamcore import permissions, records, store
+from kamcore.money_format import Whole
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -27,7 +28,7 @@ class SharePlanIn(Record):
 
     account_id: int
     product_line_id: int
-    wallet: float = Field(allow_inf_nan=False)
+    wallet: Whole = Field(allow_inf_nan=False)
     current_share: float = Field(allow_inf_nan=False)
     base_year: int = Field(ge=2000, le=2100)
     target_share_1: float | None = Field(default=None, allow_inf_nan=False)

@@ -4,7 +4,8 @@ Money is recorded in whole units of the ACCOUNT's currency (`accounts.currency`)
 accounts convert at the year's rate (`kamcore.money`), and every screen shows amounts through
 `kamcore.money.fmt` with their currency and unit. Figures are typed on screen or imported
 from CSV / Excel: the import maps the file's columns to ours, validates every
-row, reports each problem by row and field, and commits all rows or none.
+row, reports each problem by row and field, and commits all rows or none; a file's amounts
+are the full amounts, stored as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlite_utils import Database
 
 from kamcore import permissions, records, store
 from kamcore.errors import FieldProblem, ValidationError
+from kamcore.money_format import Whole
 from kamcore.records import Entity, Record
 from kamcore.users import User
 
@@ -37,11 +39,11 @@ class FinancialsIn(Record):
 
     account_id: int
     year: int = Field(ge=1990, le=2100)
-    revenue: float = Field(ge=0, allow_inf_nan=False)
-    gross_profit: float = Field(allow_inf_nan=False)
+    revenue: Whole = Field(ge=0, allow_inf_nan=False)
+    gross_profit: Whole = Field(allow_inf_nan=False)
     deals_count: int = Field(default=0, ge=0)
-    receivables_outstanding: float = Field(default=0, ge=0, allow_inf_nan=False)
-    receivables_overdue: float = Field(default=0, ge=0, allow_inf_nan=False)
+    receivables_outstanding: Whole = Field(default=0, ge=0, allow_inf_nan=False)
+    receivables_overdue: Whole = Field(default=0, ge=0, allow_inf_nan=False)
     dso_days: float | None = Field(default=None, ge=0, le=3650, allow_inf_nan=False)
     price_cuts: int = Field(default=0, ge=0)
 

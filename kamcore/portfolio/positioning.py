@@ -20,6 +20,7 @@ from pydantic import Field
 from sqlite_utils import Database
 
 from kamcore import permissions, records, store
+from kamcore.money_format import Whole
 from kamcore.portfolio import tiering
 from kamcore.portfolio.tiering import GridThresholds
 from kamcore.records import Entity, Record
@@ -40,7 +41,7 @@ class PositionIn(Record):
     industry_rank: int | None = Field(default=None, ge=1, le=10_000)
     value_fit: int | None = Field(default=None, ge=1, le=5)
     purchase_fit: int | None = Field(default=None, ge=1, le=5)
-    potential_sales: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    potential_sales: Whole | None = Field(default=None, ge=0, allow_inf_nan=False)
     obtainable_share: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
     horizon_years: Literal[1, 3, 5] | None = None
     our_position: Literal["incumbent", "strong_challenger", "challenger", "outsider"] | None = None

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from kamcore import clock, permissions, records, store
 from kamcore.decision_chain import stakeholders
 from kamcore.errors import ValidationError
+from kamcore.money_format import Whole
 from kamcore.records import Entity, Record
 from kamcore.store import transaction
 from kamcore.users import User
@@ -50,8 +51,8 @@ class ActionIn(Record):
     done_on: date | None = None
     check_result: str = Field(default="", max_length=2000)
     score_change: int | None = Field(default=None, ge=-4, le=4)
-    budget_planned: float | None = Field(default=None, ge=0, le=1e9)
-    budget_spent: float | None = Field(default=None, ge=0, le=1e9)
+    budget_planned: Whole | None = Field(default=None, ge=0, le=1e12)
+    budget_spent: Whole | None = Field(default=None, ge=0, le=1e12)
     aims_at: Literal["stage", "standing"] | None = None
     aims_to: str | None = None
     key_visit: bool | None = None

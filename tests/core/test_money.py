@@ -129,7 +129,7 @@ def _world_in_thousands(db: Database) -> dict[str, int]:
             "account_id": account_id, "product_line_id": line["id"], "name": "Backbone", "amount": 71.0})["id"],
         "action": pdca.create_action(db, am, account_id, {
             "stakeholder_id": person["id"], "kind": "executive_visit", "due_date": date(2026, 4, 1),
-            "budget_planned": 20.07, "budget_spent": 20.007})[0]["id"],
+            "budget_planned": 20.07, "budget_spent": 19.5})[0]["id"],
         "share": share_plans.create_share_plan(db, am, {
             "account_id": account_id, "product_line_id": line["id"], "wallet": 36_000.0, "current_share": 10,
             "base_year": 2026, "target_share_1": 20})["id"],
@@ -166,7 +166,7 @@ def test_m022_turns_every_stored_thousand_into_whole_units_once():
     assert db.execute("SELECT target FROM goals WHERE id = ?", [made["goal_money"]]).fetchone() == (65_620_000.0,)
     assert db.execute("SELECT target, actual FROM goals WHERE id = ?", [made["goal_score"]]).fetchone() == (85.0, 80.0)
     assert db.execute("SELECT amount FROM opportunities").fetchone() == (71_000.0,)
-    assert db.execute("SELECT budget_planned, budget_spent FROM relationship_actions").fetchone() == (20_070.0, 20_007.0)
+    assert db.execute("SELECT budget_planned, budget_spent FROM relationship_actions").fetchone() == (20_070.0, 19_500.0)
     assert db.execute("SELECT wallet, current_share FROM share_plans").fetchone() == (36_000_000.0, 10.0)
     assert db.execute("SELECT potential_sales, obtainable_share FROM account_positions").fetchone() == (7_500_000.0, 40.0)
     assert retrospectives.review_amount(db) == 1_000_000.0
