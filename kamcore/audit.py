@@ -271,7 +271,8 @@ def current_version(db: Database, entity_name: str, entity_id: int) -> int | Non
 
 def changes_since(db: Database, actor: User, account_ids: list[int], since: str,
                   limit: int = 500) -> list[dict[str, Any]]:
-    """Audit rows for the given accounts after `since`, oldest first (what changed since the last huddle)."""
+    """Audit rows for the given accounts after `since`, oldest first (what changed since the last huddle); past
+    `limit` rows, the newest ones (rows are written in any order of `at`: an import, the demo)."""
     for account_id in account_ids:
         permissions.require_read(db, actor, account_id)
     if not account_ids:
@@ -279,9 +280,10 @@ def changes_since(db: Database, actor: User, account_ids: list[int], since: str,
     marks = ",".join("?" for _ in account_ids)
     found = store.rows(
         db,
-        f"""SELECT a.*, coalesce(u.display_name, 'System') AS actor FROM audit_log a
+        f"""SELECT * FROM (SELECT a.*, coalesce(u.display_name, 'System') AS actor FROM audit_log a
             LEFT JOIN users u ON u.id = a.actor_id
-            WHERE a.account_id IN ({marks}) AND a.at > ? ORDER BY a.id LIMIT ?""",
+            WHERE a.account_id IN ({marks}) AND a.at > ? ORDER BY a.at DESC, a.id DESC LIMIT ?)
+            ORDER BY at, id""",
         [*account_ids, since, limit],
     )
     for row in found:

@@ -80,7 +80,7 @@ def remark_lines(minutes: Minutes) -> list[str]:
 
 
 def _action_cells(item: dict[str, Any], lang: str) -> list[str]:
-    return [item["text"], item["owner_name"] or "—", item["due_on"] or "—",
+    return [item["text"], item["owner_name"] or "—", clock.day_text(item["due_on"], lang) if item["due_on"] else "—",
             choice_label("item_status", item["status"], lang), item["account_name"]]
 
 
@@ -99,7 +99,7 @@ def to_markdown(minutes: Minutes) -> str:
     lines = [
         f"# {esc(minutes.title)}",
         "",
-        f"- **{t('field.held_on', lang)}:** {minutes.held_on}",
+        f"- **{t('field.held_on', lang)}:** {clock.day_text(minutes.held_on, lang)}",
         f"- **{t('huddle.scope', lang)}:** {esc(', '.join(minutes.accounts))}",
         f"- **{t('huddle.attendees', lang)}:** {esc(', '.join(minutes.attendees)) if minutes.attendees else '—'}",
         f"- **{t('field.since', lang)}:** {minutes.since}",
@@ -136,7 +136,7 @@ def to_docx(minutes: Minutes) -> bytes:
     style.font.name = "Calibri"
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "Microsoft YaHei")  # Chinese text in a CJK font
     document.add_heading(minutes.title, level=0)
-    for label, value in ((t("field.held_on", lang), minutes.held_on),
+    for label, value in ((t("field.held_on", lang), clock.day_text(minutes.held_on, lang)),
                          (t("huddle.scope", lang), ", ".join(minutes.accounts)),
                          (t("huddle.attendees", lang), ", ".join(minutes.attendees) or "—"),
                          (t("field.since", lang), minutes.since), *role_lines(minutes)):

@@ -13,7 +13,7 @@ from kamcore.huddle import agenda, huddles, what_changed
 from kamcore.rhythm import entries
 from tests.conftest import signed_in_app
 from tests.managed_account import managed_account, member
-from tests.visible_text import slips, visible_text
+from tests.visible_text import slips, unescape, visible_text
 
 LATE_EVENING_UTC = datetime(2026, 11, 26, 23, 30, tzinfo=UTC)  # Thursday 23:30 UTC = Friday 07:30 in Beijing
 BEIJING_DAY = date(2026, 11, 27)
@@ -198,3 +198,16 @@ def test_the_admin_sets_the_company_zone_and_a_member_their_own_on_the_admin_pag
     li = users.find_by_username(db, "li.wei")
     assert time_zones.own_zone(db, li.id) == "Europe/Berlin" and time_zones.company_zone(db) == "Asia/Tokyo"
     db.close()
+
+
+def test_the_minutes_give_the_since_moment_and_the_days_in_the_readers_zone_and_language(world):
+    from kamcore.huddle import minutes
+
+    _action_due(world, BEIJING_DAY)
+    huddle_id = world["db"].execute("SELECT id FROM huddles").fetchone()[0]
+    with clock.at(LATE_EVENING_UTC):
+        chinese = minutes.to_markdown(minutes.gather(world["db"], world["am"], huddle_id, "zh", "Asia/Shanghai"))
+        english = minutes.to_markdown(minutes.gather(world["db"], world["am"], huddle_id, "en", "Asia/Shanghai"))
+    assert "11月27日" in chinese and "11月13日 10:00" in chinese, chinese  # since: a week before, 10:00 Beijing
+    assert "2026-11-13 10:00" in unescape(english) and "2026-11-27" in unescape(english)
+    assert slips(chinese) == [] and slips(english) == []

@@ -47,3 +47,16 @@ def test_homes_recent_changes_name_people_and_records(demo_db, demo_clock, lang)
               if r["action"] != "create" and r["field"] and r["field"].endswith(("_id", "_by"))]  # creates: one line
     assert values and not any(v.isdigit() for v in values), "a reference shown as a bare number"
     assert all(r["record"] for r in rows)
+
+
+def test_a_new_requirement_is_named_by_its_requirement_not_by_its_owner(demo_db, demo_clock):
+    chen = users.find_by_username(demo_db, "chen.jie")
+    ids = [r[0] for r in demo_db.execute("SELECT id FROM accounts ORDER BY id")]
+    stored = dict(demo_db.execute("SELECT id, requirement FROM proposal_requirements").fetchall())
+    items = [i for i in what_changed.feed(demo_db, chen, ids, "2026-10-23T00:00:00+00:00", "en", DEMO_DAY)
+             if i.entity == "proposal_requirement"]  # the last month (the feed reads the first 2,000 rows after since)
+    assert items, "the demo adds requirements to its live tender"
+    assert all(item.title == stored[item.entity_id][:70] or stored[item.entity_id].startswith(item.title[:-1])
+               for item in items)
+    assert all(f"New requirement: {item.title}" in what_changed.sentences(item)[0] or item.title in
+               what_changed.sentences(item)[0] for item in items)
