@@ -353,7 +353,7 @@ account_id = page.account_id
 account = accounts.get_account(page.db, page.user, account_id)
 editable = permissions.can_edit(page.db, page.user, account_id)
 private = permissions.can_see_private(page.db, page.user, account_id)
-st.header(account["name"])
+st.header(plain(account["name"]))
 if not editable:
     st.caption(t("shell.read_only"))
 owners: dict[int | None, str] = {None: t("sh.nobody")} | {
