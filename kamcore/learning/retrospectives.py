@@ -221,8 +221,19 @@ def _authorize_retro(db: Database, actor: User, account_id: int | None, action: 
     permissions.require_edit(db, actor, account_id) if account_id is not None else permissions.require_admin(actor)
 
 
+def _reviewer_steps_only(db: Database, actor: User, row: dict[str, Any], action: records.Action,
+                         changed: frozenset[str]) -> None:
+    """On every path (records, History's restore, the import): someone who may not edit the account changes a
+    retrospective only as its named reviewer, and only its lifecycle (`finalize`, `reopen`) — never its content,
+    never creating or deleting one."""
+    if row.get("account_id") is not None and permissions.can_edit(db, actor, row["account_id"]):
+        return
+    if action != "update" or row.get("reviewer_id") != actor.id or not changed <= {"status", "reopen_reason"}:
+        raise PermissionDenied("err.read_only_account")
+
+
 RETRO = Entity("retrospective", "retrospectives", RetrospectiveIn, workflow_fields=WORKFLOW,
-               authorize=_authorize_retro, extra_checks=(_matches_opportunity,))
+               authorize=_authorize_retro, authorize_row=_reviewer_steps_only, extra_checks=(_matches_opportunity,))
 FACTOR = Entity("retro_factor", "retro_factors", FactorIn, extra_checks=(_same_account_as_retro,))
 WHY = Entity("why_chain", "retro_whys", WhyChainIn, extra_checks=(_same_account_as_retro,))
 LESSON = Entity("lesson", "lessons", LessonIn, extra_checks=(_same_account_as_retro,))
@@ -415,9 +426,10 @@ def _may_sign(db: Database, actor: User, retro_id: int, purpose: str) -> None:
 
 
 def _may_withdraw(db: Database, actor: User, retro_id: int, purpose: str) -> None:
-    """Sign-offs are withdrawn when the retrospective is reopened: by whoever may reopen it."""
+    """The review sign-off is withdrawn when the retrospective is reopened, by whoever may reopen it; agreement with
+    the conclusions only by the person who gave it."""
     head = records.get(db, RETRO, retro_id)
-    if not (permissions.is_first_responsible(db, actor, head["account_id"])
+    if purpose != "review" or not (permissions.is_first_responsible(db, actor, head["account_id"])
             or (head["reviewer_id"] is not None and actor.id == head["reviewer_id"])):
         raise PermissionDenied("err.retro_reopen_who")
 
