@@ -77,9 +77,9 @@ def flag_list(flags: list[rules.Flag], *, show_account: bool = True, key: str = 
     """Flags, most severe first: what fired, on which deal, the facts, the lesson, and any acknowledgement."""
     stages = stage_names() if flags else {}
     for flag in flags:
-        where = flag.opportunity_name or tr("health.account_level")
+        where = plain(flag.opportunity_name) if flag.opportunity_name else tr("health.account_level")
         if show_account:
-            where = f"{flag.account_name} · {where}"
+            where = f"{plain(flag.account_name)} · {where}"
         muted = " · " + tr("health.acknowledged") if flag.acknowledged else ""
         title = f":{COLOURS[flag.severity]}[**{plain(rule_title(flag))}**]" if not flag.acknowledged else \
             f"**{plain(rule_title(flag))}**"
