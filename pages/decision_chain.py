@@ -306,7 +306,7 @@ def coverage_tab(account_id: int, deals: list[dict]) -> None:
     if not found:
         st.success(t("sh.no_flags"))
     for flag in found:
-        (st.error if flag.severity == "high" else st.warning)(flag.message(page.lang), icon=":material/flag:")
+        (st.error if flag.severity == "high" else st.warning)(plain(flag.message(page.lang)), icon=":material/flag:")
 
 
 def trends_tab(account_id: int) -> None:

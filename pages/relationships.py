@@ -120,7 +120,7 @@ def flag_box(found: list) -> None:
     if not found:
         st.success(t("rel.no_guidance"))
     for flag in found:
-        (st.error if flag.severity == "high" else st.warning)(flag.message(page.lang), icon=":material/flag:")
+        (st.error if flag.severity == "high" else st.warning)(plain(flag.message(page.lang)), icon=":material/flag:")
 
 
 def targets_tab(account_id: int) -> None:
