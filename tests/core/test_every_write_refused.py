@@ -193,7 +193,7 @@ def test_every_write_function_refuses_those_who_may_not_and_leaves_the_database_
                 written.append(f"{full} as {username} on {account_name}: a conflict before the permission {exc.args}")
             except KamError as exc:
                 kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
-            except Exception as exc:  # noqa: BLE001 - listed: a write must refuse with a domain error
+            except Exception as exc:  # noqa: BLE001 - reported by the test: a write must refuse with a domain error
                 written.append(f"{full} as {username} on {account_name}: {type(exc).__name__}: {exc}"[:200])
             else:
                 written.append(f"{full} as {username} on {account_name}: not refused")
