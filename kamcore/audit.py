@@ -34,7 +34,7 @@ def history(
 ) -> list[dict[str, Any]]:
     """An account's audit rows, newest first, filtered and paged in SQL; each names its record (`record`)."""
     permissions.require_read(db, actor, account_id)
-    where, params = _filters(account_id, actor_id, entity, since, until)
+    where, params = _filters(db, actor, account_id, actor_id, entity, since, until)
     found = store.rows(
         db,
         f"""SELECT a.id, a.at, a.actor_id, coalesce(u.display_name, 'System') AS actor, a.entity,
@@ -109,18 +109,34 @@ def count_history(db: Database, actor: User, account_id: int, *, actor_id: int |
                   entity: str | None = None, since: str | None = None, until: str | None = None) -> int:
     """How many audit rows match the same filters as `history`."""
     permissions.require_read(db, actor, account_id)
-    where, params = _filters(account_id, actor_id, entity, since, until)
+    where, params = _filters(db, actor, account_id, actor_id, entity, since, until)
     return db.execute(f"SELECT count(*) FROM audit_log a WHERE {where}", params).fetchone()[0]
 
 
-def _filters(account_id: int, actor_id: int | None, entity: str | None, since: str | None,
-             until: str | None) -> tuple[str, list[Any]]:
-    clauses, params = ["a.account_id = ?"], [account_id]
+def _filters(db: Database, actor: User, account_id: int, actor_id: int | None, entity: str | None,
+             since: str | None, until: str | None) -> tuple[str, list[Any]]:
+    hidden, params = unreadable_rows(db, actor)
+    clauses, params = ["a.account_id = ?", hidden], [account_id, *params]
     for clause, value in (("a.actor_id = ?", actor_id), ("a.entity = ?", entity),
                           ("a.at >= ?", since), ("a.at < ?", until)):
         if value is not None:
             clauses.append(clause)
             params.append(value)
+    return " AND ".join(clauses), params
+
+
+def unreadable_rows(db: Database, actor: User, alias: str = "a.") -> tuple[str, list[Any]]:
+    """SQL on `audit_log` (as `alias`) leaving out the history of rows `actor` may not read although they read
+    the account (`Entity.readable_rows`: other people's daily logs), with its parameters."""
+    clauses, params = ["1 = 1"], []
+    for entity in records.all_entities():
+        if entity.readable_rows is None:
+            continue
+        readable = entity.readable_rows(db, actor)
+        if readable is not None:
+            clauses.append(f"NOT ({alias}entity = ? AND {alias}entity_id NOT IN "
+                           f"(SELECT id FROM [{entity.table}] WHERE {readable[0]}))")
+            params.extend([entity.name, *readable[1]])
     return " AND ".join(clauses), params
 
 
@@ -202,15 +218,16 @@ def _names_in(db: Database, table: str, ids: set[int], lang: str) -> dict[int, s
 def history_facets(db: Database, actor: User, account_id: int) -> dict[str, list[Any]]:
     """The people and entity kinds that appear in an account's history (for filter pickers)."""
     permissions.require_read(db, actor, account_id)
+    hidden, params = unreadable_rows(db, actor)
     people = store.rows(
         db,
         "SELECT DISTINCT a.actor_id AS id, coalesce(u.display_name, 'System') AS name FROM audit_log a "
-        "LEFT JOIN users u ON u.id = a.actor_id WHERE a.account_id = ? ORDER BY name",
-        [account_id],
+        f"LEFT JOIN users u ON u.id = a.actor_id WHERE a.account_id = ? AND {hidden} ORDER BY name",
+        [account_id, *params],
     )
     kinds = [r[0] for r in db.execute(
-        "SELECT DISTINCT entity FROM audit_log WHERE account_id = ? ORDER BY entity", [account_id]
-    ).fetchall()]
+        f"SELECT DISTINCT a.entity FROM audit_log a WHERE a.account_id = ? AND {hidden} ORDER BY a.entity",
+        [account_id, *params]).fetchall()]
     return {"people": people, "entities": kinds}
 
 
@@ -232,14 +249,23 @@ def restorable(db: Database, actor: User, rows: list[dict[str, Any]]) -> list[di
 
 
 def _may_write(db: Database, actor: User, row: dict[str, Any]) -> bool:
-    """The same authorization `restore` runs: the entity's, and its row check (author, owner) on the row now."""
-    entity = entity_named(row["entity"])
-    current = store.row(db, f"SELECT * FROM [{entity.table}] WHERE id = ?", [row["entity_id"]])
+    """The same authorization `restore` runs first (`_authorize_restore`)."""
     try:
-        records.authorize(db, actor, entity, row["account_id"], "update", row=current)
-    except PermissionDenied:
+        _authorize_restore(db, actor, row)
+    except (PermissionDenied, NotFoundError):
         return False
     return True
+
+
+def _authorize_restore(db: Database, actor: User, entry: dict[str, Any]) -> None:
+    """May `actor` put this audit row's field back? The entity's authorization, and its row check (author,
+    owner, lead) on the row as it is now, for a change of that one field."""
+    if entry["account_id"] is not None:
+        permissions.require_read(db, actor, entry["account_id"])
+    entity = entity_named(entry["entity"])
+    current = store.row(db, f"SELECT * FROM [{entity.table}] WHERE id = ?", [entry["entity_id"]])
+    records.authorize(db, actor, entity, entry["account_id"], "update", row=current,
+                      changed=frozenset({entry["field"]} if entry["field"] else ()))
 
 
 def restore(db: Database, actor: User, audit_id: int, base_version: int) -> dict[str, Any]:
@@ -251,8 +277,7 @@ def restore(db: Database, actor: User, audit_id: int, base_version: int) -> dict
     entry = store.row(db, "SELECT * FROM audit_log WHERE id = ?", [audit_id])
     if entry is None:
         raise NotFoundError("err.not_found_entity", entity="audit", id=audit_id)
-    if entry["account_id"] is not None:
-        permissions.require_read(db, actor, entry["account_id"])
+    _authorize_restore(db, actor, entry)
     refusal = _refusal(entry)
     if refusal is not None:
         raise refusal
@@ -278,13 +303,14 @@ def changes_since(db: Database, actor: User, account_ids: list[int], since: str,
     if not account_ids:
         return []
     marks = ",".join("?" for _ in account_ids)
+    hidden, hidden_params = unreadable_rows(db, actor)
     found = store.rows(
         db,
         f"""SELECT * FROM (SELECT a.*, coalesce(u.display_name, 'System') AS actor FROM audit_log a
             LEFT JOIN users u ON u.id = a.actor_id
-            WHERE a.account_id IN ({marks}) AND a.at > ? ORDER BY a.at DESC, a.id DESC LIMIT ?)
+            WHERE a.account_id IN ({marks}) AND a.at > ? AND {hidden} ORDER BY a.at DESC, a.id DESC LIMIT ?)
             ORDER BY at, id""",
-        [*account_ids, since, limit],
+        [*account_ids, since, *hidden_params, limit],
     )
     for row in found:
         row["old_value"] = records.decode(row["old_value"])

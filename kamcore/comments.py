@@ -42,7 +42,8 @@ def _authorize(db: Database, actor: User, account_id: int | None, action: record
     permissions.require_read(db, actor, account_id)
 
 
-def _own_comment(db: Database, actor: User, row: dict[str, Any], action: records.Action) -> None:
+def _own_comment(db: Database, actor: User, row: dict[str, Any], action: records.Action,
+                 changed: frozenset[str]) -> None:
     """A comment is written, changed and removed by its author (or an admin) — on every path, History's
     restore and the import included."""
     if row.get("author_id") != actor.id and not actor.is_admin:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import pkgutil
 import re
 import sqlite3
@@ -20,7 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from annotated_types import MaxLen
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
@@ -31,7 +33,7 @@ from kamcore.identity import User
 
 Action = Literal["create", "update", "delete"]
 Authorizer = Callable[[Database, "User", "int | None", Action], None]
-RowAuthorizer = Callable[[Database, "User", dict[str, Any], Action], None]
+RowAuthorizer = Callable[[Database, "User", dict[str, Any], Action, frozenset[str]], None]
 BOOKKEEPING = ("id", "version", "created_at", "updated_at", "updated_by")
 HIDDEN = "[hidden]"
 REDACTED = "[redacted]"
@@ -48,7 +50,12 @@ class Record(BaseModel):
       other control character (NUL, escape…) is refused naming the field, because exports and
       documents cannot carry them; zero-width characters around a value are dropped, so a name
       made only of them is empty;
-    - unknown fields are refused; a whole number SQLite cannot store is a validation error.
+    - unknown fields are refused; a whole number SQLite cannot store is a validation error, and so is a
+      number that is not finite (NaN, infinity) or a value nested deeper than `MAX_NESTING`;
+    - every text field is bounded: by its own `max_length`, else by the default of its kind
+      (`text_limit`: names 200, titles 300, moments 40, JSON snapshots 500,000, any other text 20,000);
+      names and titles refuse text-direction overrides (U+202A–U+202E, U+2066–U+2069), which make a name
+      read differently from what it is.
     """
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", validate_default=True)
@@ -65,31 +72,80 @@ class Record(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _fits_sqlite(cls, value: Any) -> Any:
-        """A whole number SQLite cannot store is a validation error, not an OverflowError (found by fuzzing)."""
+    def _fits_sqlite(cls, value: Any, info: ValidationInfo) -> Any:
+        """A whole number SQLite cannot store is a validation error, not an OverflowError (found by fuzzing);
+        text longer than its field's limit, or a name with a text-direction override, is refused."""
         if isinstance(value, int) and not isinstance(value, bool) and not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
             raise PydanticCustomError("reason.number_too_large", "number too large")
+        if isinstance(value, float) and not math.isfinite(value):  # "nan" and "inf" parse as floats
+            raise PydanticCustomError("reason.not_finite", "not finite")
+        if isinstance(value, str):
+            limit, short = _limit_of(cls, info.field_name or "")
+            if len(value) > limit:
+                raise PydanticCustomError("reason.too_long_text", "too long", {"limit": limit})
+            if short and _BIDI.search(value):
+                raise PydanticCustomError("reason.bidi_control", "text-direction control")
         return value
+
+
+NAME_LIMIT, TITLE_LIMIT, MOMENT_LIMIT, TEXT_LIMIT, JSON_LIMIT = 200, 300, 40, 20_000, 500_000
+NAME_FIELDS = frozenset({"name", "display_name", "username", "code", "currency", "to_currency",
+                         "reporting_currency"})
+TITLE_FIELDS = frozenset({"title", "label", "metric", "action"})
+JSON_FIELDS = frozenset({"snapshot", "definition", "conditions", "contributions"})
+MAX_NESTING = 64  # lists and objects inside one value (an export is at most five levels deep)
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_LIMITS: dict[tuple[type, str], tuple[int, bool]] = {}
+
+
+def text_limit(field_name: str) -> int:
+    """The default longest text of a field of this kind (when the model gives the field no `max_length`)."""
+    if field_name in JSON_FIELDS:
+        return JSON_LIMIT
+    if field_name.endswith("_at") or field_name == "since":
+        return MOMENT_LIMIT
+    if field_name in NAME_FIELDS or field_name.endswith("_name"):
+        return NAME_LIMIT
+    if field_name in TITLE_FIELDS:
+        return TITLE_LIMIT
+    return TEXT_LIMIT
+
+
+def _limit_of(model: type[BaseModel], field_name: str) -> tuple[int, bool]:
+    """(longest text, is it a name or title) of one field of one model, worked out once."""
+    key = (model, field_name)
+    if key not in _LIMITS:
+        found = model.model_fields.get(field_name)
+        own = [m.max_length for m in (found.metadata if found else ()) if isinstance(m, MaxLen)]
+        kind = text_limit(field_name)
+        _LIMITS[key] = (min(own) if own else kind, kind in (NAME_LIMIT, TITLE_LIMIT))
+    return _LIMITS[key]
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 
 
-def _clean_value(model: type[BaseModel], name: Any, value: Any, nested: bool = False) -> Any:
+def _clean_value(model: type[BaseModel], name: Any, value: Any, depth: int = 0) -> Any:
     """One input value as `Record` describes: line breaks for a paste's vertical tab or form feed, a
     control character refused naming the field, zero-width edges dropped, blank optional text None.
-    Text inside lists and dicts (roles, imported attributes) is checked the same way, keys included."""
+    Text inside lists and dicts (roles, imported attributes) is checked the same way, keys included;
+    a value nested deeper than `MAX_NESTING`, or a number that is not finite, is refused naming the field."""
+    if isinstance(value, dict | list | tuple) and depth >= MAX_NESTING:
+        raise PydanticCustomError("reason.too_deep", "too deep", {"field": str(name), "depth": MAX_NESTING})
     if isinstance(value, dict):
-        return {_clean_value(model, name, k, True): _clean_value(model, name, v, True) for k, v in value.items()}
+        return {_clean_value(model, name, k, depth + 1): _clean_value(model, name, v, depth + 1)
+                for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(_clean_value(model, name, v, True) for v in value)
+        return type(value)(_clean_value(model, name, v, depth + 1) for v in value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError("reason.not_finite", "not finite", {"field": str(name)})
     if not isinstance(value, str):
         return value
     value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\x0c", "\n")
     if _CONTROL.search(value):
         raise PydanticCustomError("reason.control_character", "control character", {"field": str(name)})
-    if nested:
+    if depth:
         return value
     value = value.strip(_ZERO_WIDTH + " \t\n")
     if value == "" and _accepts_none(model, str(name)):
@@ -116,8 +172,13 @@ class Entity:
     workflow_fields: frozenset[str] = frozenset()  # changed only by their own use case, never restored
     authorize: Authorizer | None = None
     # who may touch THIS row (its author, its owner…): run on every create, update, delete, redact and
-    # restore with the row as it is now (the new values on create), after `authorize`
+    # restore with the row as it is now (the new values on create) and the names of the fields an update
+    # changes (empty on create and delete), after `authorize` and before any version is compared
     authorize_row: RowAuthorizer | None = None
+    # which rows of this table an actor may read, as SQL on the table's `id` (e.g. other people's daily logs
+    # are not for everyone who reads the account): `(where, params)`, or None for every row. History, "what
+    # changed" and the export apply it, so a row hidden on one path is hidden on all.
+    readable_rows: Callable[[Database, User], tuple[str, list[Any]] | None] | None = None
     extra_checks: tuple[Callable[[Database, dict[str, Any], int | None], None], ...] = field(default=())
     # money fields and where their currency is: "account" (the account's currency) or the name of the row's own
     # currency column ("currency"); History and conflict messages show them with `kamcore.money.fmt`
@@ -202,9 +263,8 @@ def update(
     if unknown:
         raise ValidationError.single(unknown[0], "reason.read_only")
     with store.transaction(db):
-        current = _current_or_conflict(db, entity, row_id, base_version)
+        current = _authorized_current(db, actor, entity, row_id, base_version, "update", changes)
         account_id = entity.account_of(current)
-        authorize(db, actor, entity, account_id, "update", row=current)
         editable = {f: current[f] for f in entity.model.model_fields if f in current}
         clean = validate(entity, {**editable, **changes})
         if entity.account_field and entity.account_field != "id" and clean.get(entity.account_field) != account_id:
@@ -233,9 +293,8 @@ def update(
 def delete(db: Database, actor: User, entity: Entity, row_id: int, base_version: int) -> None:
     """Delete a row last seen at `base_version`, auditing every value it held."""
     with store.transaction(db):
-        current = _current_or_conflict(db, entity, row_id, base_version)
+        current = _authorized_current(db, actor, entity, row_id, base_version, "delete")
         account_id = entity.account_of(current)
-        authorize(db, actor, entity, account_id, "delete", row=current)
         _delete_dependents(db, actor, entity, row_id)
         try:
             db.conn.execute(f"DELETE FROM [{entity.table}] WHERE id = ?", [row_id])
@@ -294,9 +353,9 @@ def redact(
     if not_private:
         raise ValidationError.single(not_private[0], "reason.not_private")
     with store.transaction(db):
-        current = _current_or_conflict(db, entity, row_id, base_version)
+        current = _authorized_current(db, actor, entity, row_id, base_version, "update",
+                                       dict.fromkeys(names))
         account_id = entity.account_of(current)
-        authorize(db, actor, entity, account_id, "update", row=current)
         sets = ", ".join(f"[{f}] = NULL" for f in names)
         db.conn.execute(
             f"UPDATE [{entity.table}] SET {sets}, version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?",
@@ -385,36 +444,33 @@ def _next_id(db: Database, entity: Entity) -> int:
     return max(in_table, in_audit) + 1
 
 
-def _current_or_conflict(db: Database, entity: Entity, row_id: int, base_version: int) -> dict[str, Any]:
+def _authorized_current(db: Database, actor: User, entity: Entity, row_id: int, base_version: int, action: Action,
+                        changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The row as it is now, once `actor` is known to may `action` it — only then compared with `base_version`.
+
+    Who may is decided first: someone who may not write the row gets the permission error (or "not found"),
+    never a conflict that would list its changes and carry its current values."""
     if not _storable(base_version):
         raise ValidationError.single("version", "reason.number_too_large")
-    try:
-        current = get(db, entity, row_id)
-    except NotFoundError:
-        if _was_deleted(db, entity, row_id):
-            raise ConflictError(
-                entity.name, row_id, base_version, -1, changes_since(db, entity, row_id, base_version)
-            ) from None
-        raise
-    if current["version"] != base_version:
-        raise ConflictError(
-            entity.name,
-            row_id,
-            base_version,
-            current["version"],
-            changes_since(db, entity, row_id, base_version),
-            current,
-        )
-    return current
+    found = store.row(db, f"SELECT * FROM [{entity.table}] WHERE id = ?", [row_id]) if _storable(row_id) else None
+    if found is None:
+        last = _last_audited(db, entity, row_id)
+        if last is None or last["action"] != "delete":
+            get(db, entity, row_id)  # raises NotFoundError
+        authorize(db, actor, entity, last["account_id"], action)
+        raise ConflictError(entity.name, row_id, base_version, -1, changes_since(db, entity, row_id, base_version))
+    changed = frozenset(f for f, v in (changes or {}).items() if found.get(f) != v)
+    authorize(db, actor, entity, entity.account_of(found), action, row=found, changed=changed)
+    if found["version"] != base_version:
+        raise ConflictError(entity.name, row_id, base_version, found["version"],
+                            changes_since(db, entity, row_id, base_version), found)
+    return found
 
 
-def _was_deleted(db: Database, entity: Entity, row_id: int) -> bool:
-    return bool(
-        db.execute(
-            "SELECT 1 FROM audit_log WHERE entity = ? AND entity_id = ? AND action = 'delete' LIMIT 1",
-            [entity.name, row_id],
-        ).fetchone()
-    )
+def _last_audited(db: Database, entity: Entity, row_id: int) -> dict[str, Any] | None:
+    """The row's latest audit entry (its action and account), or None when it never existed."""
+    return store.row(db, "SELECT action, account_id FROM audit_log WHERE entity = ? AND entity_id = ? "
+                         "ORDER BY id DESC LIMIT 1", [entity.name, row_id])
 
 
 def changes_since(db: Database, entity: Entity, row_id: int, base_version: int) -> list[ChangeByOther]:
@@ -461,9 +517,10 @@ def money_currency(db: Database, entity: Entity, field_name: str | None, row: di
 
 
 def authorize(db: Database, actor: User, entity: Entity, account_id: int | None, action: Action,
-              row: dict[str, Any] | None = None) -> None:
+              row: dict[str, Any] | None = None, changed: frozenset[str] = frozenset()) -> None:
     """Raise PermissionDenied unless `actor` may do `action` on a row of `entity` in `account_id`
-    (and, given the row, on that row: its author or owner, see `Entity.authorize_row`)."""
+    (and, given the row, on that row: its author or owner, see `Entity.authorize_row`; `changed` names the
+    fields an update changes). The one place every write path asks who may, before it reads anything else."""
     if entity.authorize is not None:
         entity.authorize(db, actor, account_id, action)
     elif account_id is None:
@@ -471,7 +528,7 @@ def authorize(db: Database, actor: User, entity: Entity, account_id: int | None,
     else:
         permissions.require_edit(db, actor, account_id)
     if row is not None and entity.authorize_row is not None:
-        entity.authorize_row(db, actor, row, action)
+        entity.authorize_row(db, actor, row, action, changed)
 
 
 _UNIQUE = re.compile(r"UNIQUE constraint failed: \w+\.(\w+)")

@@ -84,7 +84,7 @@ def _authorize(db: Database, actor: User, account_id: int | None, action: str) -
     permissions.require_admin(actor)
 
 
-def _authorize_row(db: Database, actor: User, row: dict[str, Any], action: str) -> None:
+def _authorize_row(db: Database, actor: User, row: dict[str, Any], action: str, changed: frozenset[str]) -> None:
     if not actor.is_admin and row.get("id") != _self_service.get():
         raise PermissionDenied("err.admin_only")
 

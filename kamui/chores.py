@@ -12,6 +12,8 @@
   pick; the URL is kept in step so a link names the record on screen.
 - `tabs(labels, key)`: tabs that keep the open tab across reruns (saving never throws the page
   back to the first tab).
+- `plain(text)`: `kamcore.text.plain`, the one way to put user text (and `?account=`) into Markdown,
+  labels included.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import streamlit as st
 
 from kamcore.errors import KamError
 from kamcore.i18n import choice_label
-from kamcore.text import markdown_plain
+from kamcore.text import plain as plain  # the one escaper, passed on to the pages: user text in Markdown
 from kamui import context
 from kamui.context import PageContext, lang, tr
 from kamui.editing import flash, show_error
@@ -103,10 +105,3 @@ def tabs(names: Sequence[str], key: str, *, lazy: bool = False) -> Sequence[Any]
     """`st.tabs` that stays on the open tab across reruns. `lazy=True`: a click on a tab reruns the page,
     and the page draws only the tab whose `.open` is true (for a tab whose content is expensive)."""
     return st.tabs(list(names), key=key, on_change="rerun" if lazy else "ignore")
-
-
-
-def plain(text: object) -> str:
-    """User text made safe inside `st.markdown` (`kamcore.text.markdown_plain`): no link, remote image,
-    heading or italics of its own. Use it for every piece of user text (and `?account=`) in Markdown."""
-    return markdown_plain(text)

@@ -19,6 +19,7 @@ import streamlit as st
 
 from kamcore import money
 from kamcore.errors import ConflictError, KamError
+from kamcore.text import plain
 from kamui.context import lang, tr
 
 Write = Callable[[int, dict[str, Any]], dict[str, Any]]
@@ -28,9 +29,9 @@ def show_error(exc: KamError) -> None:
     """Show a refused write as a clear message (a conflict names who changed what)."""
     message = exc.message(lang())
     if isinstance(exc, ConflictError):
-        st.error(f"**{tr('conflict.title')}** — {message}")
+        st.error(f"**{tr('conflict.title')}** — {plain(message)}")
     else:
-        st.error(message)
+        st.error(plain(message))
 
 
 def flash(message: str, kind: str = "success") -> None:
@@ -136,7 +137,7 @@ class VersionedForm:
         pending = st.session_state.get(f"{self.key}._conflict")
         if not pending:
             return
-        st.error(f"**{tr('conflict.title')}** — {pending['message']}")
+        st.error(f"**{tr('conflict.title')}** — {plain(pending['message'])}")
         st.caption(tr("conflict.yours"))
         st.dataframe(
             pd.DataFrame(
@@ -275,10 +276,10 @@ class EditableTable:
             return
         st.error(tr("table.refused", count=len(refused)))
         for number, item in enumerate(refused):
-            st.markdown(f"**{item['label']}** — {item['message']}")
+            st.markdown(f"**{plain(item['label'])}** — {plain(item['message'])}")
             if item["values"]:
                 st.caption(tr("conflict.your_values") + ": " +
-                           ", ".join(f"{tr('field.' + k)} = {v}" for k, v in item["values"].items()))
+                           ", ".join(f"{tr('field.' + k)} = {plain(v)}" for k, v in item["values"].items()))
             if reapply and item["conflict"] and item["row_id"] is not None and st.button(
                 tr("conflict.reapply"), key=f"{self.key}._reapply.{number}"
             ):

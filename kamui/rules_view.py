@@ -19,6 +19,7 @@ from kamcore.i18n import choice_label
 from kamcore.learning import rules
 from kamcore.learning.rule_facts import FIELDS, OPS, UNITS, text_choices
 from kamcore.pipeline import stage_model
+from kamcore.text import plain
 from kamcore.users import User
 from kamui import context
 from kamui.context import lang, tr
@@ -79,21 +80,21 @@ def flag_list(flags: list[rules.Flag], *, show_account: bool = True, key: str = 
     """Flags, most severe first: what fired, on which deal, the facts, the lesson, and any acknowledgement."""
     stages = stage_names() if flags else {}
     for flag in flags:
-        where = flag.opportunity_name or tr("health.account_level")
+        where = plain(flag.opportunity_name) if flag.opportunity_name else tr("health.account_level")
         if show_account:
-            where = f"{flag.account_name} · {where}"
+            where = f"{plain(flag.account_name)} · {where}"
         muted = " · " + tr("health.acknowledged") if flag.acknowledged else ""
-        title = f":{COLOURS[flag.severity]}[**{rule_title(flag)}**]" if not flag.acknowledged else \
-            f"**{rule_title(flag)}**"
+        title = f":{COLOURS[flag.severity]}[**{plain(rule_title(flag))}**]" if not flag.acknowledged else \
+            f"**{plain(rule_title(flag))}**"
         with st.expander(f"{title} — {where}{muted}", icon=ICONS[flag.severity]):
-            st.markdown(f"*{rule_lesson(flag)}*")
-            st.caption(" · ".join(f"{tr('rulefield.' + f['field'])}: {value_text(f['field'], f['actual'], stages)} "
-                                  f"({op_label(f['op'])} {value_text(f['field'], f['value'], stages)})"
+            st.markdown(f"*{plain(rule_lesson(flag))}*")
+            st.caption(" · ".join(f"{tr('rulefield.' + f['field'])}: {plain(value_text(f['field'], f['actual'], stages))} "
+                                  f"({op_label(f['op'])} {plain(value_text(f['field'], f['value'], stages))})"
                                   for f in flag.facts))
             if flag.acknowledged:
                 ack = flag.acknowledged
                 until = f" ({tr('field.until')} {ack['until']})" if ack.get("until") else ""
-                st.info(tr("health.ack_by", name=ack.get("by_name") or "—", reason=ack["reason"]) + until)
+                st.info(tr("health.ack_by", name=plain(ack.get("by_name")), reason=plain(ack["reason"])) + until)
 
 
 def condition_builder(key: str, initial: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
@@ -168,13 +169,13 @@ def rule_preview(db: Database, user: User, conditions: list[dict[str, Any]], key
     try:
         found = rules.preview(db, user, conditions)
     except KamError as exc:
-        st.warning(exc.message(lang()))
+        st.warning(plain(exc.message(lang())))
         return False
     flags = found["flags"]
     noun = "rules.preview_deals" if found["scope"] == "opportunity" else "rules.preview_accounts"
     st.markdown(tr(noun, count=len(flags)))
     if flags:
-        st.caption(" · ".join(f"{f.account_name} — {f.opportunity_name or tr('health.account_level')}"
+        st.caption(" · ".join(f"{plain(f.account_name)} — {plain(f.opportunity_name or tr('health.account_level'))}"
                               for f in flags[:30]) + (" …" if len(flags) > 30 else ""))
     if found["matches_all"]:
         st.warning(tr("rules.preview_matches_all", count=found["subjects"]))

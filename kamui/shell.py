@@ -9,6 +9,7 @@ import streamlit as st
 from kamcore import accounts, demo, inbox, sessions, sign_in_throttle, store, users
 from kamcore.errors import KamError
 from kamcore.i18n import LANG_NAMES, LANGS, choice_label
+from kamcore.text import plain
 from kamui import context, session_cookie
 from kamui.context import tr
 from kamui.editing import show_error
@@ -103,7 +104,7 @@ def sidebar(user: users.User) -> None:
     """Who is signed in, the account picker (bound to ?account= in the URL), and sign-out."""
     db = context.db()
     side = st.sidebar
-    side.markdown(tr("shell.signed_in_as", name=user.display_name,
+    side.markdown(tr("shell.signed_in_as", name=plain(user.display_name),
                      role=choice_label("global_role", user.global_role, context.lang())))
     visible = accounts.list_accounts(db, user)
     st.session_state["account_id"] = _pick_account(visible)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kamcore import settings, users
+from kamcore.text import plain
 from kamui import context
 
 
@@ -49,7 +50,7 @@ def _fragment_box() -> None:
 def render() -> None:
     page = context.page()
     st.header("Test hooks")
-    st.caption(f"{page.user.display_name} · touched {st.session_state.get('hooks.touched', 0)}")
+    st.caption(f"{plain(page.user.display_name)} · touched {st.session_state.get('hooks.touched', 0)}")
     st.button("Touch in a callback", key="hooks.touch", on_click=context.callback(_touch))
     st.button("Break in a callback", key="hooks.callback_break", on_click=context.callback(_explode, "callback"))
     _fragment_box()

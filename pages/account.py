@@ -124,7 +124,7 @@ current = accounts.get_account(page.db, page.user, page.account_id)
 can_edit = permissions.can_edit(page.db, page.user, page.account_id)
 if not can_edit:
     st.caption(page.t("shell.read_only"))
-st.header(current["name"])
+st.header(plain(current["name"]))
 with st.container(border=True):
     st.markdown(f"**{page.t('health.title')}**")
     flag_section(page, rules.flags_for_account(page.db, page.user, page.account_id), key="account.flags",

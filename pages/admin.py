@@ -9,6 +9,7 @@ from kamcore import clock, money, passwords, product_lines, time_zones, users
 from kamcore.i18n import LANG_NAMES, choice_label
 from kamcore.learning import retrospectives
 from kamcore.relationships import guidance, health
+from kamcore.text import plain
 from kamcore.users import GLOBAL_ROLES, LANGS
 from kamui import mail_view, shell
 from kamui.chores import act, open_page
@@ -64,7 +65,7 @@ with users_tab:
         width="stretch",
     )
     if leaderless:
-        st.warning(page.t("admin.without_lead", names=", ".join(u["display_name"] for u in leaderless)))
+        st.warning(page.t("admin.without_lead", names=", ".join(plain(u["display_name"]) for u in leaderless)))
     elif users.members_on_teams(page.db):
         st.success(page.t("admin.all_have_leads"))
     else:  # an empty war room: nobody to lead yet — say what comes first

@@ -7,6 +7,7 @@ from kamcore import accounts, store
 from kamcore.data import backups, portability
 from kamcore.data.portability import ImportPlan
 from kamcore.errors import KamError
+from kamcore.text import plain
 from kamui import context, long_work
 from kamui.editing import attempt, flash, show_error
 
@@ -62,7 +63,7 @@ def export_tab() -> None:
     if not scopes:
         st.info(page.t("page.pick_account"))
         return
-    name = accounts.get_account(page.db, page.user, page.account_id)["name"] if page.account_id else ""
+    name = plain(accounts.get_account(page.db, page.user, page.account_id)["name"]) if page.account_id else ""
     scope = st.radio(page.t("data.scope"), scopes, key="data.export.scope", horizontal=True,
                      format_func=lambda s: page.t("data.scope_all") if s is None else page.t("data.scope_account",
                                                                                                name=name))

@@ -306,7 +306,7 @@ def coverage_tab(account_id: int, deals: list[dict]) -> None:
     if not found:
         st.success(t("sh.no_flags"))
     for flag in found:
-        (st.error if flag.severity == "high" else st.warning)(flag.message(page.lang), icon=":material/flag:")
+        (st.error if flag.severity == "high" else st.warning)(plain(flag.message(page.lang)), icon=":material/flag:")
 
 
 def trends_tab(account_id: int) -> None:
@@ -353,7 +353,7 @@ account_id = page.account_id
 account = accounts.get_account(page.db, page.user, account_id)
 editable = permissions.can_edit(page.db, page.user, account_id)
 private = permissions.can_see_private(page.db, page.user, account_id)
-st.header(account["name"])
+st.header(plain(account["name"]))
 if not editable:
     st.caption(t("shell.read_only"))
 owners: dict[int | None, str] = {None: t("sh.nobody")} | {

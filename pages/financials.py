@@ -7,6 +7,7 @@ import streamlit as st
 from kamcore import accounts, clock, money, permissions
 from kamcore.errors import KamError
 from kamcore.portfolio import financials
+from kamcore.text import plain
 from kamui import context
 from kamui.editing import EditableTable, attempt, flash
 
@@ -57,7 +58,7 @@ def import_section() -> None:
     try:
         frame = financials.read_table(upload.getvalue(), upload.name)
     except KamError as exc:
-        st.error(exc.message(page.lang))
+        st.error(plain(exc.message(page.lang)))
         return
     st.dataframe(frame.head(20), hide_index=True, width="stretch")
     guessed = financials.guess_mapping(list(frame.columns))
@@ -134,7 +135,7 @@ if page.account_id is None:
     st.info(page.t("financials.pick_account"))
 else:
     account = current
-    st.subheader(f"{account['name']} · {account['currency']}")
+    st.subheader(f"{plain(account['name'])} · {account['currency']}")
     editable = permissions.can_edit(page.db, page.user, page.account_id)
     if not editable:
         st.caption(page.t("shell.read_only"))

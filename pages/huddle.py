@@ -202,7 +202,7 @@ def remarks_tab(huddle: dict, scope: list[int], editable: bool, people: dict[int
         st.markdown(f"- **{choice_label('remark_role', remark['role'], page.lang)}** ({chores.plain(remark['author'] or '—')}, "
                     f"{where}): {chores.plain(remark['text'])}")
         if remark["action_id"] is not None:
-            st.caption(page.t("huddle.remark_is_action", owner=remark["action_owner"] or "—",
+            st.caption(page.t("huddle.remark_is_action", owner=chores.plain(remark["action_owner"] or None),
                               due=remark["action_due"] or "—",
                               status=choice_label("item_status", remark["action_status"], page.lang)))
         elif editable:

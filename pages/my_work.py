@@ -5,6 +5,7 @@ import streamlit as st
 from kamcore import clock, comments, inbox
 from kamcore.huddle import agenda, huddles
 from kamcore.rhythm import entries
+from kamcore.text import plain
 from kamui import calendar_view, context, mail_view
 from kamui.editing import attempt, flash
 
@@ -29,7 +30,8 @@ with left:
     for item in mine:
         text, done = st.columns([5, 1])
         late = ":red[●] " if item.section == "overdue" else ""
-        text.markdown(f"{late}[{item.display_title(page.lang)}]({item.link}) — {item.account_name} · {page.t(item.kind)} · "
+        text.markdown(f"{late}[{plain(item.display_title(page.lang))}]({item.link}) — {plain(item.account_name)} · "
+                      f"{page.t(item.kind)} · "
                       f"{page.t('agenda.due_label', due=item.due)}")
         entity, _, raw_id = item.source.partition(":")
         if entity == "huddle_item" and done.button(page.t("huddle.mark_done"), key=f"mywork.done.{raw_id}"):
@@ -49,9 +51,9 @@ with right:
     if not mentions:
         st.info(page.t("mywork.no_mentions"))
     for comment in mentions:
-        st.markdown(f"**{comment['author']}** · {comment['account_name']} · {page.t('entity.' + comment['entity'])}"
-                    f" · {page.day(comment['created_at'])}")
-        st.caption(comment["body"])
+        st.markdown(f"**{plain(comment['author'])}** · {plain(comment['account_name'])} · "
+                    f"{page.t('entity.' + comment['entity'])} · {page.day(comment['created_at'])}")
+        st.caption(plain(comment["body"]))
 
 st.divider()
 calendar_view.feed_panel()
@@ -84,9 +86,9 @@ recent = comments.account_comments(page.db, page.user, page.account_id, limit=20
 if not recent:
     st.caption(page.t("mywork.no_comments"))
 for comment in recent:
-    st.markdown(f"**{comment['author']}** · {page.t('entity.' + comment['entity'])}: {comment['record']} · "
+    st.markdown(f"**{plain(comment['author'])}** · {page.t('entity.' + comment['entity'])}: {plain(comment['record'])} · "
                 f"{page.stamp(comment['created_at'])}")
-    st.caption(comment["body"])
+    st.caption(plain(comment["body"]))
     if comment["author_id"] == page.user.id and st.button(page.t("mywork.delete_comment"), type="tertiary",
                                                           key=f"comment.delete.{comment['id']}"):
         ok, _ = attempt(lambda c=comment: comments.delete_comment(page.db, page.user, c["id"], c["version"]))

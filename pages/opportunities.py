@@ -190,7 +190,7 @@ def stage_section(deal: dict[str, Any]) -> None:
         st.markdown(f"**{t('opp.checklist')}**")
         for item in items:
             mark = " ←" if item["stage_key"] == deal["stage"] else ""
-            st.checkbox(f"{stage_model.stage_name(item, page.lang)} · {item[label]}{mark}", value=bool(item["met"]),
+            st.checkbox(f"{plain(stage_model.stage_name(item, page.lang))} · {plain(item[label])}{mark}", value=bool(item["met"]),
                         key=f"opp.check.{deal['id']}.{item['criterion_id']}", disabled=not CAN_EDIT)
         if st.form_submit_button(t("opp.checklist_save"), disabled=not CAN_EDIT):
             changed = [i for i in items if st.session_state[f"opp.check.{deal['id']}.{i['criterion_id']}"] != bool(i["met"])]
@@ -225,7 +225,7 @@ def stage_section(deal: dict[str, Any]) -> None:
                     st.rerun()
     else:
         st.info(t("opp.is_closed", status=_label("opp_status", deal["status"]), on=deal["closed_on"],
-                  reason=deal["close_reason"]))
+                  reason=plain(deal["close_reason"])))
         if CAN_EDIT and st.button(t("opp.reopen"), key="opp.reopen"):
             ok, _ = attempt(lambda: opp.reopen_opportunity(page.db, page.user, deal["id"], deal["version"]))
             if ok:
@@ -322,8 +322,8 @@ def needs_section(deal: dict[str, Any]) -> None:
 def whys_section(deal: dict[str, Any]) -> None:
     """Five-why chains from a stated problem to the root need."""
     for chain in discovery.list_five_whys(page.db, page.user, deal["id"]):
-        steps = [chain["problem"], *[chain[f"why_{i}"] for i in range(1, 6) if chain[f"why_{i}"]]]
-        st.markdown(" → ".join(steps) + (f" ⇒ **{chain['root_need']}**" if chain["root_need"] else ""))
+        steps = [plain(chain["problem"]), *[plain(chain[f"why_{i}"]) for i in range(1, 6) if chain[f"why_{i}"]]]
+        st.markdown(" → ".join(steps) + (f" ⇒ **{plain(chain['root_need'])}**" if chain["root_need"] else ""))
     if not CAN_EDIT:
         return
     with st.form(f"opp.whys.new.{deal['id']}"):
@@ -377,13 +377,13 @@ def competitors_section(deal: dict[str, Any]) -> None:
     if not rivals:
         st.info(t("opp.no_competitors"))
     for rival in rivals:
-        title = f"{rival['name']}{' (' + t('field.is_us') + ')' if rival['is_us'] else ''} — " + \
+        title = f"{plain(rival['name'])}{' (' + t('field.is_us') + ')' if rival['is_us'] else ''} — " + \
             t("opp.comparison_score", score=rival["comparison_score"], items=rival["items_scored"])
         with st.expander(title):
             cols = st.columns(4)
             for col, part in zip(cols, ("strengths", "weaknesses", "opportunities", "threats"), strict=True):
                 col.markdown(f"**{t('field.' + part)}**")
-                col.write(rival[part] or "—")
+                col.markdown(plain(rival[part] or None))
     sheet = competitors.comparison_sheet(page.db, page.user, deal["id"])
     if sheet:
         frame = pd.DataFrame([{"product": i["competitor_name"], "aspect": _label("aspect", i["aspect"]),

@@ -16,6 +16,7 @@ from kamcore.data.imports import products as product_import
 from kamcore.errors import KamError
 from kamcore.pipeline import analytics
 from kamcore.pipeline import deal_import as oi
+from kamcore.text import plain
 from kamui import context, long_work
 from kamui.chores import tabs
 from kamui.editing import show_error
@@ -162,7 +163,7 @@ with tab_accounts:
         with st.expander(t("ix.rollup")):
             for g in groups:
                 for currency_code, b in g["by_currency"].items():
-                    st.write(t("ix.rollup_line", name=g["name"], n=len(g["subsidiaries"]), won=b["won"],
+                    st.write(t("ix.rollup_line", name=plain(g["name"]), n=len(g["subsidiaries"]), won=b["won"],
                                won_value=money.fmt(b["won_value"], currency_code, page.lang),
                                open=b["open"]))
 

@@ -9,6 +9,7 @@ import streamlit as st
 from kamcore import accounts, clock, money, permissions, product_lines
 from kamcore.pipeline import analytics, opportunities, stage_model
 from kamcore.plan import pipeline_coverage
+from kamcore.text import plain
 from kamui import context
 from kamui.chores import tabs
 from kamui.editing import EditableTable, attempt, flash
@@ -41,7 +42,7 @@ def stage_model_section() -> None:
         model.refused_panel()
         label = "label_zh" if page.lang == "zh" else "label_en"
         for item in stage_model.list_criteria(page.db):
-            st.markdown(f"- **{stage_model.stage_name(item, page.lang)}** · {item[label]}")
+            st.markdown(f"- **{plain(stage_model.stage_name(item, page.lang))}** · {plain(item[label])}")
         if page.user.is_admin:
             with st.form("pipe.criterion.new"):
                 keys = {s["id"]: stage_model.stage_name(s, page.lang) for s in stage_model.list_stages(page.db, active_only=False)}

@@ -13,6 +13,7 @@ from kamcore.i18n import choice_label
 from kamcore.plan import baselines, goals, pipeline_coverage, scorecard, share_plans, strategy
 from kamcore.plan.goals import METRICS, QUADRANTS
 from kamcore.portfolio import positioning
+from kamcore.text import plain
 from kamui import context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.plan_view import heatmap_spec, labeller, mapper, scorecard_spec
@@ -275,7 +276,7 @@ def strategy_section() -> None:
     if position and position.get("chosen_posture"):
         st.subheader(page.t("plan.posture"))
         st.markdown(f"**{choice_label('posture', position['chosen_posture'], page.lang)}**"
-                    + (f" — {position['rationale']}" if position.get("rationale") else ""))
+                    + (f" — {plain(position['rationale'])}" if position.get("rationale") else ""))
     st.subheader(page.t("plan.factors"))
     st.caption(page.t("plan.factors_hint"))
     assessed = {f["factor"]: f for f in strategy.list_factors(db, user, aid)}

@@ -40,14 +40,14 @@ def card(entry: dict) -> None:
         st.markdown(" · ".join(x for x in (
             choice_label("dimension", entry["dimension"], page.lang), plain(entry["industry"]) if entry["industry"]
             else "", plain(stages.get(entry["stage"], entry["stage"])) if entry["stage"] else "", tags) if x))
-        st.write(entry["practice"])
-        st.caption(page.t("playbook.from", count=len(entry["sources"]), name=entry["owner_name"] or "—"))
+        st.markdown(plain(entry["practice"]))
+        st.caption(page.t("playbook.from", count=len(entry["sources"]), name=plain(entry["owner_name"] or None)))
         for source in entry["sources"]:
             outcome = choice_label("result", source["result"], page.lang)
             if source["account_id"] is None:
                 st.markdown(f"- {page.t('playbook.other_account')} · {outcome}")
                 continue
-            st.page_link("pages/retrospectives.py", label=f"{source['account']} · {source['retrospective']} · "
+            st.page_link("pages/retrospectives.py", label=f"{plain(source['account'])} · {plain(source['retrospective'])} · "
                          f"{outcome}", icon=":material/history_edu:",
                          query_params={"account": str(source["account_id"]),
                                        "retro": str(source["retrospective_id"])})

@@ -237,7 +237,7 @@ with tab_account:
     if page.account_id is None:
         st.info(page.t("portfolio.pick_account"))
     else:
-        st.subheader(names.get(page.account_id, ""))
+        st.subheader(plain(names.get(page.account_id, "")))
         tier = tiering.get_assignment(page.db, page.user, page.account_id)
         if tier is None:
             st.info(page.t("portfolio.no_tier"))

@@ -143,11 +143,11 @@ with themes:
         st.info(t("proposal.theme_none"))
     for theme in got["theme"]:
         with st.container(border=True):
-            st.markdown(f"**{theme['theme']}**")
+            st.markdown(f"**{plain(theme['theme'])}**")
             for line in [x for x in theme["differentiators"].splitlines() if x.strip()]:
-                st.markdown(f"- {line}")
+                st.markdown(f"- {plain(line)}")
             if theme["proof"]:
-                st.caption(f"{t('field.proof')}: {theme['proof']}")
+                st.caption(f"{t('field.proof')}: {plain(theme['proof'])}")
     with st.form("proposal.theme.add"):
         name = st.text_input(t("field.theme"), key="proposal.theme.name")
         diffs = st.text_area(t("field.differentiators"), key="proposal.theme.diffs", height=80,

@@ -14,6 +14,7 @@ from kamcore.decision_chain import targets
 from kamcore.i18n import choice_label
 from kamcore.pipeline import discovery
 from kamcore.relationships import guidance, health, pdca, visits
+from kamcore.text import plain
 from kamui import calendar_view, chores
 from kamui.amounts import amount_input
 from kamui.editing import attempt, flash
@@ -122,7 +123,7 @@ def flag_box(found: list) -> None:
     if not found:
         st.success(t("rel.no_guidance"))
     for flag in found:
-        (st.error if flag.severity == "high" else st.warning)(flag.message(page.lang), icon=":material/flag:")
+        (st.error if flag.severity == "high" else st.warning)(plain(flag.message(page.lang)), icon=":material/flag:")
 
 
 def targets_tab(account_id: int) -> None:
@@ -282,7 +283,7 @@ def due_tab(account_id: int) -> None:
 account_id = page.account_id
 account = accounts.get_account(page.db, page.user, account_id)
 editable = permissions.can_edit(page.db, page.user, account_id)
-st.header(account["name"])
+st.header(plain(account["name"]))
 if not editable:
     st.caption(t("shell.read_only"))
 people = {p["id"]: p["name"] for p in sh.list_stakeholders(page.db, page.user, account_id, limit=1000)}

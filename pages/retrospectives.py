@@ -12,6 +12,7 @@ from kamcore.learning import playbook, retrospectives, rules
 from kamcore.learning.retrospectives import ACTION_STATUSES, DIMENSIONS, GOAL_CHECKS, HORIZONS, POLARITIES, WHY_LINKS
 from kamcore.learning.rules import SEVERITIES
 from kamcore.pipeline import stage_model
+from kamcore.text import plain
 from kamui.chores import act, labels, open_page, pick, tabs
 from kamui.editing import EditableTable, VersionedForm
 from kamui.rules_view import condition_builder, rule_preview, severity_label
@@ -101,10 +102,10 @@ def lifecycle(retro: dict) -> None:
     badge = {"draft": ":gray-badge", "in_review": ":orange-badge", "final": ":green-badge"}[status]
     line = f"{badge}[{label('retro_status', status)}]"
     if reviewer is not None:
-        line += " · " + page.t("retro.reviewer_named", name=reviewers.get(reviewer, page.t("retro.former_user")))
+        line += " · " + page.t("retro.reviewer_named", name=plain(reviewers.get(reviewer, page.t("retro.former_user"))))
     st.markdown(line)
     if retro["reopen_reason"] and status == "draft":
-        st.caption(page.t("retro.reopened_because", reason=retro["reopen_reason"]))
+        st.caption(page.t("retro.reopened_because", reason=plain(retro["reopen_reason"])))
     needed = retrospectives.needs_reviewer(page.db, retro)
     if status == "draft" and editable:
         left, right = st.columns([3, 1])
@@ -126,7 +127,7 @@ def lifecycle(retro: dict) -> None:
                 act(lambda: retrospectives.finalize(page.db, page.user, retro["id"], retro["version"], comment),
                     page.t("retro.finalized"))
         elif reviewer is not None:
-            st.caption(page.t("retro.waiting_for", name=reviewers.get(reviewer, page.t("retro.former_user"))))
+            st.caption(page.t("retro.waiting_for", name=plain(reviewers.get(reviewer, page.t("retro.former_user")))))
     elif status == "final":
         st.caption(page.t("retro.final_read_only"))
         if permissions.is_first_responsible(page.db, page.user, page.account_id) or reviewer == page.user.id:
@@ -227,9 +228,9 @@ def factors(retro: dict, rows: list[dict], writable: bool) -> None:
 
 def whys(retro: dict, rows: list[dict], writable: bool) -> None:
     for chain in rows:
-        links = [chain[n] for n in WHY_LINKS if chain[n]]
-        st.markdown(f"**{chain['problem']}** → " + " → ".join(links) +
-                    f" ⇒ **{page.t('field.root_cause')}: {chain['root_cause']}**")
+        links = [plain(chain[n]) for n in WHY_LINKS if chain[n]]
+        st.markdown(f"**{plain(chain['problem'])}** → " + " → ".join(links) +
+                    f" ⇒ **{page.t('field.root_cause')}: {plain(chain['root_cause'])}**")
     if not rows:
         st.info(page.t("retro.why_empty"))
     if writable:
@@ -252,9 +253,9 @@ def lessons(retro: dict, rows: list[dict], writable: bool) -> None:
     stages = {s["key"]: stage_model.stage_name(s, page.lang) for s in stage_model.list_stages(page.db)}
     for lesson in rows:
         badge = " · 📘 " + page.t("retro.in_playbook") if lesson["playbook_entry_id"] else ""
-        with st.expander(f"**{lesson['title']}** — {label('dimension', lesson['dimension'])}{badge}"):
+        with st.expander(f"**{plain(lesson['title'])}** — {label('dimension', lesson['dimension'])}{badge}"):
             if lesson["detail"]:
-                st.write(lesson["detail"])
+                st.markdown(plain(lesson["detail"]))
             if lesson["playbook_entry_id"]:
                 st.page_link("pages/playbook.py", label=page.t("retro.open_practice"), icon=":material/menu_book:",
                              query_params={"entry": str(lesson["playbook_entry_id"])})
@@ -340,12 +341,12 @@ chosen = pick("retro.pick", list(by_id), lambda i: f"{by_id[i]['title']} · {lab
               param="retro", title=page.t("retro.pick"))
 retro = retrospectives.get_retrospective(page.db, page.user, chosen)
 writable = editable and retro["status"] != "final"
-st.header(retro["title"])
+st.header(plain(retro["title"]))
 st.caption(" · ".join(x for x in (
     label("review_type", retro["review_type"]), label("result", retro["result"]),
-    retro["opportunity_name"] or (f"{retro['review_from']} – {retro['review_to']}" if retro["review_type"] == "period"
+    plain(retro["opportunity_name"]) if retro["opportunity_name"] else (f"{retro['review_from']} – {retro['review_to']}" if retro["review_type"] == "period"
                                   else page.t("retro.deal_deleted")),
-    (page.t("field.rival") + ": " + retro["rival"]) if retro["rival"] else "") if x))
+    (page.t("field.rival") + ": " + plain(retro["rival"])) if retro["rival"] else "") if x))
 lifecycle(retro)
 head(retro, writable)
 if retro["result"] == "goal_missed":

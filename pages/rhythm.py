@@ -128,7 +128,7 @@ with lead_tab:
             if st.session_state.pop("rhythm.review.note._clear", False):
                 st.session_state["rhythm.review.note"] = ""
             with st.form(f"rhythm.review.{chosen}"):  # a submit reviews the entry it was drawn for, or nothing
-                st.caption(row["body"])
+                st.caption(plain(row["body"]))
                 note = st.text_input(t("field.review_note"), key="rhythm.review.note")
                 if st.form_submit_button(t("rhythm.review"), type="primary"):
                     def review() -> dict:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from kamcore import permissions
 from kamcore.segments import values
+from kamcore.text import plain
 from kamui.chores import act, open_page, pick, tabs
 
 page = open_page("segments.title", "segments.caption", needs_account=False)
@@ -55,10 +56,10 @@ if mine is not None and "segments.pick" not in st.session_state:
     st.session_state["segments.pick"] = mine
 chosen = pick("segments.pick", list(by_id), lambda i: by_id[i]["name"], param="segment", title=t("segments.pick"))
 segment = by_id[chosen]
-st.subheader(segment["name"])
-st.markdown(f"**{t('segments.value_proposition')}:** {segment['value_proposition'] or '—'}")
+st.subheader(plain(segment["name"]))
+st.markdown(f"**{t('segments.value_proposition')}:** {plain(segment['value_proposition'] or None)}")
 members = values.accounts_in(db, user, chosen)
-st.caption(t("segments.members", names=", ".join(members)) if members else t("segments.no_members"))
+st.caption(t("segments.members", names=", ".join(map(plain, members))) if members else t("segments.no_members"))
 
 rows = values.comparison(db, chosen)
 weights = values.weights_of(segment)

@@ -10,6 +10,7 @@ from kamcore.errors import KamError
 from kamcore.i18n import choice_label
 from kamcore.portfolio import tiering
 from kamcore.portfolio.tiering import INDICATORS
+from kamcore.text import plain
 from kamui import context
 from kamui.chores import act
 from kamui.editing import attempt, flash
@@ -50,8 +51,8 @@ def summary(version: dict) -> None:
 
 
 if active:
-    st.subheader(page.t("tiering.in_force", number=active["number"], name=active["name"]))
-    st.markdown(page.t("tiering.agreed", names=", ".join(active["agreed_by"]),
+    st.subheader(page.t("tiering.in_force", number=active["number"], name=plain(active["name"])))
+    st.markdown(page.t("tiering.agreed", names=", ".join(map(plain, active["agreed_by"])),
                        at=page.day(active["activated_at"]) if active["activated_at"] else "—"))
     summary(active)
     if steward and st.button(page.t("tiering.retier"), key="tiering.retier"):
@@ -191,9 +192,9 @@ def preview_and_activate(draft: dict, agreed: list[dict]) -> None:
 
 for draft in drafts:
     st.divider()
-    st.subheader(page.t("tiering.draft_title", number=draft["number"], name=draft["name"]))
+    st.subheader(page.t("tiering.draft_title", number=draft["number"], name=plain(draft["name"])))
     if draft["notes"]:
-        st.caption(draft["notes"])
+        st.caption(plain(draft["notes"]))
     agreed = agreement(draft)
     if steward:
         edit_tab, preview_tab = st.tabs([page.t("tiering.edit"), page.t("tiering.preview")])

@@ -11,6 +11,7 @@ import streamlit as st
 from kamcore import accounts, permissions
 from kamcore.i18n import choice_label
 from kamcore.portfolio import overview
+from kamcore.text import plain
 from kamui import context, walk_deck
 from kamui.portfolio_view import (
     closing_text,
@@ -90,7 +91,7 @@ badge = (f"{esc(choice_label('tier', tier['tier'], page.lang))} · "
          if tier else esc(page.t("walk.no_tier")))
 if fake:  # the fake-key-account warning sits next to the tier, not only under "at risk"
     badge += f" <span class='risk'>{esc(tier_badge(None, fake, page.lang).removeprefix('— '))}</span>"
-st.title(card["name"])
+st.title(plain(card["name"]))
 st.markdown(f"<div class='walk'><span class='badge'>{badge}</span> &nbsp; "
             f"<span class='big'>{esc(card['industry'])} · {esc(card['region'])} · "
             f"{esc(page.t('money.amounts_in', currency=card['currency']))}</span></div>",
@@ -101,7 +102,7 @@ group = next((g for g in accounts.rollup(page.db, page.user)
 if group:  # a group shows what its subsidiaries add up to; a subsidiary names its group
     nothing_yet = {card["currency"]: {"won": 0, "won_value": 0.0, "open": 0, "open_value": 0.0}}
     for code, b in (group["by_currency"] or nothing_yet).items():
-        st.caption(page.t("walk.group_line", group=group["name"], count=len(group["subsidiaries"]), won=b["won"],
+        st.caption(page.t("walk.group_line", group=plain(group["name"]), count=len(group["subsidiaries"]), won=b["won"],
                           won_value=money(b["won_value"], code, page.lang), open=b["open"],
                           open_value=money(b["open_value"], code, page.lang)))
 

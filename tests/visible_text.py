@@ -76,7 +76,7 @@ def visible_text(at: Any) -> str:
     return unescape("\n".join(parts))
 
 
-_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>:$&\"'=])")  # what kamcore.text.markdown_plain escapes
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>:$&\"'=])")  # what kamcore.text.plain escapes
 
 
 def unescape(markdown: str) -> str:

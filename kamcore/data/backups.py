@@ -10,6 +10,7 @@ lock as the copy, so a restore can be undone and no acknowledged write is lost.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -46,6 +47,9 @@ class BackupInfo:
         return self.schema[-1] if self.schema else "—"
 
 
+LABEL = re.compile(r"[A-Za-z0-9_-]{0,40}")
+
+
 def backup_dir(db_path: str | Path | None = None) -> Path:
     """Where backups of this database live: a `backups` folder next to it."""
     return Path(db_path or store.database_path()).parent / "backups"
@@ -57,6 +61,9 @@ def create_backup(db: Database, actor: User, directory: str | Path, label: str =
 
     `progress(done, total)` is called as the pages are copied (the last call has done == total)."""
     permissions.require_admin(actor)
+    label = (label or "").strip()
+    if not LABEL.fullmatch(label):  # the label becomes part of a file name: no path, no dot, no space
+        raise ValidationError.single("label", "reason.backup_label")
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     suffix = f"-{label}" if label else ""
     target = Path(directory) / f"{PREFIX}{stamp}{suffix}.db"

@@ -37,8 +37,10 @@ SECRET_COLUMNS = {"users": ("password_hash",)}
 OMITTED = "[omitted]"  # how Excel marks a left-out value (JSON simply leaves the key out)
 META_SHEET = "_meta"
 MAX_PROBLEMS = 20
-NEVER_IMPORTED = frozenset({"users", "sign_in_sessions", "audit_log", "settings"})
-MAX_NESTING = 64  # a JSON export is at most five levels deep; deeper input is refused before parsing
+# who may do what is never taken from a file: users and their roles, account teams (membership, team role,
+# first-responsible) and sign-offs are changed only on their own screens, by the people allowed to
+NEVER_IMPORTED = frozenset({"users", "account_team", "signoffs", "sign_in_sessions", "audit_log", "settings"})
+MAX_NESTING = records.MAX_NESTING  # a JSON export is at most five levels deep; deeper input is refused first
 
 
 class ImportProblems(ValidationError):
@@ -187,6 +189,7 @@ def export_data(db: Database, actor: User, account_id: int | None = None,
                 where, params = "WHERE account_id = ?", [account_id]
             else:  # company-wide: users and their roles, sign-in sessions, settings, rules, stages…
                 continue
+        where, params = _readable_only(db, actor, table, where, params)
         select = ", ".join(f"[{n}]" for n in names)
         rows = store.rows(db, f"SELECT {select} FROM [{table}] {where} ORDER BY {', '.join(key_columns(cols))}",
                           params)
@@ -212,6 +215,22 @@ def export_data(db: Database, actor: User, account_id: int | None = None,
         "scope": {"account_id": account_id},
         "tables": out_tables,
     }
+
+
+def _readable_only(db: Database, actor: User, table: str, where: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """`where` narrowed to the rows `actor` may read although they read the account (`Entity.readable_rows`:
+    other people's daily logs), and to those rows' history."""
+    from kamcore.audit import unreadable_rows
+
+    if table == "audit_log":
+        extra, more = unreadable_rows(db, actor, alias="")
+    else:
+        entity = next((e for e in records.REGISTRY.values() if e.table == table and e.readable_rows), None)
+        readable = entity.readable_rows(db, actor) if entity is not None else None
+        if readable is None:
+            return where, params
+        extra, more = readable
+    return (f"{where} AND {extra}" if where else f"WHERE {extra}"), [*params, *more]
 
 
 def _hide_private_history(db: Database, actor: User, rows: list[dict[str, Any]],
@@ -279,7 +298,7 @@ def to_json(data: dict[str, Any]) -> bytes:
 def from_json(raw: bytes) -> dict[str, Any]:
     """Parse an export file; a file that is not JSON is refused with a clear reason."""
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
     except RecursionError:
         raise ValidationError.single("file", "reason.too_deep", depth=MAX_NESTING) from None
     except (UnicodeDecodeError, ValueError) as exc:
@@ -289,6 +308,11 @@ def from_json(raw: bytes) -> dict[str, Any]:
     if _depth(data) > MAX_NESTING:
         raise ValidationError.single("file", "reason.too_deep", depth=MAX_NESTING)
     return data
+
+
+def _refuse_constant(name: str) -> Any:
+    """JSON's NaN and Infinity are not numbers a war room stores."""
+    raise ValidationError.single("file", "reason.not_finite")
 
 
 def _depth(value: Any) -> int:
@@ -466,8 +490,9 @@ def _newer(here: dict[str, Any], row: dict[str, Any]) -> bool:
 
 
 def importable(table: str) -> records.Entity | None:
-    """The entity an import may write rows of, or None (sign-in sessions, users, audit log, settings and
-    other tables without an entity are never imported: the file cannot plant sessions, roles or history)."""
+    """The entity an import may write rows of, or None (sign-in sessions, users, account teams, sign-offs, audit
+    log, settings and other tables without an entity are never imported: the file cannot plant sessions, roles,
+    team membership, sign-offs or history)."""
     if table in NEVER_IMPORTED:
         return None
     private_columns()  # every entity registered
@@ -594,7 +619,7 @@ def _row_problem(db: Database, actor: User, entity: records.Entity, scope: int |
             # a new account, or a record of one this file creates: for administrators (checked at the write too)
             permissions.require_admin(actor)
             if entity.authorize_row is not None:
-                entity.authorize_row(db, actor, merged, "create")
+                entity.authorize_row(db, actor, merged, "create", frozenset())
         else:
             records.authorize(db, actor, entity, account, "update" if here is not None else "create",
                               row=here if here is not None else merged)
@@ -610,6 +635,8 @@ def _row_problem(db: Database, actor: User, entity: records.Entity, scope: int |
 def plan_import(db: Database, actor: User, data: dict[str, Any]) -> ImportPlan:
     """The dry run: check the file and every row, and say per record what an import would change. Writes nothing."""
     permissions.require_admin(actor)
+    if not isinstance(data, dict) or _depth(data) > MAX_NESTING:  # a caller may hand over any dict, not a parsed file
+        raise ValidationError.single("file", "reason.too_deep", depth=MAX_NESTING)
     check_header(db, data)
     problems, changes, plans = _plan_rows(db, actor, data)
     if problems:

@@ -173,10 +173,20 @@ def _team_member_may_remark(db: Database, actor: User, account_id: int | None, a
         raise PermissionDenied("err.read_only_account")
 
 
+def _own_remark(db: Database, actor: User, row: dict[str, Any], action: records.Action,
+                changed: frozenset[str]) -> None:
+    """A remark is written, changed and removed by its author (or an admin) on every path, History's restore
+    included; turning it into an action (`remark_to_action`) is for whoever may edit the account."""
+    if action == "update" and changed == {"action_id"}:
+        permissions.require_edit(db, actor, row["account_id"])
+    elif row.get("author_id") != actor.id and not actor.is_admin:
+        raise PermissionDenied("err.own_remarks_only")
+
+
 ENTITY = Entity("huddle", "huddles", HuddleIn, extra_checks=(_scope_accounts_exist, _users_exist, _roles_on_team))
 ITEM = Entity("huddle_item", "huddle_items", HuddleItemIn, extra_checks=(_item_in_scope,))
 REMARK = Entity("huddle_remark", "huddle_remarks", HuddleRemarkIn, authorize=_team_member_may_remark,
-                extra_checks=(_remark_in_scope,))
+                authorize_row=_own_remark, extra_checks=(_remark_in_scope,))
 
 
 def scope_key(account_ids: list[int]) -> str:

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from kamcore import clock
 from kamcore.huddle import huddles
 from kamcore.i18n import choice_label, t
-from kamcore.text import markdown_plain
+from kamcore.text import plain
 from kamcore.users import User
 
 
@@ -89,13 +89,13 @@ def _headers(lang: str) -> list[str]:
 
 
 def _md_cell(text: str) -> str:
-    return markdown_plain(text).replace("\n", " ")
+    return plain(text).replace("\n", " ")
 
 
 def to_markdown(minutes: Minutes) -> str:
     """The minutes as Markdown (headings, bullet decisions, an action table)."""
     lang = minutes.lang
-    esc = markdown_plain  # user text reads as typed: no links, images, HTML or headings of its own
+    esc = plain  # user text reads as typed: no links, images, HTML or headings of its own
     lines = [
         f"# {esc(minutes.title)}",
         "",

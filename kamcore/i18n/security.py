@@ -2,6 +2,17 @@
 
 TEXTS = {
     "field.signed_at": ("Signed at", "签署时间"),
+    "err.sign_own_only": ("A sign-off is recorded by the person signing, for themselves only.",
+                          "签署只能由本人为自己记录。"),
+    "err.own_remarks_only": ("Only the author (or an administrator) can change a remark.",
+                             "只有作者（或管理员）可以修改此意见。"),
+    "reason.not_signable": ("cannot be signed off", "不可签署"),
+    "field.label": ("Label", "标签"),
+    "reason.not_finite": ("must be a finite number", "必须是有限数值"),
+    "reason.too_long_text": ("is too long: at most {limit} characters", "过长：最多 {limit} 个字符"),
+    "reason.bidi_control": ("contains a text-direction control character", "包含文字方向控制字符"),
+    "reason.backup_label": ("may hold only letters, digits, '-' and '_' (at most 40)",
+                            "只能包含字母、数字、“-”和“_”（最多 40 个）"),
     "retro.deal_deleted": ("its deal has since been deleted", "其商机已被删除"),
     "reason.outside_scope": ("belongs to another account than the one this file was exported from",
                              "属于导出此文件的客户之外的其他客户"),
@@ -23,9 +34,10 @@ TEXTS = {
     "data.action.changed": ("changed", "修改"),
     "data.action.changed_newer": ("changed (the database has a newer version)", "修改（数据库中有较新版本）"),
     "data.col.skipped": ("Not imported", "不导入"),
-    "data.skipped": ("Never imported, whatever the file holds: users and roles, sign-in sessions, the history "
-                     "(audit log) and settings. Rows of these in the file are ignored: {tables}.",
-                     "无论文件内容如何，以下内容从不导入：用户和角色、登录会话、历史记录（审计日志）和设置。"
+    "data.skipped": ("Never imported, whatever the file holds: users and roles, account teams, sign-offs, "
+                     "sign-in sessions, the history (audit log) and settings. Rows of these in the file are ignored: "
+                     "{tables}.",
+                     "无论文件内容如何，以下内容从不导入：用户和角色、客户团队、签署记录、登录会话、历史记录（审计日志）和设置。"
                      "文件中的这些行将被忽略：{tables}。"),
     # field names an import preview may show that had no label yet
     "field.freshness": ("Freshness", "新鲜度"),

@@ -57,7 +57,7 @@ def _authorize(db: Database, actor: User, account_id: int | None, action: Action
         raise PermissionDenied("err.playbook_editors_only")
 
 
-def _owner_row(db: Database, actor: User, row: dict[str, Any], action: Action) -> None:
+def _owner_row(db: Database, actor: User, row: dict[str, Any], action: Action, changed: frozenset[str]) -> None:
     """Every path (History's restore, the import) keeps the author check of `update_entry`/`delete_entry`."""
     if action == "create":
         if not (actor.is_admin or row.get("owner_id") == actor.id):

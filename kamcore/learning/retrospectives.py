@@ -18,6 +18,7 @@ A period review of a missed goal walks the "goals without results" checklist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any, Literal
@@ -26,7 +27,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, records, store
+from kamcore import clock, permissions, records, signoffs, store
 from kamcore.errors import ConflictError, KamError, Label, PermissionDenied, ValidationError
 from kamcore.records import Entity, Record
 from kamcore.users import User
@@ -220,8 +221,19 @@ def _authorize_retro(db: Database, actor: User, account_id: int | None, action: 
     permissions.require_edit(db, actor, account_id) if account_id is not None else permissions.require_admin(actor)
 
 
+def _reviewer_steps_only(db: Database, actor: User, row: dict[str, Any], action: records.Action,
+                         changed: frozenset[str]) -> None:
+    """On every path (records, History's restore, the import): someone who may not edit the account changes a
+    retrospective only as its named reviewer, and only its lifecycle (`finalize`, `reopen`) — never its content,
+    never creating or deleting one."""
+    if row.get("account_id") is not None and permissions.can_edit(db, actor, row["account_id"]):
+        return
+    if action != "update" or row.get("reviewer_id") != actor.id or not changed <= {"status", "reopen_reason"}:
+        raise PermissionDenied("err.read_only_account")
+
+
 RETRO = Entity("retrospective", "retrospectives", RetrospectiveIn, workflow_fields=WORKFLOW,
-               authorize=_authorize_retro, extra_checks=(_matches_opportunity,))
+               authorize=_authorize_retro, authorize_row=_reviewer_steps_only, extra_checks=(_matches_opportunity,))
 FACTOR = Entity("retro_factor", "retro_factors", FactorIn, extra_checks=(_same_account_as_retro,))
 WHY = Entity("why_chain", "retro_whys", WhyChainIn, extra_checks=(_same_account_as_retro,))
 LESSON = Entity("lesson", "lessons", LessonIn, extra_checks=(_same_account_as_retro,))
@@ -333,9 +345,13 @@ def reviewer_choices(db: Database, actor: User, account_id: int) -> dict[int, st
     return {r[0]: r[1] for r in found}
 
 
-def _head_for(db: Database, retro_id: int, status: str, base_version: int) -> dict[str, Any]:
-    """The head as it is now, refusing a stale version (naming who changed what) or a wrong lifecycle step."""
+def _head_for(db: Database, actor: User, retro_id: int, status: str, base_version: int,
+              may: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """The head as it is now once `may(head)` let `actor` take this step — only then refusing a stale version
+    (naming who changed what) or a wrong lifecycle step, so no one else learns what changed."""
     head = records.get(db, RETRO, retro_id)
+    permissions.require_read(db, actor, head["account_id"])
+    may(head)
     if head["version"] != base_version:
         raise ConflictError(RETRO.name, retro_id, base_version, head["version"],
                             records.changes_since(db, RETRO, retro_id, base_version), head)
@@ -349,8 +365,8 @@ def submit_for_review(db: Database, actor: User, retro_id: int, base_version: in
                       reviewer_id: int | None = None) -> dict[str, Any]:
     """A draft goes to review; a big loss or a missed goal must name a reviewer one level up."""
     with store.transaction(db):
-        head = _head_for(db, retro_id, "draft", base_version)
-        permissions.require_edit(db, actor, head["account_id"])
+        head = _head_for(db, actor, retro_id, "draft", base_version,
+                         lambda head: permissions.require_edit(db, actor, head["account_id"]))
         if reviewer_id in (None, "") and needs_reviewer(db, head):
             raise ValidationError.single("reviewer_id", "reason.reviewer_needed")
         if reviewer_id not in (None, "") and not is_eligible_reviewer(db, reviewer_id, head["account_id"]):
@@ -362,51 +378,64 @@ def submit_for_review(db: Database, actor: User, retro_id: int, base_version: in
 def finalize(db: Database, actor: User, retro_id: int, base_version: int, comment: str = "") -> dict[str, Any]:
     """Make a retrospective in review final. With a named reviewer only that person can, and their sign-off
     (who, when, comment) is recorded; without one, any team editor can."""
-    from kamcore import signoffs
+    def may_finalize(head: dict[str, Any]) -> None:
+        if head["reviewer_id"] is None:
+            permissions.require_edit(db, actor, head["account_id"])
+        elif actor.id != head["reviewer_id"]:
+            raise PermissionDenied("err.retro_reviewer_only")
 
     with store.transaction(db):
-        head = _head_for(db, retro_id, "in_review", base_version)
+        head = _head_for(db, actor, retro_id, "in_review", base_version, may_finalize)
         if head["reviewer_id"] is not None:
-            if actor.id != head["reviewer_id"]:
-                raise PermissionDenied("err.retro_reviewer_only")
-            signoffs.sign(db, actor, "retrospective", retro_id, "review", account_id=head["account_id"],
-                          comment=comment)
-        else:
-            permissions.require_edit(db, actor, head["account_id"])
+            signoffs.sign(db, actor, "retrospective", retro_id, "review", comment=comment)
         return records.update(db, actor, RETRO, retro_id, base_version, {"status": "final", "reopen_reason": ""})
 
 
 def reopen(db: Database, actor: User, retro_id: int, base_version: int, reason: str) -> dict[str, Any]:
     """Open a final retrospective again, with a reason (audited): by the first-responsible person or the reviewer.
     The review sign-off no longer holds, so it is withdrawn (each deletion audited)."""
-    from kamcore import signoffs
-
     reason = str(reason or "").strip()
     if len(reason) < 5:
         raise ValidationError.single("reopen_reason", "reason.reopen_reason")
     with store.transaction(db):
-        head = _head_for(db, retro_id, "final", base_version)
-        if not (permissions.is_first_responsible(db, actor, head["account_id"])
-                or (head["reviewer_id"] is not None and actor.id == head["reviewer_id"])):
-            raise PermissionDenied("err.retro_reopen_who")
+        _head_for(db, actor, retro_id, "final", base_version, lambda head: _may_withdraw(db, actor, retro_id, "review"))
         signoffs.withdraw_all(db, actor, "retrospective", retro_id, "review")
         return records.update(db, actor, RETRO, retro_id, base_version, {"status": "draft", "reopen_reason": reason})
 
 
 def agree_conclusions(db: Database, actor: User, retro_id: int, comment: str = "") -> dict[str, Any]:
     """A team member records, for themselves, that they agree with the conclusions (in review or final)."""
-    from kamcore import signoffs
+    return signoffs.sign(db, actor, "retrospective", retro_id, "agree", comment=comment)
 
+
+def _may_sign(db: Database, actor: User, retro_id: int, purpose: str) -> None:
+    """The review sign-off: only the named reviewer, while the retrospective is in review. Agreement with the
+    conclusions: a member of the account's team (or the reviewer), once it is out of draft."""
     head = records.get(db, RETRO, retro_id)
+    if purpose == "review":
+        if head["reviewer_id"] is None or actor.id != head["reviewer_id"]:
+            raise PermissionDenied("err.retro_reviewer_only")
+        if head["status"] != "in_review":
+            raise ValidationError.single("status", "reason.retro_status_step",
+                                         status=Label(f"retro_status.{head['status']}"))
+        return
+    if permissions.team_role(db, actor, head["account_id"]) is None and actor.id != head["reviewer_id"]:
+        raise PermissionDenied("err.retro_agree_team_only")
+    if head["status"] == "draft":
+        raise ValidationError.single("status", "reason.retro_agree_draft")
 
-    def may_sign(db: Database, who: User) -> None:
-        if permissions.team_role(db, who, head["account_id"]) is None and who.id != head["reviewer_id"]:
-            raise PermissionDenied("err.retro_agree_team_only")
-        if head["status"] == "draft":
-            raise ValidationError.single("status", "reason.retro_agree_draft")
 
-    return signoffs.sign(db, actor, "retrospective", retro_id, "agree", account_id=head["account_id"],
-                         comment=comment, may_sign=may_sign)
+def _may_withdraw(db: Database, actor: User, retro_id: int, purpose: str) -> None:
+    """The review sign-off is withdrawn when the retrospective is reopened, by whoever may reopen it; agreement with
+    the conclusions only by the person who gave it."""
+    head = records.get(db, RETRO, retro_id)
+    if purpose != "review" or not (permissions.is_first_responsible(db, actor, head["account_id"])
+            or (head["reviewer_id"] is not None and actor.id == head["reviewer_id"])):
+        raise PermissionDenied("err.retro_reopen_who")
+
+
+signoffs.register(RETRO.name, signoffs.Subject(lambda db, retro_id: records.get(db, RETRO, retro_id)["account_id"],
+                                               _may_sign, _may_withdraw))
 
 
 def failed_goal_checks(head: dict[str, Any]) -> list[str]:
@@ -416,8 +445,6 @@ def failed_goal_checks(head: dict[str, Any]) -> list[str]:
 
 def signoff_list(db: Database, actor: User, retro_id: int) -> list[dict[str, Any]]:
     """Recorded sign-offs on a retrospective: the reviewer's and the team's agreement, oldest first."""
-    from kamcore import signoffs
-
     head = records.get(db, RETRO, retro_id)
     permissions.require_read(db, actor, head["account_id"])
     return signoffs.list_signoffs(db, "retrospective", retro_id)

@@ -143,7 +143,7 @@ def _authorize(db: Database, actor: User, account_id: int | None, action: Action
         raise PermissionDenied("err.rule_editors_only")
 
 
-def _rule_row(db: Database, actor: User, row: dict[str, Any], action: Action) -> None:
+def _rule_row(db: Database, actor: User, row: dict[str, Any], action: Action, changed: frozenset[str]) -> None:
     """Every path (History's restore, the import) keeps `_may_change`: built-in rules by admins, others by
     their owner or an admin."""
     if action == "create":

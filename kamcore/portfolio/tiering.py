@@ -477,19 +477,26 @@ def may_agree(db: Database, actor: User) -> bool:
                       [actor.id, *permissions.EDITING_ROLES]).fetchone() is not None
 
 
-def _require_agreer(db: Database, actor: User) -> None:
-    if not may_agree(db, actor):
+def _may_sign(db: Database, actor: User, criteria_id: int, purpose: str) -> None:
+    """A draft is agreed (never 'reviewed') by those `may_agree` names."""
+    current = records.get(db, CRITERIA, criteria_id)
+    if purpose != "agree" or not may_agree(db, actor):
         raise PermissionDenied("err.criteria_agree_who")
+    if current["status"] != "draft":
+        raise ValidationError.single("status", "reason.only_drafts_agreed")
+
+
+def _may_withdraw(db: Database, actor: User, criteria_id: int, purpose: str) -> None:
+    """Those who change a draft (the stewards) withdraw what was agreed to it."""
+    require_steward(actor)
+
+
+signoffs.register(CRITERIA.name, signoffs.Subject(lambda db, criteria_id: None, _may_sign, _may_withdraw))
 
 
 def agree(db: Database, actor: User, criteria_id: int, comment: str = "") -> dict[str, Any]:
     """`actor` records, for themselves, that they agree with a draft (once; only a draft can be agreed)."""
-    with store.transaction(db):
-        current = records.get(db, CRITERIA, criteria_id)
-        if current["status"] != "draft":
-            raise ValidationError.single("status", "reason.only_drafts_agreed")
-        return signoffs.sign(db, actor, CRITERIA.name, criteria_id, "agree", comment=comment,
-                             may_sign=_require_agreer)
+    return signoffs.sign(db, actor, CRITERIA.name, criteria_id, "agree", comment=comment)
 
 
 def agreements(db: Database, criteria_id: int) -> list[dict[str, Any]]:

@@ -73,7 +73,33 @@ def _links_match(db: Database, values: dict[str, Any], row_id: int | None) -> No
             raise ValidationError.single(field_name, "reason.rhythm_link_account")
 
 
+REVIEW_FIELDS = frozenset({"review_status", "reviewed_by", "reviewed_at", "review_note"})
+
+
+def _own_entry(db: Database, actor: User, row: dict[str, Any], action: Action, changed: frozenset[str]) -> None:
+    """An entry is personal: written, changed and removed by its author (or an admin, who imports a whole war
+    room) on every path, History's restore included; its review fields are set only by the author's lead
+    (`may_review`), never by the author."""
+    if action == "update" and changed and changed <= REVIEW_FIELDS:
+        if not may_review(db, actor, row["author_id"]):
+            raise PermissionDenied("err.rhythm_lead_only")
+        return
+    if row.get("author_id") != actor.id and not actor.is_admin:
+        raise PermissionDenied("err.rhythm_own_only")
+    if changed & REVIEW_FIELDS and not actor.is_admin:
+        raise PermissionDenied("err.rhythm_not_own_review")
+
+
+def _readable_entries(db: Database, actor: User) -> tuple[str, list[Any]] | None:
+    """The rule of `list_entries` and `get_entry`, for every other path (history, what changed, the export)."""
+    if not keeps_rhythm(actor):
+        return None
+    visible = [actor.id, *team_of(db, actor)]
+    return f"author_id IN ({','.join('?' for _ in visible)})", visible
+
+
 ENTRY = Entity("rhythm_entry", "rhythm_entries", EntryIn, authorize=_authorize, extra_checks=(_links_match,),
+               authorize_row=_own_entry, readable_rows=_readable_entries,
                workflow_fields=frozenset({"review_status", "reviewed_by", "reviewed_at", "submitted_at"}))
 
 
@@ -188,10 +214,10 @@ def list_entries(db: Database, actor: User, author_id: int | None = None, since:
     """Entries newest first: a member sees their own and their team's (those they lead), an executive or admin
     everyone's; with names and a late mark."""
     where, params = ["1 = 1"], []
-    if keeps_rhythm(actor):
-        visible = [actor.id, *team_of(db, actor)]
-        where.append(f"e.author_id IN ({','.join('?' for _ in visible)})")
-        params.extend(visible)
+    readable = _readable_entries(db, actor)
+    if readable is not None:
+        where.append(f"e.{readable[0]}")
+        params.extend(readable[1])
     if author_id is not None:
         where.append("e.author_id = ?")
         params.append(author_id)

@@ -131,3 +131,79 @@ def test_the_clock_rule_catches_each_way_of_reading_the_system_clock():
                                 "datetime.today()", "stamp = time.time()")
               if SYSTEM_CLOCK.search(line) or WALL_SECONDS.search(line)]
     assert len(caught) == 5
+# ---- user text is text (issue 28, item 1) ----------------------------------------------------------------
+# Streamlit renders Markdown in these calls' text (and in widget, tab and expander labels): an image there makes
+# every reader's browser fetch its address. A record's field read into one of them must pass through the one
+# escaper, `kamcore.text.plain`, on its way.
+MARKDOWN_CALLS = {"markdown", "caption", "write", "info", "warning", "success", "error", "toast", "title", "header",
+                  "subheader", "expander", "button", "checkbox", "toggle", "radio", "metric", "popover",
+                  "link_button", "page_link", "download_button", "form_submit_button", "tabs", "selectbox",
+                  "multiselect", "text_input", "text_area", "number_input", "date_input", "segmented_control",
+                  "pills", "select_slider", "slider", "time_input", "file_uploader", "status"}
+# what makes a value app-owned text: the escaper itself, HTML escaping (inside the app's own HTML blocks),
+# translated labels of choices, formatted numbers and amounts
+ESCAPING_OR_APP_OWNED = {"plain", "escape", "esc", "choice_label", "label", "_label", "labels", "len", "round", "int",
+                         "fmt", "unit_label", "money_by_currency", "total_text", "money", "value_text_of"}
+# record fields that hold numbers, dates, ids, choice keys or lists of rows, never free text
+NOT_TEXT = {"id", "version", "count", "number", "year", "quarter", "total", "score", "items_scored",
+            "comparison_score", "criteria_number", "due", "closed_on", "held_on", "visit_on", "planned_on",
+            "approved_on", "created_at", "signed_at", "submitted_on", "price_quoted_on", "last_contact", "days_since",
+            "stale", "overdue", "weighted", "spent", "planned", "won", "won_value", "open", "closed", "subjects",
+            "message_key", "action_due", "activated_at", "revenue", "met", "is_us", "status", "stage", "kind",
+            "severity", "role", "result", "dimension", "tier", "currency", "link", "period_start", "review_status",
+            "supportive", "due_on", "entity", "needs", "wants", "unjudged", "criteria_weight_total", "custom_weights",
+            "priority", "action_id", "outcome", "weights_version", "review_type", "review_from", "review_to", "op",
+            "field", "widens", "still_open", "wants_without_need", "by_currency", "subsidiaries"}  # the last three: lists of rows
+USER_TEXT_ATTRS = re.compile(r"(name|title|text|body|reason|notes?|label)$")
+
+
+def _unescaped_record_text(node: ast.AST) -> list[ast.AST]:
+    """Record fields read inside `node` (row["name"], item.account_name) that no escaper wraps. What is only
+    tested (a condition, a comprehension's filter) and a translation's key are not shown text."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if called in ESCAPING_OR_APP_OWNED or (called == "map" and ast.unparse(node.args[0]) == "plain"):
+            return []
+        skipped = [func, *(node.args[:1] if called in ("t", "tr") else [])]
+    elif isinstance(node, ast.IfExp):
+        skipped = [node.test]
+    elif isinstance(node, ast.comprehension):
+        skipped = list(node.ifs)
+    elif isinstance(node, ast.Compare):
+        return []
+    elif isinstance(node, ast.Subscript):
+        skipped = [node.slice]
+    else:
+        skipped = []
+    found: list[ast.AST] = []
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "message":
+        found.append(node)  # a domain message or flag carries the user's values (names, what they typed)
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str) \
+            and node.slice.value not in NOT_TEXT or isinstance(node, ast.Attribute) and USER_TEXT_ATTRS.search(node.attr):
+        found.append(node)
+    for child in ast.iter_child_nodes(node):
+        if not any(child is s for s in skipped):
+            found.extend(_unescaped_record_text(child))
+    return found
+
+
+def test_user_text_reaches_markdown_only_through_the_one_escaper():
+    from kamcore import text
+    from kamui import chores
+
+    assert chores.plain is text.plain, "one escaper: the pages' plain is kamcore.text.plain"
+    leaks = []
+    for path in VIEWS:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            called = [node.func.body, node.func.orelse] if isinstance(node.func, ast.IfExp) else [node.func]
+            if not any(isinstance(f, ast.Attribute) and f.attr in MARKDOWN_CALLS for f in called):
+                continue
+            shown = [*node.args[:1], *(k.value for k in node.keywords if k.arg in ("label", "body"))]
+            for arg in shown:
+                for leak in _unescaped_record_text(arg):
+                    leaks.append(f"{path.relative_to(ROOT)}:{leak.lineno}: {ast.unparse(leak)}")
+    assert not leaks, "user text into Markdown without kamcore.text.plain:\n" + "\n".join(leaks)

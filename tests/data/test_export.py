@@ -29,20 +29,24 @@ def fresh(tmp_path, name="fresh.db"):
     return store.connect(tmp_path / name)
 
 
-def with_people_of(source, target) -> None:
-    """An import never creates users (roles are set by an administrator on the Admin page): the test sets the
-    same people up in the target first, as an administrator would."""
-    for row in store.rows(source, "SELECT * FROM users"):
-        cols = ", ".join(f"[{c}]" for c in row)
-        target.conn.execute(f"INSERT OR REPLACE INTO users ({cols}) VALUES ({', '.join('?' for _ in row)})",
-                            list(row.values()))
+def with_people_of(source, target, tables=("users",)) -> None:
+    """An import never creates users or account teams (roles and membership are set by an administrator on
+    the Admin page): the test sets the same people (and, given `tables`, the same accounts and teams) up in
+    the target first, as an administrator would."""
+    target.conn.execute("PRAGMA foreign_keys = OFF")
+    for table in tables:
+        for row in store.rows(source, f"SELECT * FROM [{table}]"):
+            cols = ", ".join(f"[{c}]" for c in row)
+            target.conn.execute(f"INSERT OR REPLACE INTO [{table}] ({cols}) VALUES ({', '.join('?' for _ in row)})",
+                                list(row.values()))
+    target.conn.execute("PRAGMA foreign_keys = ON")
 
 
 @pytest.mark.parametrize("fmt", ["json", "xlsx"])
 def test_full_export_round_trips_every_record_into_a_fresh_database(demo_db, tmp_path, fmt):
     data = portability.export_data(demo_db, users.SYSTEM)
     target = fresh(tmp_path)
-    with_people_of(demo_db, target)
+    with_people_of(demo_db, target, ("users", "accounts", "account_team"))
     raw = portability.to_json(data) if fmt == "json" else portability.to_xlsx(data)
     loaded = portability.from_json(raw) if fmt == "json" else portability.from_xlsx(raw, target)
     never = {t: target.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in portability.tables(target)
@@ -144,15 +148,15 @@ def test_broken_rows_are_named_by_table_row_and_field_and_nothing_is_written(sma
 def test_a_row_pointing_to_nothing_is_refused_and_rolled_back(small):
     db, admin, account = small
     data = portability.export_data(db, admin)
-    data["tables"]["account_team"]["rows"].append({
-        "id": 7, "account_id": 999, "user_id": admin.id, "role": "viewer", "first_responsible": 0, "version": 1,
+    data["tables"]["purchase_factors"]["rows"].append({
+        "id": 7, "account_id": 999, "factor": "risk", "score": 3, "note": "", "version": 1,
         "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00", "updated_by": None})
     data["tables"]["accounts"]["rows"][0]["notes"] = "would have changed"
     with pytest.raises(ValidationError) as caught:
         portability.apply_import(db, admin, data)
     assert "does not exist" in caught.value.message("en")
     assert accounts.get_account(db, admin, account["id"])["notes"] == ""
-    assert db.execute("SELECT count(*) FROM account_team").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM purchase_factors").fetchone()[0] == 0
 
 
 def test_newer_data_in_the_database_is_not_overwritten_without_confirmation(small):

@@ -247,7 +247,7 @@ HOSTILE = [
     ([{"field": "days_since_activity", "op": ">=", "value": True}], "reason.rule_value_integer"),
     ([{"field": "single_threaded", "op": "==", "value": "yes"}], "reason.rule_value_bool"),
     ([{"field": "single_threaded", "op": "==", "value": 1}], "reason.rule_value_bool"),
-    ([{"field": "amount", "op": ">=", "value": float("nan")}], "reason.rule_value_number"),
+    ([{"field": "amount", "op": ">=", "value": float("nan")}], "reason.not_finite"),  # refused for every field (records.Record)
     ([{"field": "days_since_activity", "op": ">=", "value": -5}], "reason.rule_value_range"),
     ([{"field": "industry", "op": "in", "value": "Telecom"}], "reason.rule_value_text_list"),
     ([{"field": "industry", "op": "in", "value": [{"$ne": 1}]}], "reason.rule_value_text_list"),

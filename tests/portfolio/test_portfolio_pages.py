@@ -118,7 +118,7 @@ def test_draft_thresholds_out_of_order_are_refused_on_screen(demo_path):
     at.number_input(key=f"{key}.general_min").set_value(90.0)
     next(b for b in at.button if b.label == "Save draft").click().run()
     assert "General account from score" not in at.error[0].value
-    assert "Key account from score: must be above the lower threshold (90.0)" in at.error[0].value
+    assert "Key account from score: must be above the lower threshold (90.0)" in unescape(at.error[0].value)
     assert tiering.get_criteria(db, draft["id"])["version"] == draft["version"]
 
 
@@ -148,7 +148,7 @@ def test_financials_table_refuses_negative_revenue_and_keeps_the_row(demo_path):
         "edited_rows": {0: {"revenue": -1}}, "added_rows": [], "deleted_rows": []}
     at.run()
     at.button(key=f"financials.{sunrise}.save").click().run()
-    assert any("Revenue: must be at least 0" in m.value for m in at.markdown)
+    assert any("Revenue: must be at least 0" in unescape(m.value) for m in at.markdown)
 
 
 def test_walkthrough_moves_to_the_next_account_in_the_chosen_order(demo_path):
