@@ -10,6 +10,7 @@ import streamlit as st
 
 from kamcore import store, users
 from kamcore.mail import outbox, sender
+from kamcore.text import plain
 from kamui import context
 from kamui.editing import attempt, flash
 
@@ -53,7 +54,7 @@ def preferences_panel() -> None:
     row = users.get_user_row(page.db, page.user.id)
     st.subheader(page.t("mail.prefs.title"))
     if row["email"]:
-        st.caption(page.t("mail.prefs.caption", email=row["email"]))
+        st.caption(page.t("mail.prefs.caption", email=plain(row["email"])))
     else:
         st.warning(page.t("mail.prefs.no_email"))
     with st.form("mail.prefs"):
@@ -82,10 +83,11 @@ def admin_panel() -> None:
     else:
         st.caption(page.t("mail.admin.on", host=settings.host, port=settings.port, tls=settings.tls))
     found = outbox.status(page.db, page.user)
-    st.markdown(page.t("mail.admin.counts", waiting=found["waiting"], sent=found["sent"], failing=found["failing"]))
+    st.markdown(page.t("mail.admin.counts", waiting=int(found["waiting"]), sent=int(found["sent"]),
+                       failing=int(found["failing"])))
     for error in found["errors"]:
-        st.error(page.t("mail.admin.error", recipient=error["recipient"], subject=error["subject"],
-                        error=error["last_error"], attempts=error["attempts"],
+        st.error(page.t("mail.admin.error", recipient=plain(error["recipient"]), subject=plain(error["subject"]),
+                        error=plain(error["last_error"]), attempts=int(error["attempts"]),
                         next=page.stamp(error["next_try_at"])))
     if found["without_email"]:
-        st.info(page.t("mail.admin.without_email", names=", ".join(found["without_email"])))
+        st.info(page.t("mail.admin.without_email", names=", ".join(map(plain, found["without_email"]))))

@@ -139,7 +139,7 @@ def condition_builder(key: str, initial: list[dict[str, Any]] | None = None) -> 
                 try:
                     value = money.parse(typed, field_name, lang())
                 except KamError as exc:
-                    right.error(exc.message(lang()))
+                    right.error(plain(exc.message(lang())))
                     value = None
             elif kind == "integer":
                 state.setdefault(vkey, 0)

@@ -113,7 +113,7 @@ def edit_draft(draft: dict) -> None:
             try:
                 values |= {k: money.parse(values[k], k, page.lang, required=True) for k in MONEY_THRESHOLDS}
             except KamError as exc:
-                st.error(exc.message(page.lang))
+                st.error(plain(exc.message(page.lang)))
                 return
             new = {
                 **{k: values[k] for k in THRESHOLDS},

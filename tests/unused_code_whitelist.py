@@ -18,3 +18,8 @@ goals.measured_actual
 # aiosmtpd calls its handler's handle_DATA by name (tests/core/test_mail.py)
 from tests.core import test_mail
 test_mail.Inbox.handle_DATA
+
+# http.server calls its handler's do_GET and log_message by name (the hostile-Markdown listener)
+from tests.browser import test_hostile_markdown
+test_hostile_markdown.Counter.do_GET
+test_hostile_markdown.Counter.log_message

@@ -143,7 +143,8 @@ MARKDOWN_CALLS = {"markdown", "caption", "write", "info", "warning", "success", 
 # what makes a value app-owned text: the escaper itself, HTML escaping (inside the app's own HTML blocks),
 # translated labels of choices, formatted numbers and amounts
 ESCAPING_OR_APP_OWNED = {"plain", "escape", "esc", "choice_label", "label", "_label", "labels", "len", "round", "int",
-                         "fmt", "unit_label", "money_by_currency", "total_text", "money", "value_text_of"}
+                         "fmt", "money_by_currency", "total_text", "money", "value_text_of", "stamp", "day",
+                         "day_text"}
 # record fields that hold numbers, dates, ids, choice keys or lists of rows, never free text
 NOT_TEXT = {"id", "version", "count", "number", "year", "quarter", "total", "score", "items_scored",
             "comparison_score", "criteria_number", "due", "closed_on", "held_on", "visit_on", "planned_on",
