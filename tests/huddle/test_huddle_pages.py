@@ -3,6 +3,7 @@
 import pytest
 
 from tests.conftest import account_id, query, signed_in_app
+from tests.visible_text import unescape
 
 PAGES = ["pages/huddle.py", "pages/present.py", "pages/my_work.py", "pages/data.py"]
 HUAXIN = "Huaxin Semiconductor"
@@ -136,7 +137,7 @@ def test_a_comment_mentioning_an_unknown_user_is_refused(demo_path):
         pytest.skip("no goals in this demo build to comment on")
     at.text_area(key="comment.body").input("@no.such.person please look")
     at.button(key="comment.submit").click().run()
-    assert any("no.such.person" in e.value for e in at.error)
+    assert any("no.such.person" in unescape(e.value) for e in at.error)
     assert query(demo_path, "SELECT count(*) FROM comments")[0][0] == count
     at.text_area(key="comment.body").input("@zhang.min please look")
     at.button(key="comment.submit").click().run()

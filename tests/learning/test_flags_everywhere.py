@@ -31,7 +31,7 @@ def deal_id(path, account: int, name: str) -> int:
 
 
 def labels(at) -> list[str]:
-    return [e.label for e in at.expander]
+    return [unescape(e.label) for e in at.expander]
 
 
 def text(at) -> str:

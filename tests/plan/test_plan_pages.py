@@ -8,6 +8,7 @@ import pytest
 from kamcore import store, users
 from kamcore.plan import baselines, goals, share_plans
 from tests.conftest import account_id, query_row, signed_in_app
+from tests.visible_text import unescape
 
 PAGES = ["pages/plan.py", "pages/whitespace.py"]
 HUAXIN = "Huaxin Semiconductor"
@@ -45,7 +46,7 @@ def _index_of(frame, **match):
 
 
 def _texts(at):
-    return " ".join(str(e.value) for e in [*at.error, *at.markdown, *at.warning])
+    return unescape(" ".join(str(e.value) for e in [*at.error, *at.markdown, *at.warning]))
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import account_id, query_value, signed_in_app
 from tests.proposals.screen_text import problems
+from tests.visible_text import unescape
 
 PAGE = "pages/proposal.py"
 
@@ -32,7 +33,7 @@ def test_a_no_bid_without_reasons_is_refused_on_screen_and_nothing_is_written(de
     at.text_area(key="proposal.head.reason").set_value("")
     next(b for b in at.button if b.label == "Save decision and dates").click().run()
     assert not at.exception
-    assert any("no-bid needs its reasons" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("no-bid needs its reasons" in unescape(e.value) for e in at.error), [e.value for e in at.error]
     assert query_value(demo_path, "SELECT version FROM proposals WHERE decision = 'bid' AND outcome = 'open'") == before
 
 

@@ -10,6 +10,7 @@ from kamcore.segments import values
 from tests.conftest import account_id, signed_in_app
 from tests.managed_account import managed_account, member
 from tests.proposals.screen_text import problems
+from tests.visible_text import unescape
 
 WEIGHTS = {"w_price": 40, "w_quality": 20, "w_performance": 10, "w_lead_time": 10, "w_delivery_accuracy": 10,
            "w_technical_support": 10}
@@ -65,7 +66,7 @@ def test_the_page_shows_the_accounts_segment_with_its_chart(demo_path, lang):
                        lang=lang)
     assert not at.exception, at.exception
     assert not problems(at), problems(at)
-    assert at.subheader[0].value == "Tender-driven"
+    assert unescape(at.subheader[0].value) == "Tender-driven"
     assert at.get("vega_lite_chart"), "the comparison chart is drawn"
 
 
