@@ -1,10 +1,12 @@
 """Administration: users and their global roles, passwords, the product-line catalogue, and the company-wide
 settings (health weights, relationship thresholds, the retrospective review amount)."""
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
-from kamcore import passwords, product_lines, users
+from kamcore import passwords, product_lines, sessions, users
 from kamcore.i18n import LANG_NAMES, choice_label
 from kamcore.learning import retrospectives
 from kamcore.relationships import guidance, health
@@ -23,6 +25,22 @@ with st.expander(page.t("admin.my_password")), st.form("admin.my_password"):
                                                           keep_token=shell.session_token()))
         if ok:
             flash(page.t("admin.password_changed"))
+            st.rerun()
+
+with st.expander(page.t("sessions.title")):
+    st.caption(page.t("sessions.intro"))
+    for signed_in in sessions.list_for(page.db, page.user, shell.session_token()):
+        what = [page.t("sessions.opened", when=f"{datetime.fromisoformat(signed_in['created_at']):%Y-%m-%d %H:%M}"),
+                page.t("sessions.until", when=f"{datetime.fromisoformat(signed_in['expires_at']):%Y-%m-%d %H:%M}")]
+        if signed_in["kept"]:
+            what.append(page.t("sessions.kept"))
+        if signed_in["current"]:
+            what.append(page.t("sessions.this_browser"))
+        text, end = st.columns([5, 1])
+        text.text(" · ".join(what))
+        if not signed_in["current"] and end.button(page.t("sessions.end"), key=f"sessions.end.{signed_in['id']}"):
+            sessions.end_one(page.db, page.user, signed_in["id"])
+            flash(page.t("sessions.ended"))
             st.rerun()
 
 if not page.user.is_admin:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -76,3 +79,17 @@ def sign_in(page, url: str, username: str = "li.wei", password: str = PASSWORD, 
 
 
 open_page = sign_in
+
+
+@contextlib.contextmanager
+def busy_cpus(count: int = 2, seconds: float = 600):
+    """`count` CPU burners beside the server, each bounded to `seconds` on its own and killed (by its pid)
+    when the block ends: races between threads and a slow hidden frame show this way."""
+    burn = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass"
+    procs = [subprocess.Popen([sys.executable, "-c", burn]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
