@@ -8,5 +8,5 @@ from starlette.middleware import Middleware
 from kamui import http_guard, session_cookie
 
 http_guard.quiet_server()
-http_guard.track_deferred_downloads()
+http_guard.track_media_owners()
 app = st.App("Home.py", routes=session_cookie.routes(), middleware=[Middleware(http_guard.Guard)])

@@ -114,62 +114,53 @@ def _may_fetch(path: str, token: str | None) -> bool:
     if not path.startswith(MEDIA):
         return user.is_admin
     file_id = os.path.splitext(path[len(MEDIA):].split("/")[0])[0]
-    return user.id in _owners(file_id)
+    with _made_lock:
+        return user.id in _made_for.get(file_id, ())
 
 
-def _owners(file_id: str) -> set[int]:
-    """The users (session state `user_id`) of the Streamlit sessions that hold this media file."""
+_made_for: dict[str, set[int]] = {}  # media file id -> the users whose pages made it (while the file lives)
+_made_lock = threading.Lock()
+
+
+def track_media_owners() -> None:
+    """Record, as Streamlit makes each media file, the signed-in user of the session it is made for —
+    `st.download_button`'s bytes, `st.image`, and the deferred downloads (`data=callable`, the huddle's Word
+    minutes) made when clicked. Streamlit's own map of files to sessions is emptied at the start of every
+    rerun, and a download button's click is itself a rerun, so it cannot answer "whose file is this" at the
+    moment the browser fetches it. An entry goes when Streamlit drops the file (its sessions ended)."""
     from streamlit.runtime import Runtime
-
-    if not Runtime.exists():
-        return set()
-    runtime = Runtime.instance()
-    manager = runtime.media_file_mgr
-    with manager._lock:
-        holders = [sid for sid, files in manager._files_by_session_and_coord.items() if file_id in files.values()]
-    with _deferred_lock:
-        holders += [sid for fid, sid in _deferred_owners.items() if fid == file_id]
-    found: set[int] = set()
-    for session_id in holders:
-        info = runtime._session_mgr.get_session_info(session_id)
-        if info is None:
-            continue
-        try:
-            user_id = info.session.session_state["user_id"]
-        except KeyError:
-            continue
-        if isinstance(user_id, int):
-            found.add(user_id)
-    return found
-
-
-_deferred_owners: dict[str, str] = {}  # file id made by a deferred download -> the session that asked for it
-_deferred_lock = threading.Lock()
-
-
-def track_deferred_downloads() -> None:
-    """Remember which session a deferred download (`st.download_button(data=callable)`, e.g. the huddle's
-    Word minutes) was made for: Streamlit leaves such a file attached to no session, so without this no one
-    could be found to own it and it would be refused to everyone."""
     from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    original = MediaFileManager.execute_deferred
-    if getattr(original, "kam_tracked", False):
+    if getattr(MediaFileManager.add, "kam_tracked", False):
         return
+    original_add, original_deferred = MediaFileManager.add, MediaFileManager.execute_deferred
+
+    def remember(manager: MediaFileManager, url: str, user_id: object) -> None:
+        made = os.path.splitext(url.rsplit("/", 1)[-1].split("?")[0])[0]
+        with _made_lock:
+            for gone in [fid for fid in _made_for if fid not in manager._file_metadata]:
+                del _made_for[gone]
+            if isinstance(user_id, int):
+                _made_for.setdefault(made, set()).add(user_id)
+
+    def add(self: MediaFileManager, *args, **kwargs) -> str:
+        url = original_add(self, *args, **kwargs)
+        ctx = get_script_run_ctx()
+        remember(self, url, ctx.session_state["user_id"] if ctx and "user_id" in ctx.session_state else None)
+        return url
 
     def execute_deferred(self: MediaFileManager, file_id: str) -> str:
         with self._lock:
             session_id = self._deferred_callables.get(file_id, {}).get("session_id")
-        url = original(self, file_id)
-        made = os.path.splitext(url.rsplit("/", 1)[-1])[0]
-        with _deferred_lock, self._lock:
-            for gone in [fid for fid in _deferred_owners if fid not in self._file_metadata]:
-                del _deferred_owners[gone]
-            if session_id:
-                _deferred_owners[made] = session_id
+        url = original_deferred(self, file_id)
+        info = Runtime.instance()._session_mgr.get_session_info(session_id) if session_id else None
+        state = info.session.session_state if info else None
+        remember(self, url, state["user_id"] if state is not None and "user_id" in state else None)
         return url
 
-    execute_deferred.kam_tracked = True  # type: ignore[attr-defined]
+    add.kam_tracked = True  # type: ignore[attr-defined]
+    MediaFileManager.add = add  # type: ignore[method-assign]
     MediaFileManager.execute_deferred = execute_deferred  # type: ignore[method-assign]
 
 
