@@ -17,7 +17,8 @@ from kamcore import demo, store, users
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DAY = date(2026, 11, 23)
 os.environ["KAM_DEBUG"] = "1"  # unexpected errors raise in AppTest instead of a friendly box
-users.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))  # production keeps the strong default
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)  # production keeps users.PASSWORD_HASHER
+users.use_hasher(TEST_HASHER)
 
 
 @pytest.fixture
