@@ -280,6 +280,16 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the server processes have used so far."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def server_figures(pids: list[int], db_path: Path) -> dict[str, float]:
     return {"db_handles": sum(db_handles(p, db_path) for p in pids),
             "rss_mb": round(sum(rss_mb(p) for p in pids), 1)}
@@ -333,8 +343,9 @@ def _figures(values: list[float]) -> dict:
 
 
 def run_level(url: str, users: int, think: float, arrival: str = "burst", spread: float = 60.0,
-              people: list[str] | None = None) -> dict:
-    """One level: `users` people arriving in a burst (five every 0.2 s) or evenly over `spread` seconds."""
+              people: list[str] | None = None, pids: list[int] | None = None) -> dict:
+    """One level: `users` people arriving in a burst (five every 0.2 s) or evenly over `spread` seconds.
+    With the server's `pids`: its CPU seconds over the level and per page run (sign-ins included)."""
     results: dict[str, list[float]] = {}
     errors: list[str] = []
     lock = threading.Lock()
@@ -345,13 +356,18 @@ def run_level(url: str, users: int, think: float, arrival: str = "burst", spread
                                                        errors, lock), daemon=True)
                for n in range(users)]
     load_before = os.getloadavg()
+    cpu_before = cpu_seconds(pids or [])
     started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(max(delays) + STEP_TIMEOUT * (len(STEPS) + 2))
     pages = [v for step, values in results.items() if step != "sign_in" for v in values]
+    cpu = cpu_seconds(pids or []) - cpu_before
+    runs = sum(len(v) for v in results.values())
     return {
+        "server_cpu_s": round(cpu, 1) if pids else None,
+        "server_cpu_per_run_s": round(cpu / runs, 3) if pids and runs else None,
         "users": users,
         "arrival": arrival if arrival == "burst" else f"spread over {spread:.0f} s",
         "think_s": think,
@@ -466,13 +482,14 @@ def run_all(url: str, pids: list[int], db_path: Path | None, levels: list[int], 
     report = {"url": url, "processes": len(pids) or None, "before": figures(), "levels": []}
     for mode in modes:
         for users in levels:
-            level = run_level(url, users, think, mode, spread, people)
+            level = run_level(url, users, think, mode, spread, people, pids)
             time.sleep(1)
             level["server_after"] = figures()
             report["levels"].append(level)
             print(f"{users:>3} users, {level['arrival']}: sign-in p50 {level['sign_in']['p50']} / p95 "
                   f"{level['sign_in']['p95']} s, pages p50 {level['pages']['p50']} / p95 {level['pages']['p95']} s, "
-                  f"errors {level['errors']}, load {level['load_average']['after']}, server {level['server_after']}",
+                  f"errors {level['errors']}, server CPU per run {level['server_cpu_per_run_s']} s, "
+                  f"load {level['load_average']['after']}, server {level['server_after']}",
                   flush=True)
     time.sleep(settle)
     report["after_settle"] = {"seconds": settle, **figures()}
@@ -495,13 +512,14 @@ def print_report(report: dict) -> None:
         for step, figures in level["steps"].items():
             print(f"| {level['users']} | {level['arrival']} | {step} | {figures['p50']} | {figures['p95']} |")
     print("\n| users | arrival | reading | sign-in p50 / p95 | pages p50 / p95 | errors | load average (1 min) "
-          "before → after | db handles after | RSS after (MB) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "before → after | server CPU per page run | db handles after | RSS after (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for level in report["levels"]:
         server = level.get("server_after", {})
         sign, pages, load = level["sign_in"], level["pages"], level["load_average"]
         print(f"| {level['users']} | {level['arrival']} | {level['think_s']:g} s | {sign['p50']} / {sign['p95']} s | "
               f"{pages['p50']} / {pages['p95']} s | {level['errors']} | {load['before'][0]} → {load['after'][0]} | "
+              f"{level.get('server_cpu_per_run_s') or '—'} s | "
               f"{server.get('db_handles', '—')} | {server.get('rss_mb', '—')} |")
         for sample in level["error_samples"]:
             print(f"    error: {sample}")
