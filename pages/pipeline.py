@@ -11,7 +11,7 @@ import streamlit as st
 from kamcore import accounts, money, permissions, product_lines
 from kamcore.pipeline import analytics, opportunities, stage_model
 from kamcore.plan import pipeline_coverage
-from kamui import context
+from kamui import context, pipeline_view
 from kamui.chores import tabs
 from kamui.editing import EditableTable, attempt, flash
 from kamui.portfolio_view import money_by_currency
@@ -111,16 +111,8 @@ with tab_funnel:
     if tab_funnel.open:
         funnel = pd.DataFrame(analytics.funnel(page.db, ids, line))
         funnel["stage_name"] = funnel["stage"].map(STAGE_NAMES)
-        bars = alt.Chart(funnel).mark_bar().encode(
-            y=alt.Y("stage_name:N", sort=ORDER, title=None),
-            x=alt.X("amount:Q", title=t("field.amount")),
-            tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("count:Q", title=t("pipe.deals")),
-                     alt.Tooltip("amount:Q", title=t("field.amount"), format=",.0f"),
-                     alt.Tooltip("weighted:Q", title=t("opp.weighted"), format=",.0f")])
-        weighted = alt.Chart(funnel).mark_tick(color="#d62728", thickness=3, size=24).encode(
-            y=alt.Y("stage_name:N", sort=ORDER), x="weighted:Q")
-        labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q"))
-        st.altair_chart((bars + weighted + labels).properties(height=40 * len(funnel) + 40), width="stretch")
+        st.vega_lite_chart(spec=pipeline_view.funnel_spec(funnel, ORDER, t("field.stage"), t("pipe.deals"),
+                                                          t("field.amount"), t("opp.weighted")), width="stretch")
         st.caption(t("pipe.funnel_hint"))
 
 with tab_flow:

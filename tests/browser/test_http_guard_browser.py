@@ -88,7 +88,7 @@ def test_a_download_link_is_refused_without_the_cookie_to_someone_else_and_after
     assert _request(url, "GET", link, mine)[0] == 403, "after sign-out the old cookie fetches nothing"
 
 
-@pytest.mark.parametrize("where", ["home", "plan", "decision_chain", "walkthrough"])
+@pytest.mark.parametrize("where", ["home", "plan", "pipeline", "decision_chain", "walkthrough"])
 def test_the_pages_the_map_and_the_charts_pass_the_policy(served, new_page, where):
     url, _ = served
     page = new_page(1920, 1080)
@@ -98,7 +98,7 @@ def test_the_pages_the_map_and_the_charts_pass_the_policy(served, new_page, wher
     if where == "decision_chain":
         frame = page.frame_locator(f"{MAIN} iframe").first
         frame.locator("canvas").first.wait_for(state="visible", timeout=60_000)  # vis-network drew the map
-    if where == "plan":
+    if where in ("plan", "pipeline"):  # the Vega-Lite charts drew
         page.locator(f"{MAIN} [data-testid='stVegaLiteChart'] canvas, {MAIN} [data-testid='stVegaLiteChart'] svg"
                      ).first.wait_for(state="visible", timeout=60_000)
     page.wait_for_timeout(500)
