@@ -2,13 +2,18 @@
 
 Streamlit forgets its session state on every page reload; without this a refresh,
 a shared link or a second tab would sign the user out in the middle of a huddle.
+
+A session lasts LIFETIME (a working day) and its cookie ends with the browser. "Keep me signed in on this
+computer" opens a kept session instead: KEPT_LIFETIME (30 days) with a cookie that outlives the browser, so
+the Monday crowd does not sign in at all. A person lists their sessions and ends any of them
+(`list_for`, `end_one`); sign-out, a password reset or change and a restore end them as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -17,6 +22,7 @@ from kamcore.users import User
 
 COOKIE = "kam_session"
 LIFETIME = timedelta(hours=12)
+KEPT_LIFETIME = timedelta(days=30)
 HANDOFF_LIFETIME = timedelta(seconds=60)
 
 
@@ -24,8 +30,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(db: Database, user: User) -> str:
-    """Open a session for a user who just signed in; returns the token for the cookie."""
+def lifetime(kept: bool) -> timedelta:
+    """How long a session lasts: KEPT_LIFETIME for "keep me signed in on this computer", else LIFETIME."""
+    return KEPT_LIFETIME if kept else LIFETIME
+
+
+def start(db: Database, user: User, kept: bool = False) -> str:
+    """Open a session for a user who just signed in (`kept`: "keep me signed in on this computer");
+    returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     with store.transaction(db):
@@ -33,9 +45,31 @@ def start(db: Database, user: User) -> str:
         db.conn.execute(
             "INSERT INTO sign_in_sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
             [_hash(token), user.id, now.isoformat(timespec="seconds"),
-             (now + LIFETIME).isoformat(timespec="seconds")],
+             (now + lifetime(kept)).isoformat(timespec="seconds")],
         )
     return token
+
+
+def list_for(db: Database, user: User, current_token: str | None = None) -> list[dict]:
+    """The person's own live sessions, newest first: id, created_at, expires_at, kept (a "keep me signed
+    in" session) and current (this browser's)."""
+    here = _hash(current_token) if current_token else ""
+    found = store.rows(db, "SELECT rowid AS id, token_hash, created_at, expires_at FROM sign_in_sessions "
+                           "WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, rowid DESC",
+                       [user.id, clock.now_iso()])
+    for row in found:
+        span = datetime.fromisoformat(row["expires_at"]) - datetime.fromisoformat(row["created_at"])
+        row["kept"] = span > LIFETIME
+        row["current"] = row.pop("token_hash") == here
+    return found
+
+
+def end_one(db: Database, user: User, session_id: int) -> bool:
+    """End one of the person's own sessions (a laptop left at a customer's); False if it was not theirs or
+    had already ended."""
+    with store.transaction(db):
+        return db.conn.execute("DELETE FROM sign_in_sessions WHERE rowid = ? AND user_id = ?",
+                               [int(session_id), user.id]).rowcount == 1
 
 
 def resume(db: Database, token: object) -> User | None:

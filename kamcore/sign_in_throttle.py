@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -32,7 +33,7 @@ WINDOW = timedelta(minutes=15)
 FIRST_WAIT = timedelta(seconds=2)
 MAX_WAIT = timedelta(minutes=15)
 LOCAL = "local"  # no address known: a browser on this machine (or a test)
-_LOOPBACK = {None, "", "127.0.0.1", "::1", "localhost"}
+TRUSTED_PROXIES = "KAM_TRUSTED_PROXIES"
 
 
 class TooManyAttempts(KamError):
@@ -45,31 +46,49 @@ class TooManyAttempts(KamError):
         super().__init__(self.key, seconds=seconds)
 
 
-def client_address(peer: str | None, forwarded_for: str | None = None) -> str:
+def trusted_proxies() -> frozenset[str]:
+    """The operator's proxies (KAM_TRUSTED_PROXIES, comma-separated addresses; scripts/cluster.py and
+    scripts/start.sh name their nginx): only a connection from one of these may say, in X-Forwarded-For,
+    which client it speaks for. Unset: none — every client is counted by its own connection."""
+    return frozenset(_normal(part.strip()) for part in os.environ.get(TRUSTED_PROXIES, "").split(",") if part.strip())
+
+
+def client_address(peer: str | None, forwarded_for: str | None = None,
+                   trusted: frozenset[str] | None = None) -> str:
     """The client address to count failures against.
 
-    `peer` is the connection's own address (`st.context.ip_address`, None on loopback). A loopback
-    peer is a proxy on this machine (nginx of scripts/cluster.py, which appends the address it saw to
-    X-Forwarded-For): its LAST entry is the one that proxy wrote and is trusted; earlier entries come
-    from the client and are not. A peer that is not loopback is the client itself, and its headers are
-    never trusted (they could name any address).
+    `peer` is the connection's own address (`st.context.ip_address`, None on loopback). Only when it is
+    one of the `trusted` proxies (default `trusted_proxies()`) does X-Forwarded-For count, and then only
+    its LAST entry, the one that proxy wrote (earlier entries come from the client). Anyone else —
+    a local process or a proxy the operator did not name — is the client itself, whatever its headers
+    say: a loopback peer counts as LOCAL, so rotating the header defeats nothing.
     """
-    if not _is_loopback(peer):
-        return str(peer)[:64]
+    trusted = trusted_proxies() if trusted is None else trusted
+    seen = _normal(peer)
     hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
-    return hops[-1][:64] if hops else LOCAL
+    if hops and seen in trusted:
+        return hops[-1][:64]
+    return LOCAL if _is_loopback(seen) else seen[:64]
 
 
-def _is_loopback(peer: str | None) -> bool:
-    """Loopback, IPv4-mapped loopback included (the starlette server of `serve.py` reports ::ffff:127.0.0.1)."""
-    if peer in _LOOPBACK:
-        return True
+def _normal(address: str | None) -> str:
+    """An address as one spelling: None and '' (Streamlit's loopback) are 127.0.0.1, IPv4-mapped IPv6
+    (serve.py's server reports ::ffff:127.0.0.1) is its IPv4 address."""
+    if address in (None, "", "localhost"):
+        return "127.0.0.1"
     try:
-        found = ipaddress.ip_address(str(peer))
+        found = ipaddress.ip_address(str(address))
+    except ValueError:
+        return str(address)
+    mapped = getattr(found, "ipv4_mapped", None)
+    return str(mapped or found)
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
-    mapped = getattr(found, "ipv4_mapped", None)
-    return found.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def _name(username: object) -> str:

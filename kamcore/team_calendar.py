@@ -40,9 +40,10 @@ def company_zone(db: Database) -> ZoneInfo:
 
 
 def public_url() -> str:
-    """The address people open the app at (`$KAM_PUBLIC_URL`, e.g. https://warroom.example.com), without a
-    trailing slash; every calendar event and mail links back through it."""
-    return (os.environ.get(PUBLIC_URL_VAR, "").strip() or "http://localhost:8501").rstrip("/")
+    """The address people open the app at (the first of `$KAM_PUBLIC_URL`'s comma-separated addresses, e.g.
+    https://warroom.example.com), without a trailing slash; every calendar event and mail links back through it."""
+    first = os.environ.get(PUBLIC_URL_VAR, "").split(",")[0].strip()
+    return (first or "http://localhost:8501").rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from html import escape
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -39,10 +41,50 @@ def setup_page() -> None:
 
 
 def sign_in_page() -> None:
-    """Username and password; on success the session remembers the user id."""
+    """Username and password. Served through serve.py: a plain form the server answers itself, setting the
+    cookie in its own response (kamui/session_cookie.py); else Streamlit's form, and the session remembers
+    the user id."""
     st.title(tr("signin.title"))
     if st.session_state.pop("_session_ended", False):
         st.info(tr("shell.session_ended"))
+    if session_cookie.served():
+        _server_sign_in_form()
+    else:
+        _script_sign_in_form()
+    if store.database_path() == store.DEFAULT_PATH:
+        st.caption(tr("signin.demo_hint"))
+
+
+def _server_sign_in_form() -> None:
+    """The form that POSTs to /_kam/sign-in; a refusal comes back as ?kam_signin=failed or wait-N."""
+    result = st.query_params.get(session_cookie.SIGN_IN_RESULT)
+    if result is not None:
+        del st.query_params[session_cookie.SIGN_IN_RESULT]
+    if result == "failed":
+        st.error(tr("signin.failed"))
+    elif result and result.startswith("wait-") and result[5:].isdigit():
+        show_error(sign_in_throttle.TooManyAttempts(int(result[5:])))
+    query = {k: v for k, v in st.query_params.to_dict().items() if k != session_cookie.SIGN_IN_RESULT}
+    path = urlsplit(st.context.url or "/").path or "/"
+    target = session_cookie.safe_next(f"{path}?{urlencode(query)}" if query else path)
+    field = ("display:block;width:100%;box-sizing:border-box;margin:0.25rem 0 1rem;padding:0.5rem 0.75rem;"
+             "border:1px solid #d0d3d9;border-radius:0.5rem;font:inherit")
+    st.html(f"""<form method="post" action="{session_cookie.SIGN_IN_PATH}" style="max-width:28rem"
+      data-testid="kam-sign-in">
+  <input type="hidden" name="next" value="{escape(target)}">
+  <label style="display:block">{escape(tr("signin.username"))}
+    <input name="username" autocomplete="username" required maxlength="40" style="{field}"></label>
+  <label style="display:block">{escape(tr("signin.password"))}
+    <input name="password" type="password" autocomplete="current-password" required style="{field}"></label>
+  <label style="display:block;margin-bottom:1rem"><input type="checkbox" name="keep" value="1">
+    {escape(tr("signin.keep"))}</label>
+  <button type="submit" style="padding:0.5rem 1rem;border:0;border-radius:0.5rem;background:#B3261E;color:#fff;
+    font:inherit;cursor:pointer">{escape(tr("signin.submit"))}</button>
+</form>""")
+
+
+def _script_sign_in_form() -> None:
+    """Streamlit's own form (plain `streamlit run Home.py` and AppTest)."""
     with st.form("sign_in"):
         username = st.text_input(tr("signin.username"), key="signin.username")
         password = st.text_input(tr("signin.password"), type="password", key="signin.password")
@@ -57,8 +99,6 @@ def sign_in_page() -> None:
                 else:
                     remember(user)
                     st.rerun()
-    if store.database_path() == store.DEFAULT_PATH:
-        st.caption(tr("signin.demo_hint"))
 
 
 def client_address() -> str:
@@ -149,7 +189,7 @@ def apply_cookie() -> None:
             script = f"fetch({session_cookie.SIGN_OUT_PATH!r}, {{method: 'POST', credentials: 'same-origin'}});"
         st.iframe(f"<script>{script}</script>", height=1)
         return
-    value = f"{sessions.COOKIE}={token}; path=/; max-age={int(sessions.LIFETIME.total_seconds())}; SameSite=Strict"
+    value = f"{sessions.COOKIE}={token}; path=/; SameSite=Strict"
     if action == "clear":
         value = f"{sessions.COOKIE}=; path=/; max-age=0; SameSite=Strict"
     st.iframe(f"<script>parent.document.cookie = {value!r} + "

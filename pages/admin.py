@@ -2,10 +2,11 @@
 settings (health weights, relationship thresholds, the retrospective review amount, the company time zone);
 anyone signed in changes their own password and time zone here."""
 
+
 import pandas as pd
 import streamlit as st
 
-from kamcore import clock, money, passwords, product_lines, time_zones, users
+from kamcore import clock, money, passwords, product_lines, sessions, time_zones, users
 from kamcore.i18n import LANG_NAMES, choice_label
 from kamcore.learning import retrospectives
 from kamcore.relationships import guidance, health
@@ -37,6 +38,22 @@ with st.expander(page.t("zone.own")), st.form("admin.my_zone"):
                                format_func=lambda z: page.t("zone.company_default", zone=company_zone) if z is None else z)
     if st.form_submit_button(page.t("zone.save"), key="admin.my_zone.save"):
         act(lambda: time_zones.set_own_zone(page.db, page.user, chosen_zone), page.t("zone.saved"))
+
+with st.expander(page.t("sessions.title")):
+    st.caption(page.t("sessions.intro"))
+    for signed_in in sessions.list_for(page.db, page.user, shell.session_token()):
+        what = [page.t("sessions.opened", when=page.stamp(signed_in['created_at'])),
+                page.t("sessions.until", when=page.stamp(signed_in['expires_at']))]
+        if signed_in["kept"]:
+            what.append(page.t("sessions.kept"))
+        if signed_in["current"]:
+            what.append(page.t("sessions.this_browser"))
+        text, end = st.columns([5, 1])
+        text.text(" · ".join(what))
+        if not signed_in["current"] and end.button(page.t("sessions.end"), key=f"sessions.end.{signed_in['id']}"):
+            sessions.end_one(page.db, page.user, signed_in["id"])
+            flash(page.t("sessions.ended"))
+            st.rerun()
 
 if not page.user.is_admin:
     st.info(page.t("admin.only"))

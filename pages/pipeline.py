@@ -10,7 +10,7 @@ from kamcore import accounts, clock, money, permissions, product_lines
 from kamcore.pipeline import analytics, opportunities, stage_model
 from kamcore.plan import pipeline_coverage
 from kamcore.text import plain
-from kamui import context
+from kamui import context, pipeline_view
 from kamui.chores import tabs
 from kamui.editing import EditableTable, attempt, flash
 from kamui.portfolio_view import money_by_currency
@@ -114,17 +114,9 @@ with tab_funnel:
         funnel["stage_name"] = funnel["stage"].map(STAGE_NAMES)
         funnel["amount_shown"] = funnel["amount"].map(amount)
         funnel["weighted_shown"] = funnel["weighted"].map(amount)
-        bars = alt.Chart(funnel).mark_bar().encode(
-            y=alt.Y("stage_name:N", sort=ORDER, title=None),
-            x=alt.X("amount:Q", title=money.axis_title(t("field.amount"), "/".join(currencies)),
-                    axis=alt.Axis(format="~s")),
-            tooltip=[alt.Tooltip("stage_name:N", title=t("field.stage")), alt.Tooltip("count:Q", title=t("pipe.deals")),
-                     alt.Tooltip("amount_shown:N", title=t("field.amount")),
-                     alt.Tooltip("weighted_shown:N", title=t("opp.weighted"))])
-        weighted = alt.Chart(funnel).mark_tick(color="#d62728", thickness=3, size=24).encode(
-            y=alt.Y("stage_name:N", sort=ORDER), x="weighted:Q")
-        labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q"))
-        st.altair_chart((bars + weighted + labels).properties(height=40 * len(funnel) + 40), width="stretch")
+        st.vega_lite_chart(spec=pipeline_view.funnel_spec(
+            funnel, ORDER, t("field.stage"), t("pipe.deals"), money.axis_title(t("field.amount"), "/".join(currencies)),
+            t("field.amount"), t("opp.weighted")), width="stretch")
         st.caption(t("pipe.funnel_hint"))
 
 with tab_flow:

@@ -1,13 +1,23 @@
 """Load test: N simulated users over Streamlit's own websocket protocol, against localhost only.
 
-Each user opens a websocket session (as a browser tab does), signs in through the form,
-then opens home, plan, pipeline, decision chain and huddle with a second of thought between
-steps. Levels run one after the other (default 1, 10, 25, 50 users at once); after each level
-and again after the crowd has left, the server process's open handles on the database and its
-WAL and its resident memory are read from /proc. Bounded: every step has a timeout and the
-whole run stops by itself.
+Each user signs in as a browser does (served through serve.py: a POST of the sign-in form to
+/_kam/sign-in, which answers with the session cookie; under plain Home.py: Streamlit's form), opens a
+websocket session with that cookie (as a tab does) and sees home, then opens plan, pipeline, decision
+chain and huddle, reading `--think` seconds before each. Two figures per level, kept apart: the
+sign-in (pressing Enter until home is drawn) and the pages (each page run while others read). A user
+who finds the sign-in form where a page should be is an error ("signed out"), as is a refused sign-in.
+Arrival: `burst` (everyone within a second or two, the 9:00 crowd) and/or `spread` (evenly over
+`--spread` seconds). Levels run one after the other (default 1, 10, 25, 50 people); after each level
+and again after the crowd has left, the server process's open handles on the database and its WAL and
+its resident memory are read from /proc, and the machine's load average is recorded (the machine may
+be shared). Bounded: every step has a timeout and the whole run stops by itself.
+
+With its own server (no --url) the demo copy gets one sign-in per simulated person (`load.01`…, on
+li.wei's account teams): fifty people at 9:00 are fifty usernames, and the sign-in throttle rightly
+counts parallel attempts on one username as guessing.
 
     .venv/bin/python scripts/loadtest.py                     # starts its own server on a demo copy
+    .venv/bin/python scripts/loadtest.py --levels 10,25,50 --think 10 --arrivals burst,spread
     .venv/bin/python scripts/loadtest.py --url http://127.0.0.1:8501 --pid 1234 --db db/warroom.db
 
 The protocol in short (streamlit 1.67): connect to /_stcore/stream with subprotocol
@@ -43,8 +53,10 @@ sys.path.insert(0, str(ROOT))
 from scripts import appserver  # noqa: E402
 
 PASSWORD = "warroom-demo"
-USERS = ("li.wei", "zhang.min", "wang.fang", "chen.jie")
-STEPS = ("home", "plan", "pipeline", "decision_chain", "huddle")
+USERS = ("li.wei", "zhang.min", "wang.fang", "chen.jie")  # against a server whose people we did not make
+PEOPLE = "load.{:02d}"  # the people made in our own demo copy (one sign-in each)
+STEPS = ("plan", "pipeline", "decision_chain", "huddle")  # after home, which the sign-in ends on
+SIGN_IN_PATH = "/_kam/sign-in"
 STEP_TIMEOUT = 120.0
 FRIENDLY = "Something went wrong on our side"
 SIGN_IN_TITLE = "Sign in to the war room"
@@ -75,17 +87,19 @@ class Run:
 class Session:
     """One browser tab's websocket session."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cookies: dict[str, str] | None = None) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.hostname not in LOCAL_HOSTS:
             raise SystemExit(f"refusing to load-test {parts.hostname}: localhost only")
         self.origin = f"{parts.scheme}://{parts.netloc}"
         ws_url = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}/_stcore/stream"
         self._stack = contextlib.ExitStack()
-        # a browser brings the route cookie nginx gave it (scripts/cluster.py); harmless without nginx
-        route = {"Cookie": f"kam_route={secrets.token_hex(8)}"}
+        # a browser brings the route cookie nginx gave it (scripts/cluster.py; harmless without nginx) and,
+        # once signed in, its session cookie
+        jar = {"kam_route": secrets.token_hex(8), **(cookies or {})}
+        header = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
         self.ws = self._stack.enter_context(connect(ws_url, subprotocols=["streamlit"], origin=self.origin,
-                                                    open_timeout=30, max_size=None, additional_headers=route))
+                                                    open_timeout=30, max_size=None, additional_headers=header))
         self.query = ""
 
     def close(self) -> None:
@@ -163,7 +177,54 @@ def check(run: Run) -> None:
         raise StepError("page not found")
 
 
-def sign_in(session: Session, username: str) -> Run:
+def signed_out(run: Run) -> bool:
+    """The run drew the sign-in page where a signed-in page should be."""
+    return any(SIGN_IN_TITLE in text for text in run.texts)
+
+
+class NoRoute(Exception):
+    """The server has no /_kam/sign-in (plain `streamlit run Home.py`)."""
+
+
+def post_sign_in(url: str, username: str) -> str:
+    """POST the sign-in form as the browser does; the session cookie's value, or StepError when refused."""
+    import http.client
+
+    parts = urllib.parse.urlsplit(url)
+    body = urllib.parse.urlencode({"username": username, "password": PASSWORD, "next": "/"})
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=STEP_TIMEOUT)
+    try:
+        conn.request("POST", SIGN_IN_PATH, body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Origin": f"{parts.scheme}://{parts.netloc}",
+            "Cookie": f"kam_route={secrets.token_hex(8)}"})
+        answer = conn.getresponse()
+        answer.read()
+    finally:
+        conn.close()
+    if answer.status in (404, 405):
+        raise NoRoute
+    location = answer.getheader("location") or ""
+    if answer.status != 303 or "kam_signin=" in location:
+        raise StepError(f"sign-in refused: {answer.status} {location.rsplit('kam_signin=', 1)[-1][:40]}")
+    for name, value in answer.getheaders():
+        if name.lower() == "set-cookie" and value.startswith("kam_session="):
+            return value.split(";", 1)[0].split("=", 1)[1]
+    raise StepError("sign-in answered without a session cookie")
+
+
+def sign_in(url: str, username: str) -> tuple[Session, Run]:
+    """Sign in and draw home, the way the server offers: (the signed-in tab, home's run)."""
+    try:
+        token = post_sign_in(url, username)
+    except NoRoute:
+        session = Session(url)
+        return session, sign_in_by_form(session, username)
+    session = Session(url, {"kam_session": token})
+    return session, session.rerun("")
+
+
+def sign_in_by_form(session: Session, username: str) -> Run:
+    """Streamlit's own sign-in form over the websocket (plain Home.py)."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
     first = session.rerun("")
@@ -180,7 +241,7 @@ def sign_in(session: Session, username: str) -> Run:
     states.append(trigger)
     run = session.rerun("", widgets=states)
     check(run)
-    if any("Wrong username or password" in text for text in run.texts):
+    if any("Wrong username or password" in text or "Too many attempts" in text for text in run.texts):
         raise StepError("sign-in refused")
     return run
 
@@ -219,27 +280,39 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the server processes have used so far."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def server_figures(pids: list[int], db_path: Path) -> dict[str, float]:
     return {"db_handles": sum(db_handles(p, db_path) for p in pids),
             "rss_mb": round(sum(rss_mb(p) for p in pids), 1)}
 
 
 # ---------------------------------------------------------------- users and levels
-def one_user(url: str, number: int, think: float, results: dict[str, list[float]], errors: list[str],
-             lock: threading.Lock) -> None:
-    username = USERS[number % len(USERS)]
+def one_user(url: str, username: str, delay: float, think: float, results: dict[str, list[float]],
+             errors: list[str], lock: threading.Lock) -> None:
     session = None
+    time.sleep(delay)
     try:
         started = time.monotonic()
-        session = Session(url)
-        sign_in(session, username)
+        session, home = sign_in(url, username)
+        check(home)
+        if signed_out(home):
+            raise StepError("home: signed out right after signing in")
         _record(results, lock, "sign_in", time.monotonic() - started)
         for step in STEPS:
             time.sleep(think)
             started = time.monotonic()
-            run = session.rerun("" if step == "home" else step)
+            run = session.rerun(step)
             check(run)
-            if any(SIGN_IN_TITLE in text for text in run.texts):
+            if signed_out(run):
                 raise StepError(f"{step}: signed out")
             _record(results, lock, step, time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 - every failure is counted, never raised: the crowd goes on
@@ -263,29 +336,48 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-def run_level(url: str, users: int, think: float) -> dict:
+def _figures(values: list[float]) -> dict:
+    if not values:
+        return {"p50": None, "p95": None, "n": 0}
+    return {"p50": round(statistics.median(values), 2), "p95": round(percentile(values, 0.95), 2), "n": len(values)}
+
+
+def run_level(url: str, users: int, think: float, arrival: str = "burst", spread: float = 60.0,
+              people: list[str] | None = None, pids: list[int] | None = None) -> dict:
+    """One level: `users` people arriving in a burst (five every 0.2 s) or evenly over `spread` seconds.
+    With the server's `pids`: its CPU seconds over the level and per page run (sign-ins included)."""
     results: dict[str, list[float]] = {}
     errors: list[str] = []
     lock = threading.Lock()
-    threads = [threading.Thread(target=one_user, args=(url, n, think, results, errors, lock), daemon=True)
+    names = people or list(USERS)
+    gap = spread / users if arrival == "spread" else 0.0
+    delays = [n * gap if arrival == "spread" else (n // 5) * 0.2 for n in range(users)]
+    threads = [threading.Thread(target=one_user, args=(url, names[n % len(names)], delays[n], think, results,
+                                                       errors, lock), daemon=True)
                for n in range(users)]
+    load_before = os.getloadavg()
+    cpu_before = cpu_seconds(pids or [])
     started = time.monotonic()
-    for n, thread in enumerate(threads):
-        thread.start()
-        if n % 5 == 4:
-            time.sleep(0.2)  # people do not all press Enter in the same millisecond
     for thread in threads:
-        thread.join(STEP_TIMEOUT * (len(STEPS) + 2))
-    all_times = [v for values in results.values() for v in values]
+        thread.start()
+    for thread in threads:
+        thread.join(max(delays) + STEP_TIMEOUT * (len(STEPS) + 2))
+    pages = [v for step, values in results.items() if step != "sign_in" for v in values]
+    cpu = cpu_seconds(pids or []) - cpu_before
+    runs = sum(len(v) for v in results.values())
     return {
+        "server_cpu_s": round(cpu, 1) if pids else None,
+        "server_cpu_per_run_s": round(cpu / runs, 3) if pids and runs else None,
         "users": users,
+        "arrival": arrival if arrival == "burst" else f"spread over {spread:.0f} s",
+        "think_s": think,
         "wall_s": round(time.monotonic() - started, 1),
-        "steps": {step: {"p50": round(statistics.median(v), 2), "p95": round(percentile(v, 0.95), 2), "n": len(v)}
-                  for step, v in results.items()},
-        "p50": round(statistics.median(all_times), 2) if all_times else None,
-        "p95": round(percentile(all_times, 0.95), 2) if all_times else None,
+        "steps": {step: _figures(v) for step, v in results.items()},
+        "sign_in": _figures(results.get("sign_in", [])),
+        "pages": _figures(pages),
         "errors": len(errors),
         "error_samples": errors[:5],
+        "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
     }
 
 
@@ -294,8 +386,9 @@ own_server = appserver.running  # (db_path, port) -> (url, process); the start t
 wait_healthy = appserver.wait_healthy
 
 
-def demo_copy(folder: Path) -> Path:
-    """A fresh demo database (the same deterministic demo the tests build)."""
+def demo_copy(folder: Path, people: int = 0) -> Path:
+    """A fresh demo database (the same deterministic demo the tests build), with `people` extra members
+    (`load_people`) for the load test."""
     from kamcore import demo, store
 
     path = folder / "loadtest.db"
@@ -304,9 +397,26 @@ def demo_copy(folder: Path) -> Path:
     db = store.connect(path)
     try:
         demo.build(db)
+        add_people(db, people)
     finally:
         db.close()
     return path
+
+
+def add_people(db, count: int) -> list[str]:
+    """`count` members named load.01, load.02, … (password PASSWORD), each on li.wei's account teams as a
+    solution manager: people who see and open what li.wei does."""
+    from kamcore import permissions, team, users
+
+    admin = users.find_by_username(db, "admin")
+    li = users.find_by_username(db, "li.wei")
+    accounts = [row[0] for row in db.execute("SELECT account_id FROM account_team WHERE user_id = ?", [li.id])]
+    names = [PEOPLE.format(n + 1) for n in range(count)]
+    for name in names:
+        person = users.create_user(db, admin, name, f"Load {name[5:]}", PASSWORD)
+        for account_id in accounts:
+            team.add_member(db, admin, account_id, person.id, permissions.EDITING_ROLES[1])
+    return names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,7 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pid", type=int, action="append", help="server process id(s) to watch (with --url)")
     parser.add_argument("--db", type=Path, help="the server's database file (with --url)")
     parser.add_argument("--levels", default="1,10,25,50")
-    parser.add_argument("--think", type=float, default=1.0, help="seconds of thought between steps")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds of reading before each page")
+    parser.add_argument("--arrivals", default="burst", help="burst, spread or burst,spread")
+    parser.add_argument("--spread", type=float, default=60.0, help="seconds over which a spread crowd arrives")
     parser.add_argument("--settle", type=float, default=150.0,
                         help="seconds to wait after the crowd leaves (Streamlit keeps a left session 120 s)")
     parser.add_argument("--port", type=int, default=8619)
@@ -327,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("at most 200 users per level")
     if not 0 <= args.settle <= 900:
         raise SystemExit("--settle: 0 to 900 seconds")
+    arrivals(args.arrivals)
 
     with contextlib.ExitStack() as stack:
         if args.url:
@@ -338,31 +451,46 @@ def main(argv: list[str] | None = None) -> int:
                 folder = args.workdir
             else:
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kam-load-")))
-            db_path = demo_copy(folder)
+            db_path = demo_copy(folder, max(levels))
             url, proc = stack.enter_context(own_server(db_path, args.port))
             pids = [proc.pid]
-        report = run_all(url, pids, db_path, levels, args.think, args.settle)
+        people = [PEOPLE.format(n + 1) for n in range(max(levels))] if not args.url else None
+        report = run_all(url, pids, db_path, levels, args.think, args.settle, arrivals(args.arrivals),
+                         args.spread, people)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0 if all(level["errors"] == 0 for level in report["levels"]) else 1
 
 
+def arrivals(text: str) -> list[str]:
+    """The arrival modes named on the command line (burst, spread)."""
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    if not modes or any(m not in ("burst", "spread") for m in modes):
+        raise SystemExit("--arrivals: burst, spread or burst,spread")
+    return modes
+
+
 def run_all(url: str, pids: list[int], db_path: Path | None, levels: list[int], think: float,
-            settle: float) -> dict:
+            settle: float, modes: list[str] = ("burst",), spread: float = 60.0,
+            people: list[str] | None = None) -> dict:
     def figures() -> dict[str, float]:
         return server_figures(pids, db_path) if pids and db_path else {}
 
-    run_level(url, 1, 0)  # warm up: imports and caches happen once per process
+    run_level(url, 1, 0, people=people)  # warm up: imports and caches happen once per process
     time.sleep(2)
     report = {"url": url, "processes": len(pids) or None, "before": figures(), "levels": []}
-    for users in levels:
-        level = run_level(url, users, think)
-        time.sleep(1)
-        level["server_after"] = figures()
-        report["levels"].append(level)
-        print(f"{users:>3} users: p50 {level['p50']} s, p95 {level['p95']} s, errors {level['errors']}, "
-              f"server {level['server_after']}", flush=True)
+    for mode in modes:
+        for users in levels:
+            level = run_level(url, users, think, mode, spread, people, pids)
+            time.sleep(1)
+            level["server_after"] = figures()
+            report["levels"].append(level)
+            print(f"{users:>3} users, {level['arrival']}: sign-in p50 {level['sign_in']['p50']} / p95 "
+                  f"{level['sign_in']['p95']} s, pages p50 {level['pages']['p50']} / p95 {level['pages']['p95']} s, "
+                  f"errors {level['errors']}, server CPU per run {level['server_cpu_per_run_s']} s, "
+                  f"load {level['load_average']['after']}, server {level['server_after']}",
+                  flush=True)
     time.sleep(settle)
     report["after_settle"] = {"seconds": settle, **figures()}
     # Streamlit keeps a disconnected session for 2 minutes (to resume it on reconnect) and
@@ -378,16 +506,20 @@ def print_report(report: dict) -> None:
     print(f"\nserver before: {report['before']}   after the crowd left (+{report['after_settle']['seconds']:.0f} s): "
           f"{ {k: v for k, v in report['after_settle'].items() if k != 'seconds'} }   "
           f"after the next visitor: {report.get('after_next_visit')}")
-    print("| users | step | p50 s | p95 s |")
-    print("|---|---|---|---|")
+    print("| users | arrival | step | p50 s | p95 s |")
+    print("|---|---|---|---|---|")
     for level in report["levels"]:
         for step, figures in level["steps"].items():
-            print(f"| {level['users']} | {step} | {figures['p50']} | {figures['p95']} |")
-    print("\n| users at once | p50 per step | p95 per step | errors | db handles after | RSS after (MB) |")
-    print("|---|---|---|---|---|---|")
+            print(f"| {level['users']} | {level['arrival']} | {step} | {figures['p50']} | {figures['p95']} |")
+    print("\n| users | arrival | reading | sign-in p50 / p95 | pages p50 / p95 | errors | load average (1 min) "
+          "before → after | server CPU per page run | db handles after | RSS after (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for level in report["levels"]:
         server = level.get("server_after", {})
-        print(f"| {level['users']} | {level['p50']} s | {level['p95']} s | {level['errors']} | "
+        sign, pages, load = level["sign_in"], level["pages"], level["load_average"]
+        print(f"| {level['users']} | {level['arrival']} | {level['think_s']:g} s | {sign['p50']} / {sign['p95']} s | "
+              f"{pages['p50']} / {pages['p95']} s | {level['errors']} | {load['before'][0]} → {load['after'][0]} | "
+              f"{level.get('server_cpu_per_run_s') or '—'} s | "
               f"{server.get('db_handles', '—')} | {server.get('rss_mb', '—')} |")
         for sample in level["error_samples"]:
             print(f"    error: {sample}")

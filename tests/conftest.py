@@ -19,7 +19,8 @@ DEMO_DAY = date(2026, 11, 23)
 DEMO_MOMENT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 on the demo day in Beijing, the demo's zone
 os.environ["KAM_DEBUG"] = "1"  # unexpected errors raise in AppTest instead of a friendly box
 os.environ["KAM_STRICT_SCOPES"] = "1"  # context.db() outside a scope raises, here and in the servers tests start
-users.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))  # production keeps the strong default
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)  # production keeps users.PASSWORD_HASHER
+users.use_hasher(TEST_HASHER)
 
 
 @pytest.fixture(autouse=True)

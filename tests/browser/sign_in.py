@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -88,3 +91,17 @@ def wait_for_session_cookie(page, timeout: float = 60.0) -> None:
     while not any(c["name"] == COOKIE for c in page.context.cookies()):
         assert time.monotonic() < deadline, f"no {COOKIE} cookie {timeout:.0f} s after signing in"
         page.wait_for_timeout(50)  # a poll interval: the browser keeps running while we look again
+
+
+@contextlib.contextmanager
+def busy_cpus(count: int = 2, seconds: float = 600):
+    """`count` CPU burners beside the server, each bounded to `seconds` on its own and killed (by its pid)
+    when the block ends: races between threads and a slow hidden frame show this way."""
+    burn = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass"
+    procs = [subprocess.Popen([sys.executable, "-c", burn]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()

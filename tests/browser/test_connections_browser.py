@@ -49,9 +49,9 @@ def server_pid(url: str) -> int:
 
 
 def one_session(url: str, number: int, problems: list[str]) -> None:
-    session = loadtest.Session(url)
+    session = None
     try:
-        loadtest.sign_in(session, loadtest.USERS[number % len(loadtest.USERS)])
+        session, _home = loadtest.sign_in(url, loadtest.USERS[number % len(loadtest.USERS)])
         hooks = session.rerun("test-hooks")
         loadtest.check(hooks)
         assert any("fragment read" in text for text in hooks.texts), hooks.texts[:5]
@@ -68,7 +68,8 @@ def one_session(url: str, number: int, problems: list[str]) -> None:
     except Exception as exc:  # noqa: BLE001 - reported by the test below
         problems.append(f"session {number}: {type(exc).__name__}: {exc}")
     finally:
-        session.close()
+        if session is not None:
+            session.close()
 
 
 def test_database_handles_return_after_many_sessions(hooks_app):

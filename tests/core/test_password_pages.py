@@ -66,3 +66,21 @@ def test_an_admin_reset_signs_the_user_out_of_a_tab_open_right_now(demo_path):
     assert "user_id" not in victim.session_state
     assert any("Your sign-in has ended" in i.value for i in victim.info)
     assert admin.run().session_state["user_id"], "the admin's own session stays"
+
+
+def test_my_sign_ins_lists_this_browser_and_a_kept_laptop_and_ends_the_laptop(demo_path):
+    db = store.connect(demo_path)
+    me = users.find_by_username(db, "zhang.min")
+    laptop = sessions.start(db, me, kept=True)
+    at, token = app_with_session(demo_path, "zhang.min", "pages/admin.py")
+    listed = [t.value for t in at.text if "Signed in" in t.value]
+    assert len(listed) == 2
+    assert sum("this browser" in line for line in listed) == 1
+    assert sum("kept on that computer" in line for line in listed) == 1
+    laptop_id = next(s["id"] for s in sessions.list_for(db, me) if s["kept"])
+    ends = [b for b in at.button if b.label == "End"]
+    assert [b.key for b in ends] == [f"sessions.end.{laptop_id}"], "only the other browser can be ended here"
+    ends[0].click().run()
+    assert not at.exception
+    assert sessions.resume(db, laptop) is None and sessions.resume(db, token) == me
+    db.close()

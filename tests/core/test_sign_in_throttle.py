@@ -84,16 +84,31 @@ def test_usernames_count_together_whatever_their_case_or_spaces(fresh_db, admin)
     assert isinstance(attempt(fresh_db, "admin", "admin-pass-1"), int)
 
 
-@pytest.mark.parametrize(("peer", "forwarded", "expected"), [
-    (None, None, sign_in_throttle.LOCAL),
-    (None, "203.0.113.7", "203.0.113.7"),                     # nginx on this machine named the client
-    (None, "10.0.0.1, 203.0.113.7", "203.0.113.7"),          # the client's own header is not trusted
-    ("198.51.100.9", "203.0.113.7", "198.51.100.9"),         # a direct client cannot claim another address
-    ("::ffff:127.0.0.1", "203.0.113.7", "203.0.113.7"),     # serve.py's server reports IPv4-mapped loopback
-    ("::1", None, sign_in_throttle.LOCAL),
+NGINX = frozenset({"127.0.0.1"})  # the proxy the operator named (scripts/cluster.py: KAM_TRUSTED_PROXIES)
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "trusted", "expected"), [
+    (None, None, NGINX, sign_in_throttle.LOCAL),
+    (None, "203.0.113.7", NGINX, "203.0.113.7"),                  # the named nginx on this machine named the client
+    (None, "10.0.0.1, 203.0.113.7", NGINX, "203.0.113.7"),       # the client's own header is not trusted
+    ("198.51.100.9", "203.0.113.7", NGINX, "198.51.100.9"),      # a direct client cannot claim another address
+    ("::ffff:127.0.0.1", "203.0.113.7", NGINX, "203.0.113.7"),  # serve.py's server reports IPv4-mapped loopback
+    ("::1", None, NGINX, sign_in_throttle.LOCAL),
+    (None, "203.0.113.7", frozenset(), sign_in_throttle.LOCAL),  # no proxy named: a local process is itself
+    ("::ffff:127.0.0.1", "203.0.113.8", frozenset(), sign_in_throttle.LOCAL),
+    ("10.1.1.1", "203.0.113.7", frozenset({"10.1.1.1"}), "203.0.113.7"),  # a proxy on another host, named
+    ("10.1.1.2", "203.0.113.7", frozenset({"10.1.1.1"}), "10.1.1.2"),     # one not named
 ])
-def test_the_client_address_trusts_only_the_proxy_on_this_machine(peer, forwarded, expected):
-    assert client_address(peer, forwarded) == expected
+def test_the_client_address_trusts_only_the_proxies_the_operator_names(peer, forwarded, trusted, expected):
+    assert client_address(peer, forwarded, trusted) == expected
+
+
+def test_the_trusted_proxies_come_from_the_setting(monkeypatch):
+    monkeypatch.delenv(sign_in_throttle.TRUSTED_PROXIES, raising=False)
+    assert client_address(None, "203.0.113.7") == sign_in_throttle.LOCAL, "unset: no proxy is trusted"
+    monkeypatch.setenv(sign_in_throttle.TRUSTED_PROXIES, " 127.0.0.1 , 10.1.1.1")
+    assert sign_in_throttle.trusted_proxies() == {"127.0.0.1", "10.1.1.1"}
+    assert client_address(None, "203.0.113.7") == "203.0.113.7"
 
 
 def test_the_wait_message_names_the_seconds_in_both_languages():
