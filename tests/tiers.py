@@ -2,7 +2,8 @@
 
 Slow means minutes, not seconds: minute-long soaks, rounds beside CPU burners, whole-app screenshot
 sweeps, the 8,800-row browser import, stress, crash, scale and big fuzz runs. Measured on a shared
-2-core machine with `--durations` (browser tests, 2026-12-03); the core ones by what they do. One
+2-core machine with `--durations` (2026-12-03: the browser tests, and the rest of the suite);
+stress, crash and fuzz by what they do. One
 list, by test id prefix (a file, or a file::test), so a test's tier is decided in one place. The full
 suite (`bash scripts/test.sh`, CI) runs both tiers.
 """
@@ -28,6 +29,9 @@ SLOW: tuple[str, ...] = (
     "tests/core/test_crash_safety.py::test_verify_reports_an_acknowledged_write_that_is_missing",
     "tests/core/test_crash_safety.py::test_verify_reports_an_account_whose_team_transaction_was_torn",
     "tests/portfolio/test_figures.py::test_figures_agree_over_the_generated_m_data",  # builds the M war room
+    "tests/data/test_import_bad_input.py::test_100000_rows_import_with_progress_in_a_stated_time",  # 189 s
+    "tests/data/test_long_work.py::test_a_full_export_reports_its_progress_and_the_files_read_back",  # 55 s
+    "tests/data/test_export.py::test_full_export_round_trips_every_record_into_a_fresh_database",  # 24 s (xlsx)
     # big fuzz (hypothesis: 40-300 examples per test, each on a copy of the demo)
     "tests/core/test_fuzz_text_fields.py",
     "tests/core/test_fuzz_writes.py",
