@@ -24,6 +24,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -165,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.processes <= 16:
         raise SystemExit("1 to 16 processes")
+    # stopped by a service manager (SIGTERM, as `docker stop` or systemd do): leave through the cleanup below,
+    # which stops every process started here, instead of dying and leaving them running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     with contextlib.ExitStack() as stack:
         if args.workdir:
