@@ -421,8 +421,8 @@ def won_by_product_line(db: Database, account_ids: list[int]) -> list[dict[str, 
     where, params = _scope(account_ids, None)
     return store.rows(
         db,
-        f"""SELECT p.code, count(*) AS won, sum(o.amount) AS won_value FROM opportunities o
-            JOIN product_lines p ON p.id = o.product_line_id WHERE {where} AND o.status = 'won'
+        f"""SELECT coalesce(p.code, '—') AS code, count(*) AS won, sum(o.amount) AS won_value FROM opportunities o
+            LEFT JOIN product_lines p ON p.id = o.product_line_id WHERE {where} AND o.status = 'won'
             GROUP BY p.code ORDER BY p.code""",
         params,
     )

@@ -31,7 +31,8 @@ from kamcore.errors import ValidationError
 from kamcore.pipeline import deal_import as oi
 
 DEALS = oi.ImportMapping(columns={"external_id": "id", "account": "account", "product_line": "product",
-                                  "stage": "stage", "amount": "amount", "opened_on": "opened", "closed_on": "close"})
+                                  "stage": "stage", "amount": "amount", "opened_on": "opened", "closed_on": "close"},
+                         account_currency=True)
 HEADER = "id,account,product,stage,amount,opened,close"
 
 
@@ -121,7 +122,7 @@ def test_formulas_in_deal_cells_are_kept_as_text_and_neutralised_on_export(deals
     db, admin, _ = deals_db
     hostile = "=cmd|' /C calc'!A0"
     text = f'{HEADER},name\nF1,Harbour Mobile,CORE,lead,100,2026-01-05,,"{hostile}"\n'
-    mapping = oi.ImportMapping(columns={**DEALS.columns, "name": "name"})
+    mapping = oi.ImportMapping(columns={**DEALS.columns, "name": "name"}, account_currency=True)
     plan = oi.plan_import(db, admin, files.read_table(text.encode(), "d.csv"), mapping)
     assert plan.ok
     oi.commit_import(db, admin, plan)
@@ -159,7 +160,7 @@ def test_100000_rows_import_with_progress_in_a_stated_time(deals_db, tmp_path):
     result = oi.commit_import_once(db, admin, plan, lambda done, total: written.append((done, total)))
     seconds = time.perf_counter() - started
     print(f"\n100,000 deals read, checked and committed in {seconds:.1f} s")
-    assert result == {"rows": files.MAX_ROWS, "repeated": False}
+    assert result == {"rows": files.MAX_ROWS, "created": files.MAX_ROWS, "updated": 0, "repeated": False}
     assert _count(db, "opportunities") == files.MAX_ROWS
     for calls in (checked, written):
         assert len(calls) >= 50 and calls == sorted(calls) and calls[-1][0] == calls[-1][1] == files.MAX_ROWS
@@ -179,7 +180,7 @@ def test_a_second_commit_of_one_preview_during_the_first_writes_once_and_reports
     results: dict[str, object] = {}
 
     def slow(done: int, total: int) -> None:
-        if done == 250:
+        if done == 500:  # after the first batch of records.create_many
             first_is_writing.set()
             time.sleep(0.5)  # the second click arrives while the first holds the transaction
 
@@ -199,7 +200,7 @@ def test_a_second_commit_of_one_preview_during_the_first_writes_once_and_reports
     second.start()
     first.join(60)
     second.join(60)
-    assert results["first"] == {"rows": 600, "repeated": False}
+    assert results["first"] == {"rows": 600, "created": 600, "updated": 0, "repeated": False}
     assert isinstance(results["second"], dict) and results["second"]["repeated"] is True, results["second"]
     assert results["second"]["rows"] == 600
     assert _count(db, "opportunities") == 600
