@@ -44,7 +44,8 @@ REQUIRED_FIELDS = ("account", "stage")
 UPDATABLE = ("product_line_id", "name", "amount", "currency", "opened_on", "expected_close", "stage", "probability",
              "owner_id", "external_owner", "next_step", "competitors", "status", "close_reason", "closed_on", "kind")
 _FIELD_OF = {"product_line": ("product_line_id",), "owner": ("owner_id", "external_owner"),
-             "stage": ("stage", "kind", "status", "closed_on"), "status": ("status", "closed_on")}
+             "stage": ("stage", "kind", "status", "closed_on"), "status": ("status", "closed_on"),
+             "closed_on": ("closed_on", "expected_close")}
 EXPORT_COLUMNS = ("number", "external_id", "account_name", "name", "product_line_code", "kind", "stage", "status",
                   "amount", "currency", "win_probability", "weighted_amount", "opened_on", "expected_close",
                   "closed_on", "close_reason", "owner_name", "next_step", "competitors")
@@ -191,6 +192,9 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
     plan = ImportPlan()
     mark = mapping.decimal_mark or frame.attrs.get("decimal_mark", files.POINT if "decimal_mark" not in frame.attrs
                                                     else None)
+    if mark is None and mapping.columns.get("amount"):  # the file reads two ways: the person picks first
+        raise ValidationError.single("amount", "reason.decimal_mark_needed",
+                                     value=str(frame.attrs.get("decimal_example") or "")[:40])
     plan.decimal_mark = mark
     plan.closed_from_picked = bool(mapping.closed_from_stage)
     plan.decimal_example = files.amount_example(frame.attrs.get("decimal_example"), mark)
@@ -326,6 +330,8 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         if amount is None and not amount_text:
             plan.blanks["amount"] = plan.blanks.get("amount", 0) + 1
         closed_on = dates["closed_on"] if status != "open" else None
+        if status == "open" and not mapping.columns.get("expected_close") and dates["closed_on"]:
+            dates["expected_close"] = dates["closed_on"]  # one "Close Date" column: expected while the deal is open
         if status != "open" and closed_on is None and not row_problems:
             bad("closed_on", "reason.closed_on_required")
         # currency: from its column, or picked (the file's, or each account's); never a silent default
@@ -634,13 +640,21 @@ def value_targets(db: Database, ours: str, lang: str = "en") -> dict[str, str]:
 
 
 def suggest_values(db: Database, ours: str, raw_values: list[str], lang: str = "en") -> dict[str, str | None]:
-    """For each file value, the target it most likely means (exact, same letters, or difflib-close), or None."""
+    """For each file value, the target it most likely means, or None: for stages by meaning first
+    (`synonyms.stage_by_meaning`: closed won / customer / 赢单 -> won, a known CRM's open stages in their
+    order), then as for every field exact, same letters, or difflib-close. The person confirms each."""
     targets = value_targets(db, ours, lang)
+    by_label = {label: key for key, label in targets.items()}
+    meaning: dict[str, str | None] = {}
+    if ours == "stage":
+        stages = list_stages(db, active_only=True)
+        opens = [s["key"] for s in stages if not s["is_lead"]]
+        leads = [s["key"] for s in stages if s["is_lead"]]
+        meaning = {raw: synonyms.stage_by_meaning(raw, opens, leads) for raw in raw_values}
     out: dict[str, str | None] = {}
     for raw in raw_values:
-        by_label = {label: key for key, label in targets.items()}
-        hit = matching.suggest(raw, list(targets)) or by_label.get(matching.suggest(raw, list(by_label)) or "")
-        out[raw] = hit
+        close = matching.suggest(raw, list(targets)) or by_label.get(matching.suggest(raw, list(by_label)) or "")
+        out[raw] = close or meaning.get(raw)
     return out
 
 

@@ -35,12 +35,13 @@ DEALS: dict[str, tuple[str, ...]] = {
     "amount": ("amount", "close_value", "value", "deal_amount", "expected_revenue", "est_revenue",
                "estimated_revenue", "amount_amountmicros", "金额", "商机金额", "预计金额", "销售金额"),
     "currency": ("currency", "amount_currency", "deal_currency", "currency_code", "currency_id",
+                 "opportunity_currency", "currencyisocode", "amount_currency_code",
                  "amount_currencycode", "币种", "货币"),
     "opened_on": ("opened_on", "engage_date", "created", "created_date", "create_date", "created_on",
                   "createdat", "创建日期", "创建时间"),
     "expected_close": ("expected_close", "expected_close_date", "expected_closing", "est_close_date",
                        "estimated_close_date", "预计成交日期", "预计结单日期", "预计签约日期"),
-    "closed_on": ("closed_on", "close_date", "closedate", "date_closed", "actual_close_date", "结单日期",
+    "closed_on": ("closed_on", "close_date", "closedate", "date_closed", "closed_date", "actual_close_date", "结单日期",
                   "成交日期", "赢单日期"),
     "close_reason": ("close_reason", "closed_lost_reason", "closed_won_reason", "lost_reason", "loss_reason",
                      "输单原因", "赢单原因"),
@@ -132,8 +133,10 @@ def stage_by_meaning(raw: str, open_stages: list[str], lead_stages: list[str]) -
         names = [norm(n) for n in pipeline]
         if folded in names and open_stages:
             place = names.index(folded)
-            if place == 0 and folded in {norm(w) for w in LEAD} and lead_stages:
-                return lead_stages[0]
+            if names[0] in {norm(w) for w in LEAD} and lead_stages:  # its first stage is our lead stage
+                if place == 0:
+                    return lead_stages[0]
+                place, names = place - 1, names[1:]
             return open_stages[min(len(open_stages) - 1, place * len(open_stages) // len(names))]
     if folded in {norm(w) for w in LEAD}:
         return (lead_stages or open_stages or [None])[0]
