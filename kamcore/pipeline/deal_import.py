@@ -414,7 +414,7 @@ def _compare(plan: ImportPlan, mapping: ImportMapping, here: dict[str, Any], sou
         plan.unchanged += 1
         return
     item = {"row": number, "id": here["id"], "version": here["version"], "external_id": here["external_id"],
-            "number": here["number"], "fields": fields}
+            "number": here["number"], "currency": here["currency"], "fields": fields}
     seen = source["version_seen"] if source else 1
     if here["version"] != seen:
         plan.conflicts.append({**item, "seen": seen})
