@@ -396,7 +396,7 @@ def reserve_ids(db: Database, entity: Entity, count: int) -> int:
     return first
 
 
-BATCH_ROWS = 500  # rows per transaction of `create_many`: a save or a sign-in waits for one batch at most
+BATCH_ROWS = 200  # rows per transaction of `create_many`: a save or a sign-in waits for one batch at most
 AfterBatch = Callable[[Database, list[tuple[int, dict[str, Any]]]], None]
 
 

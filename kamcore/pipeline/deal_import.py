@@ -445,7 +445,7 @@ def commit_import_once(db: Database, actor: User, plan: ImportPlan,
     never applied.
 
     All or nothing for the person, while the writer lock is held per batch (`records.create_many`): new
-    deals go in batches of 500 rows; the changes then go in one transaction that also records the run's
+    deals go in batches of `records.BATCH_ROWS` rows; the changes then go in one transaction that also records the run's
     token. If anything fails after the first batch, every row this import created is deleted again with
     its audit and stage history (`records.undo_created`), so nothing of the import stays; ids stay used.
     `progress(done, total)` is called after every batch (for a progress bar)."""

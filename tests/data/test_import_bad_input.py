@@ -180,7 +180,7 @@ def test_a_second_commit_of_one_preview_during_the_first_writes_once_and_reports
     results: dict[str, object] = {}
 
     def slow(done: int, total: int) -> None:
-        if done == 500:  # after the first batch of records.create_many
+        if not first_is_writing.is_set():  # after the first batch of records.create_many
             first_is_writing.set()
             time.sleep(0.5)  # the second click arrives while the first holds the transaction
 
