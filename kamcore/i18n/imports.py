@@ -152,4 +152,6 @@ TEXTS = {
     "ix.change_line": ("{from_} → {to}", "{from_} → {to}"),
     "reason.import_still_running": ("this preview is still being imported in another tab; wait for it to finish",
                                     "此预览正在另一个标签页中导入；请等待其完成"),
+    "reason.not_a_move": ("is not an account from another war room (this war room has it: use the import of a "
+                          "backup instead)", "不是来自其他作战室的客户（本作战室已有该客户：请改用备份导入）"),
 }
