@@ -11,7 +11,7 @@
 - `import_sources`: which war-room record a CRM id was imported into, and the record's version the
   last import left it at. A re-import compares the record's version now with that one: a record
   edited in the war room since is a conflict, never overwritten silently.
-- `record_ids`: the highest id ever handed out per entity (kamcore.records). SQLite's INTEGER PRIMARY
+- `_record_ids`: the highest id ever handed out per entity (kamcore.records). SQLite's INTEGER PRIMARY
   KEY without AUTOINCREMENT hands the highest id out again after it is deleted; this table is the
   AUTOINCREMENT counter for every table, kept by the one door that inserts (`records.create_many`).
 """
@@ -32,7 +32,7 @@ CREATE TABLE import_sources (
 );
 CREATE INDEX import_sources_record ON import_sources(entity, record_id);
 
-CREATE TABLE record_ids (
+CREATE TABLE _record_ids (
     entity TEXT PRIMARY KEY,
     high INTEGER NOT NULL
 );

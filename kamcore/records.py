@@ -384,14 +384,14 @@ def reserve_ids(db: Database, entity: Entity, count: int) -> int:
     """Hand out `count` consecutive ids never used before for this entity; returns the first.
 
     SQLite's INTEGER PRIMARY KEY reuses the highest id after it is deleted, and the audit log would then
-    mix two records. `record_ids` (m025) remembers the highest id ever handed out, like AUTOINCREMENT's
+    mix two records. `_record_ids` (m025) remembers the highest id ever handed out, like AUTOINCREMENT's
     sqlite_sequence; the table's and the audit log's highest ids cover rows written before it existed.
     Call inside the write's transaction."""
     in_table = db.execute(f"SELECT max(id) FROM [{entity.table}]").fetchone()[0] or 0
     in_audit = db.execute("SELECT max(entity_id) FROM audit_log WHERE entity = ?", [entity.name]).fetchone()[0] or 0
-    counted = db.execute("SELECT high FROM record_ids WHERE entity = ?", [entity.name]).fetchone()
+    counted = db.execute("SELECT high FROM _record_ids WHERE entity = ?", [entity.name]).fetchone()
     first = max(in_table, in_audit, counted[0] if counted else 0) + 1
-    db.conn.execute("INSERT INTO record_ids (entity, high) VALUES (?, ?) "
+    db.conn.execute("INSERT INTO _record_ids (entity, high) VALUES (?, ?) "
                     "ON CONFLICT (entity) DO UPDATE SET high = excluded.high", [entity.name, first + count - 1])
     return first
 
@@ -410,6 +410,8 @@ def create_many(
     progress: Callable[[int, int], None] | None = None,
     batch_rows: int = BATCH_ROWS,
     undo: list[tuple[Entity, list[int]]] | None = None,
+    ids: list[int] | None = None,
+    created_at: list[str | None] | None = None,
 ) -> list[int]:
     """Insert many rows at version 1, each validated by the entity's model, permission-checked (once per
     account), checked by the entity's extra checks and audited field by field: `create` for many rows.
@@ -422,6 +424,10 @@ def create_many(
     runs inside each batch's transaction with (id, clean values) of its rows (side tables such as stage
     history). `undo` collects what this call created when the caller strings several calls into one
     import (the caller then undoes all of them on a later failure).
+
+    `ids` (a restore or an import of this war room's own export): the rows keep these ids, which must be
+    free in the table; the id counter moves past them. `created_at`: their creation times as the file has
+    them (None: now).
 
     Called inside an open transaction, everything runs in that one transaction (nothing is batched)."""
     problems: list[FieldProblem] = []
@@ -448,8 +454,10 @@ def create_many(
     try:
         for start in range(0, len(clean_rows), max(1, batch_rows)):
             batch = clean_rows[start:start + batch_rows]
+            given = None if ids is None else ids[start:start + batch_rows]
+            when = None if created_at is None else created_at[start:start + batch_rows]
             with store.transaction(db):
-                created += _insert_batch(db, actor, entity, batch, after_batch)
+                created += _insert_batch(db, actor, entity, batch, after_batch, given, when)
             if progress is not None:
                 progress(len(created), len(clean_rows))
     except BaseException:
@@ -460,15 +468,23 @@ def create_many(
 
 
 def _insert_batch(db: Database, actor: User, entity: Entity, batch: list[dict[str, Any]],
-                  after_batch: AfterBatch | None) -> list[int]:
+                  after_batch: AfterBatch | None, given: list[int] | None = None,
+                  when: list[str | None] | None = None) -> list[int]:
     now = clock.now_iso()
-    first = reserve_ids(db, entity, len(batch))
-    ids = list(range(first, first + len(batch)))
+    if given is None:
+        first = reserve_ids(db, entity, len(batch))
+        ids = list(range(first, first + len(batch)))
+    else:
+        ids = list(given)
+        db.conn.execute("INSERT INTO _record_ids (entity, high) VALUES (?, ?) ON CONFLICT (entity) DO UPDATE SET "
+                        "high = max(high, excluded.high)", [entity.name, max(ids)])
     rows, audit = [], []
-    for row_id, clean in zip(ids, batch, strict=True):
+    for index, (row_id, clean) in enumerate(zip(ids, batch, strict=True)):
         for check in entity.extra_checks:
             check(db, clean, None)
-        rows.append({"id": row_id, **clean, "version": 1, "created_at": now, "updated_at": now, "updated_by": actor.id})
+        created = (when[index] if when else None) or now
+        rows.append({"id": row_id, **clean, "version": 1, "created_at": created, "updated_at": now,
+                     "updated_by": actor.id})
         account_id = row_id if entity.account_field == "id" else entity.account_of(clean)
         audit += audit_rows(actor, entity, row_id, account_id, "create", ((f, None, v) for f, v in clean.items()), 1,
                             now)
@@ -487,7 +503,7 @@ def _insert_batch(db: Database, actor: User, entity: Entity, batch: list[dict[st
 def undo_created(db: Database, created: list[tuple[Entity, list[int]]]) -> None:
     """Take back rows `create_many` wrote (an import that failed in a later batch): the rows, their
     dependants (ON DELETE CASCADE side tables such as stage history) and their audit rows go, in one
-    transaction, newest first; the ids stay used (`record_ids`), so none is handed out again."""
+    transaction, newest first; the ids stay used (`_record_ids`), so none is handed out again."""
     with store.transaction(db):
         for entity, ids in reversed(created):
             for start in range(0, len(ids), 900):

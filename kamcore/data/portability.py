@@ -698,17 +698,8 @@ def apply_import(db: Database, actor: User, data: dict[str, Any], confirm_newer:
 
 
 def _create(db: Database, actor: User, entity: records.Entity, row: dict[str, Any]) -> None:
-    """A new record under the file's id: validated, authorized, the entity's extra checks, audited as a create."""
-    clean = records.validate(entity, {f: v for f, v in row.items() if f in entity.model.model_fields})
-    account = row["id"] if entity.account_field == "id" else entity.account_of(clean)
-    records.authorize(db, actor, entity, None if entity.account_field == "id" else account, "create", row=clean)
-    for check in entity.extra_checks:
-        check(db, clean, None)
-    now = clock.now_iso()
-    created = row.get("created_at") if isinstance(row.get("created_at"), str) else now
-    values = {"id": row["id"], **clean, "version": 1, "created_at": created, "updated_at": now,
-              "updated_by": actor.id}
-    marks = ", ".join("?" for _ in values)
-    db.conn.execute(f"INSERT INTO [{entity.table}] ({', '.join(f'[{c}]' for c in values)}) VALUES ({marks})",
-                    list(values.values()))
-    records.write_audit(db, actor, entity, row["id"], account, "create", ((f, None, v) for f, v in clean.items()), 1)
+    """A new record under the file's id, through the one door (`records.create_many`): validated, authorized,
+    the entity's extra checks, audited as a create; its creation time as the file has it."""
+    created = row.get("created_at") if isinstance(row.get("created_at"), str) else None
+    records.create_many(db, actor, entity, [{f: v for f, v in row.items() if f in entity.model.model_fields}],
+                        ids=[row["id"]], created_at=[created])

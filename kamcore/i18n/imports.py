@@ -154,4 +154,12 @@ TEXTS = {
                                     "此预览正在另一个标签页中导入；请等待其完成"),
     "reason.not_a_move": ("is not an account from another war room (this war room has it: use the import of a "
                           "backup instead)", "不是来自其他作战室的客户（本作战室已有该客户：请改用备份导入）"),
+    "data.move_title": ("“{account}” from another war room: everything below is created here",
+                        "来自其他作战室的“{account}”：以下内容将在此新建"),
+    "data.move_created": ("Created here ({table}): {names}", "将在此新建（{table}）：{names}"),
+    "data.move_blank": ("Not in this war room, left blank ({table}): {names}", "本作战室没有，留空（{table}）：{names}"),
+    "data.move_left_out": ("Never imported: roles, team membership, sign-offs and huddles, and the other war room's "
+                           "history — {tables}. Set the team up here.",
+                           "从不导入：角色、团队成员、签核与例会，以及其他作战室的历史——{tables}。请在此组建团队。"),
+    "data.moved": ("“{account}” came in: {count} records created.", "“{account}”已导入：新建 {count} 条记录。"),
 }
