@@ -509,8 +509,7 @@ def importable(table: str) -> records.Entity | None:
     other tables without an entity are never imported: the file cannot plant sessions, roles or history)."""
     if table in NEVER_IMPORTED:
         return None
-    private_columns()  # every entity registered
-    return next((e for e in records.REGISTRY.values() if e.table == table), None)
+    return next((e for e in records.all_entities() if e.table == table), None)  # every entity registered
 
 
 def _account_of(entity: records.Entity, row: dict[str, Any]) -> Any:
