@@ -21,8 +21,8 @@ class AccountIn(Record):
     """An account's editable fields."""
 
     name: str = Field(min_length=1, max_length=120)
-    industry: str = Field(min_length=1, max_length=60)
-    region: str = Field(min_length=1, max_length=60)
+    industry: str | None = Field(default=None, max_length=60)  # None: not known yet, shown "—" (m025)
+    region: str | None = Field(default=None, max_length=60)
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     status: Literal["prospect", "active", "at_risk", "dormant", "lost"] = "active"
     notes: str = Field(default="", max_length=4000)

@@ -31,17 +31,16 @@ own currency, with the reason.
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 from pydantic import Field, field_validator
 from sqlite_utils import Database
 
 from kamcore import records, store
+from kamcore.data.imports import files
 from kamcore.errors import FieldProblem, ValidationError
 from kamcore.money_format import (  # noqa: F401 - the one formatter, re-exported: kamcore.money.fmt
     DEFAULT_REPORTING,
@@ -273,9 +272,10 @@ def check_rates_csv(db: Database, data: bytes) -> tuple[list[dict[str, Any]], li
     Each problem names its line (the header is line 1) and field: a rate of 0, negative, missing or not
     a number, an unknown year, a currency that is not a 3-letter code, a currency and year given twice."""
     try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's input problem
-        return [], [FieldProblem("file", "reason.unreadable_file", {"detail": str(exc)[:120]})]
+        frame = files.read_table(data, "rates.csv")  # the one reader of every import
+    except ValidationError as exc:
+        return [], exc.problems
+    mark = frame.attrs.get("decimal_mark", files.POINT)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     problems = [FieldProblem(c, "reason.missing_column", {"column": c}) for c in RATE_COLUMNS
                 if c not in frame.columns]
@@ -289,7 +289,7 @@ def check_rates_csv(db: Database, data: bytes) -> tuple[list[dict[str, Any]], li
     for index, cells in enumerate(frame.to_dict("records")):
         line = index + 2
         values: dict[str, Any] = {"currency": cells["currency"].strip().upper(), "to_currency": to,
-                                  "year": cells["year"].strip(), "rate": cells["rate"].strip().replace(",", ""),
+                                  "year": cells["year"].strip(), "rate": _rate_text(cells["rate"], mark),
                                   "note": (cells.get("note") or "").strip()}
         if not values["rate"]:
             problems.append(FieldProblem("rate", "reason.missing", {}, line))
@@ -306,6 +306,15 @@ def check_rates_csv(db: Database, data: bytes) -> tuple[list[dict[str, Any]], li
         seen[key] = line
         rows.append(clean)
     return rows, problems
+
+
+def _rate_text(text: str, mark: str | None) -> str:
+    """A rate cell under the file's decimal mark as plain text for validation (unreadable text as it is)."""
+    try:
+        value = files.parse_amount(text, mark)
+    except ValueError:
+        return text.strip()
+    return "" if value is None else str(value)
 
 
 def import_rates(db: Database, actor: User, data: bytes) -> dict[str, int]:

@@ -391,10 +391,20 @@ def write_audit(
     version: int,
 ) -> None:
     """Append one audit row per changed field (call inside the change's transaction)."""
-    now = clock.now_iso()
-    rows = [
+    db.conn.executemany(_AUDIT_INSERT, audit_rows(actor, entity, row_id, account_id, action, changes, version))
+
+
+_AUDIT_INSERT = ("INSERT INTO audit_log (at, actor_id, account_id, entity, entity_id, action, field, old_value, "
+                 "new_value, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def audit_rows(actor: User, entity: Entity, row_id: int, account_id: int | None, action: str,
+               changes: Iterable[tuple[str, Any, Any]], version: int, now: str | None = None) -> list[tuple[Any, ...]]:
+    """The audit rows `write_audit` appends (one per changed field), for a caller that writes many at once."""
+    at = now or clock.now_iso()
+    return [
         (
-            now,
+            at,
             actor.id,
             account_id,
             entity.name,
@@ -408,11 +418,6 @@ def write_audit(
         for f, old, new in changes
         if not (action in ("create", "delete") and old is None and new is None)
     ]
-    db.conn.executemany(
-        "INSERT INTO audit_log (at, actor_id, account_id, entity, entity_id, action, field, old_value, "
-        "new_value, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
 
 
 def encode(value: Any) -> str | None:
@@ -435,13 +440,142 @@ def _storable(number: Any) -> bool:
 
 
 def _next_id(db: Database, entity: Entity) -> int:
-    """A fresh id never used before for this entity, even by a deleted row.
+    """A fresh id never used before for this entity, even by a deleted row (see `reserve_ids`)."""
+    return reserve_ids(db, entity, 1)
 
-    SQLite reuses the highest id after it is deleted; the audit log would then mix two records.
-    """
+
+def reserve_ids(db: Database, entity: Entity, count: int) -> int:
+    """Hand out `count` consecutive ids never used before for this entity; returns the first.
+
+    SQLite's INTEGER PRIMARY KEY reuses the highest id after it is deleted, and the audit log would then
+    mix two records. `_record_ids` (m025) remembers the highest id ever handed out, like AUTOINCREMENT's
+    sqlite_sequence; the table's and the audit log's highest ids cover rows written before it existed.
+    Call inside the write's transaction."""
     in_table = db.execute(f"SELECT max(id) FROM [{entity.table}]").fetchone()[0] or 0
     in_audit = db.execute("SELECT max(entity_id) FROM audit_log WHERE entity = ?", [entity.name]).fetchone()[0] or 0
-    return max(in_table, in_audit) + 1
+    counted = db.execute("SELECT high FROM _record_ids WHERE entity = ?", [entity.name]).fetchone()
+    first = max(in_table, in_audit, counted[0] if counted else 0) + 1
+    db.conn.execute("INSERT INTO _record_ids (entity, high) VALUES (?, ?) "
+                    "ON CONFLICT (entity) DO UPDATE SET high = excluded.high", [entity.name, first + count - 1])
+    return first
+
+
+BATCH_ROWS = 200  # rows per transaction of `create_many`: a save or a sign-in waits for one batch at most
+AfterBatch = Callable[[Database, list[tuple[int, dict[str, Any]]]], None]
+
+
+def create_many(
+    db: Database,
+    actor: User,
+    entity: Entity,
+    rows: list[dict[str, Any]],
+    *,
+    after_batch: AfterBatch | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    batch_rows: int = BATCH_ROWS,
+    undo: list[tuple[Entity, list[int]]] | None = None,
+    ids: list[int] | None = None,
+    created_at: list[str | None] | None = None,
+) -> list[int]:
+    """Insert many rows at version 1, each validated by the entity's model, permission-checked (once per
+    account), checked by the entity's extra checks and audited field by field: `create` for many rows.
+    Returns the new ids, in the order of `rows`. Ids come from `reserve_ids`: never one a deleted row had.
+
+    The writer lock is held per batch of `batch_rows` rows, so a teammate's save or a sign-in in this
+    process waits for one batch at most. All or nothing all the same: every row is validated and every
+    account's permission checked before the first batch; if a batch fails, the rows of the earlier
+    batches are deleted again with their audit rows (`undo_created`) and the error is raised. `after_batch`
+    runs inside each batch's transaction with (id, clean values) of its rows (side tables such as stage
+    history). `undo` collects what this call created when the caller strings several calls into one
+    import (the caller then undoes all of them on a later failure).
+
+    `ids` (a restore or an import of this war room's own export): the rows keep these ids, which must be
+    free in the table; the id counter moves past them. `created_at`: their creation times as the file has
+    them (None: now).
+
+    Called inside an open transaction, everything runs in that one transaction (nothing is batched)."""
+    problems: list[FieldProblem] = []
+    clean_rows: list[dict[str, Any]] = []
+    for number, values in enumerate(rows, start=1):
+        try:
+            clean_rows.append(validate(entity, values))
+        except ValidationError as exc:
+            problems += exc.at_row(number)
+    if problems:
+        raise ValidationError(problems)
+    checked: set[Any] = set()
+    for clean in clean_rows:
+        account_id = entity.account_of(clean) if entity.account_field != "id" else None
+        if entity.authorize_row is not None:
+            authorize(db, actor, entity, account_id, "create", row=clean)
+        elif account_id not in checked:
+            authorize(db, actor, entity, account_id, "create")
+            checked.add(account_id)
+    created: list[int] = []
+    mine: tuple[Entity, list[int]] = (entity, created)
+    if undo is not None:
+        undo.append(mine)
+    try:
+        for start in range(0, len(clean_rows), max(1, batch_rows)):
+            batch = clean_rows[start:start + batch_rows]
+            given = None if ids is None else ids[start:start + batch_rows]
+            when = None if created_at is None else created_at[start:start + batch_rows]
+            with store.transaction(db):
+                created += _insert_batch(db, actor, entity, batch, after_batch, given, when)
+            if progress is not None:
+                progress(len(created), len(clean_rows))
+    except BaseException:
+        if undo is None and not db.conn.in_transaction:
+            undo_created(db, [mine])
+        raise
+    return created
+
+
+def _insert_batch(db: Database, actor: User, entity: Entity, batch: list[dict[str, Any]],
+                  after_batch: AfterBatch | None, given: list[int] | None = None,
+                  when: list[str | None] | None = None) -> list[int]:
+    now = clock.now_iso()
+    if given is None:
+        first = reserve_ids(db, entity, len(batch))
+        ids = list(range(first, first + len(batch)))
+    else:
+        ids = list(given)
+        db.conn.execute("INSERT INTO _record_ids (entity, high) VALUES (?, ?) ON CONFLICT (entity) DO UPDATE SET "
+                        "high = max(high, excluded.high)", [entity.name, max(ids)])
+    rows, audit = [], []
+    for index, (row_id, clean) in enumerate(zip(ids, batch, strict=True)):
+        for check in entity.extra_checks:
+            check(db, clean, None)
+        created = (when[index] if when else None) or now
+        rows.append({"id": row_id, **clean, "version": 1, "created_at": created, "updated_at": now,
+                     "updated_by": actor.id})
+        account_id = row_id if entity.account_field == "id" else entity.account_of(clean)
+        audit += audit_rows(actor, entity, row_id, account_id, "create", ((f, None, v) for f, v in clean.items()), 1,
+                            now)
+    columns = list(rows[0])
+    try:
+        db.conn.executemany(f"INSERT INTO [{entity.table}] ({', '.join(f'[{c}]' for c in columns)}) "
+                            f"VALUES ({', '.join('?' for _ in columns)})", [[r[c] for c in columns] for r in rows])
+    except sqlite3.IntegrityError as exc:
+        raise _integrity_problem(exc) from None
+    db.conn.executemany(_AUDIT_INSERT, audit)
+    if after_batch is not None:
+        after_batch(db, list(zip(ids, batch, strict=True)))
+    return ids
+
+
+def undo_created(db: Database, created: list[tuple[Entity, list[int]]]) -> None:
+    """Take back rows `create_many` wrote (an import that failed in a later batch): the rows, their
+    dependants (ON DELETE CASCADE side tables such as stage history) and their audit rows go, in one
+    transaction, newest first; the ids stay used (`_record_ids`), so none is handed out again."""
+    with store.transaction(db):
+        for entity, ids in reversed(created):
+            for start in range(0, len(ids), 900):
+                chunk = ids[start:start + 900]
+                marks = ",".join("?" for _ in chunk)
+                db.conn.execute(f"DELETE FROM [{entity.table}] WHERE id IN ({marks})", chunk)
+                db.conn.execute(f"DELETE FROM audit_log WHERE entity = ? AND entity_id IN ({marks})",
+                                [entity.name, *chunk])
 
 
 def _authorized_current(db: Database, actor: User, entity: Entity, row_id: int, base_version: int, action: Action,

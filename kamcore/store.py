@@ -6,6 +6,7 @@ connection per script run (see `connect`); nothing here is a shared global.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import sqlite3
 import threading
@@ -71,11 +72,54 @@ def applied_migrations(db: Database) -> list[str]:
     return [m.name for m in MIGRATIONS.applied(db)]
 
 
+class FairLock:
+    """A re-entrant lock granted in the order it was asked for (first come, first served).
+
+    `threading.RLock` is not fair: a thread that releases it and asks again at once (a big import
+    committing batch after batch) usually gets it back before a waiting thread wakes, so a teammate's
+    save could wait for many batches instead of one."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._queue: collections.deque[int] = collections.deque()
+
+    def acquire(self) -> None:
+        """Wait for the turn of this thread (at once if it already holds the lock)."""
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+                return
+            self._queue.append(me)
+            while self._owner is not None or self._queue[0] != me:
+                self._cond.wait()
+            self._queue.popleft()
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        """Give the lock up (to the thread that asked next) when the outermost holder is done."""
+        with self._cond:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._cond.notify_all()
+
+    def __enter__(self) -> FairLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
 # The writers of this process queue here, in turn, rather than in SQLite's busy handler, which retries by
 # sleeping and lets one writer starve past the busy timeout when many threads write at once (50 users
 # signing in together got "database is locked"). Re-entrant: a writer may open a second connection's unit
-# of work inside its own. Other processes still meet SQLite's lock and its busy timeout.
-_WRITERS = threading.RLock()
+# of work inside its own. Fair: a long batched import (records.create_many) lets a waiting save or sign-in
+# in after each batch. Other processes still meet SQLite's lock and its busy timeout.
+_WRITERS = FairLock()
 
 
 @contextlib.contextmanager

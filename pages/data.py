@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import accounts, store
-from kamcore.data import backups, portability
+from kamcore.data import account_move, backups, portability
 from kamcore.data.portability import ImportPlan
 from kamcore.errors import KamError
 from kamcore.text import plain
@@ -93,6 +93,9 @@ def import_tab() -> None:
     try:
         data = (portability.from_xlsx(raw, page.db) if upload.name.lower().endswith(".xlsx")
                 else portability.from_json(raw))
+        if account_move.is_move(page.db, data):
+            move_preview(data)
+            return
         plan = portability.plan_import(page.db, page.user, data)
     except KamError as exc:
         show_error(exc)
@@ -114,6 +117,25 @@ def import_tab() -> None:
         ok, done = attempt(lambda: portability.apply_import(page.db, page.user, data, confirm_newer=confirm))
         if ok:
             flash(page.t("data.imported", count=done.writes))
+            st.rerun()
+
+
+def move_preview(data: dict) -> None:
+    """An account from another war room: what comes along (created, matched by name, left out), then the move."""
+    plan = account_move.plan_move(page.db, page.user, data)
+    st.markdown(f"**{page.t('data.move_title', account=plan.account)}**")
+    st.dataframe(pd.DataFrame([{page.t("data.col.table"): table, page.t("data.col.new"): count}
+                               for table, count in plan.rows.items()]), hide_index=True, width="stretch")
+    for table, names in plan.created.items():
+        st.caption(page.t("data.move_created", table=table, names=", ".join(names)))
+    for table, names in plan.blank.items():
+        st.caption(page.t("data.move_blank", table=table, names=", ".join(names)))
+    if plan.left_out:
+        st.caption(page.t("data.move_left_out", tables=", ".join(f"{t} ({n})" for t, n in plan.left_out.items())))
+    if st.button(page.t("data.do_import"), key="data.import.move", type="primary"):
+        ok, done = attempt(lambda: account_move.apply_move(page.db, page.user, data))
+        if ok:
+            flash(page.t("data.moved", account=done.account, count=sum(done.rows.values())))
             st.rerun()
 
 

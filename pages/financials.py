@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import accounts, clock, money, permissions
+from kamcore.data.imports import files
 from kamcore.errors import KamError
 from kamcore.portfolio import financials
 from kamcore.text import plain
@@ -61,6 +62,11 @@ def import_section() -> None:
         st.error(plain(exc.message(page.lang)))
         return
     st.dataframe(frame.head(20), hide_index=True, width="stretch")
+    if frame.attrs.get("decimal_mark") is None:  # the figures read two ways ("1,200"): the person picks
+        st.warning(page.t("ix.decimal_pick", value=frame.attrs.get("decimal_example") or ""))
+        frame.attrs["decimal_mark"] = st.radio(
+            page.t("ix.decimal_mark"), list(files.DECIMAL_MARKS), key="financials.decimal", horizontal=True,
+            format_func=lambda m: page.t("ix.decimal_point") if m == files.POINT else page.t("ix.decimal_comma"))
     guessed = financials.guess_mapping(list(frame.columns))
     options = [None, *frame.columns]
     mapping = {}

@@ -158,8 +158,8 @@ def overview(deal: dict[str, Any]) -> None:
     with st.form(f"opp.edit.form.{deal['id']}"):
         left, right = st.columns(2)
         left.text_input(t("field.name"), key=form.widget("name"), disabled=not CAN_EDIT)
-        right.selectbox(t("field.product_line_id"), list(LINES), format_func=LINES.get,
-                        key=form.widget("product_line_id"), disabled=not CAN_EDIT)
+        right.selectbox(t("field.product_line_id"), [None, *LINES], format_func=lambda i: LINES.get(i, "—"),
+                        key=form.widget("product_line_id"), disabled=not CAN_EDIT)  # None: not known yet
         amount_input(left, t("field.amount"), deal["currency"], form.widget("amount"), disabled=not CAN_EDIT)
         right.text_input(t("field.currency"), key=form.widget("currency"), disabled=not CAN_EDIT)
         left.date_input(t("field.expected_close"), key=form.widget("expected_close"), disabled=not CAN_EDIT)

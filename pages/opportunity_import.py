@@ -46,10 +46,23 @@ def _upload(kind: str, types: tuple[str, ...] = ("csv", "xlsx", "txt")) -> pd.Da
     except KamError as exc:
         show_error(exc)
         return None
-    table.attrs["signature"] = (upload.file_id, upload.name, upload.size, encoding)  # stable across reruns
     used = table.attrs.get("encoding", "")
     st.caption(t("imp.read", rows=len(table), columns=len(table.columns)) + " " + t(
         "ix.encoding_used", encoding=used.upper(), how=t("ix.detected") if table.attrs.get("detected") else ""))
+    detected = table.attrs.get("decimal_mark")
+    marks = [files.AUTO, *files.DECIMAL_MARKS]
+    mark = st.selectbox(t("ix.decimal_mark"), marks, key=f"ix.{kind}.decimal",
+                        format_func=lambda m: t("ix.auto") if m == files.AUTO else
+                        t("ix.decimal_point") if m == files.POINT else t("ix.decimal_comma"))
+    chosen = detected if mark == files.AUTO else mark
+    table.attrs["decimal_mark"] = chosen
+    if chosen is None:
+        st.warning(t("ix.decimal_pick", value=table.attrs.get("decimal_example") or ""))
+    else:
+        example = files.amount_example(table.attrs.get("decimal_example"), chosen)
+        st.caption(t("ix.decimal_used", mark=chosen, how=t("ix.detected") if mark == files.AUTO else "",
+                     example=example or "—"))
+    table.attrs["signature"] = (upload.file_id, upload.name, upload.size, encoding, chosen)  # stable across reruns
     st.dataframe(table.head(5), hide_index=True, width="stretch")
     return table
 
@@ -124,6 +137,45 @@ def _result(kind: str, done_key: str) -> None:
         st.success(t(done_key, **{k: v for k, v in result.items() if k != "repeated"}))
         if result.get("repeated"):
             st.info(t("ix.repeated"))
+
+
+def _shown(field_name: str, value: Any, currency: str) -> str:
+    """A changed value as the preview shows it: amounts with their currency, blanks as a dash."""
+    if value is None or value == "":
+        return "—"
+    return money.fmt(value, currency, page.lang) if field_name == "amount" else str(value)
+
+
+def _changes_table(items: list[dict[str, Any]]) -> None:
+    """Deals a re-import would change (or may not): CRM id, number and every field from → to."""
+    st.dataframe(pd.DataFrame([{t("imp.row"): c["row"], t("field.external_id"): c["external_id"],
+                                t("field.number"): c["number"],
+                                t("col.field"): "; ".join(f"{t('field.' + f)}: " + t(
+                                    "ix.change_line", from_=_shown(f, old, c["currency"]), to=_shown(f, new, c["currency"]))
+                                                         for f, old, new in c["fields"])} for c in items[:500]]),
+                 hide_index=True, width="stretch")
+
+
+def _reimport(plan: Any) -> tuple[str, ...]:
+    """What a re-import found (changed, unchanged, conflicts, missing) and what the person applies."""
+    if not (plan.changed or plan.conflicts or plan.unchanged or plan.missing):
+        return (oi.NEW,)
+    st.info(t("ix.reimport", changed=len(plan.changed), unchanged=plan.unchanged, conflicts=len(plan.conflicts),
+              missing=len(plan.missing)))
+    if plan.changed:
+        with st.expander(t("ix.changed_title") + f" ({len(plan.changed)})"):
+            _changes_table(plan.changed)
+    if plan.conflicts:
+        with st.expander(t("ix.conflicts_title") + f" ({len(plan.conflicts)})", expanded=True):
+            _changes_table(plan.conflicts)
+    left, right = st.columns(2)
+    chosen = []
+    if plan.rows and left.checkbox(t("ix.apply_new", count=len(plan.rows)), value=True, key="ix.deals.apply_new"):
+        chosen.append(oi.NEW)
+    if plan.changed and right.checkbox(t("ix.apply_changed", count=len(plan.changed)), value=True,
+                                       key="ix.deals.apply_changed"):
+        chosen.append(oi.CHANGED)
+    return tuple(chosen)
 
 
 # ---------------------------------------------------------------- steps
@@ -234,20 +286,27 @@ with tab_deals:
                         values[ours][raw] = pick
         left, mid, right = st.columns(3)
         default_account = left.text_input(t("imp.default_account"), key="ix.deals.default_account")
-        currency = mid.text_input(t("ix.currency_pick"), key="ix.deals.currency").strip().upper() or None
+        currency = mid.text_input(t("ix.currency_pick"), key="ix.deals.currency",
+                                  disabled="currency" in columns).strip().upper() or None
+        own_currency = mid.checkbox(t("ix.currency_account"), key="ix.deals.own_currency",
+                                    disabled="currency" in columns or bool(currency))
+        if "currency" not in columns and not currency and not own_currency:
+            mid.caption(t("ix.currency_needed"))
         opened_rule = right.date_input(t("ix.opened_rule"), value=None, key="ix.deals.opened_rule")
         create_accounts = st.checkbox(t("imp.create_accounts"), key="ix.deals.create_accounts",
                                       disabled=not page.user.is_admin)
         mapping = oi.ImportMapping(columns=columns, values=values, default_account=default_account.strip() or None,
                                    create_accounts=create_accounts, create_product_lines=create_lines,
-                                   default_currency=currency,
+                                   default_currency=currency, account_currency=own_currency,
+                                   decimal_mark=table.attrs.get("decimal_mark"),
                                    default_opened_on=opened_rule.isoformat() if opened_rule else None)
         plan = _preview("deals", (table.attrs["signature"], repr(mapping)),
                         lambda progress: oi.plan_import(context.db(), page.user, table, mapping, progress),
                         lambda p: t("imp.ready", count=len(p.rows), accounts=len(p.new_accounts),
                                     lines=len(p.new_product_lines)))
         if plan is not None:
-            st.caption(t("ix.currencies", detail=", ".join(f"{c}: {n}" for c, n in plan.currencies.items()) or "—"))
+            st.caption(t("ix.currency_named", how=t(f"ix.currency_from.{plan.currency_source}"),
+                         detail=", ".join(f"{c}: {n}" for c, n in plan.currencies.items()) or "—"))
             if plan.default_account_rows:
                 st.caption(t("ix.default_rows", count=plan.default_account_rows, account=mapping.default_account))
             _per_field("ix.blanks", plan.blanks)
@@ -255,8 +314,10 @@ with tab_deals:
             if plan.external_owners:
                 st.warning(t("ix.owners_external", count=len(plan.external_owners),
                              names=", ".join(plan.external_owners)))
-            _commit("deals", plan, lambda progress: oi.commit_import_once(context.db(), page.user, plan, progress),
-                    len(plan.rows))
+            apply = _reimport(plan)
+            _commit("deals", plan, lambda progress: oi.commit_import_once(context.db(), page.user, plan, progress,
+                                                                          apply),
+                    (len(plan.rows) if oi.NEW in apply else 0) + (len(plan.changed) if oi.CHANGED in apply else 0))
     _result("deals", "ix.done_deals")
     if st.session_state.get("ix.deals.result"):
         ids = permissions.readable_account_ids(page.db, page.user)

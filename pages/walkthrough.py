@@ -93,7 +93,7 @@ if fake:  # the fake-key-account warning sits next to the tier, not only under "
     badge += f" <span class='risk'>{esc(tier_badge(None, fake, page.lang).removeprefix('— '))}</span>"
 st.title(plain(card["name"]))
 st.markdown(f"<div class='walk'><span class='badge'>{badge}</span> &nbsp; "
-            f"<span class='big'>{esc(card['industry'])} · {esc(card['region'])} · "
+            f"<span class='big'>{esc(card['industry'] or '—')} · {esc(card['region'] or '—')} · "
             f"{esc(page.t('money.amounts_in', currency=card['currency']))}</span></div>",
             unsafe_allow_html=True)
 

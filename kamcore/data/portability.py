@@ -206,7 +206,7 @@ def export_data(db: Database, actor: User, account_id: int | None = None,
         if table == "audit_log":
             _hide_private_history(db, actor, rows, private)
         out_tables[table] = {"columns": names, "rows": rows}
-    return {
+    out = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "schema": store.applied_migrations(db),
@@ -215,6 +215,40 @@ def export_data(db: Database, actor: User, account_id: int | None = None,
         "scope": {"account_id": account_id},
         "tables": out_tables,
     }
+    if account_id is not None:  # what the account's rows point at, by name: it can move to another war room
+        out["references"] = references(db, out_tables)
+    return out
+
+
+# company-wide tables an account's rows point at, and the column that names a row across war rooms
+NAMED_BY = {"users": "username", "segments": "name", "product_lines": "code", "stages": "key",
+            "tiering_criteria": "name", "stage_criteria": "label_en", "playbook_entries": "title", "rules": "name"}
+REFERENCE_COLUMNS = {"users": ("id", "username", "display_name")}  # never a password hash or a role
+REFERENCE_SHEET = "~"  # Excel: a references table's sheet is "~" + its name
+
+
+def foreign_keys(db: Database, table: str) -> list[dict[str, str]]:
+    """The table's foreign keys: {"table": referenced table, "from": column, "to": referenced column}."""
+    return [{"table": r[2], "from": r[3], "to": r[4] or "id"}
+            for r in db.execute(f"PRAGMA foreign_key_list([{table}])").fetchall()]
+
+
+def references(db: Database, exported: dict[str, Any]) -> dict[str, Any]:
+    """The company-wide rows an account's exported tables point at, keyed by table (see kamcore.data.account_move)."""
+    wanted: dict[str, set[Any]] = {}
+    for table, body in exported.items():
+        for fk in foreign_keys(db, table):
+            if fk["table"] in NAMED_BY:
+                wanted.setdefault(fk["table"], set()).update(
+                    r.get(fk["from"]) for r in body["rows"] if r.get(fk["from"]) is not None)
+    out: dict[str, Any] = {}
+    for table, ids in sorted(wanted.items()):
+        key = "key" if table == "stages" else "id"
+        cols = REFERENCE_COLUMNS.get(table) or tuple(c.name for c in columns(db, table))
+        rows = [r for r in store.rows(db, f"SELECT {', '.join(f'[{c}]' for c in cols)} FROM [{table}]")
+                if r[key] in ids]
+        out[table] = {"columns": list(cols), "rows": rows}
+    return out
 
 
 def _readable_only(db: Database, actor: User, table: str, where: str, params: list[Any]) -> tuple[str, list[Any]]:
@@ -341,10 +375,12 @@ def to_xlsx(data: dict[str, Any], progress: Callable[[int, int], None] | None = 
         meta.append([key, data.get(key)])
     meta.append(["schema", json.dumps(data.get("schema"))])
     meta.append(["scope", json.dumps(data.get("scope"))])
-    total = sum(len(body["rows"]) for body in data["tables"].values())
+    sheets = [(table[:31], body) for table, body in data["tables"].items()]
+    sheets += [((REFERENCE_SHEET + table)[:31], body) for table, body in (data.get("references") or {}).items()]
+    total = sum(len(body["rows"]) for _, body in sheets)
     written = 0
-    for table, body in data["tables"].items():
-        sheet = book.create_sheet(table[:31])
+    for table, body in sheets:
+        sheet = book.create_sheet(table)
         sheet.append(body["columns"])
         for number, row in enumerate(body["rows"], start=2):
             for col, name in enumerate(body["columns"], start=1):
@@ -385,7 +421,8 @@ def from_xlsx(raw: bytes, db: Database) -> dict[str, Any]:
     for sheet_name in book.sheetnames:
         if sheet_name == META_SHEET:
             continue
-        table = known.get(sheet_name, sheet_name)
+        reference = sheet_name.startswith(REFERENCE_SHEET)
+        table = known.get(sheet_name.removeprefix(REFERENCE_SHEET), sheet_name.removeprefix(REFERENCE_SHEET))
         text_notnull = ({c.name for c in columns(db, table) if c.notnull and "TEXT" in c.type}
                         if table in known.values() else set())
         values = list(book[sheet_name].iter_rows(values_only=True))
@@ -400,7 +437,8 @@ def from_xlsx(raw: bytes, db: Database) -> dict[str, Any]:
                     continue
                 row[name] = "" if value is None and name in text_notnull else value
             rows.append(row)
-        data["tables"][table] = {"columns": header, "rows": rows}
+        (data.setdefault("references", {}) if reference else data["tables"])[table] = {"columns": header,
+                                                                                        "rows": rows}
     return data
 
 
@@ -495,8 +533,7 @@ def importable(table: str) -> records.Entity | None:
     team membership, sign-offs or history)."""
     if table in NEVER_IMPORTED:
         return None
-    private_columns()  # every entity registered
-    return next((e for e in records.REGISTRY.values() if e.table == table), None)
+    return next((e for e in records.all_entities() if e.table == table), None)  # every entity registered
 
 
 def _account_of(entity: records.Entity, row: dict[str, Any]) -> Any:
@@ -686,17 +723,8 @@ def apply_import(db: Database, actor: User, data: dict[str, Any], confirm_newer:
 
 
 def _create(db: Database, actor: User, entity: records.Entity, row: dict[str, Any]) -> None:
-    """A new record under the file's id: validated, authorized, the entity's extra checks, audited as a create."""
-    clean = records.validate(entity, {f: v for f, v in row.items() if f in entity.model.model_fields})
-    account = row["id"] if entity.account_field == "id" else entity.account_of(clean)
-    records.authorize(db, actor, entity, None if entity.account_field == "id" else account, "create", row=clean)
-    for check in entity.extra_checks:
-        check(db, clean, None)
-    now = clock.now_iso()
-    created = row.get("created_at") if isinstance(row.get("created_at"), str) else now
-    values = {"id": row["id"], **clean, "version": 1, "created_at": created, "updated_at": now,
-              "updated_by": actor.id}
-    marks = ", ".join("?" for _ in values)
-    db.conn.execute(f"INSERT INTO [{entity.table}] ({', '.join(f'[{c}]' for c in values)}) VALUES ({marks})",
-                    list(values.values()))
-    records.write_audit(db, actor, entity, row["id"], account, "create", ((f, None, v) for f, v in clean.items()), 1)
+    """A new record under the file's id, through the one door (`records.create_many`): validated, authorized,
+    the entity's extra checks, audited as a create; its creation time as the file has it."""
+    created = row.get("created_at") if isinstance(row.get("created_at"), str) else None
+    records.create_many(db, actor, entity, [{f: v for f, v in row.items() if f in entity.model.model_fields}],
+                        ids=[row["id"]], created_at=[created])

@@ -108,4 +108,58 @@ TEXTS = {
     "ix.setup_next": ("Next, bring your data in from a CRM export (Pipeline → Bring your data: accounts → contacts "
                       "→ products → deals), or add it by hand.",
                       "之后可从 CRM 导出文件导入数据（销售管线 → 导入数据：客户 → 联系人 → 产品 → 商机），或手动添加。"),
+    "reason.control_character_cell": ("holds a control character ({char}) that no name or export can carry; remove "
+                                      "it in the file and upload it again",
+                                      "含有控制字符（{char}），名称和导出都无法保存它；请在文件中删除后重新上传"),
+    "reason.amount_not_number": ("“{value}” is not an amount (letters or symbols); write it like {example}",
+                                 "“{value}”不是金额（含字母或符号）；请写成 {example} 这样"),
+    "reason.amount_wrong_mark": ("“{value}” does not fit this file's decimal mark “{mark}” (two decimal marks, or "
+                                 "grouping that does not fit); write it like {example}",
+                                 "“{value}”与本文件的小数点“{mark}”不符（两个小数点，或分组不符）；请写成 {example} 这样"),
+    "reason.decimal_mark_needed": ("“{value}” reads two ways; pick the file's decimal mark first",
+                                   "“{value}”有两种读法；请先选择文件的小数点"),
+    "reason.decimal_mark_unknown": ("“{value}” is not a decimal mark (a point or a comma)", "“{value}”不是小数点（句点或逗号）"),
+    "reason.currency_not_picked": ("is not in the file: pick the file's currency, or each account's",
+                                   "文件中没有币种：请选择文件的币种，或使用各客户自己的币种"),
+    "reason.unknown_currency": ("“{value}” is not a currency code (ISO 4217, e.g. USD, CNY, EUR)",
+                                "“{value}”不是币种代码（ISO 4217，如 USD、CNY、EUR）"),
+    "reason.value_mapped_twice": ("“{value}” is mapped to two targets ({first} and {second}); keep one",
+                                  "“{value}”被对应到两个目标（{first} 和 {second}）；请只保留一个"),
+    "reason.reimport_deleted": ("“{value}” was imported before and has since been deleted in the war room; remove the "
+                                "row from the file, or restore the deal from History",
+                                "“{value}”此前已导入，之后在作战室中被删除；请从文件中删去该行，或在“历史”中恢复该商机"),
+    "ix.decimal_mark": ("Decimal mark of the file's numbers", "文件数字的小数点"),
+    "ix.decimal_point": ("Point: 1,054.00", "句点：1,054.00"),
+    "ix.decimal_comma": ("Comma: 1.054,00", "逗号：1.054,00"),
+    "ix.decimal_pick": ("The file's numbers read two ways (e.g. “{value}”): pick its decimal mark before the check.",
+                        "文件中的数字有两种读法（如“{value}”）：检查前请先选择小数点。"),
+    "ix.decimal_used": ("Decimal mark: “{mark}”{how} — e.g. {example}.", "小数点：“{mark}”{how}——例如 {example}。"),
+    "ix.currency_named": ("Currency: {how} — {detail}.", "币种：{how}——{detail}。"),
+    "ix.currency_from.column": ("from the file's column", "取自文件中的币种列"),
+    "ix.currency_from.picked": ("picked for the whole file", "为整个文件选定"),
+    "ix.currency_from.account": ("each account's own", "各客户自己的币种"),
+    "ix.currency_needed": ("The file has no currency column: pick its currency, or each account's.",
+                           "文件没有币种列：请选择文件的币种，或使用各客户自己的币种。"),
+    "ix.reimport": ("Deals imported before (by CRM id): {changed} changed, {unchanged} unchanged, {conflicts} edited "
+                    "here since the last import (kept as they are), {missing} in the war room but not in the file "
+                    "(kept).",
+                    "此前导入过的商机（按 CRM 编号）：{changed} 条有变化，{unchanged} 条无变化，{conflicts} 条自上次导入后已在"
+                    "此处修改（保持不变），{missing} 条在作战室中但不在文件中（保留）。"),
+    "ix.apply_new": ("Create the {count} new deals", "新建 {count} 条新商机"),
+    "ix.apply_changed": ("Apply the {count} changes", "应用 {count} 条变化"),
+    "ix.changed_title": ("Changed", "有变化"),
+    "ix.conflicts_title": ("Edited here since the last import — not overwritten", "上次导入后已在此处修改——不会覆盖"),
+    "ix.change_line": ("{from_} → {to}", "{from_} → {to}"),
+    "reason.import_still_running": ("this preview is still being imported in another tab; wait for it to finish",
+                                    "此预览正在另一个标签页中导入；请等待其完成"),
+    "reason.not_a_move": ("is not an account from another war room (this war room has it: use the import of a "
+                          "backup instead)", "不是来自其他作战室的客户（本作战室已有该客户：请改用备份导入）"),
+    "data.move_title": ("“{account}” from another war room: everything below is created here",
+                        "来自其他作战室的“{account}”：以下内容将在此新建"),
+    "data.move_created": ("Created here ({table}): {names}", "将在此新建（{table}）：{names}"),
+    "data.move_blank": ("Not in this war room, left blank ({table}): {names}", "本作战室没有，留空（{table}）：{names}"),
+    "data.move_left_out": ("Never imported: roles, team membership, sign-offs and huddles, and the other war room's "
+                           "history — {tables}. Set the team up here.",
+                           "从不导入：角色、团队成员、签核与例会，以及其他作战室的历史——{tables}。请在此组建团队。"),
+    "data.moved": ("“{account}” came in: {count} records created.", "“{account}”已导入：新建 {count} 条记录。"),
 }

@@ -425,9 +425,9 @@ def won_by_product_line(db: Database, account_ids: list[int]) -> list[dict[str, 
     where, params = _scope(account_ids, None)
     return store.rows(
         db,
-        f"""SELECT p.code, o.currency, count(*) AS won, sum(o.amount) AS won_value FROM opportunities o
-            JOIN product_lines p ON p.id = o.product_line_id WHERE {where} AND o.status = 'won'
-            GROUP BY p.code, o.currency ORDER BY p.code, o.currency""",
+        f"""SELECT coalesce(p.code, '—') AS code, o.currency, count(*) AS won, sum(o.amount) AS won_value
+            FROM opportunities o LEFT JOIN product_lines p ON p.id = o.product_line_id
+            WHERE {where} AND o.status = 'won' GROUP BY p.code, o.currency ORDER BY p.code, o.currency""",
         params,
     )
 

@@ -31,17 +31,22 @@ import pandas as pd
 from sqlite_utils import Database
 
 from kamcore import accounts, clock, permissions, product_lines, records, store
-from kamcore.data.imports import files, matching, runs
+from kamcore.data.imports import files, matching, runs, synonyms
 from kamcore.errors import FieldProblem, ValidationError
 from kamcore.pipeline.opportunities import OPPORTUNITY, next_number
 from kamcore.pipeline.stage_model import CLOSED, list_stages
 from kamcore.users import User
 
-# our fields that can be mapped from a column; the first three are required
-IMPORT_FIELDS = ("account", "product_line", "stage", "external_id", "name", "amount", "currency", "opened_on",
-                 "expected_close", "closed_on", "close_reason", "probability", "owner", "next_step", "competitors",
-                 "status")
-REQUIRED_FIELDS = ("account", "product_line", "stage")
+# our fields that can be mapped from a column; only the account and the stage are required (D6 moves a
+# deal by stage; a product line, an amount, dates and an owner may be unknown and stay blank)
+IMPORT_FIELDS = tuple(synonyms.DEALS)
+REQUIRED_FIELDS = ("account", "stage")
+# what a re-import compares and may change on a deal it imported before (never the account or number)
+UPDATABLE = ("product_line_id", "name", "amount", "currency", "opened_on", "expected_close", "stage", "probability",
+             "owner_id", "external_owner", "next_step", "competitors", "status", "close_reason", "closed_on", "kind")
+_FIELD_OF = {"product_line": ("product_line_id",), "owner": ("owner_id", "external_owner"),
+             "stage": ("stage", "kind", "status", "closed_on"), "status": ("status", "closed_on"),
+             "closed_on": ("closed_on", "expected_close")}
 EXPORT_COLUMNS = ("number", "external_id", "account_name", "name", "product_line_code", "kind", "stage", "status",
                   "amount", "currency", "win_probability", "weighted_amount", "opened_on", "expected_close",
                   "closed_on", "close_reason", "owner_name", "next_step", "competitors")
@@ -51,13 +56,15 @@ FIRST_DATA_ROW = files.FIRST_DATA_ROW
 ImportFileError = files.ImportFileError
 read_table = files.read_table
 _file_error = files.file_error
+NEW, CHANGED = "new", "changed"
 
 
 @dataclass
 class ImportMapping:
     """How a CRM export maps onto our fields.
 
-    columns: our field -> the file's column name (unmapped fields take defaults).
+    columns: our field -> the file's column name (unmapped fields stay blank; a re-import leaves them as
+      they are).
     values: our field -> {raw CRM value -> our value}, e.g. {"stage": {"Engaging": "qualify",
       "Won": "won"}, "product_line": {"GTXPro": "GTX Pro"}, "owner": {"Moses Frase": "li.wei"}}.
       A stage value may be a stage key or a close status (won / lost / no_decision). Unmapped raw
@@ -65,10 +72,13 @@ class ImportMapping:
       user name), case-insensitively.
     default_account: the account for rows whose account cell is empty (None: such rows are errors).
     create_accounts / create_product_lines: create what the file names and we lack (admins only).
-    closed_from_stage: the stage a closed deal is recorded as having closed from.
+    closed_from_stage: the stage a closed deal is recorded in when the person picks one (None: the
+      first opportunity stage is stored, and no stage history is written: the file did not give it).
     default_opened_on: a rule the user picked for blank opened dates (None: a blank stays blank).
-    default_close_reason: the reason recorded for closed deals without one.
-    default_currency: the file's currency when it has no currency column (None: each account's).
+    default_close_reason: a reason the person picked for closed deals without one ("": none is made up).
+    default_currency: the file's currency, picked when it has no currency column.
+    account_currency: picked instead: each deal in its account's currency.
+    decimal_mark: "." or ",", picked when the file is ambiguous (None: the one `read_table` detected).
     """
 
     columns: dict[str, str] = field(default_factory=dict)
@@ -78,13 +88,20 @@ class ImportMapping:
     create_product_lines: bool = False
     closed_from_stage: str | None = None
     default_opened_on: str | None = None
-    default_close_reason: str = "Imported from CRM"
+    default_close_reason: str = ""
     default_currency: str | None = None
+    account_currency: bool = False
+    decimal_mark: str | None = None
 
 
 @dataclass
 class ImportPlan:
-    """The validated rows of an import, its problems and warnings, and what it would create."""
+    """The validated rows of an import, its problems and warnings, and what it would create and change.
+
+    rows: new deals. changed: deals this war room imported before whose file row differs, with
+    `fields` [(field, now, from the file)]. conflicts: such deals edited in the war room since the
+    last import (never overwritten). unchanged: how many rows already match. missing: deals imported
+    before (by CRM id) that the file no longer has (kept; shown)."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[FieldProblem] = field(default_factory=list)
@@ -93,9 +110,17 @@ class ImportPlan:
     new_product_lines: dict[str, str] = field(default_factory=dict)  # code -> name
     external_owners: list[str] = field(default_factory=list)  # file names kept as the deal's external owner
     currencies: dict[str, int] = field(default_factory=dict)  # currency -> rows, shown in the preview
+    currency_source: str = ""  # "column", "picked" or "account": how the preview names the currency
     blanks: dict[str, int] = field(default_factory=dict)  # field -> rows left blank (nothing invented)
     filled: dict[str, int] = field(default_factory=dict)  # field -> rows filled by a rule the user picked
     default_account_rows: int = 0  # rows without an account placed on the default account
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    decimal_mark: str | None = None
+    decimal_example: str | None = None
+    closed_from_picked: bool = False  # the person said which stage closed deals closed from
     token: str = field(default_factory=runs.new_token)  # one commit per preview
 
     @property
@@ -103,33 +128,9 @@ class ImportPlan:
         return not self.problems
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
-    """A first guess at the column mapping: exact or close names (e.g. our own export, or 'deal_stage')."""
-    synonyms = {
-        "account": ("account", "account_name", "customer", "客户"),
-        "product_line": ("product_line", "product_line_code", "product", "产品线"),
-        "stage": ("stage", "deal_stage", "阶段"),
-        "external_id": ("external_id", "opportunity_id", "id", "deal_id"),
-        "name": ("name", "opportunity_name", "deal_name"),
-        "amount": ("amount", "close_value", "value", "金额"),
-        "currency": ("currency",),
-        "opened_on": ("opened_on", "engage_date", "created", "created_date"),
-        "expected_close": ("expected_close", "expected_close_date"),
-        "closed_on": ("closed_on", "close_date"),
-        "close_reason": ("close_reason",),
-        "probability": ("probability",),
-        "owner": ("owner", "owner_name", "sales_agent"),
-        "next_step": ("next_step",),
-        "competitors": ("competitors",),
-        "status": ("status",),
-    }
-    lowered = {c.lower().strip(): c for c in columns}
-    out = {}
-    for ours, names in synonyms.items():
-        for name in names:
-            if name in lowered:
-                out[ours] = lowered[name]
-                break
-    return out
+    """A first guess at the column mapping from the one synonym table (`synonyms.DEALS`): our own export,
+    Salesforce, HubSpot, Dynamics, Odoo, Twenty, 纷享销客, 销售易 column names."""
+    return synonyms.guess(columns, synonyms.DEALS)
 
 
 def _norm(text: str) -> str:
@@ -150,21 +151,51 @@ def _parse_day(text: str) -> str | None:
         return None
 
 
-def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportMapping,
-                progress: Callable[[int, int], None] | None = None) -> ImportPlan:
-    """Map and validate every row; nothing is written. Problems carry the file row number.
-
-    `progress(done, total)` is called every 1,000 rows and at the end (for a progress bar)."""
-    plan = ImportPlan()
+def _check_mapping(frame: pd.DataFrame, mapping: ImportMapping) -> None:
+    """Refuse a mapping that cannot work before any row is read: a required field unmapped, a column the
+    file lacks, a field we do not import, one file value mapped to two stages."""
     missing = [f for f in REQUIRED_FIELDS if not mapping.columns.get(f) and not (f == "account" and mapping.default_account)]
     problems = [FieldProblem(f, "reason.column_not_mapped") for f in missing]
     problems += [FieldProblem(ours, "reason.column_missing", {"column": col})
                  for ours, col in mapping.columns.items() if col not in frame.columns]
     problems += [FieldProblem(ours, "reason.not_importable") for ours in mapping.columns if ours not in IMPORT_FIELDS]
+    for ours, values in mapping.values.items():
+        seen: dict[str, tuple[str, str]] = {}
+        for raw, target in values.items():
+            folded = _norm(raw)
+            if folded in seen and seen[folded][1] != target:
+                problems.append(FieldProblem(ours, "reason.value_mapped_twice",
+                                             {"value": raw, "first": seen[folded][1], "second": target}))
+            seen.setdefault(folded, (raw, target))
+    if not mapping.columns.get("currency") and not mapping.default_currency and not mapping.account_currency:
+        problems.append(FieldProblem("currency", "reason.currency_not_picked"))
+    if mapping.default_currency and mapping.default_currency.upper() not in synonyms.CURRENCY_CODES:
+        problems.append(FieldProblem("currency", "reason.unknown_currency", {"value": mapping.default_currency[:10]}))
     if problems:
         raise ValidationError(problems)
+
+
+def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportMapping,
+                progress: Callable[[int, int], None] | None = None) -> ImportPlan:
+    """Map and validate every row; nothing is written. Problems carry the file row number.
+
+    A row whose CRM id this war room imported before is compared with the deal it became: changed
+    (which fields, from what to what), unchanged, or a conflict when the deal was edited here since.
+    `progress(done, total)` is called every 1,000 rows and at the end (for a progress bar)."""
+    _check_mapping(frame, mapping)
     if (mapping.create_accounts or mapping.create_product_lines) and not actor.is_admin:
         raise ValidationError.single("record", "reason.import_create_admin_only")
+    plan = ImportPlan()
+    mark = mapping.decimal_mark or frame.attrs.get("decimal_mark", files.POINT if "decimal_mark" not in frame.attrs
+                                                    else None)
+    if mark is None and mapping.columns.get("amount"):  # the file reads two ways: the person picks first
+        raise ValidationError.single("amount", "reason.decimal_mark_needed",
+                                     value=str(frame.attrs.get("decimal_example") or "")[:40])
+    plan.decimal_mark = mark
+    plan.closed_from_picked = bool(mapping.closed_from_stage)
+    plan.decimal_example = files.amount_example(frame.attrs.get("decimal_example"), mark)
+    plan.currency_source = "column" if mapping.columns.get("currency") else (
+        "picked" if mapping.default_currency else "account")
 
     stages = list_stages(db, active_only=True)
     stage_by = {}
@@ -173,7 +204,7 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
             stage_by[_norm(label)] = s
     lead_stage = next((s["key"] for s in stages if s["is_lead"]), None)
     opp_stages = [s for s in stages if not s["is_lead"]]
-    closed_from = mapping.closed_from_stage or (opp_stages[0]["key"] if opp_stages else lead_stage)
+    closed_in = mapping.closed_from_stage or (opp_stages[0]["key"] if opp_stages else lead_stage)
     line_by = {}
     for line in product_lines.list_product_lines(db):
         line_by[_norm(line["code"])] = line["id"]
@@ -185,7 +216,10 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
     for uid, username, display in db.execute("SELECT id, username, display_name FROM users").fetchall():
         user_by[_norm(username)] = uid
         user_by[_norm(display)] = uid
-    existing_ids = {r[0] for r in db.execute("SELECT external_id FROM opportunities WHERE external_id IS NOT NULL")}
+    existing = {r["external_id"]: r for r in store.rows(
+        db, "SELECT * FROM opportunities WHERE external_id IS NOT NULL")}
+    sources = {r["external_id"]: r for r in store.rows(
+        db, "SELECT external_id, record_id, version_seen FROM import_sources WHERE entity = ?", [OPPORTUNITY.name])}
     seen_ids: dict[str, int] = {}
     opened_rule = _parse_day(mapping.default_opened_on or "")
     unknown_owners: set[str] = set()
@@ -223,11 +257,11 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
                 plan.new_accounts.append(account_name)
         elif account["id"] not in editable:
             bad("account", "reason.account_not_editable", value=account_name)
-        # product line
+        # product line: optional (a blank stays blank)
         line_text = cell(raw, "product_line")
         line_id = line_by.get(_norm(line_text)) if line_text else None
         if not line_text:
-            bad("product_line", "reason.missing")
+            plan.blanks["product_line"] = plan.blanks.get("product_line", 0) + 1
         elif line_id is None:
             if mapping.create_product_lines:
                 code = _code_for(line_text)
@@ -240,14 +274,14 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         if not stage_text:
             bad("stage", "reason.missing")
         elif _norm(stage_text) in {_norm(c) for c in CLOSED} | {"no decision"}:
-            status, stage = _norm(stage_text).replace(" ", "_"), closed_from
+            status, stage = _norm(stage_text).replace(" ", "_"), closed_in
         elif _norm(stage_text) in stage_by:
             stage = stage_by[_norm(stage_text)]["key"]
         else:
             bad("stage", "reason.unknown_stage", value=stage_text)
         status_text = _norm(cell(raw, "status")).replace(" ", "_")
         if status_text in CLOSED:
-            status = status_text
+            status = status_text  # the stage column then says the stage it closed in
         elif status_text not in ("", "open"):
             bad("status", "reason.unknown_status", value=cell(raw, "status"))
         # external id
@@ -255,24 +289,24 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         if external is not None:
             if external in seen_ids:
                 bad("external_id", "reason.duplicate_in_file", value=external, other=seen_ids[external])
-            elif external in existing_ids:
-                bad("external_id", "reason.already_imported", value=external)
             else:
                 seen_ids[external] = number
-        # amount and probability
-        amount_text = cell(raw, "amount").replace(",", "")
+            if external not in existing and external in sources:
+                bad("external_id", "reason.reimport_deleted", value=external)
+        # amount (exactly, under the file's decimal mark) and probability
+        amount_text = cell(raw, "amount")
         amount: Any = None  # a blank amount stays blank: unknown is not 0
         if amount_text:
-            try:
-                amount = float(amount_text)
-            except ValueError:
-                bad("amount", "reason.float_parsing")
-                amount = None
+            problem = files.amount_problem("amount", amount_text, mark, number)
+            if problem is not None:
+                row_problems.append(problem)
+            else:
+                amount = float(files.parse_amount(amount_text, mark))  # type: ignore[arg-type]
         probability_text = cell(raw, "probability").rstrip("%").strip()
         probability: Any = None
         if probability_text:
             try:
-                probability = float(probability_text)
+                probability = float(files.parse_amount(probability_text, mark))  # type: ignore[arg-type]
                 probability = int(probability) if probability.is_integer() else probability
             except ValueError:
                 bad("probability", "reason.int_parsing")
@@ -292,8 +326,19 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         if amount is None and not amount_text:
             plan.blanks["amount"] = plan.blanks.get("amount", 0) + 1
         closed_on = dates["closed_on"] if status != "open" else None
+        if status == "open" and not mapping.columns.get("expected_close") and dates["closed_on"]:
+            dates["expected_close"] = dates["closed_on"]  # one "Close Date" column: expected while the deal is open
         if status != "open" and closed_on is None and not row_problems:
             bad("closed_on", "reason.closed_on_required")
+        # currency: from its column, or picked (the file's, or each account's); never a silent default
+        currency = (cell(raw, "currency") or mapping.default_currency or "").upper()
+        if not currency and account is not None:
+            currency = account["currency"]  # mapping.account_currency: checked by _check_mapping
+        if not currency:
+            if not row_problems:  # a new account has no currency of its own yet
+                bad("currency", "reason.currency_not_picked")
+        elif currency not in synonyms.CURRENCY_CODES:
+            bad("currency", "reason.unknown_currency", value=currency[:10])
         # owner
         owner_text = cell(raw, "owner")
         owner_id = user_by.get(_norm(owner_text)) if owner_text else None
@@ -302,12 +347,10 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         if row_problems:
             plan.problems += row_problems
             continue
-        currency = (cell(raw, "currency") or mapping.default_currency or (account["currency"] if account else "")
-                    or "CNY").upper()
         currencies[currency] += 1
         values = {
             "account_id": account["id"] if account else 0,
-            "product_line_id": line_id or 0,
+            "product_line_id": line_id,
             "number": "PENDING",
             "external_id": external,
             "name": cell(raw, "name") or " · ".join(x for x in (line_text, account_name, external) if x),
@@ -331,9 +374,16 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
         except ValidationError as exc:
             plan.problems += exc.at_row(number)
             continue
+        if external is not None and external in existing:
+            _compare(plan, mapping, existing[external], sources.get(external), clean, number, bool(line_text))
+            continue
         plan.rows.append({"row": number, "values": clean, "account_name": account_name,
-                          "line_code": None if line_id else _code_for(line_text),
+                          "line_code": _code_for(line_text) if line_text and not line_id else None,
                           "engaged": dates["opened_on"] is not None})
+    in_file = set(seen_ids)
+    accounts_in_file = {a["id"] for a in account_by.values() if a["id"] in editable}
+    plan.missing = [{"id": r["record_id"], "external_id": x} for x, r in sorted(sources.items())
+                    if x not in in_file and x in existing and existing[x]["account_id"] in accounts_in_file]
     plan.external_owners = sorted(unknown_owners, key=str.casefold)
     for owner in plan.external_owners:  # every one of them, not the first 20
         plan.warnings.append(FieldProblem("owner", "reason.owner_kept_external", {"value": owner}))
@@ -343,8 +393,39 @@ def plan_import(db: Database, actor: User, frame: pd.DataFrame, mapping: ImportM
     return plan
 
 
+def _compare(plan: ImportPlan, mapping: ImportMapping, here: dict[str, Any], source: dict[str, Any] | None,
+             clean: dict[str, Any], number: int, line_given: bool) -> None:
+    """Sort a re-imported row: unchanged, changed (the mapped fields that differ), or a conflict (the deal
+    was edited in the war room after the import that last wrote it)."""
+    mapped = {f for ours in mapping.columns for f in _FIELD_OF.get(ours, (ours,))} & set(UPDATABLE)
+    if mapping.default_opened_on:
+        mapped.add("opened_on")
+    if not line_given:
+        mapped.discard("product_line_id")
+    fields = [(f, here.get(f), clean.get(f)) for f in UPDATABLE if f in mapped and _differs(here.get(f), clean.get(f))]
+    if here["account_id"] != clean["account_id"] and clean["account_id"]:
+        plan.problems.append(FieldProblem("account", "reason.read_only", {}, row=number))
+        return
+    if not fields:
+        plan.unchanged += 1
+        return
+    item = {"row": number, "id": here["id"], "version": here["version"], "external_id": here["external_id"],
+            "number": here["number"], "currency": here["currency"], "fields": fields}
+    seen = source["version_seen"] if source else 1
+    if here["version"] != seen:
+        plan.conflicts.append({**item, "seen": seen})
+    else:
+        plan.changed.append(item)
+
+
+def _differs(now: Any, new: Any) -> bool:
+    if isinstance(now, int | float) and isinstance(new, int | float):
+        return float(now) != float(new)
+    return (now if now not in ("",) else None) != (new if new not in ("",) else None)
+
+
 def commit_import(db: Database, actor: User, plan: ImportPlan) -> int:
-    """Write every planned row in one transaction (or none: a plan with problems is refused). Returns the count.
+    """Write every planned new row and change (or none: a plan with problems is refused). Returns the count.
 
     A plan commits once: committing the same plan again (a second click, a second tab) writes nothing
     and returns the first count.
@@ -353,69 +434,118 @@ def commit_import(db: Database, actor: User, plan: ImportPlan) -> int:
 
 
 def commit_import_once(db: Database, actor: User, plan: ImportPlan,
-                       progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """`commit_import` with its result: {"rows", "repeated"} (repeated: this preview was committed before).
+                       progress: Callable[[int, int], None] | None = None,
+                       apply: tuple[str, ...] = (NEW, CHANGED)) -> dict[str, Any]:
+    """`commit_import` with its result: {"rows", "created", "updated", "repeated"} (repeated: this preview was
+    committed before). `apply` is what the person chose: new deals, changed deals, or both; conflicts are
+    never applied.
 
-    `progress(done, total)` is called every few hundred rows (for a progress bar)."""
+    All or nothing for the person, while the writer lock is held per batch (`records.create_many`): new
+    deals go in batches of `records.BATCH_ROWS` rows; the changes then go in one transaction that also records the run's
+    token. If anything fails after the first batch, every row this import created is deleted again with
+    its audit and stage history (`records.undo_created`), so nothing of the import stays; ids stay used.
+    `progress(done, total)` is called after every batch (for a progress bar)."""
     if not plan.ok:
         raise ValidationError(plan.problems)
-    if not plan.rows:
+    rows = plan.rows if NEW in apply else []
+    changes = plan.changed if CHANGED in apply else []
+    if not rows and not changes:
         raise _file_error("reason.file_no_rows")
-    return runs.commit_once(db, actor, plan.token, "deals", lambda: {"rows": _write(db, actor, plan, progress)})
+    earlier = runs.claim(db, actor, plan.token, "deals")
+    if earlier is not None:
+        return earlier
+    created: list[tuple[records.Entity, list[int]]] = []
+    try:
+        count = _create(db, actor, plan, rows, created, progress)
+        with store.transaction(db):
+            result = {"rows": count + _update(db, actor, changes), "created": count, "updated": len(changes)}
+            runs.finish(db, plan.token, result)
+    except BaseException:
+        records.undo_created(db, created)
+        runs.release(db, plan.token)
+        raise
+    return {**result, "repeated": False}
 
 
-def _write(db: Database, actor: User, plan: ImportPlan, progress: Callable[[int, int], None] | None = None) -> int:
-    with store.transaction(db):
-        account_ids = {}
-        for name in plan.new_accounts:  # industry and region unknown: said so, not made up
-            created = accounts.create_account(db, actor, {"name": name, "industry": "—", "region": "—"})
-            account_ids[name] = created["id"]
-        line_ids = {}
-        for code, name in plan.new_product_lines.items():
-            created = product_lines.create_product_line(db, actor, {"code": code, "name": name[:80]})
-            line_ids[code] = created["id"]
-        checked: set[int] = set()
-        counters: dict[tuple[int, int], tuple[str, int]] = {}
-        now = clock.now_iso()
-        for done, item in enumerate(plan.rows):
-            if progress is not None and done % 250 == 0:
-                progress(done, len(plan.rows))
-            values = dict(item["values"])
-            if not values["account_id"]:
-                values["account_id"] = account_ids[item["account_name"]]
-            if not values["product_line_id"]:
-                values["product_line_id"] = line_ids[item["line_code"]]
-            if values["account_id"] not in checked:
-                permissions.require_edit(db, actor, values["account_id"])
-                checked.add(values["account_id"])
-            dated = values["opened_on"] or values["closed_on"] or values["expected_close"]
-            year = int(dated[:4]) if dated else clock.today().year  # the number only; no date is stored
-            key = (values["product_line_id"], year)
-            if key not in counters:
-                prefix, first = next_number(db, values["product_line_id"], year).rsplit("-", 1)
-                counters[key] = (prefix, int(first))
-            else:
-                counters[key] = (counters[key][0], counters[key][1] + 1)
-            values["number"] = f"{counters[key][0]}-{counters[key][1]:03d}"
-            row = {**values, "version": 1, "created_at": now, "updated_at": now, "updated_by": actor.id}
-            cols = ", ".join(f"[{c}]" for c in row)
-            cur = db.conn.execute(f"INSERT INTO opportunities ({cols}) VALUES ({', '.join('?' for _ in row)})",
-                                  list(row.values()))
-            row_id = cur.lastrowid
-            records.write_audit(db, actor, OPPORTUNITY, row_id, values["account_id"], "create",
-                                ((f, None, v) for f, v in values.items()), 1)
-            # the move into the first stage is dated by the file; without a date there is no such row
-            history = [(None, values["stage"], values["opened_on"])] if values["opened_on"] else []
-            if values["status"] != "open":
-                history.append((values["stage"], values["status"], values["closed_on"]))
-            db.conn.executemany(
+def _create(db: Database, actor: User, plan: ImportPlan, rows: list[dict[str, Any]],
+            created: list[tuple[records.Entity, list[int]]], progress: Callable[[int, int], None] | None) -> int:
+    """The new deals (and the accounts and product lines they need) through `records.create_many`."""
+    if not rows:
+        return 0
+    picked = plan.closed_from_picked
+    names = sorted({r["account_name"] for r in rows if not r["values"]["account_id"]})
+    account_ids = {}
+    if names:  # industry and region unknown: left blank, not made up
+        made = records.create_many(db, actor, accounts.ENTITY, [{"name": n} for n in names], undo=created)
+        account_ids = dict(zip(names, made, strict=True))
+    codes = sorted({r["line_code"] for r in rows if r["line_code"]})
+    line_ids = {}
+    if codes:
+        made = records.create_many(db, actor, product_lines.ENTITY,
+                                   [{"code": c, "name": plan.new_product_lines[c][:80]} for c in codes], undo=created)
+        line_ids = dict(zip(codes, made, strict=True))
+    counters: dict[tuple[int | None, int], tuple[str, int]] = {}
+    values_list = []
+    for item in rows:
+        values = dict(item["values"])
+        if not values["account_id"]:
+            values["account_id"] = account_ids[item["account_name"]]
+        if item["line_code"]:
+            values["product_line_id"] = line_ids[item["line_code"]]
+        dated = values["opened_on"] or values["closed_on"] or values["expected_close"]
+        year = int(dated[:4]) if dated else clock.today().year  # the number only; no date is stored
+        key = (values["product_line_id"], year)
+        if key not in counters:
+            prefix, first = next_number(db, values["product_line_id"], year).rsplit("-", 1)
+            counters[key] = (prefix, int(first))
+        else:
+            counters[key] = (counters[key][0], counters[key][1] + 1)
+        values["number"] = f"{counters[key][0]}-{counters[key][1]:03d}"
+        values_list.append(values)
+
+    def side_tables(db: Database, batch: list[tuple[int, dict[str, Any]]]) -> None:
+        # an open deal entered the pipeline when the file says it was opened; a deal imported closed has a
+        # stage history only when the person said which stage such deals closed from (closed_from_stage):
+        # the file alone does not say from which stage it moved
+        moves = []
+        for i, v in batch:
+            if v["opened_on"] and (v["status"] == "open" or picked):
+                moves.append((i, v["account_id"], None, v["stage"], v["opened_on"]))
+            if v["status"] != "open" and picked:
+                moves.append((i, v["account_id"], v["stage"], v["status"], v["closed_on"]))
+        db.conn.executemany(
+            "INSERT INTO stage_history (opportunity_id, account_id, from_stage, to_stage, moved_at, moved_by) "
+            "VALUES (?, ?, ?, ?, ?, ?)", [(*m, actor.id) for m in moves])
+        _remember(db, plan.token, [(v["external_id"], i, 1) for i, v in batch if v["external_id"]])
+
+    made = records.create_many(db, actor, OPPORTUNITY, values_list, after_batch=side_tables, undo=created,
+                               progress=progress)
+    return len(made)
+
+
+def _update(db: Database, actor: User, changes: list[dict[str, Any]]) -> int:
+    """The changed deals, each on the version the preview saw (a deal edited since is a ConflictError)."""
+    for item in changes:
+        updated = records.update(db, actor, OPPORTUNITY, item["id"], item["version"],
+                                 {f: new for f, _, new in item["fields"]})
+        moved = {f: (old, new) for f, old, new in item["fields"] if f in ("stage", "status")}
+        if moved:  # the re-import saw the move now: dated now, as a move made on the screen would be
+            before = moved.get("status", moved.get("stage"))
+            db.conn.execute(
                 "INSERT INTO stage_history (opportunity_id, account_id, from_stage, to_stage, moved_at, moved_by) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(row_id, values["account_id"], f, t, at, actor.id) for f, t, at in history],
-            )
-        if progress is not None:
-            progress(len(plan.rows), len(plan.rows))
-    return len(plan.rows)
+                [item["id"], updated["account_id"], before[0], before[1], clock.now_iso(), actor.id])
+        _remember(db, None, [(item["external_id"], item["id"], updated["version"])])
+    return len(changes)
+
+
+def _remember(db: Database, token: str | None, seen: list[tuple[str, int, int]]) -> None:
+    """Record which deal each CRM id became and the version this import left it at."""
+    db.conn.executemany(
+        "INSERT INTO import_sources (entity, external_id, record_id, version_seen, imported_at, token) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entity, external_id) DO UPDATE SET record_id = excluded.record_id, "
+        "version_seen = excluded.version_seen, imported_at = excluded.imported_at",
+        [(OPPORTUNITY.name, x, i, v, clock.now_iso(), token) for x, i, v in seen])
 
 
 # ---------------------------------------------------------------- export
@@ -506,13 +636,21 @@ def value_targets(db: Database, ours: str, lang: str = "en") -> dict[str, str]:
 
 
 def suggest_values(db: Database, ours: str, raw_values: list[str], lang: str = "en") -> dict[str, str | None]:
-    """For each file value, the target it most likely means (exact, same letters, or difflib-close), or None."""
+    """For each file value, the target it most likely means, or None: for stages by meaning first
+    (`synonyms.stage_by_meaning`: closed won / customer / 赢单 -> won, a known CRM's open stages in their
+    order), then as for every field exact, same letters, or difflib-close. The person confirms each."""
     targets = value_targets(db, ours, lang)
+    by_label = {label: key for key, label in targets.items()}
+    meaning: dict[str, str | None] = {}
+    if ours == "stage":
+        stages = list_stages(db, active_only=True)
+        opens = [s["key"] for s in stages if not s["is_lead"]]
+        leads = [s["key"] for s in stages if s["is_lead"]]
+        meaning = {raw: synonyms.stage_by_meaning(raw, opens, leads) for raw in raw_values}
     out: dict[str, str | None] = {}
     for raw in raw_values:
-        by_label = {label: key for key, label in targets.items()}
-        hit = matching.suggest(raw, list(targets)) or by_label.get(matching.suggest(raw, list(by_label)) or "")
-        out[raw] = hit
+        close = matching.suggest(raw, list(targets)) or by_label.get(matching.suggest(raw, list(by_label)) or "")
+        out[raw] = close or meaning.get(raw)
     return out
 
 

@@ -46,7 +46,7 @@ class OpportunityIn(Record):
     """A lead or opportunity's stored fields."""
 
     account_id: int
-    product_line_id: int
+    product_line_id: int | None = None  # None: the CRM export had no product (m025); D6 does not need one
     number: str = Field(min_length=1, max_length=40)
     external_id: str | None = Field(default=None, max_length=80)
     name: str = Field(min_length=1, max_length=200)
@@ -79,7 +79,7 @@ class OpportunityIn(Record):
             raise PydanticCustomError("reason.close_before_open", "expected close is before the deal was opened",
                                       {"field": "expected_close", "opened_on": self.opened_on.isoformat()})
         if self.status != "open":
-            if not self.close_reason:
+            if not self.close_reason and self.external_id is None:  # an imported deal keeps the CRM's (lack of) reason
                 raise PydanticCustomError("reason.close_reason_required", "a closed deal needs a reason",
                                           {"field": "close_reason"})
             if self.closed_on is None:
@@ -99,7 +99,8 @@ def _known_references(db: Database, values: dict[str, Any], row_id: int | None) 
         problems.append(FieldProblem("stage", "reason.unknown_stage", {"value": values["stage"]}))
     elif bool(stage["is_lead"]) != (values["kind"] == "lead"):
         problems.append(FieldProblem("stage", "reason.stage_kind_mismatch", {"value": values["stage"]}))
-    if not db.execute("SELECT 1 FROM product_lines WHERE id = ?", [values["product_line_id"]]).fetchone():
+    if values.get("product_line_id") is not None and not db.execute(
+            "SELECT 1 FROM product_lines WHERE id = ?", [values["product_line_id"]]).fetchone():
         problems.append(FieldProblem("product_line_id", "reason.unknown_product_line",
                                      {"value": values["product_line_id"]}))
     if values.get("owner_id") is not None and not db.execute(
@@ -117,9 +118,10 @@ OPPORTUNITY = Entity(
 )
 
 
-def next_number(db: Database, product_line_id: int, year: int) -> str:
-    """The next deal number for a product line and year, e.g. CORE-2026-007."""
-    found = db.execute("SELECT code FROM product_lines WHERE id = ?", [product_line_id]).fetchone()
+def next_number(db: Database, product_line_id: int | None, year: int) -> str:
+    """The next deal number for a product line and year, e.g. CORE-2026-007 (DEAL-2026-007 without a line)."""
+    found = ("DEAL",) if product_line_id is None else db.execute(
+        "SELECT code FROM product_lines WHERE id = ?", [product_line_id]).fetchone()
     if found is None:
         raise ValidationError.single("product_line_id", "reason.unknown_product_line", value=product_line_id)
     prefix = f"{found[0].upper()}-{year}-"
@@ -167,7 +169,8 @@ def create_opportunity(db: Database, actor: User, values: dict[str, Any]) -> dic
         data["kind"] = "lead" if lead is None or lead[0] else "opportunity"
     with store.transaction(db):
         opened = _parse_date(data["opened_on"], "opened_on")
-        data["number"] = next_number(db, _as_int(data.get("product_line_id"), "product_line_id"), opened.year)
+        data["number"] = next_number(db, None if data.get("product_line_id") is None else
+                                     _as_int(data.get("product_line_id"), "product_line_id"), opened.year)
         row = records.create(db, actor, OPPORTUNITY, data)
         _record_move(db, actor, row, None, row["stage"])
     return row
@@ -356,7 +359,7 @@ def list_opportunities(db: Database, user: User, account_id: int | None, *, stat
                    s.position AS stage_position, s.probability AS stage_probability,
                    s.name_en AS stage_name_en, s.name_zh AS stage_name_zh
             FROM opportunities o
-            JOIN product_lines p ON p.id = o.product_line_id
+            LEFT JOIN product_lines p ON p.id = o.product_line_id
             JOIN accounts a ON a.id = o.account_id
             LEFT JOIN stages s ON s.key = o.stage
             LEFT JOIN users u ON u.id = o.owner_id

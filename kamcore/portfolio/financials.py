@@ -10,7 +10,6 @@ are the full amounts, stored as they are.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
 from kamcore import permissions, records, store
+from kamcore.data.imports import files
 from kamcore.errors import FieldProblem, ValidationError
 from kamcore.money_format import Whole
 from kamcore.records import Entity, Record
@@ -152,16 +152,10 @@ class ImportReport:
 
 
 def read_table(data: bytes, filename: str) -> pd.DataFrame:
-    """A CSV or Excel file as a table of text cells (so that nothing is silently converted)."""
-    try:
-        if filename.lower().endswith((".xlsx", ".xlsm")):
-            frame = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
-        else:
-            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's input problem
-        raise ValidationError.single("file", "reason.unreadable_file", detail=str(exc)[:120]) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    """A CSV or Excel file as a table of text cells, read by the one reader of every import
+    (`kamcore.data.imports.files.read_table`: encoding, separator and decimal mark detected, control
+    characters refused naming row and column)."""
+    return files.read_table(data, filename)
 
 
 def guess_mapping(columns: list[str]) -> dict[str, str | None]:
@@ -187,7 +181,7 @@ def check_import(db: Database, actor: User, frame: pd.DataFrame, mapping: dict[s
     seen: dict[tuple[int, int], int] = {}
     for index, cells in enumerate(frame.to_dict("records")):
         line = index + 2  # the header is line 1, as in a spreadsheet
-        values, bad = _row_values(cells, mapping, accounts, line)
+        values, bad = _row_values(cells, mapping, accounts, line, frame.attrs.get("decimal_mark", files.POINT))
         report.problems.extend(bad)
         if bad:
             continue
@@ -211,7 +205,7 @@ def check_import(db: Database, actor: User, frame: pd.DataFrame, mapping: dict[s
 
 
 def _row_values(cells: dict[str, Any], mapping: dict[str, str | None], accounts: dict[str, int],
-                line: int) -> tuple[dict[str, Any], list[FieldProblem]]:
+                line: int, mark: str | None) -> tuple[dict[str, Any], list[FieldProblem]]:
     values: dict[str, Any] = {}
     bad: list[FieldProblem] = []
     for name in IMPORT_COLUMNS:
@@ -230,7 +224,7 @@ def _row_values(cells: dict[str, Any], mapping: dict[str, str | None], accounts:
             if name in REQUIRED_COLUMNS:
                 bad.append(FieldProblem(name, "reason.missing", {}, line))
             continue
-        number = _number(text)
+        number = _number(text, mark)
         if number is None:
             bad.append(FieldProblem(name, "reason.not_a_number", {"value": text[:30]}, line))
         elif name in ("year", *COUNT_FIELDS):
@@ -243,13 +237,13 @@ def _row_values(cells: dict[str, Any], mapping: dict[str, str | None], accounts:
     return values, bad
 
 
-def _number(text: str) -> float | None:
-    cleaned = text.replace(",", "").replace("¥", "").replace(" ", "")
+def _number(text: str, mark: str | None) -> float | None:
+    """A figure under the file's decimal mark (a leading ¥ allowed), or None when it does not read."""
     try:
-        value = float(cleaned)
+        value = files.parse_amount(text.replace("¥", ""), mark)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    return None if value is None or not value.is_finite() else float(value)
 
 
 def commit_import(db: Database, actor: User, report: ImportReport) -> dict[str, int]:

@@ -31,7 +31,8 @@ from kamcore.errors import ValidationError
 from kamcore.pipeline import deal_import as oi
 
 DEALS = oi.ImportMapping(columns={"external_id": "id", "account": "account", "product_line": "product",
-                                  "stage": "stage", "amount": "amount", "opened_on": "opened", "closed_on": "close"})
+                                  "stage": "stage", "amount": "amount", "opened_on": "opened", "closed_on": "close"},
+                         account_currency=True)
 HEADER = "id,account,product,stage,amount,opened,close"
 
 
@@ -121,7 +122,7 @@ def test_formulas_in_deal_cells_are_kept_as_text_and_neutralised_on_export(deals
     db, admin, _ = deals_db
     hostile = "=cmd|' /C calc'!A0"
     text = f'{HEADER},name\nF1,Harbour Mobile,CORE,lead,100,2026-01-05,,"{hostile}"\n'
-    mapping = oi.ImportMapping(columns={**DEALS.columns, "name": "name"})
+    mapping = oi.ImportMapping(columns={**DEALS.columns, "name": "name"}, account_currency=True)
     plan = oi.plan_import(db, admin, files.read_table(text.encode(), "d.csv"), mapping)
     assert plan.ok
     oi.commit_import(db, admin, plan)
@@ -145,8 +146,9 @@ def test_a_file_over_the_limit_is_refused_with_the_limit(tmp_path):
 
 
 def test_100000_rows_import_with_progress_in_a_stated_time(deals_db, tmp_path):
-    """Measured on the 2-core shared machine: read 0.5 s, check 17 s, commit 46 s (63 s in all, 370 MB peak
-    resident). The bound below leaves room for a busy machine; it would catch a slide into quadratic time."""
+    """Measured on the 2-core machine while 8 engineers shared it (load average ~13): plan 29 s, commit in
+    200-row batches through records.create_many 321 s (scripts/bench_import.py, saves and sign-ins running
+    meanwhile). The bound leaves room for a busy machine; it would catch a slide into quadratic time."""
     db, admin, _ = deals_db
     path = tmp_path / "hundred-thousand.csv"
     path.write_text("\n".join([HEADER, *_deal_lines(files.MAX_ROWS)]) + "\n")
@@ -159,11 +161,11 @@ def test_100000_rows_import_with_progress_in_a_stated_time(deals_db, tmp_path):
     result = oi.commit_import_once(db, admin, plan, lambda done, total: written.append((done, total)))
     seconds = time.perf_counter() - started
     print(f"\n100,000 deals read, checked and committed in {seconds:.1f} s")
-    assert result == {"rows": files.MAX_ROWS, "repeated": False}
+    assert result == {"rows": files.MAX_ROWS, "created": files.MAX_ROWS, "updated": 0, "repeated": False}
     assert _count(db, "opportunities") == files.MAX_ROWS
     for calls in (checked, written):
         assert len(calls) >= 50 and calls == sorted(calls) and calls[-1][0] == calls[-1][1] == files.MAX_ROWS
-    assert seconds < 300
+    assert seconds < 900
 
 
 # ---------------------------------------------------------------- a second click during the commit
@@ -179,7 +181,7 @@ def test_a_second_commit_of_one_preview_during_the_first_writes_once_and_reports
     results: dict[str, object] = {}
 
     def slow(done: int, total: int) -> None:
-        if done == 250:
+        if not first_is_writing.is_set():  # after the first batch of records.create_many
             first_is_writing.set()
             time.sleep(0.5)  # the second click arrives while the first holds the transaction
 
@@ -199,7 +201,7 @@ def test_a_second_commit_of_one_preview_during_the_first_writes_once_and_reports
     second.start()
     first.join(60)
     second.join(60)
-    assert results["first"] == {"rows": 600, "repeated": False}
+    assert results["first"] == {"rows": 600, "created": 600, "updated": 0, "repeated": False}
     assert isinstance(results["second"], dict) and results["second"]["repeated"] is True, results["second"]
     assert results["second"]["rows"] == 600
     assert _count(db, "opportunities") == 600

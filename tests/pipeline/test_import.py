@@ -25,6 +25,7 @@ MAVEN = oi.ImportMapping(
     create_accounts=True,
     create_product_lines=True,
     default_currency="USD",  # the sample's close values are USD: chosen, not assumed
+    closed_from_stage="qualify",  # its data dictionary: Prospecting > Engaging > Won / Lost (picked, not assumed)
 )
 
 
@@ -121,13 +122,14 @@ def test_backtest_gives_error_figures_for_both_forecasts(maven):
     assert result["historical"].brier < result["weighted"].brier
 
 
-def test_importing_the_same_file_twice_is_refused_as_already_imported(maven):
+def test_importing_the_same_file_again_finds_every_row_unchanged_and_writes_nothing(maven):
     frame = oi.read_table(SAMPLE.read_bytes(), SAMPLE.name).head(3)
+    before = _count(maven["db"], "audit_log")
     plan = oi.plan_import(maven["db"], maven["admin"], frame, MAVEN)
-    assert {p.reason_key for p in plan.problems} == {"reason.already_imported"}
-    assert [p.row for p in plan.problems] == [2, 3, 4]
-    with pytest.raises(ValidationError):
+    assert plan.ok and (plan.unchanged, plan.rows, plan.changed, plan.conflicts) == (3, [], [], [])
+    with pytest.raises(ValidationError):  # nothing to apply
         oi.commit_import(maven["db"], maven["admin"], plan)
+    assert _count(maven["db"], "audit_log") == before
 
 
 # ---------------------------------------------------------------- malformed files, nothing written
@@ -147,7 +149,8 @@ GOOD = ("id,account,product,stage,amount,opened,close\n"
         "A2,Harbour Mobile,Core network,Needs confirmed,2500.5,2026-02-01,\n"
         "A3,harbour mobile,core,won,900,2026-01-01,2026-03-01\n")
 SMALL = oi.ImportMapping(columns={"external_id": "id", "account": "account", "product_line": "product",
-                                  "stage": "stage", "amount": "amount", "opened_on": "opened", "closed_on": "close"})
+                                  "stage": "stage", "amount": "amount", "opened_on": "opened", "closed_on": "close"},
+                         account_currency=True)
 
 
 def _plan(w, text, mapping=SMALL, filename="deals.csv", actor="am"):
@@ -161,10 +164,12 @@ def test_a_clean_file_imports_with_numbers_stages_and_dated_history(small):
     rows = {r["external_id"]: r for r in opp.list_opportunities(small["db"], small["am"], small["account"])}
     assert (rows["A1"]["kind"], rows["A1"]["stage"], rows["A1"]["number"]) == ("lead", "lead", "CORE-2026-001")
     assert (rows["A2"]["kind"], rows["A2"]["stage"], rows["A2"]["amount"]) == ("opportunity", "needs", 2500.5)
-    assert (rows["A3"]["status"], rows["A3"]["closed_on"], rows["A3"]["close_reason"]) == (
-        "won", "2026-03-01", "Imported from CRM")
-    history = opp.stage_history(small["db"], small["am"], rows["A3"]["id"])
-    assert [(h["to_stage"], h["moved_at"]) for h in history] == [("qualify", "2026-01-01"), ("won", "2026-03-01")]
+    assert (rows["A3"]["status"], rows["A3"]["closed_on"], rows["A3"]["close_reason"]) == ("won", "2026-03-01", "")
+    # nothing invented: the file does not say which stage A3 closed from, so it has no stage history and
+    # no made-up close reason; the open deals entered their stage on the file's date
+    assert opp.stage_history(small["db"], small["am"], rows["A3"]["id"]) == []
+    history = opp.stage_history(small["db"], small["am"], rows["A2"]["id"])
+    assert [(h["to_stage"], h["moved_at"]) for h in history] == [("needs", "2026-02-01")]
     audited = small["db"].execute("SELECT count(DISTINCT entity_id) FROM audit_log WHERE entity = 'opportunity'")
     assert audited.fetchone()[0] == 3
 
@@ -174,7 +179,7 @@ def test_a_clean_file_imports_with_numbers_stages_and_dated_history(small):
     [
         ("B1,Harbour Mobile,CORE,dreaming,100,2026-01-05,", "stage", "reason.unknown_stage"),
         ("B1,Harbour Mobile,FRIDGES,lead,100,2026-01-05,", "product_line", "reason.unknown_product_line"),
-        ("B1,Harbour Mobile,CORE,lead,lots,2026-01-05,", "amount", "reason.float_parsing"),
+        ("B1,Harbour Mobile,CORE,lead,lots,2026-01-05,", "amount", "reason.amount_not_number"),
         ("B1,Harbour Mobile,CORE,lead,-4,2026-01-05,", "amount", "reason.greater_than_equal"),
         ("B1,Harbour Mobile,CORE,won,4,2026-01-05,2025-12-01", "closed_on", "reason.close_before_open"),
         ("B1,Harbour Mobile,CORE,lead,4,05/01/2026,", "opened_on", "reason.date_parsing"),
@@ -194,7 +199,7 @@ def test_a_bad_row_is_reported_by_row_and_field_and_nothing_is_written(small, li
 
 
 def test_probability_outside_0_to_100_is_refused(small):
-    mapping = oi.ImportMapping(columns={**SMALL.columns, "probability": "p"})
+    mapping = oi.ImportMapping(columns={**SMALL.columns, "probability": "p"}, account_currency=True)
     plan = _plan(small, "id,account,product,stage,amount,opened,close,p\nC1,Harbour Mobile,CORE,lead,1,2026-01-01,,140\n",
                  mapping)
     assert [(p.field, p.reason_key) for p in plan.problems] == [("probability", "reason.less_than_equal")]
@@ -229,7 +234,7 @@ def test_a_missing_or_unmapped_column_is_refused_before_any_row(small):
         ("stage", "reason.column_missing"), ("amount", "reason.column_missing")}
     with pytest.raises(ValidationError) as caught:
         _plan(small, GOOD, oi.ImportMapping(columns={"account": "account"}))
-    assert {p.field for p in caught.value.problems} == {"product_line", "stage"}
+    assert {p.field for p in caught.value.problems} == {"stage", "currency"}  # a product line is not required
 
 
 def test_a_garbage_workbook_is_refused():
@@ -240,7 +245,7 @@ def test_a_garbage_workbook_is_refused():
 
 def test_a_member_cannot_create_accounts_in_an_import(small):
     with pytest.raises(ValidationError) as caught:
-        _plan(small, GOOD, oi.ImportMapping(columns=SMALL.columns, create_accounts=True))
+        _plan(small, GOOD, oi.ImportMapping(columns=SMALL.columns, create_accounts=True, account_currency=True))
     assert caught.value.problems[0].reason_key == "reason.import_create_admin_only"
 
 
@@ -253,12 +258,12 @@ def test_export_round_trips_through_csv_and_excel(small):
     for back in (from_csv, from_xlsx):
         assert sorted(back["external_id"]) == ["A1", "A2", "A3"]
         assert back["amount"].sum() == pytest.approx(100 + 2500.5 + 900)
-    # our own export maps onto our fields without help, and re-importing it is refused as duplicates
+    # our own export maps onto our fields without help, and re-importing it finds every deal unchanged
     mapping = oi.guess_mapping(list(from_csv.columns))
-    assert {"account", "product_line", "stage", "external_id", "status"} <= set(mapping)
+    assert {"account", "product_line", "stage", "external_id", "status", "currency"} <= set(mapping)
     plan = oi.plan_import(small["db"], small["am"], oi.read_table(oi.to_csv_bytes(frame), "x.csv"),
                           oi.ImportMapping(columns=mapping))
-    assert {p.reason_key for p in plan.problems} == {"reason.already_imported"}
+    assert plan.ok and (plan.unchanged, len(plan.rows), len(plan.changed)) == (3, 0, 0), plan.changed
 
 
 def test_excel_import_reads_the_same_rows(small):

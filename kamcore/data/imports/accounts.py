@@ -1,5 +1,6 @@
-"""Accounts from a CRM export: name, industry/sector as given, region, currency, status, parent
-(group -> subsidiaries), and every other column kept as an account attribute.
+"""Accounts from a CRM export: name (the one thing required), industry/sector and region as given
+(blank stays blank, fillable later), currency (from its column or picked: never a silent default),
+status, parent (group -> subsidiaries), and every other column kept as an account attribute.
 
 plan_accounts() checks the whole file and writes nothing; commit_accounts() writes all of it in
 one transaction (or nothing). Rows are updated or created by a key the user picks: the name, or
@@ -16,17 +17,13 @@ import pandas as pd
 from sqlite_utils import Database
 
 from kamcore import accounts, permissions, records, store
-from kamcore.data.imports import files, runs
+from kamcore.data.imports import files, runs, synonyms
 from kamcore.data.imports.matching import norm
 from kamcore.errors import FieldProblem, ValidationError
 from kamcore.users import User
 
 FIELDS = ("name", "industry", "region", "currency", "status", "notes", "parent")
 REQUIRED = ("name",)
-GUESS = {"name": ("name", "account", "account_name", "company", "客户", "客户名称"),
-         "industry": ("industry", "sector", "行业"), "region": ("region", "office_location", "country", "地区"),
-         "currency": ("currency", "币种"), "status": ("status",), "notes": ("notes", "note"),
-         "parent": ("parent", "parent_account", "subsidiary_of", "group", "上级客户", "集团")}
 
 
 @dataclass
@@ -59,8 +56,8 @@ class AccountPlan:
 
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
-    """A first guess at which file column holds which field."""
-    return files.guess_columns(columns, GUESS)
+    """A first guess at which file column holds which field (the one synonym table, `synonyms.ACCOUNTS`)."""
+    return synonyms.guess(columns, synonyms.ACCOUNTS)
 
 
 def plan_accounts(db: Database, actor: User, frame: pd.DataFrame, mapping: AccountMapping) -> AccountPlan:
@@ -111,6 +108,13 @@ def plan_accounts(db: Database, actor: User, frame: pd.DataFrame, mapping: Accou
                 values[ours] = value.upper() if ours == "currency" else value.lower() if ours == "status" else value
         values["attributes"] = {c: str(raw.get(c) or "") for c in plan.attribute_columns if str(raw.get(c) or "")}
         current = by_key.get(norm(key_value))
+        if values.get("currency") and values["currency"] not in synonyms.CURRENCY_CODES:
+            plan.problems.append(FieldProblem("currency", "reason.unknown_currency", {"value": values["currency"][:10]},
+                                              row=number))
+            continue
+        if current is None and not values.get("currency"):  # never a silent default currency
+            plan.problems.append(FieldProblem("currency", "reason.currency_not_picked", row=number))
+            continue
         try:
             if current is None:
                 if not actor.is_admin:
@@ -161,8 +165,8 @@ def commit_accounts(db: Database, actor: User, plan: AccountPlan) -> dict[str, A
         raise files.file_error("reason.file_no_rows")
 
     def write() -> dict[str, Any]:
-        for item in plan.creates:
-            accounts.create_account(db, actor, item["values"])
+        if plan.creates:  # the one door for many inserts (inside this commit's single transaction)
+            records.create_many(db, actor, accounts.ENTITY, [item["values"] for item in plan.creates])
         for item in plan.updates:
             accounts.update_account(db, actor, item["id"], item["version"],
                                     {k: v for k, v in item["values"].items() if k != "parent_id"})

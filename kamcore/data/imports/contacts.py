@@ -16,7 +16,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from kamcore import permissions, records, store
-from kamcore.data.imports import files, runs
+from kamcore.data.imports import files, runs, synonyms
 from kamcore.data.imports.matching import norm
 from kamcore.decision_chain import scale
 from kamcore.decision_chain import stakeholders as sh
@@ -26,11 +26,6 @@ from kamcore.users import User
 FIELDS = ("name", "email", "job_title", "department", "level", "roles", "stance", "reports_to", "notes",
           *sh.PROFILE_FIELDS)
 REQUIRED = ("name",)
-GUESS = {"name": ("name", "full_name", "contact", "姓名"), "email": ("email", "e-mail", "mail", "邮箱"),
-         "job_title": ("title", "job_title", "position", "职位"), "department": ("department", "dept", "部门"),
-         "level": ("level", "层级"), "roles": ("role", "roles", "buying_role", "角色"),
-         "stance": ("stance", "attitude", "态度"), "reports_to": ("reports_to", "manager", "boss", "上级"),
-         "notes": ("notes", "note", "备注")}
 _CHOICE_GUESS = {"level": {"decision": ("decision", "decider", "executive", "决策", "决策层"),
                            "management": ("management", "manager", "管理", "管理层"),
                            "execution": ("execution", "staff", "operational", "执行", "执行层")}}
@@ -62,7 +57,7 @@ class ContactPlan:
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """A first guess at which file column holds which field."""
-    return files.guess_columns(columns, GUESS)
+    return synonyms.guess(columns, synonyms.CONTACTS)
 
 
 def _choice(value: str, ours: str, allowed: tuple[str, ...], mapping: ContactMapping) -> str | None:

@@ -9,6 +9,17 @@ are not UTF-8 (e.g. one GBK row pasted into a UTF-8 export) is refused, naming t
 UTF-8. No single encoding reads such a file: any guess would garble one part without a word. An
 undecodable byte under a chosen encoding is named by its row.
 
+Cells: every cell of every import is checked for control characters: a NUL, vertical tab, form feed
+or any other C0 control except tab and line breaks is refused naming its row and column (a file
+cannot carry them into a name; nothing is silently turned into a space or a line break).
+
+Decimal mark: `read_table` looks at every number-shaped cell and decides whether the file writes
+decimals with a point ("1,054.00") or a comma ("1.054,00", what Excel writes in much of Europe,
+usually with a semicolon separator). A file whose numbers fit both readings ("1,054" only) is
+ambiguous: `frame.attrs["decimal_mark"]` is None and the import waits for the person's pick.
+`parse_amount` reads one cell strictly under the file's mark: letters, two decimal marks or a
+thousands group that does not fit are refused, never guessed.
+
 Writing: OWASP "CSV injection" — a text cell that starts with = + - @ TAB or CR is prefixed with
 an apostrophe so a spreadsheet shows it instead of running it; control characters that
 openpyxl/python-docx refuse (and that Excel pastes bring) are removed from exports.
@@ -21,6 +32,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
@@ -38,6 +50,25 @@ _WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "big5hkscs"
           "ascii": "utf-8", "utf_8": "utf-8", "utf_16": "utf-16", "utf_16_le": "utf-16-le", "utf_16_be": "utf-16-be"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+POINT, COMMA = ".", ","
+DECIMAL_MARKS = (POINT, COMMA)
+MAX_CELL_PROBLEMS = 20
+# number-shaped cells and what they say about the decimal mark
+_SPACES = " \u00a0\u202f'"
+_NUMBERISH = re.compile(r"^[+-]?[\d][\d.,\u00a0\u202f' ]*$")
+_POINT_ONLY = (re.compile(r"^[+-]?\d+\.(\d{1,2}|\d{4,})$"),  # 12.5, 1054.00, 0.1234
+               re.compile(r"^[+-]?(\d{4,}|0)\.\d{3}$"),  # 12345.678, 0.125
+               re.compile(r"^[+-]?\d{1,3}(,\d{3})+\.\d+$"),  # 1,054.00
+               re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}$"))  # 1,234,567
+_COMMA_ONLY = (re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$"),  # the same shapes with the marks swapped
+               re.compile(r"^[+-]?(\d{4,}|0),\d{3}$"),
+               re.compile(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$"),
+               re.compile(r"^[+-]?\d{1,3}(\.\d{3}){2,}$"))
+_AMBIGUOUS = re.compile(r"^[+-]?\d{1,3}[.,]\d{3}$")  # 1,054 or 1.054: a thousands group, or three decimals?
+_STRICT = {
+    POINT: re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"),
+    COMMA: re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"),
+}
 
 
 class ImportFileError(ValidationError):
@@ -181,10 +212,15 @@ def _delimiter(text: str) -> str:
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
-def read_table(data: bytes, filename: str = "upload.csv", encoding: str = AUTO) -> pd.DataFrame:
-    """The uploaded file as a table of text cells (empty cells are ""), header row first.
+def read_table(data: bytes, filename: str = "upload.csv", encoding: str = AUTO,
+               decimal_mark: str | None = None) -> pd.DataFrame:
+    """The uploaded file as a table of text cells (empty cells are ""), header row first: the one reader
+    of every import (accounts, contacts, products, deals, financials, exchange rates).
 
-    `frame.attrs["encoding"]` names the encoding used and `frame.attrs["detected"]` whether we guessed it.
+    `frame.attrs`: "encoding" (used), "detected" (whether we guessed it), "separator", "decimal_mark"
+    ("." or ",", or None when the file is ambiguous and `decimal_mark` was not given: the person picks),
+    "decimal_detected" and "decimal_example" (a cell of the file and how it reads, for the preview).
+    A control character in any cell (NUL, vertical tab…) refuses the file naming row and column.
     """
     if not data or not data.strip():
         raise file_error("reason.file_empty")
@@ -193,14 +229,15 @@ def read_table(data: bytes, filename: str = "upload.csv", encoding: str = AUTO) 
             frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
         except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's file, not our bug
             raise file_error("reason.file_unreadable", detail=type(exc).__name__) from None
-        used, detected = "xlsx", False
+        used, detected, separator = "xlsx", False, ""
     else:
         decoded = decode(data, encoding)
         if not decoded.text.strip():
             raise file_error("reason.file_empty")
+        separator = _delimiter(decoded.text)
         try:
             frame = pd.read_csv(io.StringIO(decoded.text), dtype=str, keep_default_na=False, skip_blank_lines=True,
-                                sep=_delimiter(decoded.text))
+                                sep=separator)
         except (pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as exc:
             raise file_error("reason.file_unreadable", detail=str(exc)[:120]) from None
         used, detected = decoded.encoding, decoded.detected
@@ -215,15 +252,128 @@ def read_table(data: bytes, filename: str = "upload.csv", encoding: str = AUTO) 
         raise file_error("reason.file_no_rows")
     if len(frame) > MAX_ROWS:
         raise file_error("reason.file_too_long", max=MAX_ROWS)
-    frame.attrs["encoding"], frame.attrs["detected"] = used, detected
+    check_cells(frame)
+    frame.attrs["encoding"], frame.attrs["detected"], frame.attrs["separator"] = used, detected, separator
+    found, example = (POINT, _first_number(frame)) if used == "xlsx" else detect_decimal_mark(frame)
+    if decimal_mark is not None and decimal_mark not in DECIMAL_MARKS:
+        raise file_error("reason.decimal_mark_unknown", value=str(decimal_mark)[:5])
+    frame.attrs["decimal_detected"] = decimal_mark is None
+    frame.attrs["decimal_mark"] = decimal_mark or found
+    frame.attrs["decimal_example"] = example
     return frame
 
 
-def guess_columns(columns: list[str], guesses: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """A first guess at which file column holds which field: our field -> the file's column whose name
-    (case and edge spaces aside) is one of the field's `guesses` (the last listed one where several are)."""
-    lowered = {c.lower().strip(): c for c in columns}
-    return {ours: lowered[n] for ours, names in guesses.items() for n in names if n in lowered}
+def check_cells(frame: pd.DataFrame) -> None:
+    """Refuse a table with a control character in any cell or header, naming each row and column."""
+    problems = [FieldProblem(str(c)[:60], "reason.control_character_cell", {"column": str(c)[:60]}, row=1)
+                for c in frame.columns if _CONTROL.search(str(c))]
+    for column in frame.columns:
+        values = frame[column].astype(str)
+        hits = values.str.contains(_CONTROL, regex=True)
+        for index in hits[hits].index[:MAX_CELL_PROBLEMS]:
+            char = _CONTROL.search(values[index]).group(0)  # type: ignore[union-attr]
+            problems.append(FieldProblem(str(column)[:60], "reason.control_character_cell",
+                                         {"column": str(column)[:60], "char": f"U+{ord(char):04X}"},
+                                         row=int(frame.index.get_loc(index)) + FIRST_DATA_ROW))
+        if len(problems) >= MAX_CELL_PROBLEMS:
+            break
+    if problems:
+        raise ImportFileError(sorted(problems, key=lambda p: p.row or 0)[:MAX_CELL_PROBLEMS])
+
+
+def _numberish(frame: pd.DataFrame, limit: int = 20_000) -> list[str]:
+    """Number-shaped cells of the table (at most `limit`), the evidence for its decimal mark."""
+    out: list[str] = []
+    for column in frame.columns:
+        for value in frame[column].astype(str):
+            text = value.strip()
+            if text and _NUMBERISH.match(text):
+                out.append(text)
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def _first_number(frame: pd.DataFrame) -> str | None:
+    cells = [c for c in _numberish(frame, 200) if POINT in c]
+    return cells[0] if cells else None
+
+
+def detect_decimal_mark(frame: pd.DataFrame) -> tuple[str | None, str | None]:
+    """("." or "," or None when ambiguous, a cell that shows it). A file without any decimal or grouped
+    number ("12", "2026") reads the same either way: "."; one whose only such cells are like "1,054" or
+    "1.054" (a thousands group or three decimals?) is ambiguous."""
+    point = comma = 0
+    point_example = comma_example = ambiguous = None
+    for text in _numberish(frame):
+        compact = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace("'", "")
+        if any(p.match(compact) for p in _POINT_ONLY):
+            point += 1
+            point_example = point_example or text
+        elif any(p.match(compact) for p in _COMMA_ONLY):
+            comma += 1
+            comma_example = comma_example or text
+        elif _AMBIGUOUS.match(compact):
+            ambiguous = ambiguous or text
+    if comma > point:
+        return COMMA, comma_example
+    if point:
+        return POINT, point_example
+    if ambiguous is not None:
+        return None, ambiguous
+    return POINT, None
+
+
+def parse_amount(text: str, mark: str | None) -> Decimal | None:
+    """One number cell under the file's decimal mark, exactly (a Decimal), or None for a blank cell.
+
+    Raises ValueError with a reason key: "reason.amount_not_number" (letters or symbols),
+    "reason.amount_wrong_mark" (two decimal marks, or grouping that does not fit the file's mark, e.g.
+    "1.234.567,89" in a decimal-point file), "reason.decimal_mark_needed" (the file is ambiguous and
+    nobody picked)."""
+    value = str(text).strip()
+    if not value:
+        return None
+    compact = value
+    for space in _SPACES:
+        compact = compact.replace(space, "")
+    if not re.fullmatch(r"[+-]?[\d.,]+", compact) or not re.search(r"\d", compact):
+        raise ValueError("reason.amount_not_number")
+    if mark is None:
+        if POINT not in compact and COMMA not in compact:
+            return Decimal(compact)
+        raise ValueError("reason.decimal_mark_needed")
+    if not _STRICT[mark].match(compact):
+        raise ValueError("reason.amount_wrong_mark")
+    group = COMMA if mark == POINT else POINT
+    try:
+        return Decimal(compact.replace(group, "").replace(mark, "."))
+    except InvalidOperation:
+        raise ValueError("reason.amount_not_number") from None
+
+
+def amount_example(text: str | None, mark: str | None) -> str | None:
+    """How the preview shows the file's decimal mark: "1054,00 → 1,054.00" (None when nothing shows it)."""
+    if text is None or mark is None:
+        return None
+    try:
+        value = parse_amount(text, mark)
+    except ValueError:
+        return None
+    if value is None:
+        return None
+    decimals = max(0, -value.as_tuple().exponent) if isinstance(value.as_tuple().exponent, int) else 0
+    return f"{text} → {value:,.{decimals}f}"
+
+
+def amount_problem(column: str, text: str, mark: str | None, row: int) -> FieldProblem | None:
+    """The problem of one amount cell as a FieldProblem naming its row and column, or None when it reads."""
+    try:
+        parse_amount(text, mark)
+    except ValueError as exc:
+        return FieldProblem(column, str(exc), {"value": str(text)[:40], "mark": mark or "?",
+                                               "example": "1,054.00" if mark != COMMA else "1.054,00"}, row=row)
+    return None
 
 
 def require_columns(frame: pd.DataFrame, columns: dict[str, str], required: tuple[str, ...]) -> None:

@@ -11,12 +11,10 @@ import pandas as pd
 from sqlite_utils import Database
 
 from kamcore import permissions, product_lines, records
-from kamcore.data.imports import files, runs
+from kamcore.data.imports import files, runs, synonyms
 from kamcore.data.imports.matching import norm
 from kamcore.errors import FieldProblem, ValidationError
 from kamcore.users import User
-
-GUESS = {"name": ("name", "product", "product_line", "产品", "产品线"), "code": ("code", "product_code", "sku")}
 
 
 @dataclass
@@ -35,7 +33,7 @@ class ProductPlan:
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """A first guess at which file column holds which field."""
-    return files.guess_columns(columns, GUESS)
+    return synonyms.guess(columns, synonyms.PRODUCTS)
 
 
 def code_for(name: str) -> str:
