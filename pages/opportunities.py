@@ -150,26 +150,27 @@ def overview(deal: dict[str, Any]) -> None:
     form.stale_notice()
     with st.form(f"opp.edit.form.{deal['id']}"):
         left, right = st.columns(2)
-        left.text_input(t("field.name"), key=form.widget("name"), disabled=not CAN_EDIT)
+        left.text_input(t("field.name"), **form.field("name"), disabled=not CAN_EDIT)
         right.selectbox(t("field.product_line_id"), list(LINES), format_func=LINES.get,
-                        key=form.widget("product_line_id"), disabled=not CAN_EDIT)
-        left.number_input(t("field.amount"), min_value=0.0, key=form.widget("amount"), disabled=not CAN_EDIT)
-        right.text_input(t("field.currency"), key=form.widget("currency"), disabled=not CAN_EDIT)
-        left.date_input(t("field.expected_close"), key=form.widget("expected_close"), disabled=not CAN_EDIT)
-        right.number_input(t("field.probability"), min_value=0, max_value=100, value=None, step=5,
-                           key=form.widget("probability"), disabled=not CAN_EDIT,
+                        **form.choice("product_line_id", list(LINES)), disabled=not CAN_EDIT)
+        left.number_input(t("field.amount"), min_value=0.0, **form.field("amount", float), disabled=not CAN_EDIT)
+        right.text_input(t("field.currency"), **form.field("currency"), disabled=not CAN_EDIT)
+        left.date_input(t("field.expected_close"), **form.field("expected_close"), disabled=not CAN_EDIT)
+        right.number_input(t("field.probability"), min_value=0, max_value=100, step=5,
+                           **form.field("probability"), disabled=not CAN_EDIT,
                            help=t("opp.probability_help", stage=stage_model.stage_probabilities(page.db).get(deal["stage"], 0)))
         owner_options = list(OWNERS) if deal["owner_id"] in OWNERS else [*OWNERS, deal["owner_id"]]
         left.selectbox(t("field.owner"), owner_options, format_func=lambda i: OWNERS.get(i, str(i)),
-                       key=form.widget("owner_id"), disabled=not CAN_EDIT)
-        right.date_input(t("field.price_quoted_on"), key=form.widget("price_quoted_on"), disabled=not CAN_EDIT)
-        left.selectbox(t("field.follow_up"), [None, *opp.FOLLOW_UPS], key=form.widget("follow_up"),
+                       **form.choice("owner_id", owner_options), disabled=not CAN_EDIT)
+        right.date_input(t("field.price_quoted_on"), **form.field("price_quoted_on"), disabled=not CAN_EDIT)
+        left.selectbox(t("field.follow_up"), [None, *opp.FOLLOW_UPS], **form.choice("follow_up", [None, *opp.FOLLOW_UPS]),
                        format_func=lambda v: _label("follow_up", v), disabled=not CAN_EDIT)
-        right.selectbox(t("field.revisit_days"), [None, *opp.REVISIT_DAYS], key=form.widget("revisit_days"),
+        right.selectbox(t("field.revisit_days"), [None, *opp.REVISIT_DAYS],
+                        **form.choice("revisit_days", [None, *opp.REVISIT_DAYS]),
                         format_func=lambda v: "—" if v is None else t("opp.days", days=v), disabled=not CAN_EDIT)
-        st.text_input(t("field.next_step"), key=form.widget("next_step"), disabled=not CAN_EDIT)
-        st.text_input(t("field.competitors"), key=form.widget("competitors"), disabled=not CAN_EDIT)
-        st.text_area(t("field.notes"), key=form.widget("notes"), height=80, disabled=not CAN_EDIT)
+        st.text_input(t("field.next_step"), **form.field("next_step"), disabled=not CAN_EDIT)
+        st.text_input(t("field.competitors"), **form.field("competitors"), disabled=not CAN_EDIT)
+        st.text_area(t("field.notes"), **form.field("notes"), height=80, disabled=not CAN_EDIT)
         if st.form_submit_button(t("opp.save"), type="primary", disabled=not CAN_EDIT):
             form.save(write, t("opp.saved"))
 

@@ -64,15 +64,15 @@ def settings_section() -> None:
         form.conflict_panel(write, page.t("plan.settings_saved"))
         form.stale_notice()
         with st.form("plan.settings.form"):
-            st.selectbox(page.t("field.lifecycle_stage"), scorecard.STAGES, key=form.widget("lifecycle_stage"),
+            st.selectbox(page.t("field.lifecycle_stage"), scorecard.STAGES, **form.choice("lifecycle_stage", scorecard.STAGES),
                          format_func=labeller("stage"), disabled=not editable)
             cols = st.columns(4)
             for col, name in zip(cols, scorecard.WEIGHT_FIELDS, strict=True):
-                col.number_input(page.t(f"field.{name}"), 0, 100, step=5, key=form.widget(name),
+                col.number_input(page.t(f"field.{name}"), 0, 100, step=5, **form.field(name),
                                  disabled=not editable)
             a, b = st.columns(2)
-            a.date_input(page.t("field.period_start"), key=form.widget("period_start"), disabled=not editable)
-            b.date_input(page.t("field.period_end"), key=form.widget("period_end"), disabled=not editable)
+            a.date_input(page.t("field.period_start"), **form.field("period_start"), disabled=not editable)
+            b.date_input(page.t("field.period_end"), **form.field("period_end"), disabled=not editable)
             st.caption(page.t("plan.custom_note" if current["custom_weights"] else "plan.default_note"))
             if st.form_submit_button(page.t("plan.save_settings"), type="primary", disabled=not editable):
                 form.save(write, page.t("plan.settings_saved"))
@@ -317,9 +317,9 @@ def factor_form(factor: str, row: dict | None) -> None:
     form.conflict_panel(write, page.t("plan.factor_saved", factor=label))
     with st.form(f"plan.factor.{factor}.form"):
         st.markdown(f"**{label}**")
-        st.selectbox(page.t("field.score"), [1, 2, 3, 4, 5], key=form.widget("score"), disabled=not editable,
+        st.selectbox(page.t("field.score"), [1, 2, 3, 4, 5], **form.choice("score", [1, 2, 3, 4, 5]), disabled=not editable,
                      placeholder=page.t("plan.not_assessed"))
-        st.text_area(page.t("field.note"), key=form.widget("note"), height=90, disabled=not editable)
+        st.text_area(page.t("field.note"), **form.field("note"), height=90, disabled=not editable)
         if st.form_submit_button(page.t("plan.save_factor"), disabled=not editable):
             form.save(write, page.t("plan.factor_saved", factor=label))
 

@@ -1,0 +1,12 @@
+"""Text of the forms that show what is stored (issue 27): a repeated add, a new row missing a field."""
+
+TEXTS = {
+    "form.same_add": (
+        "You just added exactly this; change something to add another, or leave it — it is saved.",
+        "您刚刚添加了完全相同的内容；如需再添加一条，请修改内容；否则无需操作——它已保存。",
+    ),
+    "table.row_incomplete": (
+        "{row}: not saved — {fields} missing.",
+        "{row}：未保存——缺少{fields}。",
+    ),
+}
