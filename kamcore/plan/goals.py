@@ -199,7 +199,7 @@ def list_goals(db: Database, actor: User, account_id: int, year: int | None = No
     order = " ".join(f"WHEN '{q}' THEN {i}" for i, q in enumerate(QUADRANTS))
     found = store.rows(
         db,
-        f"""SELECT g.*, u.display_name AS owner_name, p.code AS product_line_code
+        f"""SELECT g.*, u.display_name AS owner_name, p.code AS product_line_code, p.name AS product_line_name
             FROM goals g JOIN users u ON u.id = g.owner_id
             LEFT JOIN product_lines p ON p.id = g.product_line_id
             WHERE {' AND '.join(where)}
