@@ -16,7 +16,7 @@ from kamcore.i18n import choice_label
 from kamcore.learning import rules
 from kamcore.pipeline import competitors, discovery, qualification, stage_model
 from kamcore.pipeline import opportunities as opp
-from kamui import context, spin
+from kamui import chores, context, spin
 from kamui.chores import labels, plain
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.flag_panel import flag_section
@@ -241,19 +241,17 @@ def man_section(deal: dict[str, Any]) -> None:
     def fmt(v: bool | None) -> str:
         return "—" if v is None else t("opp.present") if v else t("opp.absent")
 
+    man = ("man_money", "man_authority", "man_need")
+    form = VersionedForm(f"opp.man.{deal['id']}", deal, man,
+                         shown=lambda row: {name: None if row[name] is None else bool(row[name]) for name in man})
     with st.form(f"opp.man.{deal['id']}"):
         cols = st.columns(3)
-        picked = {
-            name: col.radio(t(f"field.{name}"), choices, index=choices.index(None if deal[name] is None
-                                                                               else bool(deal[name])),
-                            format_func=fmt, key=f"opp.man.{deal['id']}.{name}", horizontal=True, disabled=not CAN_EDIT)
-            for col, name in zip(cols, ("man_money", "man_authority", "man_need"), strict=True)
-        }
+        for col, name in zip(cols, man, strict=True):
+            col.radio(t(f"field.{name}"), choices, **form.choice(name, choices), format_func=fmt, horizontal=True,
+                      disabled=not CAN_EDIT)
         if st.form_submit_button(t("common.save"), disabled=not CAN_EDIT):
-            ok, _ = attempt(lambda: opp.update_opportunity(page.db, page.user, deal["id"], deal["version"], picked))
-            if ok:
-                flash(t("opp.saved"))
-                st.rerun()
+            form.save(lambda version, changes: opp.update_opportunity(page.db, page.user, deal["id"], version, changes),
+                      t("opp.saved"))
     result = qualification.man_assessment(deal["man_money"], deal["man_authority"], deal["man_need"])
     if result is None:
         st.info(t("opp.man_unassessed"))
@@ -434,8 +432,8 @@ def detail(rows: list[dict[str, Any]]) -> None:
                  probability=stage_model.effective_probability(deal, stage_model.stage_probabilities(page.db))))
     deal_flags = [f for f in rules.flags_for_opportunity(page.db, page.user, deal_id) if f.opportunity_id == deal_id]
     flag_section(page, deal_flags, key="opp.flags", account_id=ACCOUNT)
-    tabs = st.tabs([t("opp.tab.overview"), t("opp.tab.stage"), t("opp.tab.man"), t("opp.tab.needs"),
-                    t("opp.tab.whys"), t("opp.tab.spin"), t("opp.tab.competitors")])
+    tabs = chores.tabs([t("opp.tab.overview"), t("opp.tab.stage"), t("opp.tab.man"), t("opp.tab.needs"),
+                        t("opp.tab.whys"), t("opp.tab.spin"), t("opp.tab.competitors")], key=f"opp.tabs.{deal_id}")
     sections = (overview, stage_section, man_section, needs_section, whys_section, spin_section, competitors_section)
     for tab, section in zip(tabs, sections, strict=True):
         with tab:

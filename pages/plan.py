@@ -13,7 +13,7 @@ from kamcore.i18n import choice_label
 from kamcore.plan import baselines, goals, pipeline_coverage, scorecard, share_plans, strategy
 from kamcore.plan.goals import METRICS, QUADRANTS
 from kamcore.portfolio import positioning
-from kamui import context
+from kamui import chores, context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.plan_view import heatmap_spec, labeller, mapper, scorecard_spec
 from kamui.vega import named
@@ -419,8 +419,8 @@ def baselines_section() -> None:
 # Plain tabs (not a widget): a tab widget's rerun left the goals grid ignoring the next click in the browser
 # tests, so every tab is drawn on each run; what they read is cheap (charts as plain Vega-Lite specs, the
 # baseline comparison kept per account in kamcore).
-tabs = st.tabs([page.t("plan.tab.goals"), page.t("plan.tab.share"), page.t("plan.tab.strategy"),
-                page.t("plan.tab.baselines")])
+tabs = chores.tabs([page.t("plan.tab.goals"), page.t("plan.tab.share"), page.t("plan.tab.strategy"),
+                    page.t("plan.tab.baselines")], key="plan.tabs")
 with tabs[0]:
     settings_section()
     scorecard_section()
