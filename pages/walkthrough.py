@@ -49,10 +49,7 @@ if not readable:
     st.info(page.t("walk.empty"))
     st.stop()
 names = {a["id"]: a["name"] for a in accounts.list_accounts(page.db, page.user)}
-default_order = overview.walk_order(page.db, page.user)
-order = overview.parse_order(st.query_params.get("order"), readable)
-if not order:
-    order = overview.key_accounts_first(page.db, default_order)
+order = overview.parse_order(st.query_params.get("order"), readable) or overview.walk_order(page.db, page.user)
 
 
 def go(account_id: int) -> None:
