@@ -119,7 +119,7 @@ def goals_section() -> None:
     def load() -> pd.DataFrame:
         rows = goals.list_goals(db, user, aid, year, quarter)
         for r in rows:
-            value = scorecard.goal_attainment(r["target"], r["actual"])
+            value = goals.progress(r["target"], r["actual"])  # the one goal progress (docs/figures.md)
             r["attainment"] = None if value is None else round(100 * value, 1)
             r["actual_from"] = source_text(r)
         return pd.DataFrame(rows, columns=columns).astype(

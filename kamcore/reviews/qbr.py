@@ -129,7 +129,7 @@ def delivered(db: Database, actor: User, qbr: dict[str, Any]) -> list[dict[str, 
     return [{"title": g["title"], "metric": g["metric"], "quarter": g["quarter"], "target": g["target"],
              "actual": g["actual"], "currency": currency if g["metric"] in goals.MONEY_METRICS else "",
              "product_line": g["product_line_name"] or "",
-             "attainment": None if g["actual"] is None else g["actual"] / g["target"]}
+             "attainment": goals.progress(g["target"], g["actual"])}
             for g in rows]
 
 
