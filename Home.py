@@ -66,9 +66,6 @@ def _app_pages(visibility: str = "visible") -> dict[str, list[st.Page]]:
         ]
         for group, pages in PAGES.items()
     }
-    if visibility == "visible":  # the default page is served at "/": "/home" (a link someone typed or kept) opens
-        nav[tr("nav.group.war_room")].append(st.Page(PAGES["nav.group.war_room"][0][0], title=tr("nav.home"),  # Home, not "Page not found"
-                                                     url_path="home", visibility="hidden"))
     if test_hooks.enabled():  # KAM_TEST_HOOKS=1 only (browser tests): errors planted on purpose
         nav["Tests"] = [st.Page(test_hooks.render, title="Test hooks", url_path="test-hooks", visibility="hidden")]
     return nav
