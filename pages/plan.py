@@ -138,15 +138,17 @@ def goals_section() -> None:
                           blanks={"product_line_id": WHOLE_ACCOUNT})
     table.refused_panel(reapply_with("goal", lambda i, v, c: goals.update_goal(db, user, i, v, c)))
     metrics = [m for q in QUADRANTS for m in METRICS[q]]
+    # no `required` on the columns a new row needs: the grid would hold an incomplete row back without a word
+    # ("Nothing to save: no row changed"); sent, it is refused with the missing field named
     pct = {"min_value": 0, "max_value": 100, "step": 5}
     table.render(
         column_order=columns[2:], hide_index=True, num_rows="dynamic" if editable else "fixed",
         disabled=True if not editable else ["attainment", "actual_from"], width="stretch",
         column_config={
             "quadrant": st.column_config.SelectboxColumn(page.t("field.quadrant"), options=QUADRANTS,
-                                                         format_func=labeller("quadrant"), required=True),
+                                                         format_func=labeller("quadrant")),
             "metric": st.column_config.SelectboxColumn(page.t("field.metric"), options=metrics,
-                                                       format_func=labeller("metric"), required=True),
+                                                       format_func=labeller("metric")),
             "title": st.column_config.TextColumn(page.t("field.title")),
             "product_line_id": st.column_config.SelectboxColumn(page.t("field.product_line_id"),
                                                                 options=line_options, format_func=line_label,
@@ -158,7 +160,7 @@ def goals_section() -> None:
             "attainment": st.column_config.ProgressColumn(page.t("plan.attainment"), min_value=0,
                                                           max_value=100, format="%.0f%%"),
             "owner_id": st.column_config.SelectboxColumn(page.t("field.owner_id"), options=list(owners),
-                                                         format_func=mapper(owners), required=True),
+                                                         format_func=mapper(owners)),
             "split_am": st.column_config.NumberColumn(page.t("plan.col.split_am"), help=page.t("field.split_am"), default=100, **pct),
             "split_sm": st.column_config.NumberColumn(page.t("plan.col.split_sm"), help=page.t("field.split_sm"), default=0, **pct),
             "split_dm": st.column_config.NumberColumn(page.t("plan.col.split_dm"), help=page.t("field.split_dm"), default=0, **pct),
@@ -358,7 +360,7 @@ def barriers_section() -> None:
                                                       format_func=labeller("tech_level")),
             "action": st.column_config.TextColumn(page.t("field.action"), width="large", required=True),
             "owner_id": st.column_config.SelectboxColumn(page.t("field.owner_id"), options=list(owners),
-                                                         format_func=mapper(owners), required=True),
+                                                         format_func=mapper(owners)),
             "due_date": st.column_config.DateColumn(page.t("field.due_date"), required=True),
             "status": st.column_config.SelectboxColumn(page.t("field.status"), options=strategy.ACTION_STATUSES,
                                                        format_func=labeller("barrier_status"), default="open"),
