@@ -5,8 +5,6 @@ TEXTS = {
         "You just added exactly this; change something to add another, or leave it — it is saved.",
         "您刚刚添加了完全相同的内容；如需再添加一条，请修改内容；否则无需操作——它已保存。",
     ),
-    "table.row_incomplete": (
-        "{row}: not saved — {fields} missing.",
-        "{row}：未保存——缺少{fields}。",
-    ),
+    "present.to_huddle": ("Open the Huddle page to start or pick a huddle", "打开例会页面，发起或选择一次例会"),
+    "present.to_home": ("Back to the key accounts", "返回大客户总览"),
 }
