@@ -92,8 +92,9 @@ def pick(key: str, options: Sequence[Hashable], label: Callable[[Any], str], *, 
         match = next((o for o in options if str(o) == linked), None)
         if match is not None:
             state[key] = match
-    if state.get(key) not in options:
-        state[key] = options[0]
+    # assigned on every run, so the browser is sent the choice with its label in the reader's language (a
+    # selectbox keeps the label it last showed: after a switch to 中文 it would still read "Open")
+    state[key] = state.get(key) if state.get(key) in options else options[0]
     choice = where.selectbox(title or tr("page.pick"), list(options), format_func=label, key=key)
     if param:
         st.query_params[param] = str(choice)

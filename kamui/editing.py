@@ -56,52 +56,107 @@ def attempt(write: Callable[[], Any]) -> tuple[bool, Any]:
         return False, None
 
 
-class VersionedForm:
-    """Form state for one row: widget values live in session_state under `key.field`.
+class FormFields:
+    """Widget keys and initial values of a form's fields, from a dict of values (never from session state).
+
+    Subclasses say where the values come from (`_values`) and which key prefix the widgets share (`_prefix`).
+    """
+
+    def _prefix(self) -> str:
+        raise NotImplementedError
+
+    def _values(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def widget(self, name: str) -> str:
+        """The session-state key of a field's widget."""
+        return self._prefix() + name
+
+    def value(self, name: str) -> Any:
+        """The value the form was drawn with for `name`."""
+        return self._values()[name]
+
+    def field(self, name: str, cast: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+        """`key` and `value` of a text, number, date, checkbox or slider widget; `cast` (say `float` for a
+        float number input over a whole-number column) applies to the drawn value and what it is compared with."""
+        value = self.value(name)
+        if cast is not None and value is not None:
+            value = self._values()[name] = cast(value)
+        return {"key": self.widget(name), "value": value}
+
+    def choice(self, name: str, options: Sequence[Any]) -> dict[str, Any]:
+        """`key` and `index` of a selectbox or radio over `options` (no choice when the value is not one)."""
+        value = self.value(name)
+        return {"key": self.widget(name), "index": list(options).index(value) if value in options else None}
+
+    def many(self, name: str) -> dict[str, Any]:
+        """`key` and `default` of a multiselect."""
+        return {"key": self.widget(name), "default": list(self.value(name) or [])}
+
+    def entered(self) -> dict[str, Any]:
+        """What the drawn widgets hold now, by field (fields not drawn on this run are left out)."""
+        state = st.session_state
+        return {name: state[self.widget(name)] for name in self._values() if self.widget(name) in state}
+
+
+class VersionedForm(FormFields):
+    """Form state for one row, drawn from the stored row and saving only what the person changed.
+
+    Every widget takes its initial value from the row (`field`, `choice`, `many` give the widget its
+    key and `value`/`index`/`default`), never from session state: a form in a tab the browser had not
+    drawn yet, or reached by a link, shows what is stored. Widget keys name the record and its version,
+    so a teammate's save draws fresh widgets with the new values; while the person's submitted input is
+    pending (a conflict, a refused save), the form stays on the version it was drawn at. A save sends
+    only the fields whose value differs from what the form was drawn with.
 
     `money_fields` (field -> currency): amounts typed into text inputs (`kamui.amounts.amount_input`); they are
-    loaded as typed text and read back with `kamcore.money.parse` when saved."""
+    drawn as typed text and read back with `kamcore.money.parse` when saved.
+    """
 
     def __init__(self, key: str, row: dict[str, Any], fields: Sequence[str],
+                 shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
                  money_fields: Mapping[str, str | None] | None = None) -> None:
+        """`shown(row)`: optional stored-to-widget values (a date string as a date, a set as a list)."""
         self.key = key
         self.row = row
         self.fields = list(fields)
         self.money_fields = dict(money_fields or {})
+        values = {name: money.as_typed(row[name], self.money_fields[name]) if name in self.money_fields
+                  else row[name] for name in self.fields} | (shown(row) if shown else {})
         state = st.session_state
-        # Streamlit drops a widget's state once a run does not draw it (the user went to another page):
-        # reload from the row then, or the form would show blanks and a save would write them
-        forgotten = any(self.widget(name) not in state for name in self.fields)
-        if state.pop(f"{key}._reload", False) or state.get(f"{key}._id") != row["id"] or forgotten:
-            self._load(row)
+        drawn = state.get(f"{key}._base")
+        reload = state.pop(f"{key}._reload", False)
+        keep = (not reload and drawn is not None and drawn["id"] == row["id"]
+                and (drawn["version"] == row["version"] or self._pending(drawn)))
+        if not keep:
+            drawn = {"id": row["id"], "version": row["version"], "values": values}
+            state[f"{key}._base"] = drawn
+            state.pop(f"{key}._conflict", None)
+        self._drawn = drawn
 
-    def _load(self, row: dict[str, Any]) -> None:
+    def _pending(self, drawn: dict[str, Any]) -> bool:
+        """Does the person's input on the drawn version still wait (a conflict, or submitted changes)?"""
         state = st.session_state
-        shown = {name: money.as_typed(row[name], self.money_fields[name]) if name in self.money_fields else row[name]
-                 for name in self.fields}
-        for name in self.fields:
-            state[self.widget(name)] = shown[name]
-        state[f"{self.key}._id"] = row["id"]
-        state[f"{self.key}._base"] = shown | {"version": row["version"]}
-        state.pop(f"{self.key}._conflict", None)
+        if state.get(f"{self.key}._conflict"):
+            return True
+        prefix = f"{self.key}.{drawn['id']}.{drawn['version']}."
+        return any(prefix + name in state and state[prefix + name] != value
+                   for name, value in drawn["values"].items())
 
-    def widget(self, name: str) -> str:
-        """The session-state key of a field's widget."""
-        return f"{self.key}.{name}"
+    def _prefix(self) -> str:
+        return f"{self.key}.{self._drawn['id']}.{self._drawn['version']}."
+
+    def _values(self) -> dict[str, Any]:
+        return self._drawn["values"]
 
     @property
     def base_version(self) -> int:
-        return st.session_state[f"{self.key}._base"]["version"]
+        return self._drawn["version"]
 
     def changes(self) -> dict[str, Any]:
-        """Fields whose widget value differs from the loaded row (amounts parsed: a ValidationError names the
-        field an amount cannot be read from)."""
-        base = st.session_state[f"{self.key}._base"]
-        changed = {
-            name: st.session_state[self.widget(name)]
-            for name in self.fields
-            if st.session_state.get(self.widget(name)) != base[name]
-        }
+        """Fields whose widget value differs from what the form was drawn with (the person's edits only; amounts
+        parsed: a ValidationError names the field an amount cannot be read from)."""
+        changed = {name: value for name, value in self.entered().items() if value != self.value(name)}
         return {name: money.parse(value, name, lang(), currency=self.money_fields[name]) if name in self.money_fields
                 else value for name, value in changed.items()}
 
@@ -158,6 +213,38 @@ class VersionedForm:
         if right.button(tr("conflict.discard"), key=f"{self.key}._discard"):
             st.session_state[f"{self.key}._reload"] = True
             st.rerun()
+
+
+class NewForm(FormFields):
+    """A form that adds a row: drawn from `defaults`, empty again after a successful add, and refusing the
+    same add twice in a row (a second click, or the same values typed again) with a message saying so."""
+
+    def __init__(self, key: str, defaults: dict[str, Any]) -> None:
+        self.key = key
+        self.defaults = dict(defaults)
+        st.session_state.setdefault(f"{key}._nonce", 0)
+
+    def _prefix(self) -> str:
+        return f"{self.key}.{st.session_state[f'{self.key}._nonce']}."
+
+    def _values(self) -> dict[str, Any]:
+        return self.defaults
+
+    def add(self, write: Callable[[dict[str, Any]], Any], success: str | Callable[[Any], str]) -> Any:
+        """Run `write(values)`; on success empty the form, flash `success` (or `success(result)`) and rerun.
+        A refusal keeps the input."""
+        values = self.entered()
+        state = st.session_state
+        if values == state.get(f"{self.key}._last"):
+            st.warning(tr("form.same_add"))
+            return None
+        ok, result = attempt(lambda: write(values))
+        if ok:
+            state[f"{self.key}._last"] = values
+            state[f"{self.key}._nonce"] += 1
+            flash(success(result) if callable(success) else success)
+            st.rerun()
+        return result
 
 
 class EditableTable:

@@ -43,13 +43,13 @@ def profile(account: dict, editable: bool) -> None:
     form.stale_notice()
     with st.form("profile.form"):
         left, right = st.columns(2)
-        left.text_input(page.t("field.name"), key=form.widget("name"), disabled=not editable)
-        left.text_input(page.t("field.industry"), key=form.widget("industry"), disabled=not editable)
-        left.text_input(page.t("field.region"), key=form.widget("region"), disabled=not editable)
-        right.text_input(page.t("field.currency"), key=form.widget("currency"), disabled=not editable)
-        right.selectbox(page.t("field.status"), STATUSES, key=form.widget("status"),
+        left.text_input(page.t("field.name"), **form.field("name"), disabled=not editable)
+        left.text_input(page.t("field.industry"), **form.field("industry"), disabled=not editable)
+        left.text_input(page.t("field.region"), **form.field("region"), disabled=not editable)
+        right.text_input(page.t("field.currency"), **form.field("currency"), disabled=not editable)
+        right.selectbox(page.t("field.status"), STATUSES, **form.choice("status", STATUSES),
                         format_func=lambda s: choice_label("status", s, page.lang), disabled=not editable)
-        st.text_area(page.t("field.notes"), key=form.widget("notes"), height=120, disabled=not editable)
+        st.text_area(page.t("field.notes"), **form.field("notes"), height=120, disabled=not editable)
         st.caption(f"{page.t('field.version')} {account['version']}")
         if st.form_submit_button(page.t("account.save"), type="primary", disabled=not editable):
             form.save(write, page.t("account.saved", version=account["version"] + 1))

@@ -13,7 +13,7 @@ from kamcore.relationships import guidance, health
 from kamcore.text import plain
 from kamcore.users import GLOBAL_ROLES, LANGS
 from kamui import mail_view, shell
-from kamui.chores import act, open_page
+from kamui.chores import act, open_page, tabs
 from kamui.editing import EditableTable, attempt, flash
 
 page = open_page("admin.title", needs_account=False)
@@ -59,8 +59,8 @@ if not page.user.is_admin:
     st.info(page.t("admin.only"))
     st.stop()
 
-users_tab, lines_tab, settings_tab = st.tabs([page.t("admin.users"), page.t("admin.product_lines"),
-                                              page.t("admin.settings")])
+users_tab, lines_tab, settings_tab = tabs([page.t("admin.users"), page.t("admin.product_lines"),
+                                           page.t("admin.settings")], key="admin.tabs")
 
 with users_tab:
     everyone = users.list_users(page.db)

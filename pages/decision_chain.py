@@ -16,7 +16,7 @@ from kamcore.i18n import choice_label
 from kamcore.relationships import guidance
 from kamui import chores
 from kamui.chores import plain
-from kamui.editing import VersionedForm, attempt, flash
+from kamui.editing import FormFields, NewForm, VersionedForm, attempt, flash
 from kamui.portfolio_view import stance_line
 from kamui.vega import named
 
@@ -32,75 +32,71 @@ def label(kind: str):
     return lambda value: "—" if value is None else choice_label(kind, value, page.lang)
 
 
-class PersonForm(VersionedForm):
-    """The stakeholder form; buying roles are a multiselect over the stored comma-separated set."""
-
-    def _load(self, row: dict[str, Any]) -> None:
-        super()._load(row)
-        st.session_state[self.widget("roles")] = sh.role_list(row["roles"])
-        st.session_state[f"{self.key}._base"]["roles"] = sh.role_list(row["roles"])
-        base = st.session_state[f"{self.key}._base"]
-        day = date.fromisoformat(row["target_date"]) if row.get("target_date") else None
-        st.session_state[self.widget("target_date")] = base["target_date"] = day
-        for mark in sh.MARKS:
-            st.session_state[self.widget(mark)] = base[mark] = bool(row.get(mark))
-        for text in ("kp_governance", "kp_expertise", "kp_style"):
-            st.session_state[self.widget(text)] = base[text] = row.get(text) or ""
+def person_values(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored stakeholder as the form's widgets hold it: roles as a list, the target date as a date,
+    marks as booleans, key-person notes as text."""
+    day = date.fromisoformat(row["target_date"]) if row.get("target_date") else None
+    return ({"roles": sh.role_list(row.get("roles")), "target_date": day}
+            | {mark: bool(row.get(mark)) for mark in sh.MARKS}
+            | {text: row.get(text) or "" for text in ("kp_governance", "kp_expertise", "kp_style")})
 
 
-def person_fields(form_key: str, owners: dict[int | None, str], editable: bool, private: bool) -> None:
-    """The widgets of a stakeholder form (keys `<form_key>.<field>`)."""
+TEXTS = ("name", "job_title", "department", "favoured_rival", "org_interests", "personal_interests", "needs", "notes")
+NEW_PERSON = {name: None for name in EDIT_FIELDS + sh.PROFILE_FIELDS} | {n: "" for n in TEXTS} | person_values(
+    {"level": "execution"}) | {"level": "execution", "stance": "neutral", "score": 0}
+
+
+def person_fields(form: FormFields, owners: dict[int | None, str], editable: bool, private: bool) -> None:
+    """The widgets of a stakeholder form, drawn from the form's values."""
     left, mid, right = st.columns(3)
-    left.text_input(t("field.name"), key=f"{form_key}.name", disabled=not editable)
-    left.text_input(t("field.job_title"), key=f"{form_key}.job_title", disabled=not editable)
-    left.text_input(t("field.department"), key=f"{form_key}.department", disabled=not editable)
-    mid.selectbox(t("field.stakeholder_level"), sh.LEVELS, key=f"{form_key}.level", format_func=label("level"),
-                  disabled=not editable)
-    mid.multiselect(t("field.roles"), sh.BUYING_ROLES, key=f"{form_key}.roles", format_func=label("buying_role"),
+    left.text_input(t("field.name"), **form.field("name"), disabled=not editable)
+    left.text_input(t("field.job_title"), **form.field("job_title"), disabled=not editable)
+    left.text_input(t("field.department"), **form.field("department"), disabled=not editable)
+    mid.selectbox(t("field.stakeholder_level"), sh.LEVELS, **form.choice("level", sh.LEVELS),
+                  format_func=label("level"), disabled=not editable)
+    mid.multiselect(t("field.roles"), sh.BUYING_ROLES, **form.many("roles"), format_func=label("buying_role"),
                     disabled=not editable)
-    mid.selectbox(t("field.stance"), sh.STANCES, key=f"{form_key}.stance", format_func=label("stance"),
+    mid.selectbox(t("field.stance"), sh.STANCES, **form.choice("stance", sh.STANCES), format_func=label("stance"),
                   disabled=not editable)
-    right.select_slider(t("sh.score_label"), sh.SCORES, key=f"{form_key}.score", disabled=not editable,
-                        format_func=lambda s: str(s))
-    right.caption(t(f"score.{st.session_state.get(f'{form_key}.score', 0)}"))
-    right.selectbox(t("sh.our_owner"), list(owners), key=f"{form_key}.owner_id", format_func=owners.get,
+    score = right.select_slider(t("sh.score_label"), sh.SCORES, **form.field("score"), disabled=not editable,
+                                format_func=lambda s: str(s))
+    right.caption(t(f"score.{score}"))
+    right.selectbox(t("sh.our_owner"), list(owners), **form.choice("owner_id", list(owners)), format_func=owners.get,
                     disabled=not editable)
-    right.text_input(t("field.favoured_rival"), key=f"{form_key}.favoured_rival", disabled=not editable)
+    right.text_input(t("field.favoured_rival"), **form.field("favoured_rival"), disabled=not editable)
     a, b = st.columns(2)
-    a.text_area(t("field.org_interests"), key=f"{form_key}.org_interests", height=80, disabled=not editable)
-    b.text_area(t("field.personal_interests"), key=f"{form_key}.personal_interests", height=80, disabled=not editable)
-    a.text_area(t("field.needs"), key=f"{form_key}.needs", height=80, disabled=not editable)
-    b.text_area(t("field.notes"), key=f"{form_key}.notes", height=80, disabled=not editable)
+    a.text_area(t("field.org_interests"), **form.field("org_interests"), height=80, disabled=not editable)
+    b.text_area(t("field.personal_interests"), **form.field("personal_interests"), height=80, disabled=not editable)
+    a.text_area(t("field.needs"), **form.field("needs"), height=80, disabled=not editable)
+    b.text_area(t("field.notes"), **form.field("notes"), height=80, disabled=not editable)
     st.markdown(f"**{t('sh.targets')}**")
     g = st.columns(5)
-    g[0].selectbox(t("field.stakeholder.stage"), [None, *sh.STAGES], key=f"{form_key}.stage", format_func=label("stage"),
-                   disabled=not editable)
-    g[1].selectbox(t("field.stage_target"), [None, *sh.STAGES], key=f"{form_key}.stage_target",
-                   format_func=label("stage"), disabled=not editable)
-    g[2].selectbox(t("field.standing"), [None, *sh.STANDINGS], key=f"{form_key}.standing",
-                   format_func=label("standing"), disabled=not editable)
-    g[3].selectbox(t("field.standing_target"), [None, *sh.STANDINGS], key=f"{form_key}.standing_target",
-                   format_func=label("standing"), disabled=not editable)
-    g[4].date_input(t("field.target_date"), key=f"{form_key}.target_date", value=None, disabled=not editable)
+    for col, name, kind, options in ((g[0], "stage", "stage", sh.STAGES), (g[1], "stage_target", "stage", sh.STAGES),
+                                     (g[2], "standing", "standing", sh.STANDINGS),
+                                     (g[3], "standing_target", "standing", sh.STANDINGS)):
+        title = t("field.stakeholder.stage") if name == "stage" else t(f"field.{name}")
+        col.selectbox(title, [None, *options], **form.choice(name, [None, *options]), format_func=label(kind),
+                      disabled=not editable)
+    g[4].date_input(t("field.target_date"), **form.field("target_date"), disabled=not editable)
     m = st.columns(5)
     for index, mark in enumerate(sh.MARKS):
-        m[index].checkbox(t(f"field.{mark}"), key=f"{form_key}.{mark}", disabled=not editable)
-    m[4].selectbox(t("field.checkin_days"), [None, *sh.CHECKIN_CLASSES], key=f"{form_key}.checkin_days",
-                   format_func=label("revisit"), disabled=not editable)
+        m[index].checkbox(t(f"field.{mark}"), **form.field(mark), disabled=not editable)
+    m[4].selectbox(t("field.checkin_days"), [None, *sh.CHECKIN_CLASSES],
+                   **form.choice("checkin_days", [None, *sh.CHECKIN_CLASSES]), format_func=label("revisit"),
+                   disabled=not editable)
     with st.expander(t("sh.key_person_sheet")):
         k = st.columns(2)
-        k[0].text_area(t("field.kp_governance"), key=f"{form_key}.kp_governance", height=70, disabled=not editable)
-        k[1].text_area(t("field.kp_expertise"), key=f"{form_key}.kp_expertise", height=70, disabled=not editable)
-        k[0].text_area(t("field.kp_style"), key=f"{form_key}.kp_style", height=70, disabled=not editable)
-        k[1].number_input(t("field.kp_purchase_share"), min_value=0, max_value=100, step=1, value=None,
-                          key=f"{form_key}.kp_purchase_share", disabled=not editable)
+        k[0].text_area(t("field.kp_governance"), **form.field("kp_governance"), height=70, disabled=not editable)
+        k[1].text_area(t("field.kp_expertise"), **form.field("kp_expertise"), height=70, disabled=not editable)
+        k[0].text_area(t("field.kp_style"), **form.field("kp_style"), height=70, disabled=not editable)
+        k[1].number_input(t("field.kp_purchase_share"), min_value=0, max_value=100, step=1,
+                          **form.field("kp_purchase_share"), disabled=not editable)
     if private:
         with st.expander(t("sh.profile_sheet")):
             st.caption(t("sh.profile_note"))
             cols = st.columns(2)
             for index, name in enumerate(sh.PROFILE_FIELDS):
-                cols[index % 2].text_area(t(f"field.{name}"), key=f"{form_key}.{name}", height=70,
-                                          disabled=not editable)
+                cols[index % 2].text_area(t(f"field.{name}"), **form.field(name), height=70, disabled=not editable)
 
 
 def ladder_text(ladder: str, person: dict) -> str:
@@ -176,7 +172,7 @@ def edit_person(person_id: int, editable: bool, private: bool, owners: dict[int 
     """One stakeholder under version rules, with profile erasure, removal and opportunity roles."""
     row = sh.get_stakeholder(page.db, page.user, person_id)
     fields = EDIT_FIELDS + (sh.PROFILE_FIELDS if private else ())
-    form = PersonForm("person", row, fields)
+    form = VersionedForm("person", row, fields, shown=person_values)
 
     def write(version: int, changes: dict) -> dict:
         return sh.update_stakeholder(page.db, page.user, person_id, version, changes)
@@ -184,7 +180,7 @@ def edit_person(person_id: int, editable: bool, private: bool, owners: dict[int 
     form.conflict_panel(write, t("sh.saved", name=row["name"]))
     form.stale_notice()
     with st.form("person.form"):
-        person_fields("person", owners, editable, private)
+        person_fields(form, owners, editable, private)
         if st.form_submit_button(t("common.save"), type="primary", disabled=not editable):
             form.save(write, t("sh.saved", name=row["name"]))
     if not editable:
@@ -229,24 +225,13 @@ def participation(row: dict, deals: list[dict]) -> None:
 
 
 def new_person(account_id: int, owners: dict[int | None, str], private: bool) -> None:
-    """Add a stakeholder."""
-    with st.expander(t("sh.new_person")), st.form("new_person.form", clear_on_submit=False):
-        st.session_state.setdefault("new_person.level", "execution")
-        st.session_state.setdefault("new_person.stance", "neutral")
-        st.session_state.setdefault("new_person.score", 0)
-        person_fields("new_person", owners, True, private)
+    """Add a stakeholder (the form is empty again after the add)."""
+    form = NewForm("new_person", NEW_PERSON)
+    with st.expander(t("sh.new_person")), st.form("new_person.form"):
+        person_fields(form, owners, True, private)
         if st.form_submit_button(t("sh.add_person"), type="primary"):
-            names = EDIT_FIELDS + (sh.PROFILE_FIELDS if private else ())
-            values = {n: st.session_state.get(f"new_person.{n}") for n in names}
-            texts = ("name", "job_title", "department", "favoured_rival", "org_interests", "personal_interests",
-                     "needs", "notes")
-            values = {k: ("" if v is None and k in texts else v) for k, v in values.items()}
-            ok, created = attempt(lambda: sh.create_stakeholder(page.db, page.user, account_id, values))
-            if ok:
-                for n in names:
-                    st.session_state.pop(f"new_person.{n}", None)
-                flash(t("sh.added", name=created["name"]))
-                st.rerun()
+            form.add(lambda values: sh.create_stakeholder(page.db, page.user, account_id, values),
+                     lambda created: t("sh.added", name=created["name"]))
 
 
 def links_tab(account_id: int, editable: bool) -> None:

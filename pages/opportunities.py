@@ -16,7 +16,7 @@ from kamcore.i18n import choice_label
 from kamcore.learning import rules
 from kamcore.pipeline import competitors, discovery, qualification, stage_model
 from kamcore.pipeline import opportunities as opp
-from kamui import context, spin
+from kamui import chores, context, spin
 from kamui.amounts import amount_input
 from kamui.chores import labels, plain
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
@@ -157,26 +157,28 @@ def overview(deal: dict[str, Any]) -> None:
     form.stale_notice()
     with st.form(f"opp.edit.form.{deal['id']}"):
         left, right = st.columns(2)
-        left.text_input(t("field.name"), key=form.widget("name"), disabled=not CAN_EDIT)
+        left.text_input(t("field.name"), **form.field("name"), disabled=not CAN_EDIT)
         right.selectbox(t("field.product_line_id"), [None, *LINES], format_func=lambda i: LINES.get(i, "—"),
-                        key=form.widget("product_line_id"), disabled=not CAN_EDIT)  # None: not known yet
-        amount_input(left, t("field.amount"), deal["currency"], form.widget("amount"), disabled=not CAN_EDIT)
-        right.text_input(t("field.currency"), key=form.widget("currency"), disabled=not CAN_EDIT)
-        left.date_input(t("field.expected_close"), key=form.widget("expected_close"), disabled=not CAN_EDIT)
-        right.number_input(t("field.probability"), min_value=0, max_value=100, value=None, step=5,
-                           key=form.widget("probability"), disabled=not CAN_EDIT,
+                        **form.choice("product_line_id", [None, *LINES]), disabled=not CAN_EDIT)  # None: not known yet
+        amount_input(left, t("field.amount"), deal["currency"], form.widget("amount"), form.row["amount"],
+                     disabled=not CAN_EDIT)
+        right.text_input(t("field.currency"), **form.field("currency"), disabled=not CAN_EDIT)
+        left.date_input(t("field.expected_close"), **form.field("expected_close"), disabled=not CAN_EDIT)
+        right.number_input(t("field.probability"), min_value=0, max_value=100, step=5,
+                           **form.field("probability"), disabled=not CAN_EDIT,
                            help=t("opp.probability_help", stage=stage_model.stage_probabilities(page.db).get(deal["stage"], 0)))
         owner_options = list(OWNERS) if deal["owner_id"] in OWNERS else [*OWNERS, deal["owner_id"]]
         left.selectbox(t("field.owner"), owner_options, format_func=lambda i: OWNERS.get(i, str(i)),
-                       key=form.widget("owner_id"), disabled=not CAN_EDIT)
-        right.date_input(t("field.price_quoted_on"), key=form.widget("price_quoted_on"), disabled=not CAN_EDIT)
-        left.selectbox(t("field.follow_up"), [None, *opp.FOLLOW_UPS], key=form.widget("follow_up"),
+                       **form.choice("owner_id", owner_options), disabled=not CAN_EDIT)
+        right.date_input(t("field.price_quoted_on"), **form.field("price_quoted_on"), disabled=not CAN_EDIT)
+        left.selectbox(t("field.follow_up"), [None, *opp.FOLLOW_UPS], **form.choice("follow_up", [None, *opp.FOLLOW_UPS]),
                        format_func=lambda v: _label("follow_up", v), disabled=not CAN_EDIT)
-        right.selectbox(t("field.revisit_days"), [None, *opp.REVISIT_DAYS], key=form.widget("revisit_days"),
+        right.selectbox(t("field.revisit_days"), [None, *opp.REVISIT_DAYS],
+                        **form.choice("revisit_days", [None, *opp.REVISIT_DAYS]),
                         format_func=lambda v: "—" if v is None else t("opp.days", days=v), disabled=not CAN_EDIT)
-        st.text_input(t("field.next_step"), key=form.widget("next_step"), disabled=not CAN_EDIT)
-        st.text_input(t("field.competitors"), key=form.widget("competitors"), disabled=not CAN_EDIT)
-        st.text_area(t("field.notes"), key=form.widget("notes"), height=80, disabled=not CAN_EDIT)
+        st.text_input(t("field.next_step"), **form.field("next_step"), disabled=not CAN_EDIT)
+        st.text_input(t("field.competitors"), **form.field("competitors"), disabled=not CAN_EDIT)
+        st.text_area(t("field.notes"), **form.field("notes"), height=80, disabled=not CAN_EDIT)
         if st.form_submit_button(t("opp.save"), type="primary", disabled=not CAN_EDIT):
             form.save(write, t("opp.saved"))
 
@@ -247,19 +249,17 @@ def man_section(deal: dict[str, Any]) -> None:
     def fmt(v: bool | None) -> str:
         return "—" if v is None else t("opp.present") if v else t("opp.absent")
 
+    man = ("man_money", "man_authority", "man_need")
+    form = VersionedForm(f"opp.man.{deal['id']}", deal, man,
+                         shown=lambda row: {name: None if row[name] is None else bool(row[name]) for name in man})
     with st.form(f"opp.man.{deal['id']}"):
         cols = st.columns(3)
-        picked = {
-            name: col.radio(t(f"field.{name}"), choices, index=choices.index(None if deal[name] is None
-                                                                               else bool(deal[name])),
-                            format_func=fmt, key=f"opp.man.{deal['id']}.{name}", horizontal=True, disabled=not CAN_EDIT)
-            for col, name in zip(cols, ("man_money", "man_authority", "man_need"), strict=True)
-        }
+        for col, name in zip(cols, man, strict=True):
+            col.radio(t(f"field.{name}"), choices, **form.choice(name, choices), format_func=fmt, horizontal=True,
+                      disabled=not CAN_EDIT)
         if st.form_submit_button(t("common.save"), disabled=not CAN_EDIT):
-            ok, _ = attempt(lambda: opp.update_opportunity(page.db, page.user, deal["id"], deal["version"], picked))
-            if ok:
-                flash(t("opp.saved"))
-                st.rerun()
+            form.save(lambda version, changes: opp.update_opportunity(page.db, page.user, deal["id"], version, changes),
+                      t("opp.saved"))
     result = qualification.man_assessment(deal["man_money"], deal["man_authority"], deal["man_need"])
     if result is None:
         st.info(t("opp.man_unassessed"))
@@ -440,8 +440,8 @@ def detail(rows: list[dict[str, Any]]) -> None:
                  probability=stage_model.effective_probability(deal, stage_model.stage_probabilities(page.db))))
     deal_flags = [f for f in rules.flags_for_opportunity(page.db, page.user, deal_id) if f.opportunity_id == deal_id]
     flag_section(page, deal_flags, key="opp.flags", account_id=ACCOUNT)
-    tabs = st.tabs([t("opp.tab.overview"), t("opp.tab.stage"), t("opp.tab.man"), t("opp.tab.needs"),
-                    t("opp.tab.whys"), t("opp.tab.spin"), t("opp.tab.competitors")])
+    tabs = chores.tabs([t("opp.tab.overview"), t("opp.tab.stage"), t("opp.tab.man"), t("opp.tab.needs"),
+                        t("opp.tab.whys"), t("opp.tab.spin"), t("opp.tab.competitors")], key=f"opp.tabs.{deal_id}")
     sections = (overview, stage_section, man_section, needs_section, whys_section, spin_section, competitors_section)
     for tab, section in zip(tabs, sections, strict=True):
         with tab:

@@ -14,7 +14,7 @@ from kamcore.plan import baselines, goals, pipeline_coverage, scorecard, share_p
 from kamcore.plan.goals import METRICS, QUADRANTS
 from kamcore.portfolio import positioning
 from kamcore.text import plain
-from kamui import context
+from kamui import chores, context
 from kamui.editing import EditableTable, VersionedForm, attempt, flash
 from kamui.plan_view import heatmap_spec, labeller, mapper, scorecard_spec
 from kamui.vega import named
@@ -65,15 +65,15 @@ def settings_section() -> None:
         form.conflict_panel(write, page.t("plan.settings_saved"))
         form.stale_notice()
         with st.form("plan.settings.form"):
-            st.selectbox(page.t("field.lifecycle_stage"), scorecard.STAGES, key=form.widget("lifecycle_stage"),
+            st.selectbox(page.t("field.lifecycle_stage"), scorecard.STAGES, **form.choice("lifecycle_stage", scorecard.STAGES),
                          format_func=labeller("stage"), disabled=not editable)
             cols = st.columns(4)
             for col, name in zip(cols, scorecard.WEIGHT_FIELDS, strict=True):
-                col.number_input(page.t(f"field.{name}"), 0, 100, step=5, key=form.widget(name),
+                col.number_input(page.t(f"field.{name}"), 0, 100, step=5, **form.field(name),
                                  disabled=not editable)
             a, b = st.columns(2)
-            a.date_input(page.t("field.period_start"), key=form.widget("period_start"), disabled=not editable)
-            b.date_input(page.t("field.period_end"), key=form.widget("period_end"), disabled=not editable)
+            a.date_input(page.t("field.period_start"), **form.field("period_start"), disabled=not editable)
+            b.date_input(page.t("field.period_end"), **form.field("period_end"), disabled=not editable)
             st.caption(page.t("plan.custom_note" if current["custom_weights"] else "plan.default_note"))
             if st.form_submit_button(page.t("plan.save_settings"), type="primary", disabled=not editable):
                 form.save(write, page.t("plan.settings_saved"))
@@ -120,7 +120,7 @@ def goals_section() -> None:
     def load() -> pd.DataFrame:
         rows = goals.list_goals(db, user, aid, year, quarter)
         for r in rows:
-            value = scorecard.goal_attainment(r["target"], r["actual"])
+            value = goals.progress(r["target"], r["actual"])  # the one goal progress (docs/figures.md)
             r["attainment"] = None if value is None else round(100 * value, 1)
             r["actual_from"] = source_text(r)
         return pd.DataFrame(rows, columns=columns).astype(
@@ -138,15 +138,17 @@ def goals_section() -> None:
                           blanks={"product_line_id": WHOLE_ACCOUNT})
     table.refused_panel(reapply_with("goal", lambda i, v, c: goals.update_goal(db, user, i, v, c)))
     metrics = [m for q in QUADRANTS for m in METRICS[q]]
+    # no `required` on the columns a new row needs: the grid would hold an incomplete row back without a word
+    # ("Nothing to save: no row changed"); sent, it is refused with the missing field named
     pct = {"min_value": 0, "max_value": 100, "step": 5}
     table.render(
         column_order=columns[2:], hide_index=True, num_rows="dynamic" if editable else "fixed",
         disabled=True if not editable else ["attainment", "actual_from"], width="stretch",
         column_config={
             "quadrant": st.column_config.SelectboxColumn(page.t("field.quadrant"), options=QUADRANTS,
-                                                         format_func=labeller("quadrant"), required=True),
+                                                         format_func=labeller("quadrant")),
             "metric": st.column_config.SelectboxColumn(page.t("field.metric"), options=metrics,
-                                                       format_func=labeller("metric"), required=True),
+                                                       format_func=labeller("metric")),
             "title": st.column_config.TextColumn(page.t("field.title")),
             "product_line_id": st.column_config.SelectboxColumn(page.t("field.product_line_id"),
                                                                 options=line_options, format_func=line_label,
@@ -158,7 +160,7 @@ def goals_section() -> None:
             "attainment": st.column_config.ProgressColumn(page.t("plan.attainment"), min_value=0,
                                                           max_value=100, format="%.0f%%"),
             "owner_id": st.column_config.SelectboxColumn(page.t("field.owner_id"), options=list(owners),
-                                                         format_func=mapper(owners), required=True),
+                                                         format_func=mapper(owners)),
             "split_am": st.column_config.NumberColumn(page.t("plan.col.split_am"), help=page.t("field.split_am"), default=100, **pct),
             "split_sm": st.column_config.NumberColumn(page.t("plan.col.split_sm"), help=page.t("field.split_sm"), default=0, **pct),
             "split_dm": st.column_config.NumberColumn(page.t("plan.col.split_dm"), help=page.t("field.split_dm"), default=0, **pct),
@@ -319,9 +321,9 @@ def factor_form(factor: str, row: dict | None) -> None:
     form.conflict_panel(write, page.t("plan.factor_saved", factor=label))
     with st.form(f"plan.factor.{factor}.form"):
         st.markdown(f"**{label}**")
-        st.selectbox(page.t("field.score"), [1, 2, 3, 4, 5], key=form.widget("score"), disabled=not editable,
+        st.selectbox(page.t("field.score"), [1, 2, 3, 4, 5], **form.choice("score", [1, 2, 3, 4, 5]), disabled=not editable,
                      placeholder=page.t("plan.not_assessed"))
-        st.text_area(page.t("field.note"), key=form.widget("note"), height=90, disabled=not editable)
+        st.text_area(page.t("field.note"), **form.field("note"), height=90, disabled=not editable)
         if st.form_submit_button(page.t("plan.save_factor"), disabled=not editable):
             form.save(write, page.t("plan.factor_saved", factor=label))
 
@@ -360,7 +362,7 @@ def barriers_section() -> None:
                                                       format_func=labeller("tech_level")),
             "action": st.column_config.TextColumn(page.t("field.action"), width="large", required=True),
             "owner_id": st.column_config.SelectboxColumn(page.t("field.owner_id"), options=list(owners),
-                                                         format_func=mapper(owners), required=True),
+                                                         format_func=mapper(owners)),
             "due_date": st.column_config.DateColumn(page.t("field.due_date"), required=True),
             "status": st.column_config.SelectboxColumn(page.t("field.status"), options=strategy.ACTION_STATUSES,
                                                        format_func=labeller("barrier_status"), default="open"),
@@ -421,8 +423,8 @@ def baselines_section() -> None:
 # Plain tabs (not a widget): a tab widget's rerun left the goals grid ignoring the next click in the browser
 # tests, so every tab is drawn on each run; what they read is cheap (charts as plain Vega-Lite specs, the
 # baseline comparison kept per account in kamcore).
-tabs = st.tabs([page.t("plan.tab.goals"), page.t("plan.tab.share"), page.t("plan.tab.strategy"),
-                page.t("plan.tab.baselines")])
+tabs = chores.tabs([page.t("plan.tab.goals"), page.t("plan.tab.share"), page.t("plan.tab.strategy"),
+                    page.t("plan.tab.baselines")], key="plan.tabs")
 with tabs[0]:
     settings_section()
     scorecard_section()

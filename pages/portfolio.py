@@ -214,21 +214,19 @@ def assessment_form(account_id: int, editable: bool) -> None:
                            priority=current["priority"] or "—"))
     with st.form("position.form"):
         a, b, c = st.columns(3)
-        a.number_input(page.t("field.scale"), 1, 5, key=form.widget("scale"), disabled=not editable)
-        a.number_input(page.t("field.industry_rank"), 1, 10_000, key=form.widget("industry_rank"),
+        a.number_input(page.t("field.scale"), 1, 5, **form.field("scale"), disabled=not editable)
+        a.number_input(page.t("field.industry_rank"), 1, 10_000, **form.field("industry_rank"),
                        disabled=not editable)
-        a.number_input(page.t("field.value_fit"), 1, 5, key=form.widget("value_fit"), disabled=not editable)
-        a.number_input(page.t("field.purchase_fit"), 1, 5, key=form.widget("purchase_fit"), disabled=not editable)
-        amount_input(b, page.t("field.potential_sales"), currency, form.widget("potential_sales"), disabled=not editable)
-        b.number_input(page.t("field.obtainable_share"), 0.0, 100.0, key=form.widget("obtainable_share"),
+        a.number_input(page.t("field.value_fit"), 1, 5, **form.field("value_fit"), disabled=not editable)
+        a.number_input(page.t("field.purchase_fit"), 1, 5, **form.field("purchase_fit"), disabled=not editable)
+        amount_input(b, page.t("field.potential_sales"), currency, form.widget("potential_sales"),
+                     form.row["potential_sales"], disabled=not editable)
+        b.number_input(page.t("field.obtainable_share"), 0.0, 100.0, **form.field("obtainable_share", float),
                        disabled=not editable)
-        b.selectbox(page.t("field.horizon_years"), positioning.HORIZONS, key=form.widget("horizon_years"),
-                    index=None, disabled=not editable)
-        c.selectbox(page.t("field.our_position"), positioning.POSITIONS, key=form.widget("our_position"),
-                    index=None, format_func=lambda v: label("our_position", v), disabled=not editable)
-        c.selectbox(page.t("field.chosen_posture"), positioning.POSTURES, key=form.widget("chosen_posture"),
-                    index=None, format_func=lambda v: label("posture", v), disabled=not editable)
-        st.text_area(page.t("field.rationale"), key=form.widget("rationale"), height=90, disabled=not editable)
+        b.selectbox(page.t("field.horizon_years"), positioning.HORIZONS, **form.choice("horizon_years", positioning.HORIZONS), disabled=not editable)
+        c.selectbox(page.t("field.our_position"), positioning.POSITIONS, **form.choice("our_position", positioning.POSITIONS), format_func=lambda v: label("our_position", v), disabled=not editable)
+        c.selectbox(page.t("field.chosen_posture"), positioning.POSTURES, **form.choice("chosen_posture", positioning.POSTURES), format_func=lambda v: label("posture", v), disabled=not editable)
+        st.text_area(page.t("field.rationale"), **form.field("rationale"), height=90, disabled=not editable)
         if st.form_submit_button(page.t("common.save"), type="primary", disabled=not editable):
             form.save(write, page.t("position.saved"))
 

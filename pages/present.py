@@ -70,9 +70,19 @@ TONE = {"critical": "kam-critical", "warning": "kam-warning", "info": "kam-info"
 page = context.page()
 st.markdown(STYLE, unsafe_allow_html=True)
 st.title(page.t("present.title"))
-if page.account_id is None:
-    st.info(page.t("present.no_account"))
+
+
+def nothing_to_present(message_key: str) -> None:
+    """Say why there is nothing on the shared screen and what to do, with a way back (never a dead end)."""
+    st.info(page.t(message_key))
+    params = {"account": str(page.account_id)} if page.account_id is not None else None
+    st.page_link("pages/huddle.py", label=page.t("present.to_huddle"), icon=":material/groups:", query_params=params)
+    st.page_link("pages/home.py", label=page.t("present.to_home"), icon=":material/home:")
     st.stop()
+
+
+if page.account_id is None:
+    nothing_to_present("present.no_account")
 try:
     huddle = huddles.require_huddle(page.db, page.user, st.query_params.get("huddle"))
 except KamError as exc:
@@ -81,8 +91,7 @@ except KamError as exc:
 if huddle is None:
     latest = huddles.list_huddles(page.db, page.user, page.account_id, limit=1)
     if not latest:
-        st.info(page.t("present.none"))
-        st.stop()
+        nothing_to_present("present.none")
     huddle = huddles.get_huddle(page.db, page.user, latest[0]["id"])
 hid = huddle["id"]
 st.query_params["huddle"] = str(hid)

@@ -10,6 +10,7 @@ from kamcore.proposals import rooms
 from kamcore.proposals.timeline import DEFAULT_CYCLE, working_days_left
 from kamui import calendar_view
 from kamui.chores import act, labels, open_page, pick, plain, tabs
+from kamui.editing import NewForm, VersionedForm
 
 page = open_page("proposal.title", "proposal.caption")
 calendar_view.download(("tender",), "proposal")
@@ -20,6 +21,16 @@ editable = permissions.can_edit(db, user, page.account_id)
 def iso(value):
     """A date widget's value as stored text (None stays None)."""
     return value.isoformat() if isinstance(value, date) else value
+
+
+def iso_dates(changes: dict) -> dict:
+    """A form's changes with dates as stored text."""
+    return {name: iso(value) for name, value in changes.items()}
+
+
+def as_date(value):
+    """Stored date text as a date widget's value (None stays None)."""
+    return date.fromisoformat(str(value)[:10]) if value else None
 
 
 def new_proposal(expanded: bool) -> None:
@@ -84,22 +95,22 @@ with timeline:
         t("field.status"): labels("step_status")(s["status"]), t("field.note"): s["note"]} for s in steps]),
         hide_index=True, width="stretch")
     by_step = {s["id"]: s for s in steps}
+    st.markdown(f"**{t('proposal.step_edit')}**")
+    sid = pick("proposal.step.id", list(by_step), lambda i: labels("proposal_step")(by_step[i]["step"]),
+               title=t("field.step"))  # outside the form: the fields below show the picked step's values
+    step = VersionedForm("proposal.step", {**by_step[sid], "due_on": as_date(by_step[sid]["due_on"])},
+                         ("owner_id", "due_on", "status", "note"))
     with st.form("proposal.step"):
-        st.markdown(f"**{t('proposal.step_edit')}**")
-        sid = st.selectbox(t("field.step"), list(by_step), key="proposal.step.id",
-                           format_func=lambda i: labels("proposal_step")(by_step[i]["step"]))
         a, b, c = st.columns(3)
-        # blanks keep the step's current value: a form cannot follow the step picked above
-        owner = a.selectbox(t("field.owner_id"), [None, *people], format_func=person, key="proposal.step.owner")
-        due = b.date_input(t("field.due_on"), value=None, key="proposal.step.due")
-        status = c.selectbox(t("field.status"), [None, *rooms.STEP_STATUSES], format_func=labels("step_status"),
-                             key="proposal.step.status")
-        note = st.text_input(t("field.note"), key="proposal.step.note")
+        a.selectbox(t("field.owner_id"), [None, *people], format_func=person,
+                    **step.choice("owner_id", [None, *people]))
+        b.date_input(t("field.due_on"), **step.field("due_on"))
+        c.selectbox(t("field.status"), rooms.STEP_STATUSES, format_func=labels("step_status"),
+                    **step.choice("status", rooms.STEP_STATUSES))
+        st.text_input(t("field.note"), **step.field("note"))
         if st.form_submit_button(t("proposal.step_save"), disabled=not editable):
-            row = by_step[sid]
-            picked = {"owner_id": owner, "status": status, "note": note, "due_on": iso(due)}
-            changes = {k: v for k, v in picked.items() if v not in (None, "")}
-            act(lambda: rooms.update_part(db, user, "step", sid, row["version"], changes), t("proposal.saved"))
+            step.save(lambda version, changes: rooms.update_part(db, user, "step", sid, version, iso_dates(changes)),
+                      t("proposal.saved"))
 
 with compliance:
     reqs = got["requirement"]
@@ -110,33 +121,32 @@ with compliance:
             t("field.owner_id"): r["owner_name"] or "—", t("field.status"): labels("req_status")(r["status"]),
             t("field.evidence"): r["evidence"]} for r in reqs]), hide_index=True, width="stretch")
         by_req = {r["id"]: r for r in reqs}
+        st.markdown(f"**{t('proposal.req_edit')}**")
+        rid = pick("proposal.req.id", list(by_req), title=t("field.requirement"),
+                   label=lambda i: f"{by_req[i]['ref']} {by_req[i]['requirement'][:80]}".strip())
+        req = VersionedForm("proposal.req", by_req[rid], ("status", "owner_id", "answer", "evidence"))
         with st.form("proposal.req.edit"):
-            st.markdown(f"**{t('proposal.req_edit')}**")
-            rid = st.selectbox(t("field.requirement"), list(by_req), key="proposal.req.id",
-                               format_func=lambda i: f"{by_req[i]['ref']} {by_req[i]['requirement'][:80]}".strip())
             a, b = st.columns(2)
-            status = a.selectbox(t("field.status"), [None, *rooms.REQUIREMENT_STATUSES], format_func=labels("req_status"),
-                                 key="proposal.req.status")
-            owner = b.selectbox(t("field.owner_id"), [None, *people], format_func=person, key="proposal.req.owner")
-            answer = st.text_area(t("field.answer"), key="proposal.req.answer", height=80)
-            evidence = st.text_input(t("field.evidence"), key="proposal.req.evidence")
+            a.selectbox(t("field.status"), rooms.REQUIREMENT_STATUSES, format_func=labels("req_status"),
+                        **req.choice("status", rooms.REQUIREMENT_STATUSES))
+            b.selectbox(t("field.owner_id"), [None, *people], format_func=person,
+                        **req.choice("owner_id", [None, *people]))
+            st.text_area(t("field.answer"), **req.field("answer"), height=80)
+            st.text_input(t("field.evidence"), **req.field("evidence"))
             if st.form_submit_button(t("proposal.req_save"), disabled=not editable):
-                row = by_req[rid]
-                picked = {"status": status, "owner_id": owner, "answer": answer, "evidence": evidence}
-                changes = {k: v for k, v in picked.items() if v not in (None, "")}
-                act(lambda: rooms.update_part(db, user, "requirement", rid, row["version"], changes),
-                    t("proposal.saved"))
+                req.save(lambda version, changes: rooms.update_part(db, user, "requirement", rid, version, changes),
+                         t("proposal.saved"))
     else:
         st.info(t("proposal.req_none"))
-    with st.form("proposal.req.add", clear_on_submit=False):
+    asked = NewForm(f"proposal.req.new.{chosen}", {"ref": "", "requirement": "", "owner_id": None})
+    with st.form("proposal.req.add"):
         st.markdown(f"**{t('proposal.req_add')}**")
         a, b = st.columns([1, 3])
-        ref = a.text_input(t("field.ref"), key="proposal.req.new.ref")
-        text = b.text_input(t("field.requirement"), key="proposal.req.new.text")
-        owner = st.selectbox(t("field.owner_id"), [None, *people], format_func=person, key="proposal.req.new.owner")
+        a.text_input(t("field.ref"), **asked.field("ref"))
+        b.text_input(t("field.requirement"), **asked.field("requirement"))
+        st.selectbox(t("field.owner_id"), [None, *people], format_func=person, **asked.choice("owner_id", [None, *people]))
         if st.form_submit_button(t("proposal.req_add"), disabled=not editable):
-            act(lambda: rooms.add_part(db, user, "requirement", chosen,
-                                       {"ref": ref, "requirement": text, "owner_id": owner}), t("proposal.req_added"))
+            asked.add(lambda values: rooms.add_part(db, user, "requirement", chosen, values), t("proposal.req_added"))
 
 with themes:
     if not got["theme"]:
@@ -172,25 +182,25 @@ with team_tab:
         if st.form_submit_button(t("proposal.role_add"), disabled=not editable):
             act(lambda: rooms.add_part(db, user, "role", chosen, {"role": role, "user_id": who}), t("proposal.role_added"))
 
+HEAD = ("decision", "cycle_days", "decision_reason", "kickoff_on", "submitted_on", "price_note")
+decided = VersionedForm("proposal.head", head, HEAD,
+                        shown=lambda row: {"kickoff_on": as_date(row["kickoff_on"]),
+                                           "submitted_on": as_date(row["submitted_on"]),
+                                           "cycle_days": int(row["cycle_days"])})
 with decision, st.form("proposal.head"):
     a, b = st.columns(2)
-    choice = a.radio(t("field.decision"), rooms.DECISIONS, format_func=labels("decision"), horizontal=True,
-                     index=rooms.DECISIONS.index(head["decision"]), key="proposal.head.decision")
-    cycle = b.number_input(t("field.cycle_days"), min_value=rooms.MIN_CYCLE, max_value=rooms.MAX_CYCLE,
-                           value=int(head["cycle_days"]), key="proposal.head.cycle")
-    reason = st.text_area(t("field.decision_reason"), value=head["decision_reason"], key="proposal.head.reason",
-                          height=80)
+    a.radio(t("field.decision"), rooms.DECISIONS, format_func=labels("decision"), horizontal=True,
+            **decided.choice("decision", rooms.DECISIONS))
+    b.number_input(t("field.cycle_days"), min_value=rooms.MIN_CYCLE, max_value=rooms.MAX_CYCLE,
+                   **decided.field("cycle_days"))
+    st.text_area(t("field.decision_reason"), **decided.field("decision_reason"), height=80)
     a, b = st.columns(2)
-    kickoff = a.date_input(t("field.kickoff_on"), value=head["kickoff_on"] and date.fromisoformat(head["kickoff_on"]),
-                           key="proposal.head.kickoff")
-    submitted = b.date_input(t("field.submitted_on"),
-                             value=head["submitted_on"] and date.fromisoformat(head["submitted_on"]),
-                             key="proposal.head.submitted")
-    price = st.text_area(t("field.price_note"), value=head["price_note"], key="proposal.head.price", height=80)
+    a.date_input(t("field.kickoff_on"), **decided.field("kickoff_on"))
+    b.date_input(t("field.submitted_on"), **decided.field("submitted_on"))
+    st.text_area(t("field.price_note"), **decided.field("price_note"), height=80)
     if st.form_submit_button(t("proposal.save_head"), type="primary", disabled=not editable):
-        act(lambda: rooms.update_proposal(db, user, chosen, head["version"], {
-            "decision": choice, "decision_reason": reason, "cycle_days": int(cycle), "kickoff_on": iso(kickoff),
-            "submitted_on": iso(submitted), "price_note": price}), t("proposal.saved"))
+        decided.save(lambda version, changes: rooms.update_proposal(db, user, chosen, version, iso_dates(changes)),
+                     t("proposal.saved"))
 
 with outcome:
     if head["outcome"] != "open":

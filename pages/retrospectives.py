@@ -63,9 +63,9 @@ def head(retro: dict, writable: bool) -> None:
     form.conflict_panel(write, page.t("account.saved", version=retro["version"] + 1))
     form.stale_notice()
     with st.form(f"retro.head.form.{retro['id']}"):
-        st.text_input(page.t("field.title"), key=form.widget("title"), disabled=not writable)
-        st.text_input(page.t("field.rival"), key=form.widget("rival"), disabled=not writable)
-        st.text_area(page.t("field.summary"), key=form.widget("summary"), height=100, disabled=not writable)
+        st.text_input(page.t("field.title"), **form.field("title"), disabled=not writable)
+        st.text_input(page.t("field.rival"), **form.field("rival"), disabled=not writable)
+        st.text_area(page.t("field.summary"), **form.field("summary"), height=100, disabled=not writable)
         if st.form_submit_button(page.t("common.save"), disabled=not writable):
             form.save(write, page.t("account.saved", version=retro["version"] + 1))
 
@@ -162,7 +162,7 @@ def goal_checklist(retro: dict, writable: bool) -> None:
     with st.form(f"retro.goals.form.{retro['id']}"):
         cols = st.columns(2)
         for index, name in enumerate(GOAL_CHECKS):
-            cols[index % 2].radio(page.t(f"field.{name}"), [None, "ok", "failed"], key=form.widget(name),
+            cols[index % 2].radio(page.t(f"field.{name}"), [None, "ok", "failed"], **form.choice(name, [None, "ok", "failed"]),
                                   format_func=labels("goal_check"), horizontal=True, disabled=not writable)
         if st.form_submit_button(page.t("common.save"), disabled=not writable):
             form.save(write, page.t("retro.checklist_saved"))

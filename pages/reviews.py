@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from kamcore import clock, permissions
-from kamcore.i18n import choice_label
 from kamcore.reviews import qbr
 from kamui import calendar_view
 from kamui.chores import act, labels, open_page, pick, plain, tabs
+from kamui.editing import NewForm, VersionedForm
 
 page = open_page("qbr.title", "qbr.caption")
 calendar_view.download(("review",), "reviews")
@@ -48,36 +48,47 @@ names = [t("qbr.tab.agenda"), t("qbr.tab.delivered"), t("qbr.tab.swot"), t("qbr.
          t("qbr.tab.print")]
 agenda_tab, delivered_tab, swot_tab, commit_tab, print_tab = tabs(names, "qbr.tabs")
 
-with agenda_tab, st.form("qbr.voice"):
-    agenda = st.text_area(t("field.agenda"), value=review["agenda"], height=160, key=f"qbr.agenda.{chosen}")
-    st.markdown(f"**{t('qbr.voice')}**")
-    score = st.slider(t("field.satisfaction"), 1, 10, review["satisfaction"] or 5, key=f"qbr.satisfaction.{chosen}")
-    a, b = st.columns(2)
-    complaints = a.text_area(t("field.complaints"), value=review["complaints"], key=f"qbr.complaints.{chosen}")
-    requests = b.text_area(t("field.requests"), value=review["requests"], key=f"qbr.requests.{chosen}")
-    if st.form_submit_button(t("qbr.save"), type="primary", disabled=not editable):
-        act(lambda: qbr.update_qbr(db, user, chosen, review["version"], {
-            "agenda": agenda, "satisfaction": score, "complaints": complaints, "requests": requests}), t("qbr.saved"))
+VOICE = ("agenda", "satisfaction", "complaints", "requests")
+voice = VersionedForm("qbr.voice", review, VOICE)
+swot = VersionedForm("qbr.swot", review, qbr.SWOT)
+
+
+def review_save(form: VersionedForm) -> None:
+    """Save the fields of the review the person changed (an untouched satisfaction stays as stored)."""
+    form.save(lambda version, changes: qbr.update_qbr(db, user, chosen, version, changes), t("qbr.saved"))
+
+
+with agenda_tab:
+    voice.conflict_panel(lambda version, changes: qbr.update_qbr(db, user, chosen, version, changes), t("qbr.saved"))
+    with st.form("qbr.voice"):
+        st.text_area(t("field.agenda"), **voice.field("agenda"), height=160)
+        st.markdown(f"**{t('qbr.voice')}**")
+        st.number_input(t("field.satisfaction"), 1, 10, **voice.field("satisfaction"), placeholder="—")
+        a, b = st.columns(2)
+        a.text_area(t("field.complaints"), **voice.field("complaints"))
+        b.text_area(t("field.requests"), **voice.field("requests"))
+        if st.form_submit_button(t("qbr.save"), type="primary", disabled=not editable):
+            review_save(voice)
 
 with delivered_tab:
     rows = qbr.delivered(db, user, review)
     if rows:
         st.dataframe(pd.DataFrame([{
-            t("qbr.goal"): g["title"] or choice_label("metric", g["metric"], page.lang),
-            t("field.metric"): " ".join(x for x in (choice_label("metric", g["metric"], page.lang), g["product_line"])
-                                        if x),
-            t("qbr.target"): qbr.figure(g["target"], g, page.lang), t("qbr.actual"): qbr.figure(g["actual"], g, page.lang),
+            t("qbr.goal"): qbr.goal_label(g, page.lang),
+            t("qbr.target"): qbr.figure(g, g["target"], page.lang), t("qbr.actual"): qbr.figure(g, g["actual"], page.lang),
             t("qbr.attainment"): "—" if g["attainment"] is None else f"{g['attainment']:.0%}"} for g in rows]),
             hide_index=True, width="stretch")
     else:
         st.info(t("qbr.no_goals"))
 
-with swot_tab, st.form("qbr.swot"):
-    a, b = st.columns(2)
-    swot = {k: (a if i % 2 == 0 else b).text_area(t(f"field.{k}"), value=review[k], key=f"qbr.{k}.{chosen}")
-            for i, k in enumerate(qbr.SWOT)}
-    if st.form_submit_button(t("qbr.save"), type="primary", disabled=not editable):
-        act(lambda: qbr.update_qbr(db, user, chosen, review["version"], swot), t("qbr.saved"))
+with swot_tab:
+    swot.conflict_panel(lambda version, changes: qbr.update_qbr(db, user, chosen, version, changes), t("qbr.saved"))
+    with st.form("qbr.swot"):
+        a, b = st.columns(2)
+        for i, k in enumerate(qbr.SWOT):
+            (a if i % 2 == 0 else b).text_area(t(f"field.{k}"), **swot.field(k))
+        if st.form_submit_button(t("qbr.save"), type="primary", disabled=not editable):
+            review_save(swot)
 
 with commit_tab:
     if promises:
@@ -86,28 +97,29 @@ with commit_tab:
             t("field.due_on"): c["due_on"], t("field.status"): labels("commitment_status")(c["status"])}
             for c in promises]), hide_index=True, width="stretch")
         by_c = {c["id"]: c for c in promises}
-        with st.form("qbr.commitment.edit"):
-            st.markdown(f"**{t('qbr.commitment_edit')}**")
-            a, b = st.columns([3, 1])
-            cid = a.selectbox(t("qbr.commitment"), list(by_c), format_func=lambda i: by_c[i]["text"],
-                              key="qbr.commitment.pick")
-            status = b.selectbox(t("field.status"), qbr.STATUSES, format_func=labels("commitment_status"),
-                                 key="qbr.commitment.status")
+        st.markdown(f"**{t('qbr.commitment_edit')}**")
+        a, b = st.columns([3, 1])
+        cid = a.selectbox(t("qbr.commitment"), list(by_c), format_func=lambda i: by_c[i]["text"],
+                          key="qbr.commitment.pick")  # outside the form: the status below follows the pick
+        promise = VersionedForm("qbr.commitment", by_c[cid], ("status",))
+        with b.form("qbr.commitment.edit"):
+            st.selectbox(t("field.status"), qbr.STATUSES, format_func=labels("commitment_status"),
+                         **promise.choice("status", qbr.STATUSES))
             if st.form_submit_button(t("qbr.commitment_save"), disabled=not editable):
-                act(lambda: qbr.update_commitment(db, user, cid, by_c[cid]["version"], {"status": status}),
-                    t("qbr.saved"))
+                promise.save(lambda version, changes: qbr.update_commitment(db, user, cid, version, changes),
+                             t("qbr.saved"))
     else:
         st.info(t("qbr.no_commitments"))
+    promised = NewForm(f"qbr.new_c.{chosen}", {"side": qbr.SIDES[0], "text": "", "owner": "", "due_on": None})
     with st.form("qbr.commitment.add"):
         st.markdown(f"**{t('qbr.add_commitment')}**")
         a, b, c, d = st.columns([1, 3, 2, 2])
-        side = a.selectbox(t("qbr.side"), qbr.SIDES, format_func=labels("qbr_side"), key="qbr.new_c.side")
-        text = b.text_input(t("qbr.commitment"), key="qbr.new_c.text")
-        owner = c.text_input(t("field.owner"), key="qbr.new_c.owner")
-        when = d.date_input(t("field.due_on"), value=None, key="qbr.new_c.due")
+        a.selectbox(t("qbr.side"), qbr.SIDES, format_func=labels("qbr_side"), **promised.choice("side", qbr.SIDES))
+        b.text_input(t("qbr.commitment"), **promised.field("text"))
+        c.text_input(t("field.owner"), **promised.field("owner"))
+        d.date_input(t("field.due_on"), **promised.field("due_on"))
         if st.form_submit_button(t("qbr.add_commitment"), disabled=not editable):
-            act(lambda: qbr.add_commitment(db, user, chosen, {"side": side, "text": text, "owner": owner,
-                                                              "due_on": when}), t("qbr.commitment_added"))
+            promised.add(lambda values: qbr.add_commitment(db, user, chosen, values), t("qbr.commitment_added"))
 
 with print_tab:
     document = qbr.export_html(db, user, chosen, page.lang)

@@ -49,10 +49,7 @@ if not readable:
     st.info(page.t("walk.empty"))
     st.stop()
 names = {a["id"]: a["name"] for a in accounts.list_accounts(page.db, page.user)}
-default_order = overview.walk_order(page.db, page.user)
-order = overview.parse_order(st.query_params.get("order"), readable)
-if not order:
-    order = overview.key_accounts_first(page.db, default_order)
+order = overview.parse_order(st.query_params.get("order"), readable) or overview.walk_order(page.db, page.user)
 
 
 def go(account_id: int) -> None:
@@ -82,6 +79,10 @@ nav[1].markdown(f"<div style='text-align:center;font-size:1.2rem'>{page.t('walk.
 nav[2].button(page.t("walk.next"), key="walk.next", disabled=position == len(order) - 1, width="stretch",
               on_click=context.callback(go, order[min(len(order) - 1, position + 1)]))
 
+# One account per screen: everything below is drawn inside one container keyed by the account, so no block
+# drawn for the previous account (a run cut short by a quick "next" on a busy machine) is kept or reused under
+# this account's title. Entered without `with` to keep the page's layout code as it is; the run's end closes it.
+st.container(key=f"walk-account-{current}").__enter__()
 card = overview.account_card(page.db, page.user, current)
 tier = card["tier"]
 pos = card["position"] or {}
@@ -92,7 +93,7 @@ badge = (f"{esc(choice_label('tier', tier['tier'], page.lang))} · "
 if fake:  # the fake-key-account warning sits next to the tier, not only under "at risk"
     badge += f" <span class='risk'>{esc(tier_badge(None, fake, page.lang).removeprefix('— '))}</span>"
 st.title(plain(card["name"]))
-st.markdown(f"<div class='walk'><span class='badge'>{badge}</span> &nbsp; "
+st.markdown(f"<div class='walk' data-account='{current}'><span class='badge'>{badge}</span> &nbsp; "
             f"<span class='big'>{esc(card['industry'] or '—')} · {esc(card['region'] or '—')} · "
             f"{esc(page.t('money.amounts_in', currency=card['currency']))}</span></div>",
             unsafe_allow_html=True)
@@ -116,7 +117,7 @@ for column, (label, value, delta) in zip(metrics, headline(card, page.lang), str
 def block(title: str, lines: list[str], css: str = "big") -> None:
     """A headed block of lines in large type, one <div> each (lines are HTML the caller has escaped)."""
     st.markdown(f"### {title}")
-    st.markdown(f"<div class='walk {css}'>" + "".join(f"<div>{x}</div>" for x in lines) + "</div>",
+    st.markdown(f"<div class='walk {css}' data-account='{current}'>" + "".join(f"<div>{x}</div>" for x in lines) + "</div>",
                 unsafe_allow_html=True)
 
 
@@ -157,13 +158,13 @@ why, risk, strategy = st.columns([1, 1.3, 1])
 with why:
     st.markdown(f"### {page.t('walk.why_key')}")
     if tier:
-        st.markdown(f"<div class='walk big'>{page.t('walk.by_criteria', number=tier['criteria_number'], score=tier['score'])}"
+        st.markdown(f"<div class='walk big' data-account='{current}'>{page.t('walk.by_criteria', number=tier['criteria_number'], score=tier['score'])}"
                     "</div>", unsafe_allow_html=True)
         top = sorted(tier["contributions"], key=lambda c: -c["points"])[:4]
         lines = [f"{page.t('indicator.' + c['key'])}: <b>{c['points']:.0f}</b> / {c['weight']:g}" for c in top]
-        st.markdown("<div class='walk big'>" + "<br>".join(lines) + "</div>", unsafe_allow_html=True)
+        st.markdown(f"<div class='walk big' data-account='{current}'>" + "<br>".join(lines) + "</div>", unsafe_allow_html=True)
     else:
-        st.markdown(f"<div class='walk big'>{page.t('walk.no_tier')}</div>", unsafe_allow_html=True)
+        st.markdown(f"<div class='walk big' data-account='{current}'>{page.t('walk.no_tier')}</div>", unsafe_allow_html=True)
 with risk:
     st.markdown(f"### {page.t('walk.at_risk')}")
     fake = [f"<span class='risk'>{esc(flag_text(f, page.lang))}</span>" for f in card["flags"]] or \
@@ -178,7 +179,7 @@ with risk:
                      "</div>")
     elif not health["total"]:
         lines.append(esc(page.t("health.no_flags")))
-    st.markdown("<div class='walk mid'>" + "".join(f"<div>{x}</div>" for x in lines) + "</div>",
+    st.markdown(f"<div class='walk mid' data-account='{current}'>" + "".join(f"<div>{x}</div>" for x in lines) + "</div>",
                 unsafe_allow_html=True)
 with strategy:
     st.markdown(f"### {page.t('walk.strategy')}")
@@ -186,10 +187,10 @@ with strategy:
         chosen = choice_label("posture", pos["chosen_posture"], page.lang) if pos.get("chosen_posture") else "—"
         recommended = (choice_label("posture", pos["recommended_posture"], page.lang)
                        if pos.get("recommended_posture") else "—")
-        st.markdown(f"<div class='walk big'><b>{chosen}</b> ({page.t('walk.recommended')}: {recommended})<br>"
+        st.markdown(f"<div class='walk big' data-account='{current}'><b>{chosen}</b> ({page.t('walk.recommended')}: {recommended})<br>"
                     f"{esc(pos.get('rationale') or '')}</div>", unsafe_allow_html=True)
     else:
-        st.markdown(f"<div class='walk big'>{page.t('walk.no_position')}</div>", unsafe_allow_html=True)
+        st.markdown(f"<div class='walk big' data-account='{current}'>{page.t('walk.no_position')}</div>", unsafe_allow_html=True)
 
 one_pager, deck = st.columns(2)
 one_pager.download_button(page.t("walk.download"), one_pager_html(card, page.lang).encode("utf-8"),

@@ -171,6 +171,15 @@ def _contact(person: dict[str, Any], lang: str) -> str:
     return f"{person['last_contact']} ({person['days_since']} {t('rel.days_since', lang)})"
 
 
+LABEL_CHARS = 28  # a node's label line at most this long: 200-character names made the map one unreadable cluster
+
+
+def short_label(text: str | None, limit: int = LABEL_CHARS) -> str:
+    """One line of a node's label, cut with an ellipsis past `limit` characters (the full text is in the tooltip)."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def build_network(data: dict[str, Any], lang: str, options: MapOptions) -> Network:
     """The pyvis network: nodes and edges with their visual encoding and plain-text tooltip lines."""
     net = Network(height=f"{options.height_px}px", width="100%", directed=True, cdn_resources="in_line")
@@ -178,7 +187,8 @@ def build_network(data: dict[str, Any], lang: str, options: MapOptions) -> Netwo
     for person in data["people"]:
         roles = role_list(person["roles"])
         owner = person["owner_name"] or "—"
-        label = "\n".join(filter(None, [person["name"], person["job_title"], t("map.owner_line", lang, owner=owner)]))
+        label = "\n".join(short_label(line) for line in filter(None, [person["name"], person["job_title"],
+                                                                        t("map.owner_line", lang, owner=owner)]))
         tip = [
             [t("field.name", lang), person["name"]],
             [t("field.job_title", lang), person["job_title"]],

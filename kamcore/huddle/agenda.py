@@ -19,6 +19,7 @@ from kamcore import clock, data_cache, money, permissions, store
 from kamcore.huddle.what_changed import link_for
 from kamcore.i18n import has, t
 from kamcore.learning import rules
+from kamcore.plan import goals
 from kamcore.proposals import rooms
 from kamcore.relationships import guidance
 from kamcore.reviews import qbr
@@ -256,23 +257,24 @@ def expected_share(year: int, quarter: int | None, today: date) -> float:
 
 @provider("goals_behind")
 def goals_behind(db: Database, account_ids: list[int], today: date) -> list[AgendaItem]:
-    """Goals whose attainment trails the elapsed share of their period (D3)."""
+    """Goals whose progress (`goals.progress` of the effective actual — measured where the war room has the
+    figure, as the plan and the walk-through show it) trails the elapsed share of their period (D3)."""
     if not account_ids:
         return []
-    found = store.rows(
+    found = goals.with_actuals(db, store.rows(
         db,
         f"""SELECT g.id, g.account_id, acc.name AS account_name,
-                   g.title, g.metric, g.year, g.quarter,
+                   g.title, g.metric, g.year, g.quarter, g.product_line_id, g.actual_reason,
                    g.target, g.actual, g.owner_id, coalesce(u.display_name, '') AS owner_name
             FROM goals g JOIN accounts acc ON acc.id = g.account_id LEFT JOIN users u ON u.id = g.owner_id
             WHERE g.account_id IN ({_marks(account_ids)}) AND g.year = ? AND g.target > 0
             ORDER BY g.account_id, g.id""",
         [*account_ids, today.year],
-    )
+    ))
     items = []
     for row in found:
         expected = expected_share(row["year"], row["quarter"], today)
-        attained = (row["actual"] or 0) / row["target"]
+        attained = goals.progress(row["target"], row["actual"]) or 0.0
         if expected - attained >= BEHIND_MARGIN:
             items.append(AgendaItem(
                 "behind", f"goal:{row['id']}", row["account_id"], row["account_name"], "entity.goal",

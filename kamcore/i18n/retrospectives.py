@@ -415,8 +415,12 @@ TEXTS = {
     "unit.percent": ("%", "%"),
     "rules.preview_none": ("Pick at least one condition to see what the rule would flag.",
                            "至少选择一个条件，即可预览规则会预警哪些商机。"),
-    "rules.preview_deals": ("This rule would flag **{count}** live deals now:", "此规则现在会预警 **{count}** 个在跟商机："),
-    "rules.preview_accounts": ("This rule would flag **{count}** accounts now:", "此规则现在会预警 **{count}** 个客户："),
+    "rules.preview_deals": ("This rule would flag **{count}** live deals now in the accounts you can see "
+                            "(**{company}** company-wide, once saved):",
+                            "此规则现在会在您可见的客户中预警 **{count}** 个在跟商机（保存后全公司共 **{company}** 个）："),
+    "rules.preview_accounts": ("This rule would flag **{count}** accounts now among the accounts you can see "
+                               "(**{company}** company-wide, once saved):",
+                               "此规则现在会在您可见的客户中预警 **{count}** 个客户（保存后全公司共 **{company}** 个）："),
     "rules.preview_matches_all": ("This rule matches every one of the {count} live deals or accounts: it would say "
                                   "nothing. Narrow it down.", "此规则命中全部 {count} 个商机或客户，等于没有预警，请收窄条件。"),
     "rules.save_anyway": ("Save it anyway", "仍然保存"),

@@ -189,9 +189,11 @@ ACK = Entity("flag_ack", "flag_acks", AckIn, extra_checks=(_ack_subject,))
 # ---- writing rules ------------------------------------------------------------------------------
 
 def preview(db: Database, actor: User, conditions: Any) -> dict[str, Any]:
-    """What a rule with these conditions would flag now, before it is saved: the flags on the actor's
-    accounts (`flags`, most severe first), the rule's scope, how many live deals (or accounts) the company
-    has, and whether the rule would match every one of them (`matches_all`, which is refused unless allowed).
+    """What a rule with these conditions would flag now, before it is saved: the flags on the accounts the
+    actor can see (`flags`, most severe first), how many it would flag company-wide (`company_count` — what
+    its firings will be once saved, as the sweep runs over every account), the rule's scope, how many live
+    deals (or accounts) the company has, and whether the rule would match every one of them (`matches_all`,
+    which is refused unless allowed).
     Bad conditions raise the same ValidationError saving would."""
     clean = records.validate(ENTITY, {"name": "preview", "lesson": "preview", "conditions": conditions})
     _known_stages(db, clean, None)
@@ -213,8 +215,8 @@ def preview(db: Database, actor: User, conditions: Any) -> dict[str, Any]:
     subjects = (db.execute("SELECT count(*) FROM opportunities WHERE status = 'open' AND account_id IN "
                            "(SELECT id FROM accounts)").fetchone()[0] if scope == "opportunity" else len(everyone))
     readable = set(permissions.readable_account_ids(db, actor))
-    return {"flags": [f for f in flags if f.account_id in readable], "scope": scope, "subjects": subjects,
-            "matches_all": subjects > 0 and len(flags) == subjects}
+    return {"flags": [f for f in flags if f.account_id in readable], "company_count": len(flags), "scope": scope,
+            "subjects": subjects, "matches_all": subjects > 0 and len(flags) == subjects}
 
 
 def _refuse_match_all(db: Database, actor: User, conditions: Any, allow_match_all: bool) -> None:

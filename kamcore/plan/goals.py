@@ -201,7 +201,7 @@ def list_goals(db: Database, actor: User, account_id: int, year: int | None = No
     order = " ".join(f"WHEN '{q}' THEN {i}" for i, q in enumerate(QUADRANTS))
     found = store.rows(
         db,
-        f"""SELECT g.*, u.display_name AS owner_name, p.code AS product_line_code
+        f"""SELECT g.*, u.display_name AS owner_name, p.code AS product_line_code, p.name AS product_line_name
             FROM goals g JOIN users u ON u.id = g.owner_id
             LEFT JOIN product_lines p ON p.id = g.product_line_id
             WHERE {' AND '.join(where)}
@@ -259,6 +259,15 @@ def with_actuals(db: Database, found: list[dict[str, Any]]) -> list[dict[str, An
     return found
 
 
+def progress(target: float | None, actual: float | None) -> float | None:
+    """THE goal progress: actual / target as a fraction, unclamped (1.12 is 112 %); None when the goal has no
+    actual yet or no positive target. The plan's goals table, the walk-through's goals vs actuals and the huddle
+    agenda's "Goals behind plan" all read it (with the effective actual of `with_actuals`)."""
+    if actual is None or not target or target <= 0:
+        return None
+    return actual / target
+
+
 def financial_lines(db: Database, actor: User, account_id: int, year: int) -> list[dict[str, Any]]:
     """Goals vs actuals: this year's full-year financial goals, one line per metric — THE figures of the
     walk-through's "Goals vs actuals", its revenue header and the portfolio's goal columns.
@@ -277,7 +286,7 @@ def financial_lines(db: Database, actor: User, account_id: int, year: int) -> li
         actual = sum(measured) if measured else None
         sources = sorted({g["actual_source"] for g in whole if g["actual_source"]})
         lines.append({"metric": metric, "target": target, "actual": actual, "source": ",".join(sources) or None,
-                      "attainment_pct": round(100 * actual / target, 1) if actual is not None and target else None})
+                      "attainment_pct": None if progress(target, actual) is None else round(100 * progress(target, actual), 1)})
     return lines
 
 

@@ -352,12 +352,18 @@ def _card_health(db: Database, actor: User, card: dict[str, Any]) -> None:
 
 
 def walk_order(db: Database, actor: User) -> list[int]:
-    """A sensible default order for the walk-through: key accounts by score, then the rest by score."""
+    """The default walk-through: every account the actor may read, the top accounts first — by tier (key,
+    general, small, untiered), then by the latest year's revenue in the reporting currency, highest first
+    (an account without figures, or without a rate, after those with; then by name). An import that adds
+    untiered accounts never puts them ahead of the key accounts."""
     ids = permissions.readable_account_ids(db, actor)
     tiers = tiering.assignments(db, ids)
     rank = {"key": 0, "general": 1, "small": 2}
-    return sorted(ids, key=lambda a: (rank.get((tiers.get(a) or {}).get("tier"), 3),
-                                      -((tiers.get(a) or {}).get("score") or 0)))
+    latest = financials.years(db)
+    revenue = portfolio_totals(db, actor, latest[0])["revenue_reporting"] if latest else {}
+    names = {r[0]: r[1] for r in db.execute("SELECT id, name FROM accounts")}
+    return sorted(ids, key=lambda a: (rank.get((tiers.get(a) or {}).get("tier"), 3), revenue.get(a) is None,
+                                      -(revenue.get(a) or 0), names.get(a, "")))
 
 
 def parse_order(raw: str | None, allowed: list[int]) -> list[int]:
@@ -368,10 +374,3 @@ def parse_order(raw: str | None, allowed: list[int]) -> list[int]:
         if part.isdigit() and int(part) in allowed and int(part) not in out:
             out.append(int(part))
     return out
-
-
-def key_accounts_first(db: Database, ordered: list[int], minimum: int = 3, most: int = 10) -> list[int]:
-    """The default walk: the key accounts (at least `minimum`, at most `most` accounts) in the given order."""
-    tiers = tiering.assignments(db, ordered)
-    keys = [a for a in ordered if (tiers.get(a) or {}).get("tier") == "key"]
-    return (keys if len(keys) >= minimum else ordered)[:most]

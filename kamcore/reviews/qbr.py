@@ -128,8 +128,8 @@ def delivered(db: Database, actor: User, qbr: dict[str, Any]) -> list[dict[str, 
     currency = (db.execute("SELECT currency FROM accounts WHERE id = ?", [qbr["account_id"]]).fetchone() or [""])[0]
     return [{"title": g["title"], "metric": g["metric"], "quarter": g["quarter"], "target": g["target"],
              "actual": g["actual"], "currency": currency if g["metric"] in goals.MONEY_METRICS else "",
-             "product_line": g["product_line_code"] or "",
-             "attainment": None if g["actual"] is None else g["actual"] / g["target"]}
+             "product_line": g["product_line_name"] or "",
+             "attainment": goals.progress(g["target"], g["actual"])}
             for g in rows]
 
 
@@ -148,12 +148,22 @@ def commitments_due(db: Database, account_ids: list[int], today: date,
     return rows
 
 
-def figure(value: float | None, goal: dict[str, Any], lang: str = "en") -> str:
-    """A delivered figure as shown: a money goal's through `money.fmt` in the account's currency, any other
-    as a number ("—" when there is none)."""
+def goal_label(goal: dict[str, Any], lang: str = "en") -> str:
+    """A delivered goal in words, each part once: its title (else its measure), then the product line by name."""
+    return " · ".join(x for x in (goal["title"] or choice_label("metric", goal["metric"], lang), goal["product_line"])
+                      if x)
+
+
+def figure(goal: dict[str, Any], value: float | None, lang: str = "en") -> str:
+    """A delivered target or actual: an amount with its currency (`money.fmt`) for a money goal, else the number."""
     if goal["currency"]:
         return money.fmt(value, goal["currency"], lang)
     return "—" if value is None else f"{value:,.0f}"
+
+
+def _figure(value: float | None, spec: str) -> str:
+    """A number for the printout ("—" when there is none)."""
+    return "—" if value is None else format(value, spec)
 
 
 def export_html(db: Database, actor: User, qbr_id: int, lang: str = "en") -> str:
@@ -166,18 +176,16 @@ def export_html(db: Database, actor: User, qbr_id: int, lang: str = "en") -> str
         return "<br>".join(lines) or "—"
 
     goal_rows = "".join(
-        f"<tr><td>{e(g['title'] or choice_label('metric', g['metric'], lang))}</td>"
-        f"<td>{e(' '.join(x for x in (choice_label('metric', g['metric'], lang), g['product_line']) if x))}</td>"
-        f"<td class=n>{e(figure(g['target'], g, lang))}</td>"
-        f"<td class=n>{e(figure(g['actual'], g, lang))}</td>"
-        f"<td class=n>{'—' if g['attainment'] is None else format(g['attainment'], '.0%')}</td></tr>"
+        f"<tr><td>{e(goal_label(g, lang))}</td>"
+        f"<td class=n>{e(figure(g, g['target'], lang))}</td><td class=n>{e(figure(g, g['actual'], lang))}</td>"
+        f"<td class=n>{_figure(g['attainment'], '.0%')}</td></tr>"
         for g in delivered(db, actor, q))
     promise_rows = "".join(
         f"<tr><td>{e(choice_label('qbr_side', c['side'], lang))}</td><td>{e(c['text'])}</td><td>{e(c['owner'])}</td>"
         f"<td>{e(str(c['due_on']))}</td><td>{e(choice_label('commitment_status', c['status'], lang))}</td></tr>"
         for c in commitments(db, actor, qbr_id))
     swot = "".join(f"<div class=box><h3>{e(t(f'field.{k}', lang))}</h3><p>{para(q[k])}</p></div>" for k in SWOT)
-    head = [t("qbr.goal", lang), t("field.metric", lang), t("qbr.target", lang), t("qbr.actual", lang),
+    head = [t("qbr.goal", lang), t("qbr.target", lang), t("qbr.actual", lang),
             t("qbr.attainment", lang)]
     chead = [t("qbr.side", lang), t("qbr.commitment", lang), t("field.owner", lang), t("field.due_on", lang),
              t("field.status", lang)]

@@ -333,12 +333,12 @@ def late_for_lead(db: Database, actor: User, now: datetime | None = None) -> dic
 
 
 def pending_reviews(db: Database, actor: User) -> list[dict[str, Any]]:
-    """Weekly and monthly entries of the actor's team not reviewed yet, oldest first."""
+    """Entries of the actor's team not reviewed yet — daily logs, weekly and monthly plans and summaries, each
+    reviewed by the lead (D9) — oldest first."""
     team = set(team_of(db, actor))
     if not team:
         return []
-    rows = [r for r in list_entries(db, actor) if r["author_id"] in team and r["review_status"] == "pending"
-            and r["kind"] != "daily_log"]
+    rows = [r for r in list_entries(db, actor) if r["author_id"] in team and r["review_status"] == "pending"]
     return sorted(rows, key=lambda r: (r["period_start"], r["author"]))
 
 

@@ -350,9 +350,9 @@ def step_decision_chain(soak: Soak, m: Member) -> None:
     _tab(m.page, t("sh.tab.people", m.lang))
     name = f"Soak Person {soak.steps} {m.name}"
     (before,) = soak.db.one("SELECT count(*) FROM stakeholders WHERE account_id = ?", [soak.account_id])
-    _expand(m.page, t("sh.new_person", m.lang), '[class*="st-key-new_person-name"] input')
-    m.page.locator('[class*="st-key-new_person-name"] input').first.fill(name)
-    m.page.locator('[class*="st-key-new_person-job_title"] input').first.fill("Plant engineer")
+    _expand(m.page, t("sh.new_person", m.lang), '[class*="st-key-new_person-"][class*="-name"] input')
+    m.page.locator('[class*="st-key-new_person-"][class*="-name"] input').first.fill(name)
+    m.page.locator('[class*="st-key-new_person-"][class*="-job_title"] input').first.fill("Plant engineer")
     _submit_once(m, "new_person-form", t("sh.add_person", m.lang), t("sh.added", m.lang, name=name))
     (after,) = soak.db.one("SELECT count(*) FROM stakeholders WHERE account_id = ?", [soak.account_id])
     (named,) = soak.db.one("SELECT count(*) FROM stakeholders WHERE account_id = ? AND name = ?",

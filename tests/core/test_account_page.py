@@ -2,6 +2,7 @@
 
 from kamcore import store
 from tests.conftest import account_id, query_row, signed_in_app
+from tests.forms import field
 
 
 def notes_in_db(path, account):
@@ -9,7 +10,7 @@ def notes_in_db(path, account):
 
 
 def save_notes(at, text):
-    at.text_area(key="profile.notes").input(text)
+    field(at, "profile", "notes").input(text)
     next(b for b in at.button if b.label == "Save profile").click().run()
     return at
 
@@ -41,7 +42,7 @@ def test_second_editor_of_the_same_field_gets_a_conflict_naming_the_first(demo_p
     message = " ".join(e.value for e in zhang.error)
     assert "Li Wei" in message and "Notes" in message
     assert notes_in_db(demo_path, account)[0] == "Li's notes"  # nothing overwritten
-    assert zhang.text_area(key="profile.notes").value == "Zhang's notes"  # input kept on screen
+    assert field(zhang, "profile", "notes").value == "Zhang's notes"  # input kept on screen
     next(b for b in zhang.button if b.label == "Re-apply my changes").click().run()
     assert notes_in_db(demo_path, account)[0] == "Zhang's notes"  # re-applied on purpose, audited
 
@@ -49,14 +50,14 @@ def test_second_editor_of_the_same_field_gets_a_conflict_naming_the_first(demo_p
 def test_discarding_after_a_conflict_shows_the_latest_values(demo_path):
     _, zhang = notes_saved_by_both(demo_path)
     next(b for b in zhang.button if b.label == "Discard mine, show latest").click().run()
-    assert zhang.text_area(key="profile.notes").value == "Li's notes"
+    assert field(zhang, "profile", "notes").value == "Li's notes"
 
 
 def test_bad_input_shows_the_field_and_changes_nothing(demo_path):
     account = account_id(demo_path, "Huaxin Semiconductor")
     at = signed_in_app(demo_path, "li.wei", "pages/account.py", account)
     before = notes_in_db(demo_path, account)
-    at.text_input(key="profile.name").input("   ")
+    field(at, "profile", "name").input("   ")
     next(b for b in at.button if b.label == "Save profile").click().run()
     assert any("Name" in e.value and "empty" in e.value for e in at.error)
     assert notes_in_db(demo_path, account) == before
@@ -66,7 +67,7 @@ def test_executive_sees_the_account_read_only(demo_path):
     account = account_id(demo_path, "Huaxin Semiconductor")
     at = signed_in_app(demo_path, "chen.jie", "pages/account.py", account)
     assert not at.exception
-    assert at.text_area(key="profile.notes").disabled
+    assert field(at, "profile", "notes").disabled
 
 
 def test_admin_creates_an_account_and_adds_a_team_member(demo_path):

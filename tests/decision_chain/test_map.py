@@ -112,3 +112,16 @@ def test_large_maps_stabilise_quickly_and_then_stop(w):
 def test_an_empty_map_says_what_to_do(w):
     page = rm.render_map(w.db, w.am, w.a, "en", rm.MapOptions(stance="supporter"))
     assert "add stakeholders, or loosen the filters" in page
+
+
+def test_long_names_are_cut_with_an_ellipsis_and_shown_whole_in_the_tooltip(w):
+    """Long names turned the map into one unreadable cluster (issue 27): the longest a name may be."""
+    long_name = ("Director of " + "very " * 30)[:109] + " long title"
+    assert len(long_name) == 120
+    person = w.person("long", name=long_name, job_title="Head of " + "procurement " * 9, stance="supporter")
+    data = payload(rm.render_map(w.db, w.am, w.a, "en"))
+    node = next(n for n in data["nodes"] if n["id"] == person["id"])
+    lines = node["label"].split("\n")
+    assert all(len(line) <= rm.LABEL_CHARS for line in lines), lines
+    assert lines[0].endswith("…") and lines[0].startswith("Director of very")
+    assert long_name in json.dumps(node, ensure_ascii=False), "the full name stays in the tooltip"

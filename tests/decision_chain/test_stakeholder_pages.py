@@ -8,6 +8,7 @@ import pytest
 
 from kamcore import store
 from tests.conftest import account_id, query, signed_in_app
+from tests.forms import field
 
 PAGES = ["pages/decision_chain.py", "pages/relationships.py"]
 
@@ -67,8 +68,8 @@ def test_editing_a_stakeholder_saves_a_new_version(demo_path):
     acc = account_id(demo_path, "Jiangnan Power Grid")
     at = signed_in_app(demo_path, "li.wei", "pages/decision_chain.py", acc)
     person_id = at.selectbox(key="dc.person").value
-    at.select_slider(key="person.score").set_value(-1)
-    at.text_area(key="person.notes").input("Cold after the tender review")
+    field(at, "person", "score").set_value(-1)
+    field(at, "person", "notes").input("Cold after the tender review")
     at = submit(at, "Save")
     assert not at.exception
     score, notes = query(demo_path, "SELECT score, notes FROM stakeholders WHERE id = ?", [person_id])[0]
@@ -79,7 +80,7 @@ def test_a_bad_new_stakeholder_shows_the_reason_and_writes_nothing(demo_path):
     acc = account_id(demo_path, "Jiangnan Power Grid")
     before = query(demo_path, "SELECT count(*) FROM stakeholders")[0][0]
     at = signed_in_app(demo_path, "li.wei", "pages/decision_chain.py", acc)
-    at.text_input(key="new_person.name").input("x" * 130)
+    field(at, "new_person", "name").input("x" * 130)
     at = submit(at, "Add")
     assert any("Name" in e.value and "too long" in e.value for e in at.error)
     assert query(demo_path, "SELECT count(*) FROM stakeholders")[0][0] == before
@@ -142,4 +143,4 @@ def test_the_trend_charts_are_drawn_when_their_tab_is_opened(demo_path, lang):
     assert not at.exception, at.exception
     charts = at.get("vega_lite_chart")
     assert len(charts) == 2, "the heat map and the person's score history"
-    assert at.text_area(key="person.notes") and at.text_input(key="new_person.name"), "the forms stay drawn"
+    assert field(at, "person", "notes") and field(at, "new_person", "name"), "the forms stay drawn"

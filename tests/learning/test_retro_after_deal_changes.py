@@ -6,6 +6,7 @@ import pytest
 from kamcore.errors import ValidationError
 from kamcore.learning import retrospectives
 from kamcore.pipeline import opportunities
+from tests.forms import field
 from tests.learning.test_retrospectives import closed, world
 
 __all__ = ["world"]  # the fixture, re-exported for pytest
@@ -68,7 +69,7 @@ def test_on_the_page_a_review_is_saved_after_its_deal_was(demo_path, what):
     at.query_params["retro"] = str(retro["id"])
     at.run()
     assert not at.exception, at.exception
-    at.text_area(key=f"retro.head.{retro['id']}.summary").input(f"Written after the deal was {what}")
+    field(at, f"retro.head.{retro['id']}", "summary").input(f"Written after the deal was {what}")
     next(b for b in at.button if b.label == "Save" and f"retro.head.form.{retro['id']}" in b.id).click().run()
     assert not at.exception
     assert not at.error, [e.value for e in at.error]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.conftest import account_id, query_value, signed_in_app
+import pytest
+
+from tests.conftest import ROOT, account_id, query, query_value, signed_in_app
+from tests.forms import fields
 from tests.visible_text import unescape
 
 OPP = "pages/opportunities.py"
@@ -193,3 +196,23 @@ def test_an_admin_changes_a_stage_probability_on_the_pipeline_page(empty_path):
     assert not at.exception
     assert query_value(empty_path, "SELECT probability FROM stages WHERE key = 'needs'") == 45
     assert query_value(empty_path, "SELECT count(*) FROM audit_log WHERE entity = 'stage'") == 1
+
+
+@pytest.mark.parametrize("page", ["pages/opportunities.py", "pages/plan.py", "pages/admin.py"])
+def test_tabs_with_forms_keep_the_open_tab_after_a_save(page):
+    """A save reruns the page; unkeyed `st.tabs` then jumps back to the first tab (Stage & close, MAN).
+    `kamui.chores.tabs` keys them, and Streamlit keeps a keyed tab set on the open tab."""
+    source = (ROOT / page).read_text()
+    assert "st.tabs(" not in source and "tabs(" in source
+
+
+def test_saving_man_writes_only_the_answer_changed(demo_path):
+    at = signed_in_app(demo_path, "li.wei", OPP, account_id(demo_path, "Jiangnan Power Grid"))
+    deal = at.session_state["opp.pick"]
+    at.run()
+    before = query_value(demo_path, "SELECT coalesce(max(id), 0) FROM audit_log")
+    need = fields(at, f"opp.man.{deal}")["man_need"]
+    need.set_value(need.value is not True)
+    next(b for b in at.button if b.proto.form_id == f"opp.man.{deal}").click().run()
+    assert not at.exception, at.exception
+    assert query(demo_path, "SELECT field FROM audit_log WHERE id > ?", [before]) == [("man_need",)]

@@ -7,7 +7,7 @@ import pytest
 
 from kamcore import store, users
 from kamcore.plan import baselines, goals, share_plans
-from tests.conftest import account_id, query_row, signed_in_app
+from tests.conftest import ROOT, account_id, query_row, signed_in_app
 from tests.visible_text import unescape
 
 PAGES = ["pages/plan.py", "pages/whitespace.py"]
@@ -220,3 +220,21 @@ def test_demo_plans_cover_every_account_with_goals_shares_and_a_baseline(demo_db
         base = baselines.list_baselines(demo_db, admin, aid)[0]
         changes = {m.change for m in baselines.compare(demo_db, admin, base["id"])}
         assert changes == {"added", "changed", "removed"}
+
+
+def test_an_incomplete_new_goal_row_is_sent_and_refused_naming_the_missing_fields(demo_path):
+    """The grid holds back a new row with an empty required column, so Save said "Nothing to save: no row
+    changed". The columns a new goal needs are not `required` in the grid: the row reaches the server, and the
+    refusal names what is missing."""
+    source = (ROOT / "pages" / "plan.py").read_text()
+    goals_table = source[source.index("def goals_section"):source.index("def coverage_section")]
+    for column in ("quadrant", "metric", "owner_id"):
+        config = goals_table[goals_table.index(f'"{column}": st.column_config'):]
+        assert "required=True" not in config[:config.index("),") + 2], f"the grid would hold back a row without {column}"
+    at = _plan(demo_path)
+    before = query_row(demo_path, "SELECT count(*) FROM goals")[0]
+    _edit(at, "plan.goals", added=[{"title": "Half a goal", "target": 50}])
+    text = _texts(at)
+    assert "Nothing to save" not in text
+    assert "Measure" in text or "metric" in text.lower(), text
+    assert query_row(demo_path, "SELECT count(*) FROM goals")[0] == before

@@ -267,3 +267,63 @@ def test_figures_agree_over_the_generated_m_data(m_db):
     # never dropped: converted + unconverted covers every account with revenue
     counted = sum(1 for r in rows if r.get("revenue") is not None)
     assert counted == len(line_totals["revenue_reporting"])
+
+
+# ------------------------------------------------------------------- goal progress and rule scope (issue 27.5)
+
+
+def test_the_agenda_the_plan_and_the_walk_through_read_one_goal_progress(demo_db):
+    """For every demo account: the huddle agenda's "Goals behind plan" reads the same progress as the plan's
+    goals table and the walk-through's goals vs actuals (`kamcore.plan.goals.progress` of the measured actual)
+    — it read the typed `goals.actual`, empty for measured goals, and said Huaxin Revenue "0 % / 92 %"."""
+    from kamcore.huddle import agenda
+
+    admin = users.find_by_username(demo_db, "admin")
+    ids = [a["id"] for a in accounts.list_accounts(demo_db, admin)]
+    assert len(ids) == 14
+    behind = {item.source: item for item in agenda.goals_behind(demo_db, ids, DEMO_DAY)}
+    compared = 0
+    for account in ids:
+        plan_rows = goals.list_goals(demo_db, admin, account, DEMO_DAY.year, "any")  # the plan page's rows
+        walk = {line["metric"]: line for line in goals.financial_lines(demo_db, admin, account, DEMO_DAY.year)}
+        for goal in plan_rows:
+            shown = goals.progress(goal["target"], goal["actual"])
+            item = behind.get(f"goal:{goal['id']}")
+            if item is not None:
+                assert item.detail.split(" / ")[0] == f"{shown or 0:.0%}", (goal, item.detail)
+                compared += 1
+            line = walk.get(goal["metric"])
+            if line and goal["quadrant"] == "financial" and goal["product_line_id"] is None and goal["quarter"] is None:
+                assert line["attainment_pct"] == (None if shown is None else round(100 * shown, 1)), (goal, line)
+                compared += 1
+    assert compared >= 14
+    huaxin = next(a for a in ids if demo_db.execute("SELECT name FROM accounts WHERE id = ?", [a]).fetchone()[0]
+                  == "Huaxin Semiconductor")
+    revenue = [i for i in behind.values() if i.account_id == huaxin and i.title_key == "metric.revenue"]
+    assert not any(i.detail.startswith("0%") for i in revenue), "a measured revenue goal is not read as 0 %"
+
+
+def test_a_rules_preview_states_its_scope_and_equals_its_firings(demo_db):
+    """The preview said "would flag 1 live deals" (the author's accounts); saved, the rule flagged 4 across the
+    company. The preview now gives both counts, each with its scope, and each equals what the saved rule does."""
+    from kamcore.learning import rules
+
+    author = users.find_by_username(demo_db, "li.wei")
+    conditions = [{"field": "stage", "op": ">=", "value": "solution"}]
+    found = rules.preview(demo_db, author, conditions)
+    assert found["company_count"] >= len(found["flags"])
+    rule = rules.create_rule(demo_db, author, {"name": "Past needs, watched", "lesson": "Check the needs again.",
+                                               "conditions": conditions})
+    rules.sweep(demo_db)
+    firings = demo_db.execute("SELECT count(*) FROM rule_firings WHERE rule_id = ? AND cleared_at IS NULL",
+                              [rule["id"]]).fetchone()[0]
+    seen = [f for f in rules.evaluate(demo_db, author) if f.rule_id == rule["id"]]
+    assert firings == found["company_count"], "company-wide: the preview's count is the saved rule's firings"
+    assert len(seen) == len(found["flags"]), "in the accounts you can see: the preview's count is what you see"
+    assert "company-wide" in t_en("rules.preview_deals") and "accounts you can see" in t_en("rules.preview_deals")
+
+
+def t_en(key: str) -> str:
+    from kamcore.i18n import t
+
+    return t(key, "en", count=1, company=4)

@@ -5,6 +5,7 @@ import pytest
 from kamcore import store, users
 from kamcore.portfolio import financials, positioning, tiering
 from tests.conftest import account_id, signed_in_app
+from tests.forms import field
 from tests.visible_text import slips, unescape, visible_text
 
 PAGES = ["pages/portfolio.py", "pages/tiering.py", "pages/financials.py", "pages/walkthrough.py"]
@@ -57,8 +58,8 @@ def test_portfolio_table_filters_by_tier(demo_path):
 def test_saving_the_chosen_posture_writes_a_new_version(demo_path):
     sunrise = account_id(demo_path, "Sunrise Logistics")
     at = signed_in_app(demo_path, "li.wei", "pages/portfolio.py", sunrise)
-    at.selectbox(key="position.chosen_posture").set_value("flank")
-    at.text_area(key="position.rationale").set_value("Flank the incumbent on payment terms")
+    field(at, "position", "chosen_posture").set_value("flank")
+    field(at, "position", "rationale").set_value("Flank the incumbent on payment terms")
     at.button(key="FormSubmitter:position.form-Save").click().run()
     assert not at.exception, at.exception
     db = store.connect(demo_path)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kamcore import accounts, clock, money, store, users
+from kamcore import accounts, clock, money, permissions, store, users
 from kamcore.decision_chain import stakeholders
 from kamcore.pipeline import opportunities
-from kamcore.portfolio import overview
+from kamcore.portfolio import overview, tiering
 from kamui.portfolio_view import one_pager_html, percent
 from tests.conftest import DEMO_DAY, account_id, signed_in_app
 
@@ -187,3 +187,21 @@ def test_one_pager_holds_goals_pipeline_relationships_and_deal_health_escaped(de
     assert ESCAPED in page and "<img" not in page
     huaxin = one_pager_html(_card(demo_path, "li.wei", "Huaxin Semiconductor"), "zh")
     assert ESCAPED in huaxin and "<img" not in huaxin, "coverage flags name people: escaped"
+
+
+def test_the_default_walk_holds_every_account_top_accounts_first_also_after_an_import(demo_path):
+    db = store.connect(demo_path)
+    admin = users.find_by_username(db, "admin")
+    before = overview.walk_order(db, admin)
+    assert len(before) == len(permissions.readable_account_ids(db, admin)) == 14, "all 14 demo accounts"
+    tiers = tiering.assignments(db, before)
+    rank = {"key": 0, "general": 1, "small": 2}
+    ranks = [rank.get((tiers.get(a) or {}).get("tier"), 3) for a in before]
+    assert ranks == sorted(ranks), "key accounts first, then general, small and untiered"
+    accounts.create_account(db, admin, {"name": "Aaa Imported Account", "industry": "Retail", "region": "East"})
+    after = overview.walk_order(db, admin)
+    db.close()
+    assert after[:len(before)] == before, "an imported, untiered account goes last, not first by name"
+    at = signed_in_app(demo_path, "admin", "pages/walkthrough.py")
+    shown = at.query_params["order"]
+    assert (shown if isinstance(shown, str) else shown[0]) == ",".join(str(a) for a in after)

@@ -6,11 +6,12 @@ from datetime import date
 
 import pytest
 
-from kamcore import store
+from kamcore import store, users
 from kamcore.errors import ValidationError
 from kamcore.plan import goals
 from kamcore.reviews import qbr
-from tests.conftest import account_id, signed_in_app
+from tests.conftest import account_id, query, query_value, signed_in_app
+from tests.forms import field, fields
 from tests.managed_account import managed_account
 from tests.proposals.screen_text import problems
 
@@ -78,8 +79,68 @@ def test_adding_a_commitment_without_owner_on_the_page_writes_nothing(demo_path)
     at = signed_in_app(demo_path, "li.wei", "pages/reviews.py", account_id(demo_path, "Jiangnan Power Grid"))
     db = store.connect(demo_path)
     before = db.execute("SELECT count(*) FROM qbr_commitments").fetchone()[0]
-    at.text_input(key="qbr.new_c.text").set_value("Quarterly alarm report")
+    field(at, f"qbr.new_c.{at.session_state['qbr.pick']}", "text").set_value("Quarterly alarm report")
     next(b for b in at.button if b.label == "Add commitment").click().run()
     assert any("Owner" in e.value for e in at.error), [e.value for e in at.error]
     assert db.execute("SELECT count(*) FROM qbr_commitments").fetchone()[0] == before
     db.close()
+
+
+def _jiangnan_review(demo_path):
+    at = signed_in_app(demo_path, "li.wei", "pages/reviews.py", account_id(demo_path, "Jiangnan Power Grid"))
+    return at, at.session_state["qbr.pick"]
+
+
+def test_saving_only_the_agenda_writes_only_the_agenda(demo_path):
+    at, chosen = _jiangnan_review(demo_path)
+    db = store.connect(demo_path)
+    db.execute("UPDATE qbrs SET satisfaction = NULL WHERE id = ?", [chosen])  # as a review nobody scored yet
+    db.close()
+    at.run()
+    before = query_value(demo_path, "SELECT coalesce(max(id), 0) FROM audit_log")
+    field(at, "qbr.voice", "agenda").set_value("1. Delivery\n2. Next quarter")
+    next(b for b in at.button if b.label == "Save review" and "qbr.voice" in b.id).click().run()
+    assert not at.exception, at.exception
+    assert query(demo_path, "SELECT field FROM audit_log WHERE id > ?", [before]) == [("agenda",)]
+    assert query_value(demo_path, "SELECT satisfaction FROM qbrs WHERE id = ?", [chosen]) is None
+    db = store.connect(demo_path)
+    printout = qbr.export_html(db, users.find_by_username(db, "li.wei"), chosen)
+    db.close()
+    assert "/ 10" not in printout, "the printout says no satisfaction was given"
+
+
+def test_a_commitment_added_empties_the_form_and_the_same_one_again_is_refused(demo_path):
+    at, chosen = _jiangnan_review(demo_path)
+    before = query_value(demo_path, "SELECT count(*) FROM qbr_commitments")
+
+    def add():
+        key = f"qbr.new_c.{chosen}"
+        field(at, key, "text").set_value("Quarterly alarm report")
+        field(at, key, "owner").set_value("Zhao Lei")
+        field(at, key, "due_on").set_value(date(2026, 12, 18))
+        next(b for b in at.button if b.label == "Add commitment").click().run()
+        assert not at.exception, at.exception
+
+    add()
+    assert query_value(demo_path, "SELECT count(*) FROM qbr_commitments") == before + 1
+    assert {name: w.value for name, w in fields(at, f"qbr.new_c.{chosen}").items()
+            if name != "side"} == {"text": "", "owner": "", "due_on": None}, "the form is empty after the add"
+    add()
+    assert query_value(demo_path, "SELECT count(*) FROM qbr_commitments") == before + 1
+    assert any("You just added exactly this" in w.value for w in at.warning)
+
+
+def test_the_printout_names_product_lines_and_says_each_goal_once(demo_path):
+    db = store.connect(demo_path)
+    li = users.find_by_username(db, "li.wei")
+    jiangnan = account_id(demo_path, "Jiangnan Power Grid")
+    review = qbr.list_qbrs(db, li, jiangnan)[0]
+    rows = qbr.delivered(db, li, review)
+    printout = qbr.export_html(db, li, review["id"])
+    db.close()
+    codes = [c for (c,) in query(demo_path, "SELECT code FROM product_lines")]
+    lined = [r for r in rows if r["product_line"]]
+    assert lined, "the demo review has a product-line goal"
+    assert all(r["product_line"] not in codes for r in lined)
+    assert not any(f"{m} {c}" in printout for m in ("Orders", "Revenue") for c in codes)
+    assert "<th>Measure</th>" not in printout

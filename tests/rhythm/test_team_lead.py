@@ -230,3 +230,17 @@ def test_an_empty_war_rooms_admin_page_says_who_needs_a_lead_comes_first(tmp_pat
     said = " ".join(i.value for i in at_.info)
     assert ("No member works on an account team yet" in said) if lang == "en" else ("还没有成员加入" in said)
     assert slips(visible_text(at_)) == []
+
+
+def test_a_daily_log_reaches_the_leads_review_list_as_the_rhythm_page_says(world):
+    """D9 and the rhythm page: each entry — the daily log too — is reviewed by the team lead; daily logs
+    never reached the lead's list."""
+    db = world["db"]
+    before = entries.pending_reviews(db, world["lead"])
+    with clock.at(at(20, 18)):
+        log = entries.write_entry(db, world["am"], {"kind": "daily_log", "period_start": MON + timedelta(days=4),
+                                                    "body": "Visited the fab; the director wants a demo"})
+    assert [r["id"] for r in entries.pending_reviews(db, world["lead"])] == [r["id"] for r in before] + [log["id"]]
+    with clock.at(at(21, 9)):
+        entries.review(db, world["lead"], log["id"], log["version"], "Book the demo")
+    assert [r["id"] for r in entries.pending_reviews(db, world["lead"])] == [r["id"] for r in before]
