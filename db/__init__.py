@@ -7,12 +7,12 @@ migrations are never edited: change the schema with a new, higher number.
 `tests/core/test_migration_hashes.py` holds every file to the hash recorded for it in
 `migration_hashes.json`; a new migration's hash is recorded in the same commit.
 
-Numbers are reserved per branch before parallel work starts, so a number whose branch needed no
-schema change stays unused. There is no m010 and no m020: no commit in git history ever added either
-file (m010 sat between m009 of 2026-11-23 and the m011-m017 merged on 2026-11-25; m020 between
-m019 and m021 of the 2026-11-25 sign-in work). A gap is
-harmless: migrations run in name order and each is recorded by name. m029 repairs m018, which
-gained `sign_in_handoffs` after it had landed.
+Numbers reserved for parallel branches are closed up before they land. There is no m010 and no m020:
+no commit in git history ever added either file (m010 sat between m009 of 2026-11-23 and the
+m011-m017 merged on 2026-11-25; m020 between m019 and m021 of the 2026-11-25 sign-in work) — numbers
+reserved then for branches that needed no schema change. A gap is harmless: migrations run in name
+order and each is recorded by name. m026 repairs m018, which gained `sign_in_handoffs` after it had
+landed.
 """
 
 from __future__ import annotations

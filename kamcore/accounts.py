@@ -21,7 +21,7 @@ class AccountIn(Record):
     """An account's editable fields."""
 
     name: str = Field(min_length=1, max_length=120)
-    industry: str | None = Field(default=None, max_length=60)  # None: not known yet, shown "—" (m025)
+    industry: str | None = Field(default=None, max_length=60)  # None: not known yet, shown "—" (m024)
     region: str | None = Field(default=None, max_length=60)
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     status: Literal["prospect", "active", "at_risk", "dormant", "lost"] = "active"

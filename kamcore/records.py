@@ -448,7 +448,7 @@ def reserve_ids(db: Database, entity: Entity, count: int) -> int:
     """Hand out `count` consecutive ids never used before for this entity; returns the first.
 
     SQLite's INTEGER PRIMARY KEY reuses the highest id after it is deleted, and the audit log would then
-    mix two records. `_record_ids` (m025) remembers the highest id ever handed out, like AUTOINCREMENT's
+    mix two records. `_record_ids` (m024) remembers the highest id ever handed out, like AUTOINCREMENT's
     sqlite_sequence; the table's and the audit log's highest ids cover rows written before it existed.
     Call inside the write's transaction."""
     in_table = db.execute(f"SELECT max(id) FROM [{entity.table}]").fetchone()[0] or 0

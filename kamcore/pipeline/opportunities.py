@@ -46,7 +46,7 @@ class OpportunityIn(Record):
     """A lead or opportunity's stored fields."""
 
     account_id: int
-    product_line_id: int | None = None  # None: the CRM export had no product (m025); D6 does not need one
+    product_line_id: int | None = None  # None: the CRM export had no product (m024); D6 does not need one
     number: str = Field(min_length=1, max_length=40)
     external_id: str | None = Field(default=None, max_length=80)
     name: str = Field(min_length=1, max_length=200)

@@ -3,7 +3,7 @@
 
 Adding a migration: commit the new file together with its entry in `db/migration_hashes.json`;
 the failure message of `test_every_migration_has_a_recorded_hash` prints the exact line to add.
-Changing an applied migration is never the fix: write a new, higher-numbered one (as m029 does
+Changing an applied migration is never the fix: write a new, higher-numbered one (as m026 does
 for the table m018 gained after it had landed).
 """
 
@@ -13,7 +13,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from db import MIGRATIONS, m029_sign_in_handoffs_where_missing
+from db import MIGRATIONS, m026_sign_in_handoffs_where_missing
 from kamcore import clock, sessions, store
 
 DB_DIR = Path(__file__).resolve().parents[2] / "db"
@@ -80,5 +80,5 @@ def test_the_handoff_repair_keeps_the_table_and_its_rows_where_m018_made_it(tmp_
     with clock.at(datetime(2026, 12, 1, 9, 0, tzinfo=UTC)):
         code = sessions.hand_over(db, "kept-token")
         with store.transaction(db):
-            m029_sign_in_handoffs_where_missing.up(db)
+            m026_sign_in_handoffs_where_missing.up(db)
         assert sessions.redeem(db, code) == "kept-token"

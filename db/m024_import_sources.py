@@ -54,7 +54,7 @@ def up(db: Database) -> None:
             sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
             for old, new in edits:
                 if old not in sql:
-                    raise RuntimeError(f"m025: {table} schema is not as expected ({old!r} missing)")
+                    raise RuntimeError(f"m024: {table} schema is not as expected ({old!r} missing)")
                 sql = sql.replace(old, new)
             db.conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", [sql, table])
         db.conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
