@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,15 +24,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic_core import PydanticCustomError
 
+from kamcore import settings
+
 DEFAULT_ZONE = "UTC"
-PIN_ENV_VAR = "KAM_CLOCK_AT"
 _frozen: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("kam_now", default=None)
 _company: contextvars.ContextVar[ZoneInfo | None] = contextvars.ContextVar("kam_company_zone", default=None)
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?$")
 
 
 def _pinned_by_environment() -> datetime | None:
-    text = os.environ.get(PIN_ENV_VAR, "").strip()
+    text = settings.current().clock_at.strip()
     if not text:
         return None
     moment = datetime.fromisoformat(text)

@@ -34,6 +34,14 @@ def _not_off(text: str) -> bool:
     return text != "0"
 
 
+def _list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _text(text: str) -> str:
+    return text
+
+
 def _setting(variable: str, read: Callable[[str], Any], default: Any, doc: str) -> Any:
     return field(default=default, metadata={"variable": variable, "read": read, "doc": doc})
 
@@ -52,6 +60,18 @@ class Settings:
                                 "1: register the page with planted errors (browser tests only)")
     memory_janitor: bool = _setting("KAM_JANITOR", _not_off, True,
                                     "0: do not start the memory janitor thread")
+    clock_at: str = _setting("KAM_CLOCK_AT", _text, "",
+                             "an ISO moment that pins the whole process's clock (a test server); read by kamcore.clock")
+    public_urls: tuple[str, ...] = _setting("KAM_PUBLIC_URL", _list, (),
+                                            "the addresses people open (comma-separated): origins and mail links")
+    trusted_proxies: tuple[str, ...] = _setting("KAM_TRUSTED_PROXIES", _list, (),
+                                                "reverse proxies whose X-Forwarded-For is believed")
+    smtp_host: str = _setting("KAM_SMTP_HOST", _text, "", "the SMTP server mail goes out through (none: no mail)")
+    smtp_port: str = _setting("KAM_SMTP_PORT", _text, "", "its port (587 when unset)")
+    smtp_tls: str = _setting("KAM_SMTP_TLS", _text, "", "starttls (unset), ssl or none")
+    smtp_user: str = _setting("KAM_SMTP_USER", _text, "", "the SMTP user")
+    smtp_password: str = _setting("KAM_SMTP_PASSWORD", _text, "", "the SMTP password")
+    smtp_from: str = _setting("KAM_SMTP_FROM", _text, "", "the sender address")
 
 
 _FIELDS = dataclasses.fields(Settings)

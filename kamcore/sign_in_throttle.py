@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import os
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from kamcore import clock, store, users
+from kamcore import clock, settings, store, users
 from kamcore.errors import KamError
 from kamcore.identity import User
 
@@ -50,7 +49,7 @@ def trusted_proxies() -> frozenset[str]:
     """The operator's proxies (KAM_TRUSTED_PROXIES, comma-separated addresses; scripts/cluster.py and
     scripts/start.sh name their nginx): only a connection from one of these may say, in X-Forwarded-For,
     which client it speaks for. Unset: none — every client is counted by its own connection."""
-    return frozenset(_normal(part.strip()) for part in os.environ.get(TRUSTED_PROXIES, "").split(",") if part.strip())
+    return frozenset(_normal(part) for part in settings.current().trusted_proxies)
 
 
 def client_address(peer: str | None, forwarded_for: str | None = None,

@@ -9,7 +9,6 @@ written in the company time zone, which the calendar carries as a VTIMEZONE. Tit
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from sqlite_utils import Database
 
-from kamcore import clock, permissions, store, time_zones, users
+from kamcore import clock, permissions, settings, store, time_zones, users
 from kamcore.huddle.what_changed import link_for
 from kamcore.i18n import t
 from kamcore.proposals import rooms
@@ -30,7 +29,6 @@ from kamcore.users import User
 KINDS = ("visit", "action", "huddle", "tender", "review", "rhythm")
 UID_DOMAIN = "kam-war-room"
 FEED_PATH = "/_kam/calendar"
-PUBLIC_URL_VAR = "KAM_PUBLIC_URL"
 RHYTHM_WEEKS = 6  # a feed carries the rhythm deadlines of the coming six weeks (and the two past ones)
 
 
@@ -42,8 +40,8 @@ def company_zone(db: Database) -> ZoneInfo:
 def public_url() -> str:
     """The address people open the app at (the first of `$KAM_PUBLIC_URL`'s comma-separated addresses, e.g.
     https://warroom.example.com), without a trailing slash; every calendar event and mail links back through it."""
-    first = os.environ.get(PUBLIC_URL_VAR, "").split(",")[0].strip()
-    return (first or "http://localhost:8501").rstrip("/")
+    configured = settings.current().public_urls
+    return (configured[0] if configured else "http://localhost:8501").rstrip("/")
 
 
 @dataclass(frozen=True)

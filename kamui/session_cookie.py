@@ -26,7 +26,6 @@ and a script-set cookie (not HttpOnly).
 
 from __future__ import annotations
 
-import os
 import socket
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -35,13 +34,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from kamcore import sessions, sign_in_throttle, store
+from kamcore import sessions, settings, sign_in_throttle, store
 from kamcore.errors import KamError
 
 SESSION_PATH = "/_kam/session"
 SIGN_IN_PATH = "/_kam/sign-in"
 SIGN_OUT_PATH = "/_kam/sign-out"
-PUBLIC_URL = "KAM_PUBLIC_URL"
 SIGN_IN_RESULT = "kam_signin"  # the query parameter a refused sign-in comes back with
 MAX_BODY = 4096  # a username, a password and two flags; anything longer is refused unread
 SERVED = {"on": False}  # set by routes(): the server answers these paths, so the cookie can be HttpOnly
@@ -67,7 +65,7 @@ def public_origins() -> frozenset[str]:
     """The origins this app is reached at: KAM_PUBLIC_URL (comma-separated, e.g. https://warroom.example.com;
     scripts/cluster.py sets its nginx's), else http on this server's port at localhost, 127.0.0.1, [::1]
     and this host's names."""
-    configured = [part.strip().rstrip("/") for part in os.environ.get(PUBLIC_URL, "").split(",") if part.strip()]
+    configured = [url.rstrip("/") for url in settings.current().public_urls]
     if configured:
         return frozenset(_origin(url) for url in configured)
     from streamlit import config

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from kamcore import clock, store
+from kamcore import clock, settings, store
 from kamcore.mail import triggers
 
 SECRETS = Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.toml"
@@ -56,7 +56,7 @@ def config() -> SmtpConfig | None:
             table = tomllib.load(handle).get("smtp", {})
 
     def setting(name: str, default: str = "") -> str:
-        return str(os.environ.get(f"KAM_SMTP_{name.upper()}") or table.get(name) or default).strip()
+        return str(getattr(settings.current(), f"smtp_{name}") or table.get(name) or default).strip()
 
     host = setting("host")
     if not host:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kamcore import team_calendar, users
 from kamcore.mail import outbox
 from tests.conftest import signed_in_app
+from tests.visible_text import unescape
 
 
 def test_the_feed_address_is_made_shown_once_and_stopped(demo_path, demo_db):
@@ -37,4 +38,4 @@ def test_a_person_sets_their_address_and_turns_a_kind_of_mail_off(demo_path, dem
     at.text_input(key="mail.email").input("not an address")
     at.button(key="FormSubmitter:mail.prefs-Save my e-mail address").click().run()
     assert users.get_user_row(demo_db, li.id)["email"] == "li.wei@example.com"
-    assert any("E-mail" in e.value for e in at.error)  # the field named
+    assert any("E-mail" in unescape(e.value) for e in at.error)  # the field named

@@ -115,7 +115,7 @@ def test_rhythm_entries_are_changed_only_by_their_author_on_every_path(demo):
     with pytest.raises(PermissionDenied):  # the author does not review their own entry
         records.update(db, who["zhang.min"], entries.ENTRY, log["id"], log["version"], {"review_status": "reviewed"})
     assert fingerprint(db) == before
-    entries.edit_entry(db, who["li.wei"], plan["id"], plan["version"], {"body": "My plan, rewritten"})
+    records.update(db, who["li.wei"], entries.ENTRY, plan["id"], plan["version"], {"body": "My plan, rewritten"})
     changed = db.execute("SELECT id FROM audit_log WHERE entity = 'rhythm_entry' AND entity_id = ? "
                          "AND field = 'body' ORDER BY id DESC LIMIT 1", [plan["id"]]).fetchone()[0]
     version = audit.current_version(db, "rhythm_entry", plan["id"])
