@@ -144,6 +144,15 @@ def today(in_zone: str | ZoneInfo | None = None) -> date:
     return local(now(), in_zone).date()
 
 
+def day_of(value: date | datetime | str, in_zone: str | ZoneInfo | None = None) -> date:
+    """The day of a stored value in the zone (default: the company's): a date ("2026-11-28") is that day; a
+    moment ("2026-11-28T18:30:00+00:00") is read in the zone first (02:30 on the 29th in Beijing), so a day
+    count never falls on the UTC day."""
+    if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
+        return local(value, in_zone).date()
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def moment_of(day: date, at_time: time, in_zone: str | ZoneInfo | None = None) -> datetime:
     """The UTC moment of a wall-clock time on a day in the zone (default: the company's): the Friday 17:30
     deadline of a Beijing team is 09:30 UTC."""

@@ -108,7 +108,7 @@ def _days_in_stage(facts: Facts, account_id: int, opp: dict[str, Any] | None) ->
     moved = facts.once(("last_move", opp["id"]), lambda: facts.db.execute(
         "SELECT max(moved_at) FROM stage_history WHERE opportunity_id = ?", [opp["id"]]).fetchone()[0])
     since = moved or since
-    return (facts.day_of(opp) - date.fromisoformat(str(since)[:10])).days
+    return (facts.day_of(opp) - clock.day_of(str(since))).days
 
 
 def _days_since_activity(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:
@@ -127,7 +127,7 @@ def _days_since_activity(facts: Facts, account_id: int, opp: dict[str, Any] | No
         last.append(visited)
     if not last:
         return None
-    return (day - date.fromisoformat(max(s[:10] for s in last))).days
+    return (day - max(clock.day_of(s) for s in last)).days
 
 
 def _days_to_close(facts: Facts, account_id: int, opp: dict[str, Any] | None) -> Any:

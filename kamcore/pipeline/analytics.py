@@ -192,9 +192,9 @@ def aging(db: Database, account_ids: list[int], product_line_id: int | None = No
     )
     for row in found:
         # an imported deal may have no opened date (m014): its age is unknown, not invented
-        row["age_days"] = (day - date.fromisoformat(row["opened_on"][:10])).days if row["opened_on"] else None
+        row["age_days"] = (day - clock.day_of(row["opened_on"])).days if row["opened_on"] else None
         since = row["last_move"] or row["opened_on"]
-        row["days_in_stage"] = (day - date.fromisoformat(since[:10])).days if since else 0
+        row["days_in_stage"] = (day - clock.day_of(since)).days if since else 0
         row["overdue"] = bool(row["expected_close"]) and row["expected_close"] < day.isoformat()
         limit = averages.get(row["stage"])
         row["stale_after"] = round(STALE_FACTOR * limit) if limit else STALE_FALLBACK_DAYS

@@ -119,7 +119,7 @@ def last_contacts(db: Database, account_ids: list[int], today: date | None = Non
         [json.dumps(sorted(set(account_ids)))] * 3,
     )
     for p in found:
-        p["last_contact"] = str(p["last_contact"])[:10] if p["last_contact"] else None
+        p["last_contact"] = clock.day_of(str(p["last_contact"])).isoformat() if p["last_contact"] else None
         p["days_since"] = (day - date.fromisoformat(p["last_contact"])).days if p["last_contact"] else None
         p["checkin_every"] = p["checkin_days"] or IMPORTANCE_CHECKIN[p["importance"]]
         p["checkin_due"] = p["days_since"] is None or p["days_since"] >= p["checkin_every"]
@@ -149,7 +149,8 @@ def account_last_contact(db: Database, account_ids: list[int], today: date | Non
                WHERE account_id IN (SELECT value FROM json_each(?)) GROUP BY account_id""",
             [json.dumps(list(account_ids))]).fetchall():
         if at:
-            out[account_id] = {"last_contact": str(at)[:10], "days_since": (day - date.fromisoformat(str(at)[:10])).days}
+            seen = clock.day_of(str(at))
+            out[account_id] = {"last_contact": seen.isoformat(), "days_since": (day - seen).days}
     return out
 
 

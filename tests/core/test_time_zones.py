@@ -211,3 +211,12 @@ def test_the_minutes_give_the_since_moment_and_the_days_in_the_readers_zone_and_
     assert "11月27日" in chinese and "11月13日 10:00" in chinese, chinese  # since: a week before, 10:00 Beijing
     assert "2026-11-13 10:00" in unescape(english) and "2026-11-27" in unescape(english)
     assert slips(chinese) == [] and slips(english) == []
+
+
+def test_a_stored_moment_counts_on_the_company_day_and_a_date_on_itself():
+    """Day counts (last contact, days in stage, days since activity) read a moment on the company's day."""
+    late = "2026-11-28T18:30:00+00:00"  # 02:30 on the 29th in Beijing
+    assert clock.day_of(late, "Asia/Shanghai") == date(2026, 11, 29)
+    assert clock.day_of(late, "UTC") == date(2026, 11, 28)
+    assert clock.day_of("2026-11-28", "Asia/Shanghai") == date(2026, 11, 28)
+    assert clock.day_of(date(2026, 11, 28)) == date(2026, 11, 28)
