@@ -173,7 +173,7 @@ def rule_preview(db: Database, user: User, conditions: list[dict[str, Any]], key
         return False
     flags = found["flags"]
     noun = "rules.preview_deals" if found["scope"] == "opportunity" else "rules.preview_accounts"
-    st.markdown(tr(noun, count=len(flags), company=found["company_count"]))  # the scope of each count stated
+    st.markdown(tr(noun, count=len(flags), company=int(found["company_count"])))  # the scope of each count stated
     if flags:
         st.caption(" · ".join(f"{plain(f.account_name)} — {plain(f.opportunity_name or tr('health.account_level'))}"
                               for f in flags[:30]) + (" …" if len(flags) > 30 else ""))

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kamcore import records, store, users
+from kamcore import money, records, store, users
 from kamcore.decision_chain import stakeholders as sh
 from kamcore.i18n import choice_label
 from kamcore.learning import retrospectives
@@ -130,6 +130,8 @@ def _compare(at, case: Case, key: str, row: dict[str, Any], when: str) -> None:
         if want == "<any>":
             assert (_blank(got) is None) == (row[name] is None), f"{case.name} ({when}): {name} shows {got!r}, stored {row[name]!r}"
             continue
+        if isinstance(got, str) and isinstance(want, float):  # an amount input shows the amount as typed
+            got = money.parse(got, name) if got else None
         if isinstance(want, float) or isinstance(got, float):
             assert got is not None and want is not None and abs(float(got) - float(want)) < 1e-9, \
                 f"{case.name} ({when}): {name} shows {got!r}, stored {row[name]!r}"
