@@ -41,7 +41,7 @@ from sqlite_utils import Database
 
 from kamcore import records, store
 from kamcore.data.imports import files
-from kamcore.errors import FieldProblem, ValidationError
+from kamcore.errors import FieldProblem, PermissionDenied, ValidationError
 from kamcore.money_format import (  # noqa: F401 - the one formatter, re-exported: kamcore.money.fmt
     DEFAULT_REPORTING,
     MINOR_DIGITS,
@@ -318,7 +318,10 @@ def _rate_text(text: str, mark: str | None) -> str:
 
 
 def import_rates(db: Database, actor: User, data: bytes) -> dict[str, int]:
-    """Import a rates CSV: every row valid, then all written in one transaction (audited) — or none."""
+    """Import a rates CSV (admins): every row valid, then all written in one transaction (audited) — or none.
+    Who may is decided before the file is read."""
+    if not actor.is_admin:
+        raise PermissionDenied("err.admin_only")
     rows, problems = check_rates_csv(db, data)
     if problems:
         raise ValidationError(problems)

@@ -35,12 +35,13 @@ INTERNAL = {"kamcore.records.write_audit", "kamcore.data.imports.runs.commit_onc
             "kamcore.data.imports.accounts.commit_accounts", "kamcore.data.imports.contacts.commit_contacts",
             "kamcore.data.imports.products.commit_products", "kamcore.pipeline.deal_import.commit_import",
             "kamcore.pipeline.deal_import.commit_import_once", "kamcore.portfolio.financials.commit_import"}
-# what these people may do, so it is not a refusal to look for: their own comments, remarks, rhythm, agreement and
-# password; an executive stewards the tiering criteria; an editor of any account writes rules and playbook entries
+# what these people may do, so it is not a refusal to look for: their own comments, remarks, rhythm, agreement,
+# calendar feed and password; an executive stewards the tiering criteria; an editor of any account writes rules and playbook entries
 ALLOWED = {
     "*": {"kamcore.comments.add_comment", "kamcore.rhythm.entries.write_entry", "kamcore.huddle.huddles.add_remark",
           "kamcore.learning.retrospectives.agree_conclusions", "kamcore.passwords.change_own_password",
-          "kamcore.signoffs.sign", "kamcore.huddle.shared_screen.take_over", "kamcore.learning.rules.acknowledge"},
+          "kamcore.signoffs.sign", "kamcore.huddle.shared_screen.take_over", "kamcore.learning.rules.acknowledge",
+          "kamcore.team_calendar.start_feed"},  # one's own calendar address, listing only what one may read
     "chen.jie": {"kamcore.learning.retrospectives.reopen", "kamcore.learning.retrospectives.finalize",
                  "kamcore.signoffs.withdraw_all",  # as the named reviewer of Huaxin's retrospective
                  "kamcore.portfolio.tiering.create_draft", "kamcore.portfolio.tiering.update_draft",

@@ -14,7 +14,7 @@ from kamcore.rhythm import entries
 from tests.conftest import signed_in_app
 from tests.managed_account import managed_account, member
 from tests.rhythm.days import MON, at
-from tests.visible_text import slips, visible_text
+from tests.visible_text import slips, unescape, visible_text
 
 
 @pytest.fixture
@@ -191,7 +191,7 @@ def test_the_lead_digest_is_the_same_on_my_work_and_the_rhythm_page_and_a_hand_i
     lead = signed_in_app(demo_path, "chen.jie", "pages/rhythm.py")  # the lead reviews it on the rhythm page
     newest = max(r["id"] for r in entries.pending_reviews(db, chen))
     lead.selectbox(key="rhythm.review.pick").set_value(newest).run()
-    assert "Next week: Jiangnan tender review" in [c.value for c in lead.caption], "the text of the entry picked"
+    assert "Next week: Jiangnan tender review" in [unescape(c.value) for c in lead.caption], "the text of the entry picked"
     lead.text_input(key="rhythm.review.note").input("Good plan")
     next(b for b in lead.button if b.label == "Mark reviewed").click().run()
     assert not lead.exception and not lead.error, [e.value for e in lead.error]
