@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kamcore import store, users
+from kamcore import money, store, users
 from kamcore.i18n import t
 from tests.browser.server import running_app
 from tests.browser.sign_in import settle, sign_in
@@ -83,7 +83,8 @@ def test_the_maven_sample_imports_through_the_page_as_pandas_computes_it(empty_a
     raw["product"] = raw["product"].replace({"GTXPro": "GTX Pro"})
     won = raw[raw.deal_stage == "Won"]
     text = page.locator(MAIN).inner_text()
-    assert f"Won: {len(won)} deals, {won.close_value.sum():,.0f} USD" in text
+    assert won.close_value.sum() == 10_005_534  # the file's own sum, in whole dollars
+    assert f"Won: {len(won)} deals, {money.fmt(won.close_value.sum(), 'USD', 'en')}" in text
     for product, value in won.groupby("product").close_value.sum().items():
         assert f"{value:,.0f}" in text, product
     top = won.groupby("account").close_value.sum().sort_values(ascending=False).head(3)
