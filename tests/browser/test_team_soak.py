@@ -16,19 +16,18 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from kamcore import activity, audit, store, users
 from kamcore.i18n import t
 from tests.browser.server import running_app
-from tests.browser.sign_in import settle, sign_in, still
+from tests.browser.sign_in import busy_cpus, settle, sign_in, still
 from tests.visible_text import slips
 
 ACCOUNT = "Huaxin Semiconductor"
@@ -151,24 +150,36 @@ def _wait_text(page, *texts: str, timeout: float = 60_000) -> str:
 
 
 def _grid_cell(page, key_prefix: str, column: int, row: int = 0):
-    """Open the overlay editor of one cell of a data editor (glide grid: a canvas, driven by keys)."""
+    """Open the overlay editor of one cell of a data editor (glide grid: a canvas, driven by keys).
+
+    Known defect (issue 27, open): right after a rerun of the plan page (a Save with nothing to save) the goals
+    grid takes the focus but ignores the first click — no cell selected, so the arrows and Enter open nothing;
+    a second click works. A person clicks again; so does this helper, once, and says so on stdout."""
     grid = page.locator(f'[class*="st-key-{key_prefix}"] [data-testid="stDataFrame"]').first
-    grid.scroll_into_view_if_needed()
-    grid.wait_for(state="visible")
-    page.wait_for_timeout(300)
-    for _ in range(3):
-        grid.click(position={"x": 60, "y": 35 + 35 * row + 17})  # below the 35 px header, in the first column
-        page.wait_for_timeout(300)  # a person pauses after the click; an Enter in the same instant may open nothing
-        if grid.evaluate("grid => grid.contains(document.activeElement)"):
-            break
-    # the arrows below must reach the grid: with the focus still on a tab bar (the tab just clicked open) they
-    # switch tabs instead — the fresh-clone run's Needs page jumped from SPIN questions back to Iceberg that way
-    assert grid.evaluate("grid => grid.contains(document.activeElement)"), "the grid never took the focus"
-    for _ in range(column):
-        page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")
     editor = page.locator("#portal textarea, #portal input").first
-    editor.wait_for(state="visible", timeout=10_000)
+    for attempt in range(2):
+        grid.scroll_into_view_if_needed()
+        grid.wait_for(state="visible")
+        page.wait_for_timeout(300)
+        for _ in range(3):
+            grid.click(position={"x": 60, "y": 35 + 35 * row + 17})  # below the 35 px header, in the first column
+            page.wait_for_timeout(300)  # a person pauses after the click; an Enter in the same instant may open nothing
+            if grid.evaluate("grid => grid.contains(document.activeElement)"):
+                break
+        # the arrows below must reach the grid: with the focus still on a tab bar (the tab just clicked open) they
+        # switch tabs instead — the fresh-clone run's Needs page jumped from SPIN questions back to Iceberg that way
+        assert grid.evaluate("grid => grid.contains(document.activeElement)"), "the grid never took the focus"
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        try:
+            editor.wait_for(state="visible", timeout=10_000 if attempt else 5_000)
+            return editor
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+            print(f"\n{key_prefix}: the first click selected no cell; clicking again (known defect, issue 27)")
+            page.keyboard.press("Escape")
     return editor
 
 
@@ -468,18 +479,6 @@ def _report(soak: Soak, title: str) -> str:
     return f"{title}: {len(soak.problems)} problem(s) in {soak.steps} steps\n  " + "\n  ".join(soak.problems)
 
 
-@contextlib.contextmanager
-def _burners(count: int = 2):
-    """Busy CPUs beside the server: races between threads show this way."""
-    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
-    try:
-        yield
-    finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
-
-
 # ------------------------------------------------------------------ the tests
 
 def test_three_members_work_the_same_account_in_rotation(team):
@@ -532,7 +531,7 @@ def test_the_rotation_again_with_the_cpus_busy(team):
     soak, members = team
     soak.problems.clear()
     started = time.monotonic()
-    with _burners(2):
+    with busy_cpus(2):
         _rotate(soak, members, staggered=True)
         _screenshot(soak, members[2], "loaded-rotation-end")
     print(f"loaded rotation: {soak.steps} steps, {time.monotonic() - started:.0f} s")

@@ -9,13 +9,10 @@ every block of large type carries `data-account="<id>"`, and no container of ano
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from kamcore import store, users
 from kamcore.i18n import t
 from kamcore.portfolio import overview
-from tests.browser.sign_in import settle
+from tests.browser.sign_in import busy_cpus, settle
 from tests.browser.test_browser_app import MAIN, _no_error, _open
 
 SCREEN = f'{MAIN} [class*="st-key-walk-account-"]'
@@ -48,9 +45,7 @@ def _shown(page) -> dict:
 def test_every_block_belongs_to_the_account_on_screen_under_busy_cpus(app, new_page):
     url, db_path = app
     names, first = _accounts(db_path)
-    burners = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 600\n"
-                                 "while time.time() < end: pass"]) for _ in range(2)]  # bounded, killed below
-    try:
+    with busy_cpus(2, seconds=600):  # bounded, killed when the block ends
         page = new_page(1600, 1000)
         _open(page, url, "walkthrough", first, username="chen.jie")
         page.locator(SCREEN).first.wait_for(state="attached")
@@ -73,7 +68,3 @@ def test_every_block_belongs_to_the_account_on_screen_under_busy_cpus(app, new_p
                                    " return h && h.innerText.trim() !== old; }", arg=title, timeout=60_000)
         assert not mixed, f"a screen mixed accounts: {mixed}"
         assert sorted(a for a in seen if a is not None) == sorted(names), f"walked {seen}, not all 14 accounts"
-    finally:
-        for burner in burners:
-            burner.kill()
-            burner.wait()

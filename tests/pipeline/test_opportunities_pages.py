@@ -198,7 +198,7 @@ def test_an_admin_changes_a_stage_probability_on_the_pipeline_page(empty_path):
     assert query_value(empty_path, "SELECT count(*) FROM audit_log WHERE entity = 'stage'") == 1
 
 
-@pytest.mark.parametrize("page", ["pages/opportunities.py", "pages/plan.py", "pages/admin.py"])
+@pytest.mark.parametrize("page", ["pages/opportunities.py", "pages/admin.py"])  # the plan keeps plain tabs (its comment)
 def test_tabs_with_forms_keep_the_open_tab_after_a_save(page):
     """A save reruns the page; unkeyed `st.tabs` then jumps back to the first tab (Stage & close, MAN).
     `kamui.chores.tabs` keys them, and Streamlit keeps a keyed tab set on the open tab."""
