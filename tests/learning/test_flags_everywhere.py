@@ -4,9 +4,7 @@ with a reason where they work, read-only users see the flags only."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from kamcore import accounts, store, users
+from kamcore import accounts, clock, store, users
 from kamcore.huddle import agenda, huddles, shared_screen
 from kamcore.i18n import t
 from kamcore.learning import rules
@@ -153,7 +151,7 @@ def watch_every_deal(path) -> int:
         db.close()
 
 
-def test_agenda_flags_are_the_health_pages_open_flags(demo_db):
+def test_agenda_flags_are_the_health_pages_open_flags(demo_db, demo_clock):
     lingang = demo_db.execute("SELECT id FROM accounts WHERE name = ?", [LINGANG]).fetchone()[0]
     zhang = users.find_by_username(demo_db, "zhang.min")
     live = rules.flags_for_account(demo_db, zhang, lingang)
@@ -172,7 +170,7 @@ def test_agenda_sees_a_rule_the_firing_log_has_not_swept_yet(demo_path, demo_clo
     db = store.connect(demo_path)
     try:
         zhang = users.find_by_username(db, "zhang.min")
-        items = agenda.build(db, zhang, [account_id(demo_path, PUDONG)], date.today())["flags"]
+        items = agenda.build(db, zhang, [account_id(demo_path, PUDONG)], clock.today())["flags"]
     finally:
         db.close()
     assert sum(i.title == "Every deal is watched" for i in items) == 3  # Pudong's three open deals
