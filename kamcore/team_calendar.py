@@ -118,13 +118,18 @@ def _actions(db: Database, account_ids: list[int], zone: ZoneInfo) -> list[Calen
                                link_for("qbr_commitment", r["account_id"])) for r in found]
 
 
-def _huddles(db: Database, account_ids: list[int], zone: ZoneInfo) -> list[CalendarItem]:
-    found = _rows(db, """SELECT h.id, h.account_id, a.name AS account_name, h.title, h.held_on, h.version
-                         FROM huddles h JOIN accounts a ON a.id = h.account_id WHERE h.account_id IN ({marks})""",
+def _dated(db: Database, account_ids: list[int], table: str, entity: str, kind: str, label: str, day: str,
+           link: str) -> list[CalendarItem]:
+    """One all-day event per row of `table` on its `day` column (huddles, customer reviews)."""
+    found = _rows(db, f"""SELECT t.id, t.account_id, a.name AS account_name, t.title, t.{day} AS day, t.version
+                          FROM {table} t JOIN accounts a ON a.id = t.account_id WHERE t.account_id IN ({{marks}})""",
                   account_ids)
-    return [CalendarItem(f"huddle-{r['id']}", "huddle", "cal.huddle", r["title"], r["account_id"], r["account_name"],
-                         _day(r["held_on"]), r["version"], False, link_for("huddle", r["account_id"]))
-            for r in found]
+    return [CalendarItem(f"{entity}-{r['id']}", kind, label, r["title"], r["account_id"], r["account_name"],
+                         _day(r["day"]), r["version"], False, link_for(link, r["account_id"])) for r in found]
+
+
+def _huddles(db: Database, account_ids: list[int], zone: ZoneInfo) -> list[CalendarItem]:
+    return _dated(db, account_ids, "huddles", "huddle", "huddle", "cal.huddle", "held_on", "huddle")
 
 
 TENDER_DUE = time(17, 30)  # a tender is handed in by the end of its last working day
@@ -143,12 +148,7 @@ def _tenders(db: Database, account_ids: list[int], zone: ZoneInfo) -> list[Calen
 
 
 def _reviews(db: Database, account_ids: list[int], zone: ZoneInfo) -> list[CalendarItem]:
-    found = _rows(db, """SELECT q.id, q.account_id, a.name AS account_name, q.title, q.meeting_on, q.version
-                         FROM qbrs q JOIN accounts a ON a.id = q.account_id WHERE q.account_id IN ({marks})""",
-                  account_ids)
-    return [CalendarItem(f"qbr-{r['id']}", "review", "cal.review", r["title"], r["account_id"], r["account_name"],
-                         _day(r["meeting_on"]), r["version"], False, link_for("qbr", r["account_id"]))
-            for r in found]
+    return _dated(db, account_ids, "qbrs", "qbr", "review", "cal.review", "meeting_on", "qbr")
 
 
 SOURCES: dict[str, Callable[[Database, list[int], ZoneInfo], list[CalendarItem]]] = {
